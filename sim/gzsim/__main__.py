@@ -1,0 +1,3 @@
+from gzsim.cli import main
+
+main()

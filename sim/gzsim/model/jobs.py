@@ -1,0 +1,70 @@
+"""Job creation and the labour pool.
+
+Positions: direct jobs of operating firms (sector intensity x operating capital), construction
+jobs while money is disbursed, and indirect + induced jobs as multipliers on both (the IMPLAN /
+RIMS II way). The labour pool fills vacancies with a lag (a binomial share of what can be filled
+each month); open vacancies draw migrants. Employment can never exceed the labour force.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from gzsim.model.clock import monthly
+
+if TYPE_CHECKING:
+    from gzsim.model.district import District
+
+
+class JobsProcess:
+    name = "jobs"
+
+    def __init__(self, district: District):
+        self.d = district
+        sc = district.scenario
+        self.jobs = sc.jobs
+        self.labour = sc.labour
+        self.intensity = {n: s.direct_jobs_per_usd_m for n, s in sc.sectors.items()}
+        self.rng = district.streams.get("jobs.labour_market")
+        self.labour_force = float(sc.labour.initial_labour_force_people)
+        self.employment = 0.0
+        self.vacancies = 0.0
+        self.monthly_growth = (1 + sc.labour.natural_growth_rate_per_year) ** (1 / 12) - 1
+        self.last = {"jobs_direct": 0.0, "jobs_construction": 0.0, "jobs_indirect": 0.0,
+                     "jobs_created": 0.0}
+        district.env.process(monthly(district.env, district.n_months, self.step))
+
+    def add_workers(self, people: float) -> None:
+        """Workers joining the district's pool (resettled households, trainees...)."""
+        self.labour_force += people
+
+    def positions(self, month: int) -> tuple[float, float, float]:
+        """(direct, construction, indirect+induced) positions the economy offers this month."""
+        led = self.d.ledger
+        direct = sum(self.intensity[s] * led.get(f"operating_usd_m.{s}", month)
+                     for s in self.intensity)
+        construction = self.jobs.construction_job_years_per_usd_m * 12 * led.get(
+            "investment_usd_m", month)
+        mult = self.jobs.indirect_jobs_per_direct_job + self.jobs.induced_jobs_per_direct_job
+        return direct, construction, mult * (direct + construction)
+
+    def step(self, month: int) -> None:
+        direct, construction, indirect = self.positions(month)
+        demand = math.floor(direct + construction + indirect)
+        if self.employment > demand:
+            self.employment = float(demand)  # firms shed jobs at once
+        fillable = int(max(0.0, min(demand - self.employment,
+                                    self.labour_force - self.employment)))
+        hires = int(self.rng.binomial(fillable, self.labour.vacancy_fill_share_per_month))
+        self.employment += hires
+        self.vacancies = demand - self.employment
+        migrants = self.labour.migrants_per_vacancy_per_month * self.vacancies
+        self.labour_force *= 1 + self.monthly_growth
+        self.labour_force += float(self.rng.poisson(migrants)) if migrants > 0 else 0.0
+        self.last = {"jobs_direct": direct, "jobs_construction": construction,
+                     "jobs_indirect": indirect, "jobs_created": float(hires)}
+
+    def indicators(self, month: int) -> dict[str, float]:
+        return {**self.last, "employment": self.employment, "vacancies": self.vacancies,
+                "labour_force": self.labour_force}

@@ -1,0 +1,33 @@
+"""Samples the district's state once a month into indicator arrays (no per-event logging)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gzsim.model.clock import monthly
+
+if TYPE_CHECKING:
+    from gzsim.model.district import District
+
+
+class Recorder:
+    name = "recorder"
+
+    def __init__(self, district: District):
+        self.d = district
+        self.rows: list[dict[str, float]] = []
+        district.env.process(monthly(district.env, district.n_months, self.sample))
+
+    def sample(self, month: int) -> None:
+        row: dict[str, float] = {}
+        for proc in self.d.processes:
+            fn = getattr(proc, "indicators", None)
+            if fn is not None:
+                row.update(fn(month))
+        self.rows.append(row)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        names = list(self.rows[0]) if self.rows else []
+        return {n: np.array([r[n] for r in self.rows], dtype=float) for n in names}

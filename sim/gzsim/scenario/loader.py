@@ -1,0 +1,134 @@
+"""Load a scenario: read YAML, follow ``extends``, apply ``--set`` overrides, validate.
+
+Every error names the file, the line and the field path (see :mod:`gzsim.yamlio`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from gzsim.errors import InputError, Problem, ScenarioError
+from gzsim.scenario.schema import Scenario
+from gzsim.yamlio import Origins, _Loader, deep_merge, load_yaml, problems_from_validation
+
+OVERRIDE_ORIGIN = "--set"
+
+
+def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
+    """Read a file and everything it extends, merged (the extending file wins)."""
+    real = path.resolve()
+    if real in seen:
+        chain = " -> ".join(str(p) for p in (*seen, real))
+        raise ScenarioError([Problem(f"'extends' cycle: {chain}", str(path), None, "extends")])
+    try:
+        data, origins = load_yaml(path, what="scenario")
+    except InputError as e:
+        raise ScenarioError(e.problems) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(f"expected a mapping of scenario fields, got {type(data).__name__}",
+                     str(path), 1)]
+        )
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, origins
+    if not isinstance(parent, str):
+        file, line = origins.get(("extends",), (str(path), None))
+        raise ScenarioError([Problem("'extends' must be a file path", file, line, "extends")])
+    parent_path = (path.parent / parent)
+    if not parent_path.exists():
+        file, line = origins.get(("extends",), (str(path), None))
+        raise ScenarioError(
+            [Problem(f"extended file '{parent}' not found (looked in {parent_path.parent})",
+                     file, line, "extends")]
+        )
+    base, base_origins = _read_chain(parent_path, (*seen, real))
+    merged_origins = dict(base_origins)
+    merged_origins.update({k: v for k, v in origins.items() if k != ("extends",)})
+    return deep_merge(base, data), merged_origins
+
+
+def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
+    """Parse ``a.b.c=value``; the value is read as YAML (numbers, booleans, lists...)."""
+    if "=" not in text:
+        raise ScenarioError(
+            [Problem(f"override '{text}' must look like key.path=value", OVERRIDE_ORIGIN)]
+        )
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or any(not p for p in key.split(".")):
+        raise ScenarioError([Problem(f"override '{text}' has an empty key", OVERRIDE_ORIGIN)])
+    try:
+        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None
+    except yaml.YAMLError as e:
+        raise ScenarioError([Problem(f"cannot parse value {raw!r}: {e}", OVERRIDE_ORIGIN, None,
+                                     key)]) from None
+    return tuple(key.split(".")), value
+
+
+def apply_overrides(
+    data: dict, origins: Origins, overrides: Mapping[str, Any] | Iterable[str] | None
+) -> dict:
+    """Set dotted paths in a scenario mapping, creating intermediate mappings as needed."""
+    if not overrides:
+        return data
+    items: list[tuple[tuple[str, ...], Any]]
+    if isinstance(overrides, Mapping):
+        items = [(tuple(str(k).split(".")), v) for k, v in overrides.items()]
+    else:
+        items = [parse_override(o) for o in overrides]
+    data = deep_merge({}, data)
+    for path, value in items:
+        node = data
+        for i, part in enumerate(path[:-1]):
+            nxt = node.get(part)
+            if nxt is None:
+                nxt = node[part] = {}
+            elif not isinstance(nxt, dict):
+                raise ScenarioError([Problem(
+                    f"cannot set '{'.'.join(path)}': '{'.'.join(path[: i + 1])}' is not a mapping",
+                    OVERRIDE_ORIGIN, None, ".".join(path))])
+            else:
+                nxt = node[part] = dict(nxt)
+            node = nxt
+        node[path[-1]] = value
+        for k in [k for k in origins if k[: len(path)] == path]:
+            del origins[k]
+        origins[path] = (f"{OVERRIDE_ORIGIN} {'.'.join(path)}", None)
+    return data
+
+
+def resolve_scenario_data(
+    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
+) -> tuple[dict, Origins]:
+    """The merged, overridden (not yet validated) scenario mapping and where each value is from."""
+    data, origins = _read_chain(Path(path), ())
+    data = apply_overrides(data, origins, overrides)
+    return data, origins
+
+
+def validate_scenario(data: dict, origins: Origins | None = None,
+                      file: str | None = None) -> Scenario:
+    """Validate a scenario mapping into a frozen :class:`Scenario`."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(problems_from_validation(e, origins or {}, Scenario, file)) from None
+
+
+def load_scenario(
+    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
+) -> Scenario:
+    """Load, merge, override and validate a scenario file.
+
+    >>> s = load_scenario("scenarios/base.yaml", overrides={"investment.growth_rate_per_year": 0.1})
+    >>> s.investment.growth_rate_per_year
+    0.1
+    """
+    data, origins = resolve_scenario_data(path, overrides)
+    return validate_scenario(data, origins, str(path))

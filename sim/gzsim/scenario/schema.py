@@ -1,0 +1,161 @@
+"""The typed, frozen scenario: what a region, its sectors and its policies are.
+
+Only structure, types and ranges live here. Every figure that describes a region lives in YAML
+(`scenarios/`), with its unit and source. Field names carry their units.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NonNeg = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0)]
+Share = Annotated[float, Field(ge=0, le=1)]
+Rate = Annotated[float, Field(gt=-1, le=10)]  # an annual growth rate: -100 % < g <= 1000 %
+Months = Annotated[int, Field(ge=0, le=600)]
+
+_YM = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class Frozen(BaseModel):
+    """Base for every scenario part: unknown keys are errors and objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_year_month(value: str) -> tuple[int, int]:
+    m = _YM.match(str(value))
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise ValueError(f"expected a month as 'YYYY-MM', got {value!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+class Region(Frozen):
+    """The district the scenario describes (district scale: investment, jobs, land)."""
+
+    name: str
+    province: str = ""
+    area_km2: Positive
+    currency_note: str = ""
+
+
+class TimeSpan(Frozen):
+    """Simulated calendar: one SimPy time unit is one month from ``start``."""
+
+    start: str = "2012-01"
+    end: str = "2030-12"
+    milestone_years: list[int] = Field(default_factory=lambda: [2015, 2017, 2020, 2025, 2030])
+
+    @field_validator("start", "end")
+    @classmethod
+    def _ym(cls, v: str) -> str:
+        parse_year_month(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> TimeSpan:
+        if self.n_months < 1:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+    @property
+    def n_months(self) -> int:
+        y0, m0 = parse_year_month(self.start)
+        y1, m1 = parse_year_month(self.end)
+        return (y1 - y0) * 12 + (m1 - m0) + 1
+
+    def month_index(self, year: int, month: int = 1) -> int:
+        """Index (0-based) of a calendar month in the simulated series."""
+        y0, m0 = parse_year_month(self.start)
+        return (year - y0) * 12 + (month - m0)
+
+
+class RunSettings(Frozen):
+    """Defaults for `gzsim run` (the CLI's --replications and --seed override them)."""
+
+    replications: Annotated[int, Field(ge=1, le=100_000)] = 20
+    seed: Annotated[int, Field(ge=0)] = 20170716
+
+
+class MonthRange(Frozen):
+    """An integer number of months drawn uniformly from [min, max]."""
+
+    min: Annotated[int, Field(ge=1, le=600)]
+    max: Annotated[int, Field(ge=1, le=600)]
+
+    @model_validator(mode="after")
+    def _order(self) -> MonthRange:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must be >= min ({self.min})")
+        return self
+
+
+class ProjectSize(Frozen):
+    """Lognormal project size, given by its mean and coefficient of variation."""
+
+    mean_usd_m: Positive
+    cv: Annotated[float, Field(ge=0, le=10)] = 1.0
+
+
+class Sector(Frozen):
+    """An industry that investment projects belong to."""
+
+    weight: NonNeg  # relative share of project arrivals (normalised over sectors)
+    size: ProjectSize
+    direct_jobs_per_usd_m: NonNeg  # jobs at full operation per US$ m of realised capital
+    construction_months: MonthRange
+    pollution_class: Annotated[int, Field(ge=0, le=5)] = 0  # 0 clean ... 5 heavy polluter
+    land_km2_per_usd_m: NonNeg = 0.0  # serviced land a project occupies per US$ m
+
+
+class Investment(Frozen):
+    """Project arrivals (signing), realisation, construction and ramp-up."""
+
+    arrival_rate_per_month: Positive  # projects signed per month at the start, before feedbacks
+    growth_rate_per_year: Rate  # growth of the arrival rate
+    realisation_share: Share  # probability a signed project is actually built
+    lead_months: Months = 6  # from signing to construction start
+    ramp_up_months: Annotated[int, Field(ge=1, le=120)] = 12  # linear ramp to full operation
+
+
+class Jobs(Frozen):
+    """How investment turns into positions (direct, construction, indirect/induced)."""
+
+    construction_job_years_per_usd_m: NonNeg  # construction job-years per US$ m disbursed
+    indirect_jobs_per_direct_job: NonNeg  # supplier jobs (IMPLAN/RIMS II type I - 1)
+    induced_jobs_per_direct_job: NonNeg  # household-spending jobs (type II - type I)
+
+
+class Labour(Frozen):
+    """The pool of workers available to the district's employers."""
+
+    initial_labour_force_people: NonNeg
+    natural_growth_rate_per_year: Rate = 0.0
+    vacancy_fill_share_per_month: Share  # share of fillable vacancies filled each month
+    migrants_per_vacancy_per_month: NonNeg = 0.0  # in-migration drawn by open vacancies
+
+
+class Scenario(Frozen):
+    """A whole scenario: region, calendar, sectors, processes and run defaults."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
+    description: str = ""
+    region: Region
+    time: TimeSpan = Field(default_factory=TimeSpan)
+    run: RunSettings = Field(default_factory=RunSettings)
+    sectors: dict[str, Sector]
+    investment: Investment
+    jobs: Jobs
+    labour: Labour
+
+    @field_validator("sectors")
+    @classmethod
+    def _some_weight(cls, v: dict[str, Sector]) -> dict[str, Sector]:
+        if not v:
+            raise ValueError("at least one sector is needed")
+        if sum(s.weight for s in v.values()) <= 0:
+            raise ValueError("sector weights must not all be zero")
+        return v

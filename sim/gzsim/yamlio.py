@@ -1,0 +1,175 @@
+"""YAML reading that remembers where every value came from, and pydantic errors made readable.
+
+Scenarios, experiments and calibration files all go through here so that every error a user sees
+names the file, the line and the dotted field path, and suggests the closest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from gzsim.errors import InputError, Problem
+
+Origin = tuple[str, int | None]  # (file, line)
+Origins = dict[tuple, Origin]
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that keeps 'YYYY-MM' and dates as strings (the schema parses them)."""
+
+
+# Drop the timestamp resolver so '2012-01-01' stays a string and error messages stay literal.
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+
+
+def _construct(node: yaml.Node, loader: _Loader, file: str, path: tuple, origins: Origins) -> Any:
+    origins[path] = (file, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node, deep=True)
+            if key in out:
+                raise InputError(
+                    [Problem(f"duplicate key '{key}'", file, key_node.start_mark.line + 1,
+                             ".".join(map(str, path + (key,))))],
+                )
+            out[key] = _construct(value_node, loader, file, path + (key,), origins)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_construct(n, loader, file, path + (i,), origins) for i, n in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def load_yaml(path: str | Path, what: str = "file") -> tuple[Any, Origins]:
+    """Read a YAML file; return its data and a map from field path to (file, line)."""
+    p = Path(path)
+    file = str(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError([Problem(f"{what} file not found", file)], what=what) from None
+    except IsADirectoryError:
+        raise InputError([Problem(f"expected a {what} file, got a directory", file)],
+                         what=what) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError([Problem(f"cannot read {what} file: {e}", file)], what=what) from None
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        msg = getattr(e, "problem", None) or str(e)
+        raise InputError([Problem(f"YAML syntax error: {msg}", file, line)], what=what) from None
+    finally:
+        loader.dispose()
+    origins: Origins = {}
+    if node is None:
+        return {}, origins
+    try:
+        data = _construct(node, loader, file, (), origins)
+    except InputError as e:
+        e.what = what
+        raise
+    except yaml.YAMLError as e:
+        raise InputError([Problem(f"YAML error: {e}", file)], what=what) from None
+    return data, origins
+
+
+def deep_merge(base: dict, top: dict) -> dict:
+    """Merge nested mappings; values in ``top`` win. Lists and scalars are replaced whole."""
+    out = dict(base)
+    for k, v in top.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def origin_of(origins: Origins, path: tuple) -> Origin:
+    """The (file, line) of a path, or of its closest ancestor that has one."""
+    path = tuple(path)
+    while path:
+        if path in origins:
+            return origins[path]
+        path = path[:-1]
+    return origins.get((), (None, None))
+
+
+def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model class that owns the last element of ``loc``."""
+    import typing
+
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        f = current.model_fields.get(part)
+        if f is None:
+            return None
+        ann = f.annotation
+        # unwrap Optional / dict[str, X] / list[X] / Annotated
+        for _ in range(4):
+            args = typing.get_args(ann)
+            origin = typing.get_origin(ann)
+            if origin in (dict,) and args:
+                ann = args[-1]
+                if isinstance(part, str) and loc.index(part) + 1 < len(loc) - 1:
+                    pass
+            elif args and not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+                cands = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+                ann = cands[0] if cands else args[0]
+            else:
+                break
+        current = ann
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return current
+    return None
+
+
+def _fmt_value(v: Any) -> str:
+    s = repr(v)
+    return s if len(s) < 60 else s[:57] + "..."
+
+
+def problems_from_validation(
+    exc: ValidationError, origins: Origins, model: type[BaseModel], default_file: str | None = None
+) -> list[Problem]:
+    """Turn a pydantic ValidationError into located, actionable problems."""
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        # pydantic puts union/tagged-choice names into loc; keep only real data keys
+        file, line = origin_of(origins, loc)
+        path = ".".join(str(p) for p in loc) or None
+        kind = err["type"]
+        msg = err["msg"]
+        if kind == "extra_forbidden":
+            owner = _model_at(model, loc)
+            valid = sorted(owner.model_fields) if owner else []
+            near = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
+            msg = f"unknown key '{loc[-1]}'"
+            if near:
+                msg += f" (did you mean '{near[0]}'?)"
+            elif valid:
+                msg += f"; valid keys here: {', '.join(valid)}"
+        elif kind == "missing":
+            msg = "required field is missing"
+        else:
+            if "input" in err and kind not in ("value_error", "assertion_error"):
+                msg += f" (got {_fmt_value(err['input'])})"
+            if kind == "value_error" and msg.startswith("Value error, "):
+                msg = msg[len("Value error, "):]
+        problems.append(Problem(msg, file or default_file, line, path))
+    return problems
