@@ -14,9 +14,12 @@ import simpy
 from gzsim.model.investment import InvestmentProcess, SectorDraw
 from gzsim.model.jobs import JobsProcess
 from gzsim.model.ledger import Ledger
+from gzsim.model.policies import ActiveLevers, PolicySchedule
 from gzsim.model.recorder import Recorder
 from gzsim.model.streams import Streams
 from gzsim.scenario.schema import Scenario
+
+__all__ = ["ActiveLevers", "District"]
 
 
 class District:
@@ -27,8 +30,12 @@ class District:
         self.streams = Streams(root_seed, replication)
         self.ledger = Ledger(self.n_months)
         self._weights = np.array([s.weight for s in scenario.sectors.values()], dtype=float)
+        self._sector_names = list(scenario.sectors)
+        self.levers: PolicySchedule = PolicySchedule(scenario)
         # Creation order = order of the month-end ticks; the recorder comes last.
+        # [network] infrastructure and land processes are created here (before investment)
         self.investment = InvestmentProcess(self)
+        # [people] resettlement / poverty / training processes are created here (before jobs)
         self.jobs = JobsProcess(self)
         self.processes: list[object] = [self.investment, self.jobs, self]
         self.recorder = Recorder(self)
@@ -39,10 +46,15 @@ class District:
         return 1.0
 
     def sector_weights(self, month: int) -> np.ndarray:
-        return self._weights
+        mult = self.levers(month).sector_weight_multipliers
+        if not mult:
+            return self._weights
+        return self._weights * np.array([mult.get(n, 1.0) for n in self._sector_names])
 
     def screening_accepts(self, sector: SectorDraw, month: int) -> bool:
-        return True
+        """Environmental screening: reject sectors above the policy's pollution class."""
+        limit = self.levers(month).max_pollution_class
+        return limit is None or sector.pollution_class <= limit
 
     def on_project_realised(self, sector: SectorDraw, size_usd_m: float, month: int) -> None:
         """Hook for processes that react to a realised project (land, fiscal cost)."""

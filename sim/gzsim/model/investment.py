@@ -73,7 +73,8 @@ class InvestmentProcess:
     def arrivals(self):
         env, d = self.d.env, self.d
         for month in range(d.n_months):
-            rate = self.base_rate(month) * d.attractiveness(month)
+            rate = (self.base_rate(month) * d.attractiveness(month)
+                    * d.levers(month).investment_rate_multiplier)
             n = int(self.arrival_rng.poisson(rate))
             starts = []
             for _ in range(n):

@@ -1,36 +1,19 @@
 """The typed, frozen scenario: what a region, its sectors and its policies are.
 
 Only structure, types and ranges live here. Every figure that describes a region lives in YAML
-(`scenarios/`), with its unit and source. Field names carry their units.
+(`scenarios/`), with its unit and source. Field names carry their units. Sections of the
+province-scale processes live in their own modules (schema_network, schema_people).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Share = Annotated[float, Field(ge=0, le=1)]
-Rate = Annotated[float, Field(gt=-1, le=10)]  # an annual growth rate: -100 % < g <= 1000 %
-Months = Annotated[int, Field(ge=0, le=600)]
+from gzsim.scenario.types import Frozen, Months, NonNeg, Positive, Rate, Share, parse_year_month
 
-_YM = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-class Frozen(BaseModel):
-    """Base for every scenario part: unknown keys are errors and objects are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def parse_year_month(value: str) -> tuple[int, int]:
-    m = _YM.match(str(value))
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise ValueError(f"expected a month as 'YYYY-MM', got {value!r}")
-    return int(m.group(1)), int(m.group(2))
+__all__ = ["Frozen", "Scenario", "parse_year_month"]
 
 
 class Region(Frozen):
@@ -138,6 +121,52 @@ class Labour(Frozen):
     migrants_per_vacancy_per_month: NonNeg = 0.0  # in-migration drawn by open vacancies
 
 
+class Levers(Frozen):
+    """What a policy changes while it is active. Unset levers leave the base untouched.
+
+    When policies overlap: multipliers multiply, ``tax_incentive_share`` and
+    ``training_places_per_year`` add up, ``max_pollution_class`` takes the strictest.
+    """
+
+    tax_incentive_share: Share | None = None  # share of firms' taxes forgone (fiscal cost)
+    infrastructure_budget_multiplier: NonNeg | None = None
+    housing_budget_multiplier: NonNeg | None = None
+    land_budget_multiplier: NonNeg | None = None
+    investment_rate_multiplier: NonNeg | None = None  # e.g. a slowdown in project arrivals
+    sector_weight_multipliers: dict[str, NonNeg] | None = None
+    max_pollution_class: Annotated[int, Field(ge=0, le=5)] | None = None  # screening
+    training_places_per_year: NonNeg | None = None  # people trained into the labour pool
+
+
+class Policy(Frozen):
+    """A named set of levers active from ``start`` to ``end`` (inclusive months)."""
+
+    name: str
+    question: str = ""  # what this policy is meant to test or achieve
+    start: str
+    end: str | None = None
+    levers: Levers
+
+    @field_validator("start", "end")
+    @classmethod
+    def _ym(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_year_month(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> Policy:
+        if self.end is not None and parse_year_month(self.end) < parse_year_month(self.start):
+            raise ValueError(f"end ({self.end}) is before start ({self.start})")
+        return self
+
+
+class Fiscal(Frozen):
+    """The tax base that incentives forgo."""
+
+    tax_usd_m_per_usd_m_operating_per_year: NonNeg = 0.0  # firms' taxes per US$ m of capital
+
+
 class Scenario(Frozen):
     """A whole scenario: region, calendar, sectors, processes and run defaults."""
 
@@ -150,6 +179,8 @@ class Scenario(Frozen):
     investment: Investment
     jobs: Jobs
     labour: Labour
+    fiscal: Fiscal = Field(default_factory=Fiscal)
+    policies: list[Policy] = Field(default_factory=list)
 
     @field_validator("sectors")
     @classmethod
@@ -159,3 +190,13 @@ class Scenario(Frozen):
         if sum(s.weight for s in v.values()) <= 0:
             raise ValueError("sector weights must not all be zero")
         return v
+
+    @model_validator(mode="after")
+    def _policy_sectors(self) -> Scenario:
+        for i, p in enumerate(self.policies):
+            unknown = set(p.levers.sector_weight_multipliers or {}) - set(self.sectors)
+            if unknown:
+                raise ValueError(
+                    f"policies[{i}] ({p.name}): unknown sector(s) {sorted(unknown)} in "
+                    f"sector_weight_multipliers; sectors are {sorted(self.sectors)}")
+        return self
