@@ -1,0 +1,75 @@
+"""How expensive is one replication of the base scenario, relative to bare SimPy?
+
+Prints the SimPy events one replication processes, its wall time, and the ratio of that time to
+a raw SimPy loop processing the same number of timeout events in the same run (machines here
+are noisy: compare within one run, not across runs).
+
+    .venv/bin/python benchmarks/bench_model.py [SCENARIO] [--reps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import simpy
+
+from gzsim import load_scenario
+from gzsim.model import District
+
+
+def count_events(district: District) -> int:
+    env = district.env
+    n = 0
+    step = env.step
+
+    def counting_step() -> None:
+        nonlocal n
+        n += 1
+        step()
+
+    env.step = counting_step  # type: ignore[method-assign]
+    district.run()
+    return n
+
+
+def raw_simpy(n_events: int, n_procs: int = 50) -> float:
+    """Time for bare SimPy to process ``n_events`` timeouts spread over ``n_procs`` processes."""
+    env = simpy.Environment()
+    per = max(n_events // n_procs, 1)
+
+    def proc(env):
+        for _ in range(per):
+            yield env.timeout(1)
+
+    for _ in range(n_procs):
+        env.process(proc(env))
+    t0 = time.perf_counter()
+    env.run()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("scenario", nargs="?", default="scenarios/base.yaml")
+    ap.add_argument("--reps", type=int, default=10)
+    args = ap.parse_args()
+    sc = load_scenario(args.scenario)
+    events = count_events(District(sc, 0, 0))
+    times, raws = [], []
+    for k in range(args.reps):
+        t0 = time.perf_counter()
+        District(sc, 0, k).run()
+        times.append(time.perf_counter() - t0)
+        raws.append(raw_simpy(events))
+    t_model, t_raw = statistics.median(times), statistics.median(raws)
+    print(f"scenario: {args.scenario}")
+    print(f"SimPy events per replication: {events:,}")
+    print(f"model: {t_model * 1000:.1f} ms per replication (median of {args.reps})")
+    print(f"raw SimPy, same number of events: {t_raw * 1000:.1f} ms")
+    print(f"ratio model / raw SimPy: {t_model / t_raw:.2f}")
+
+
+if __name__ == "__main__":
+    main()
