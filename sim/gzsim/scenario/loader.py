@@ -19,6 +19,34 @@ from gzsim.yamlio import Origins, _Loader, deep_merge, load_yaml, problems_from_
 OVERRIDE_ORIGIN = "--set"
 
 
+def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
+    """Apply ``fitted_values: FILE`` — calibrated parameters kept in one generated file.
+
+    The file (written by ``gzsim calibrate``) has a ``values:`` mapping of dotted paths to
+    numbers; they override this scenario file's own values, and are in turn overridden by any
+    file that extends it and by ``--set``.
+    """
+    ref = data.pop("fitted_values", None)
+    if ref is None:
+        return data
+    file, line = origins.get(("fitted_values",), (str(path), None))
+    fitted_path = path.parent / str(ref)
+    try:
+        fitted, fitted_origins = load_yaml(fitted_path, what="fitted values")
+    except InputError as e:
+        raise ScenarioError([Problem(f"fitted_values: {p.message}", p.file, p.line or line,
+                                     "fitted_values") for p in e.problems]) from None
+    values = fitted.get("values") if isinstance(fitted, dict) else None
+    if not isinstance(values, dict):
+        raise ScenarioError([Problem("expected a 'values:' mapping of dotted paths to numbers",
+                                     str(fitted_path), 1, "values")])
+    data = apply_overrides(data, origins, {k: v for k, v in values.items()})
+    for k in values:
+        origins[tuple(str(k).split("."))] = fitted_origins.get(("values", k), (str(fitted_path),
+                                                                               None))
+    return data
+
+
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
     """Read a file and everything it extends, merged (the extending file wins)."""
     real = path.resolve()
@@ -35,6 +63,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
                      str(path), 1)]
         )
     parent = data.pop("extends", None)
+    data = _apply_fitted(data, origins, path)
     if parent is None:
         return data, origins
     if not isinstance(parent, str):
