@@ -121,3 +121,57 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
         click.echo(f"{len(failed)} replication(s) failed; see {out / 'failures.csv'}", err=True)
     click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
                f"in {result.manifest['wall_time_s']:.1f} s")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("calibration/spec.yaml"))
+@click.option("--quick", is_flag=True, help="Few replications and evaluations (for tests).")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: number of CPUs).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for report.md, report.csv and fit.png (default: the spec's folder).")
+@click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the fitted values (default: the spec's 'output').")
+@user_errors
+def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
+              fitted: Path | None) -> None:
+    """Fit free parameters to calibration targets and write the fitted values and a report.
+
+    SPEC (default calibration/spec.yaml) names the scenario, the targets file, the free
+    parameters with bounds, and the targets in the objective.
+
+    \b
+    Example:
+      gzsim calibrate calibration/spec.yaml --quick --out /tmp/calib
+    """
+    import os
+
+    from rich.console import Console
+
+    from gzsim.calibration.fit import calibrate as run_calibration
+    from gzsim.calibration.report import write_outputs
+
+    console = Console(stderr=True)
+    workers = workers or os.cpu_count() or 1
+
+    def show(rec: dict) -> None:
+        params = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in rec.items()
+                           if k not in ("evaluation", "cost"))
+        console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
+                      f"{params}")
+
+    with console.status("calibrating..."):
+        problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
+    spec_dir = spec.parent
+    out_dir = out or spec_dir
+    fitted_path = fitted or (spec_dir / problem.spec.output)
+    table = write_outputs(problem, result, out_dir, fitted_path, str(spec), quick)
+    click.echo(result.parameters[["path", "value", "se", "ci90_low", "ci90_high"]]
+               .to_string(index=False))
+    click.echo("")
+    click.echo(table[["id", "observed", "sim_mean", "rel_error", "tolerance",
+                      "within_tolerance"]].to_string(index=False))
+    n_out = int((~table["within_tolerance"]).sum()) if len(table) else 0
+    click.echo(f"\nFitted values written to {fitted_path}; report in {out_dir}/report.md "
+               f"({n_out} target(s) outside tolerance).")
