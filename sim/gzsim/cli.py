@@ -175,3 +175,38 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     n_out = int((~table["within_tolerance"]).sum()) if len(table) else 0
     click.echo(f"\nFitted values written to {fitted_path}; report in {out_dir}/report.md "
                f"({n_out} target(s) outside tolerance).")
+
+
+@main.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Store folder (default: results/<experiment name>/). Rerunning into the "
+              "same folder computes only the missing runs.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Workers of the local cluster or process pool (default: number of CPUs).")
+@click.option("--scheduler", default=None, metavar="ADDRESS|FILE",
+              help="Use an existing Dask scheduler (tcp://host:8786 or a scheduler file).")
+@click.option("--cluster", type=click.Choice(["slurm", "pbs", "sge", "lsf"]), default=None,
+              help="Start a dask-jobqueue cluster, configured the dask-jobqueue way "
+              "(~/.config/dask/jobqueue.yaml or DASK_JOBQUEUE__* variables).")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Run only slice I of N (0-based) without a scheduler, e.g. for job arrays.")
+@click.option("--resume", is_flag=True, help="Continue a sweep in OUT (the default anyway).")
+@click.option("--overwrite", is_flag=True, help="Discard what OUT holds and start again.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or statistics.")
+@user_errors
+def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: str | None,
+          cluster: str | None, shard: str | None, resume: bool, overwrite: bool,
+          quiet: bool) -> None:
+    """Run the design of EXPERIMENT (a YAML file) into a resumable Parquet store.
+
+    \b
+    Example:
+      gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
+      gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
+    """
+    from gzsim.experiments import sweep_command_impl
+
+    sweep_command_impl(experiment, out=out, workers=workers, scheduler=scheduler,
+                       cluster=cluster, shard=shard, resume=resume, overwrite=overwrite,
+                       quiet=quiet)

@@ -3,56 +3,35 @@
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 
-from gzsim.model import month_dates, simulate_one
+from gzsim.model import month_dates
 from gzsim.results import Result, library_versions
 from gzsim.scenario.schema import Scenario
 
 
-def _one(scenario: Scenario, seed: int, replication: int) -> tuple[int, dict | None, str | None,
-                                                                   float]:
-    t0 = time.perf_counter()
-    try:
-        arrays = simulate_one(scenario, seed, replication)
-        return replication, arrays, None, time.perf_counter() - t0
-    except Exception as e:  # a failed replication is data, not the end of the run
-        msg = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
-        return replication, None, msg, time.perf_counter() - t0
-
-
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-             workers: int = 1, executor: Executor | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Result:
+             workers: int = 1, backend: str | None = None,
+             progress: Callable[[int, int], None] | None = None, **execute_kwargs) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
-    Replication ``k`` always uses ``SeedSequence(seed).spawn(...)[k]``, whatever the executor
-    or number of workers, so the same seed gives identical results.
+    A run is a sweep of one point: this goes through the same execution layer as
+    ``gzsim sweep`` (:func:`gzsim.experiments.run_replications`). Replication ``k`` always uses
+    ``SeedSequence(seed, spawn_key=(k,))``, whatever the backend or number of workers, so the
+    same seed gives identical results. A replication that raises is recorded, not fatal.
     """
+    from gzsim.experiments import run_replications
+
     n = int(replications or scenario.run.replications)
     root = int(scenario.run.seed if seed is None else seed)
     t0 = time.perf_counter()
     outputs: dict[int, tuple] = {}
-    own = None
-    if executor is None and workers > 1:
-        executor = own = ProcessPoolExecutor(max_workers=workers)
-    try:
-        if executor is None:
-            it = (_one(scenario, root, k) for k in range(n))
-        else:
-            it = executor.map(_one, [scenario] * n, [root] * n, range(n))
-        for done, out in enumerate(it, 1):
-            outputs[out[0]] = out
-            if progress:
-                progress(done, n)
-    finally:
-        if own is not None:
-            own.shutdown()
+    for out in run_replications(scenario, n, root, workers=workers, backend=backend,
+                                progress=progress, **execute_kwargs):
+        outputs[out.replication] = (out.replication, out.arrays, out.error, out.wall_time_s)
     return assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
 
 

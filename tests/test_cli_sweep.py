@@ -1,0 +1,41 @@
+"""`gzsim sweep` from the command line as a user runs it: shards, resume, errors."""
+
+from __future__ import annotations
+
+from gzsim.experiments import read_sweep
+from tests.conftest import SCENARIOS
+
+LHS = SCENARIOS / "experiments" / "lhs.yaml"
+
+
+def test_sweep_in_two_shards_then_resume_completes_the_store(cli, tmp_path):
+    out = tmp_path / "lhs"
+    first = cli("sweep", LHS, "--out", out, "--shard", "0/2", "--workers", "1", "-q")
+    assert first.returncode == 0, first.stderr
+    part = read_sweep(out)
+    assert 0 < (part.runs["status"] == "ok").sum() < len(part.runs) + len(part.missing)
+    assert not part.complete
+
+    second = cli("sweep", LHS, "--out", out, "--shard", "1/2", "--workers", "1", "-q")
+    assert second.returncode == 0, second.stderr
+    sw = read_sweep(out)
+    assert sw.complete
+    assert len(sw.runs) == 16 and (sw.runs["status"] == "ok").all()
+    assert sw.runs["run_id"].is_unique
+
+    again = cli("sweep", LHS, "--out", out, "--resume", "--workers", "1")
+    assert again.returncode == 0, again.stderr
+    assert "0 this session" in again.stdout
+    assert read_sweep(out).runs.equals(sw.runs)
+
+
+def test_bad_experiment_and_bad_shard_are_user_errors(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(LHS.read_text().replace("investment.growth_rate_per_year",
+                                           "investment.growth_rate")
+                   .replace("../base.yaml", str(SCENARIOS / "base.yaml")))
+    res = cli("sweep", bad, "--out", tmp_path / "o")
+    assert res.returncode == 2
+    assert "investment.growth_rate" in res.stderr and "Traceback" not in res.stderr
+    res = cli("sweep", LHS, "--out", tmp_path / "o", "--shard", "3/2")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
