@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# Every run the tests make (in this process, in worker processes and in CLI subprocesses, which
+# inherit the environment) checks the model's invariants: see gzsim.model.invariants.
+os.environ["GZSIM_CHECK_INVARIANTS"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
@@ -23,6 +28,31 @@ def base_scenario():
     from gzsim import load_scenario
 
     return load_scenario(BASE)
+
+
+def variant(scenario, changes: dict):
+    """``scenario`` with dotted-path changes (a value of None removes an optional section)."""
+    from gzsim import Scenario
+
+    data = scenario.model_dump()
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = data
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return Scenario.model_validate(data)
+
+
+NO_FEEDBACK = {"attractiveness.access_elasticity": 0.0, "attractiveness.land_elasticity": 0.0,
+               "attractiveness.incentive_elasticity": 0.0,
+               "attractiveness.labour_elasticity": 0.0, "land": None}
+
+
+@pytest.fixture(scope="session")
+def neutral_scenario(base_scenario):
+    """The base without feedbacks on arrivals and without land constraints."""
+    return variant(base_scenario, NO_FEEDBACK)
 
 
 def run_cli(*args: str, cwd: Path | None = None,

@@ -69,7 +69,8 @@ def test_hires_add_up_to_employment_growth(base_scenario):
 def test_scarce_labour_leaves_vacancies(base_scenario):
     tight = variant(base_scenario, **{"labour.initial_labour_force_people": 1000,
                                       "labour.migrants_per_vacancy_per_month": 0.0,
-                                      "labour.natural_growth_rate_per_year": 0.0})
+                                      "labour.natural_growth_rate_per_year": 0.0,
+                                      "resettlement.district_share_of_workers": 0.0})
     out = simulate_one(tight, 1, 0)
     assert out["employment"].max() <= 1000
     assert out["vacancies"][-1] > 10_000

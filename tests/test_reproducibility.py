@@ -38,10 +38,12 @@ def test_streams_are_keyed_by_name_not_order():
                                   s2.get("jobs.labour_market").random(5))
 
 
-def test_common_random_numbers_keep_project_draws(base_scenario):
-    """A scenario change that does not touch arrivals leaves the committed series unchanged."""
+def test_common_random_numbers_keep_project_draws(neutral_scenario):
+    """Without feedbacks on arrivals, a change that does not touch arrivals leaves the
+    committed series unchanged (each project's attributes come from its own row of draws)."""
     from gzsim.scenario.loader import apply_overrides
 
+    base_scenario = neutral_scenario
     data = base_scenario.model_dump()
     other = gzsim.Scenario.model_validate(
         apply_overrides(data, {}, {"jobs.indirect_jobs_per_direct_job": 0.9}))

@@ -54,6 +54,25 @@ _SPECS = [
     ("poor_people", "people", "province", "stock", "people below the poverty line"),
     ("fiscal_cost_usd_m", "US$ m/month", "district", "flow",
      "fiscal cost of incentive policies that month (tax revenue forgone)"),
+    # diagnostics: the books the invariants check, and the feedbacks' state
+    ("realised_usd_m", "US$ m/month", "district", "flow",
+     "value of signed projects confirmed as realised that month (will be disbursed)"),
+    ("pipeline_usd_m", "US$ m", "district", "stock",
+     "realised money not yet disbursed (waiting for land or construction, or booked later)"),
+    ("attractiveness", "multiplier", "district", "stock",
+     "multiplier on next month's project arrival rate (accessibility, land, incentives, "
+     "labour shortage)"),
+    ("infrastructure_spending_usd_m", "US$ m/month", "province", "flow",
+     "road and rail budget released that month (after policy multipliers)"),
+    ("land_in_use_km2", "km2", "district", "stock", "serviced land occupied by projects"),
+    ("land_spending_usd_m", "US$ m/month", "district", "flow",
+     "spending on servicing land that month"),
+    ("housing_spending_usd_m", "US$ m/month", "province", "flow",
+     "resettlement housing budget released that month"),
+    ("people_left_poverty", "people", "province", "stock",
+     "people who left poverty since the start (cumulative)"),
+    ("workers_trained", "people", "district", "stock",
+     "graduates of training places who joined the labour pool (cumulative)"),
 ]
 
 INDICATORS: dict[str, IndicatorSpec] = {s[0]: IndicatorSpec(*s) for s in _SPECS}

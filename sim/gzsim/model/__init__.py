@@ -5,13 +5,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from gzsim.model import invariants
 from gzsim.model.district import District
 from gzsim.scenario.schema import Scenario, parse_year_month
 
 
 def simulate_one(scenario: Scenario, root_seed: int, replication: int) -> dict[str, np.ndarray]:
-    """Run one replication; monthly indicator arrays, deterministic in (scenario, seed, rep)."""
-    return District(scenario, root_seed, replication).run()
+    """Run one replication; monthly indicator arrays, deterministic in (scenario, seed, rep).
+
+    With ``GZSIM_CHECK_INVARIANTS=1`` (the test suite sets it) the run's invariants are checked.
+    """
+    arrays = District(scenario, root_seed, replication).run()
+    if invariants.enabled():
+        invariants.check(arrays, scenario)
+    return arrays
 
 
 def month_dates(scenario: Scenario) -> pd.DatetimeIndex:

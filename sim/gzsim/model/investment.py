@@ -85,11 +85,12 @@ class InvestmentProcess:
                 env.process(self.project(k, t))
             yield env.timeout(1)
 
-    def pipeline_usd_m(self) -> float:
-        """Realised money not yet disbursed: waiting to start, or booked for later months."""
+    def pipeline_usd_m(self, month: int) -> float:
+        """Realised money not yet disbursed by the end of ``month``: waiting to start
+        construction, or booked for later months."""
         led = self.d.ledger
-        booked_later = led.total("investment_usd_m") - led.series("investment_usd_m").sum()
-        return self.not_started_usd_m + booked_later
+        booked = led.series("investment_usd_m", horizon_only=False)
+        return self.not_started_usd_m + float(booked[month + 1:].sum())
 
     def pick_sector(self, u: float, month: int) -> SectorDraw:
         weights = self.d.sector_weights(month)

@@ -31,6 +31,7 @@ class JobsProcess:
         self.employment = 0.0
         self.vacancies = 0.0
         self.monthly_growth = (1 + sc.labour.natural_growth_rate_per_year) ** (1 / 12) - 1
+        self.shortages: list[float] = []  # vacancies / positions, one per month
         self.last = {"jobs_direct": 0.0, "jobs_construction": 0.0, "jobs_indirect": 0.0,
                      "jobs_created": 0.0}
         district.env.process(monthly(district.env, district.n_months, self.step))
@@ -59,11 +60,20 @@ class JobsProcess:
         hires = int(self.rng.binomial(fillable, self.labour.vacancy_fill_share_per_month))
         self.employment += hires
         self.vacancies = demand - self.employment
+        self.shortages.append(self.vacancies / demand if demand > 0 else 0.0)
         migrants = self.labour.migrants_per_vacancy_per_month * self.vacancies
         self.labour_force *= 1 + self.monthly_growth
         self.labour_force += float(self.rng.poisson(migrants)) if migrants > 0 else 0.0
         self.last = {"jobs_direct": direct, "jobs_construction": construction,
                      "jobs_indirect": indirect, "jobs_created": float(hires)}
+
+    def shortage(self, months: int = 12) -> float:
+        """Mean share of positions left unfilled over the last ``months`` months."""
+        recent = self.shortages[-months:]
+        return sum(recent) / len(recent) if recent else 0.0
+
+    def employment_rate(self) -> float:
+        return self.employment / self.labour_force if self.labour_force > 0 else 0.0
 
     def indicators(self, month: int) -> dict[str, float]:
         return {**self.last, "employment": self.employment, "vacancies": self.vacancies,

@@ -11,6 +11,8 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
+from gzsim.scenario.schema_network import Attractiveness, Infrastructure, Land
+from gzsim.scenario.schema_people import Poverty, Resettlement, Training
 from gzsim.scenario.types import Frozen, Months, NonNeg, Positive, Rate, Share, parse_year_month
 
 __all__ = ["Frozen", "Scenario", "parse_year_month"]
@@ -180,6 +182,13 @@ class Scenario(Frozen):
     jobs: Jobs
     labour: Labour
     fiscal: Fiscal = Field(default_factory=Fiscal)
+    # optional processes: a region without one simply does not have it (no indicators)
+    infrastructure: Infrastructure | None = None
+    land: Land | None = None
+    attractiveness: Attractiveness = Field(default_factory=Attractiveness)
+    resettlement: Resettlement | None = None
+    poverty: Poverty | None = None
+    training: Training = Field(default_factory=Training)
     policies: list[Policy] = Field(default_factory=list)
 
     @field_validator("sectors")
@@ -199,4 +208,16 @@ class Scenario(Frozen):
                 raise ValueError(
                     f"policies[{i}] ({p.name}): unknown sector(s) {sorted(unknown)} in "
                     f"sector_weight_multipliers; sectors are {sorted(self.sectors)}")
+        return self
+
+    @model_validator(mode="after")
+    def _land_fits(self) -> Scenario:
+        if self.land is not None:
+            room = self.region.area_km2 * self.land.serviceable_share
+            if self.land.initial_serviced_km2 > room:
+                raise ValueError(
+                    f"land.initial_serviced_km2 ({self.land.initial_serviced_km2}) exceeds the "
+                    f"serviceable area ({room:g} km2 = region.area_km2 x land.serviceable_share)")
+        if self.resettlement is not None and self.poverty is None:
+            raise ValueError("resettlement needs a poverty section (relocated people are poor)")
         return self

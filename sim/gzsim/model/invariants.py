@@ -1,0 +1,84 @@
+"""Invariants every run must satisfy, checked on its recorded monthly arrays.
+
+The tests check them on every run they make (``GZSIM_CHECK_INVARIANTS=1`` makes
+:func:`gzsim.model.simulate_one` call :func:`check`); they cost nothing otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from gzsim.errors import ModelError
+from gzsim.scenario.schema import Scenario
+
+ENV_FLAG = "GZSIM_CHECK_INVARIANTS"
+
+
+class InvariantError(ModelError):
+    """A run broke a conservation law or a bound: a bug in the model, not in the input."""
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_FLAG, "") not in ("", "0")
+
+
+def _close(a: np.ndarray, b: np.ndarray, scale: float) -> bool:
+    return bool(np.all(np.abs(a - b) <= 1e-6 * max(scale, 1.0)))
+
+
+def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
+    """Every invariant the run breaks (empty when all hold)."""
+    out: list[str] = []
+    a = arrays
+
+    # money: what was realised is disbursed or still in the pipeline, month by month
+    realised = np.cumsum(a["realised_usd_m"])
+    accounted = np.cumsum(a["investment_usd_m"]) + a["pipeline_usd_m"]
+    if not _close(realised, accounted, realised[-1]):
+        out.append("money not conserved: cumulative realised != disbursed + pipeline")
+    if np.any(np.cumsum(a["realised_usd_m"]) > np.cumsum(a["committed_usd_m"]) + 1e-6):
+        out.append("more money realised than committed")
+
+    if np.any(a["employment"] > a["labour_force"] + 1e-9):
+        out.append("employment above the labour force")
+    if np.any(a["employment"] < 0) or np.any(a["vacancies"] < -1e-9):
+        out.append("negative employment or vacancies")
+
+    for name in ("expressway_km", "highway_km", "rural_road_km", "rail_km",
+                 "serviced_land_km2", "people_resettled", "people_left_poverty",
+                 "workers_trained", "firms_operating"):
+        if name in a and np.any(np.diff(a[name]) < -1e-9):
+            out.append(f"{name} decreased")
+
+    if "serviced_land_km2" in a and scenario.land is not None:
+        room = scenario.region.area_km2 * scenario.land.serviceable_share
+        if np.any(a["land_in_use_km2"] > a["serviced_land_km2"] + 1e-9):
+            out.append("land in use above serviced land")
+        if np.any(a["serviced_land_km2"] > room * (1 + 1e-9)):
+            out.append("serviced land above the serviceable area")
+        if np.any(a["land_in_use_km2"] < -1e-9):
+            out.append("negative land in use")
+
+    if scenario.resettlement is not None:
+        cfg = scenario.resettlement
+        total = round(cfg.households_to_relocate)
+        moved = a["people_resettled"] / cfg.people_per_household
+        if not _close(a["households_waiting"] + moved, np.full_like(moved, total), total):
+            out.append("households not conserved: waiting + relocated != programme size")
+    if scenario.poverty is not None:
+        initial = round(scenario.poverty.initial_poor_people)
+        if not _close(a["poor_people"] + a["people_left_poverty"],
+                      np.full_like(a["poor_people"], initial), initial):
+            out.append("poor people not conserved: poor + left poverty != initial poor")
+        if np.any(a["poor_people"] < 0):
+            out.append("negative poor people")
+    return out
+
+
+def check(arrays: dict[str, np.ndarray], scenario: Scenario) -> None:
+    """Raise :class:`InvariantError` listing every broken invariant."""
+    bad = violations(arrays, scenario)
+    if bad:
+        raise InvariantError(f"scenario '{scenario.name}': " + "; ".join(bad))

@@ -1,0 +1,44 @@
+"""Training places (e.g. a technical college): cohorts graduate into the labour pool.
+
+Each month a cohort of (base + policy) places / 12 starts; after ``course_months`` the
+graduates (binomial on ``completion_share``) join the district's labour pool, the
+``new_worker_share`` of them as people who were not in it before.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gzsim.model.clock import monthly
+
+if TYPE_CHECKING:
+    from gzsim.model.district import District
+
+
+class TrainingProcess:
+    name = "training"
+
+    def __init__(self, district: District):
+        self.d = district
+        self.cfg = district.scenario.training
+        self.rng = district.streams.get("training.completion")
+        self.graduates = 0
+        self._carry = 0.0
+        district.env.process(monthly(district.env, district.n_months, self.step))
+
+    def step(self, month: int) -> None:
+        places = (self.cfg.places_per_year + self.d.levers(month).training_places_per_year) / 12
+        self._carry += places
+        starters = int(self._carry)
+        self._carry -= starters
+        if starters:
+            self.d.ledger.add("trainees_starting", month, starters)
+        started = int(self.d.ledger.get("trainees_starting", month - self.cfg.course_months)
+                      if month >= self.cfg.course_months else 0)
+        if started:
+            done = int(self.rng.binomial(started, self.cfg.completion_share))
+            self.graduates += done
+            self.d.jobs.add_workers(done * self.cfg.new_worker_share)
+
+    def indicators(self, month: int) -> dict[str, float]:
+        return {"workers_trained": float(self.graduates)}

@@ -1,0 +1,121 @@
+"""Scenario sections of the built environment: road/rail network, district land, attractiveness.
+
+The network is modelled at the province scale (the sources' road and rail figures are
+Guizhou-wide); land and attractiveness at the district scale. ``reach_share`` in
+:class:`Attractiveness` is the explicit link between the two scales.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from gzsim.scenario.types import Frozen, NonNeg, Positive, Rate, Share, parse_year_month
+
+SEGMENT_TYPES = ("expressway", "highway", "rural_road", "rail")
+SegmentName = Literal["expressway", "highway", "rural_road", "rail"]
+
+
+class Budget(Frozen):
+    """An annual budget that grows at a rate that may decay (halve every ``half_life``).
+
+    Annual amount ``t`` years after ``start``: ``B0 * exp(ln(1+g0) * integral of 0.5**(s/h))``,
+    i.e. ``B0 * (1+g0)**t`` when ``growth_half_life_years`` is unset.
+    """
+
+    usd_m_per_year: NonNeg  # amount in the first year
+    growth_rate_per_year: Rate = 0.0  # initial growth rate
+    growth_half_life_years: Positive | None = None  # growth slows down (None: constant)
+    start: str | None = None  # first month with money (default: the scenario's start)
+
+    @field_validator("start")
+    @classmethod
+    def _ym(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_year_month(v)
+        return v
+
+
+class SegmentType(Frozen):
+    """A kind of link (expressway, highway, rural road, rail) and what a segment of it costs."""
+
+    initial_km: NonNeg  # network length at the scenario's start
+    cost_usd_m_per_km: Positive  # mountain terrain makes this high
+    build_months: Annotated[int, Field(ge=1, le=240)]  # one segment, once a crew is on it
+    segment_km: Positive  # length of one work package (one SimPy process)
+    budget_share: Share  # share of the budget when no plan steers it (normalised)
+    accessibility_weight: NonNeg  # weight of this kind in the accessibility index
+
+
+class Plan(Frozen):
+    """A target: ``add_km`` more of ``segment_type`` between ``start`` and ``by``."""
+
+    name: str
+    segment_type: SegmentName
+    add_km: Positive
+    start: str
+    by: str
+
+    @field_validator("start", "by")
+    @classmethod
+    def _ym(cls, v: str) -> str:
+        parse_year_month(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> Plan:
+        if parse_year_month(self.by) <= parse_year_month(self.start):
+            raise ValueError(f"by ({self.by}) must be after start ({self.start})")
+        return self
+
+
+class Infrastructure(Frozen):
+    """Province-scale road and rail build-out by limited crews."""
+
+    budget: Budget
+    crews: Annotated[int, Field(ge=1, le=100_000)]  # segments that can be built at once
+    segment_types: dict[SegmentName, SegmentType]
+    plans: list[Plan] = Field(default_factory=list)
+
+    @field_validator("segment_types")
+    @classmethod
+    def _all_types(cls, v: dict) -> dict:
+        missing = set(SEGMENT_TYPES) - set(v)
+        if missing:
+            raise ValueError(f"missing segment type(s) {sorted(missing)}; "
+                             f"expected all of {list(SEGMENT_TYPES)}")
+        if sum(s.budget_share for s in v.values()) <= 0:
+            raise ValueError("budget shares must not all be zero")
+        if sum(s.accessibility_weight * s.initial_km for s in v.values()) <= 0:
+            raise ValueError("accessibility needs a positive weight on some existing network")
+        return v
+
+
+class Land(Frozen):
+    """District land serviced (roads, utilities, levelling) before firms can locate on it."""
+
+    initial_serviced_km2: NonNeg
+    serviceable_share: Share = 1.0  # of the district's area; the rest is mountain or protected
+    budget: Budget
+    cost_usd_m_per_km2: Positive
+    servicing_months: Annotated[int, Field(ge=0, le=240)] = 12  # from spending to usable land
+
+
+class Attractiveness(Frozen):
+    """Multiplier on project arrivals: a product of explicit, documented effects.
+
+    ``access**access_elasticity`` with ``access = 1 + reach_share * (network_index - 1)``;
+    ``min(1, free_land / land_buffer_km2)**land_elasticity`` (floored at ``land_floor``);
+    ``1 + incentive_elasticity * tax_incentive_share``;
+    ``(1 - shortage)**labour_elasticity``, shortage = 12-month mean of vacancies / positions.
+    Elasticities of 0 switch an effect off (multiplier 1).
+    """
+
+    reach_share: Share = 1.0  # how much of the province network's gain reaches the district
+    access_elasticity: NonNeg = 0.0
+    land_buffer_km2: Positive = 1.0  # free serviced land at which land stops limiting
+    land_elasticity: NonNeg = 0.0
+    land_floor: Share = 0.05
+    incentive_elasticity: NonNeg = 0.0
+    labour_elasticity: NonNeg = 0.0
