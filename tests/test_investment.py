@@ -13,13 +13,19 @@ R = 300  # replications for the statistical checks
 def expected_monthly(sc) -> tuple[np.ndarray, np.ndarray]:
     """E[committed] and E[disbursed] per month implied by the parameters (no feedbacks).
 
-    Arrivals in month m: Poisson(rate0 * (1+g)^(m/12)); a project signed in month m starts
-    construction in month m + lead and pays size/d in each of its d months, d uniform on
-    [min, max] for its sector; it is realised with probability r.
+    Arrivals in month m: Poisson(rate0 * G(m/12)), G the (decaying) growth factor; a project
+    signed in month m starts construction in month m + lead and pays size/d in each of its
+    d months, d uniform on [min, max] for its sector; it is realised with probability r.
     """
     n = sc.time.n_months
     inv = sc.investment
-    lam = inv.arrival_rate_per_month * (1 + inv.growth_rate_per_year) ** (np.arange(n) / 12)
+    t = np.arange(n) / 12
+    if inv.growth_half_life_years is None:
+        lam = inv.arrival_rate_per_month * (1 + inv.growth_rate_per_year) ** t
+    else:  # growth rate halving every h years: exp(ln(1+g) * integral of 2^(-s/h))
+        h = inv.growth_half_life_years
+        lam = inv.arrival_rate_per_month * np.exp(
+            np.log1p(inv.growth_rate_per_year) * h / np.log(2) * (1 - 0.5 ** (t / h)))
     w = np.array([s.weight for s in sc.sectors.values()])
     p = w / w.sum()
     mean_size = np.array([s.size.mean_usd_m for s in sc.sectors.values()])

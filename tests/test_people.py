@@ -54,7 +54,7 @@ def test_relocated_workers_join_the_district_labour_pool(base_scenario):
 
 def test_poverty_exit_follows_its_hazard(base_scenario):
     """Without relocation the poor leave at exit_rate_per_year: P(t) = P0 exp(-h t)."""
-    sc = variant(base_scenario, {"resettlement": None})
+    sc = variant(base_scenario, {"resettlement": None, "poverty.exit_rate_employment_gain": 0.0})
     p0 = sc.poverty.initial_poor_people
     h = sc.poverty.exit_rate_per_year
     out = simulate_one(sc, 1, 0)

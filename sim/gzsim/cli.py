@@ -210,3 +210,115 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
     sweep_command_impl(experiment, out=out, workers=workers, scheduler=scheduler,
                        cluster=cluster, shard=shard, resume=resume, overwrite=overwrite,
                        quiet=quiet)
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replications", "-n", type=click.IntRange(min=2), default=20, show_default=True,
+              help="Replications per scenario (the same seeds in every scenario).")
+@click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
+              help="Root seed (default: the base scenario's run.seed).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results/compare"), show_default=True,
+              help="Folder for comparison.csv, each scenario's results and the plots.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Local worker processes (default: number of CPUs).")
+@click.option("--plot/--no-plot", default=True, show_default=True,
+              help="Write difference charts (PNG and SVG).")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
+              help="Confidence level of the intervals.")
+@user_errors
+def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
+            workers: int | None, plot: bool, level: float) -> None:
+    """Compare scenarios with the first one (the base), paired over common random numbers.
+
+    For key indicators at the milestone years: mean difference against the base with a
+    confidence interval across replications, and whether it is distinguishable from zero.
+
+    \b
+    Example:
+      gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
+    """
+    import os
+
+    from gzsim.compare import compare as run_compare
+
+    if len(scenarios) < 2:
+        raise click.UsageError("give the base scenario and at least one other to compare")
+    workers = workers or os.cpu_count() or 1
+    cmp = run_compare(scenarios[0], list(scenarios[1:]), replications=replications, seed=seed,
+                      workers=workers, level=level)
+    cmp.save(out)
+    cmp.print()
+    if plot:
+        from gzsim.plots import difference_chart, save_figure
+
+        for ind in dict.fromkeys(cmp.table["indicator"]):
+            save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
+    click.echo(f"Comparison written to {out}/comparison.csv"
+               + (f" with charts in {out}/plots/" if plot else ""))
+
+
+@main.command()
+@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the charts (default: RESULTS_DIR/plots).")
+@click.option("--indicator", "-i", "indicators", multiple=True,
+              help="Indicator to chart (repeatable; default: key indicators).")
+@user_errors
+def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...]) -> None:
+    """Fan charts (median, 50 % and 90 % bands) of a `gzsim run` results folder.
+
+    \b
+    Example:
+      gzsim plot results/base --indicator jobs_created --indicator employment
+    """
+    from gzsim.plots import plot_results
+
+    paths = plot_results(results_dir, out, list(indicators) or None)
+    click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else "nothing to plot")
+
+
+@main.command()
+@click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--outcome", default=None, help="Scalar outcome (default: the first one).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Sweep store (default: results/<experiment name>/); reused if complete.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Workers for the sweep, if it still has runs to do.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@user_errors
+def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers: int | None,
+                quiet: bool) -> None:
+    """Global sensitivity (Sobol or Morris, by the experiment's design) with SALib.
+
+    Runs (or resumes) the sweep of EXPERIMENT into its store, then computes the indices of
+    OUTCOME and writes sensitivity_<outcome>.csv and a chart next to the store.
+
+    \b
+    Example:
+      gzsim sensitivity scenarios/experiments/sobol.yaml --outcome jobs_created_2017
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from gzsim.experiments import load_experiment, run_sweep
+    from gzsim.plots import save_figure, sensitivity_chart
+    from gzsim.results import atomic_write_bytes
+    from gzsim.sensitivity import analyse
+
+    exp = load_experiment(experiment)
+    store = out or Path("results") / exp.name
+    result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
+                       workers=workers, resume=True, progress=not quiet)
+    name, table = analyse(result.path, outcome)
+    atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
+    save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")
+    t = Table(title=f"Sensitivity of {name} ({exp.spec.design.kind})")
+    for c in table.columns:
+        t.add_column(c, justify="left" if c == "factor" else "right")
+    for row in table.itertuples(index=False):
+        t.add_row(*[v if isinstance(v, str) else f"{v:.3g}" for v in row])
+    Console().print(t)
+    click.echo(f"Indices written to {store}/sensitivity_{name}.csv (chart: .png/.svg)")

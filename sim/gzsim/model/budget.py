@@ -8,15 +8,24 @@ from gzsim.scenario.schema import TimeSpan, parse_year_month
 from gzsim.scenario.schema_network import Budget
 
 
+def growth_factor(rate_per_year: float, half_life_years: float | None, years: float) -> float:
+    """Growth over ``years`` at a rate that halves every ``half_life_years`` (None: constant).
+
+    ``exp(ln(1+g0) * integral_0^t 2**(-s/h) ds)``, i.e. ``(1+g0)**t`` without decay.
+    """
+    log_g = math.log1p(rate_per_year)
+    if half_life_years is None:
+        return math.exp(log_g * years)
+    h = half_life_years
+    return math.exp(log_g * h / math.log(2) * (1 - 0.5 ** (years / h)))
+
+
 def annual_amount(budget: Budget, years: float) -> float:
     """US$ m per year ``years`` after the budget's start (see :class:`Budget`)."""
     if years < 0:
         return 0.0
-    log_g = math.log1p(budget.growth_rate_per_year)
-    h = budget.growth_half_life_years
-    if h is None:
-        return budget.usd_m_per_year * math.exp(log_g * years)
-    return budget.usd_m_per_year * math.exp(log_g * h / math.log(2) * (1 - 0.5 ** (years / h)))
+    return budget.usd_m_per_year * growth_factor(budget.growth_rate_per_year,
+                                                 budget.growth_half_life_years, years)
 
 
 def budget_start_month(budget: Budget, time: TimeSpan) -> int:

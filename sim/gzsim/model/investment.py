@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtri
 
+from gzsim.model.budget import growth_factor
 from gzsim.model.streams import UniformBank
 
 if TYPE_CHECKING:
@@ -67,8 +68,9 @@ class InvestmentProcess:
         district.env.process(self.arrivals())
 
     def base_rate(self, month: int) -> float:
-        """Projects per month before feedbacks: the start rate grown at the annual rate."""
-        return self.inv.arrival_rate_per_month * (1 + self.inv.growth_rate_per_year) ** (month / 12)
+        """Projects per month before feedbacks: the start rate grown at the (decaying) rate."""
+        return self.inv.arrival_rate_per_month * growth_factor(
+            self.inv.growth_rate_per_year, self.inv.growth_half_life_years, month / 12)
 
     def arrivals(self):
         env, d = self.d.env, self.d

@@ -4,8 +4,10 @@ Three stocks of poor people: not relocated, relocated without a job in the house
 with one. Relocation moves people from the first stock to the second (programmes relocate the
 poor); relocated households find work at ``job_finding_rate_per_year`` scaled by the district's
 employment rate; the poor leave poverty each month with probability ``1 - exp(-h/12)``, where
-``h`` is ``exit_rate_employed_per_year`` for households with a job and ``exit_rate_per_year``
-otherwise. Draws are binomial on people (households in batches, never one process per person).
+``h`` is ``exit_rate_employed_per_year`` for households with a job and
+``exit_rate_per_year * (1 + exit_rate_employment_gain * e)`` otherwise, ``e`` the district's
+employment rate (the one labour market the model has, standing in for the province's).
+Draws are binomial on people (households in batches, never one process per person).
 """
 
 from __future__ import annotations
@@ -48,11 +50,13 @@ class PovertyProcess:
 
     def step(self, month: int) -> None:
         cfg, rng = self.cfg, self.rng
-        find = monthly_probability(cfg.job_finding_rate_per_year * self.d.employment_rate())
+        e = self.d.employment_rate()
+        find = monthly_probability(cfg.job_finding_rate_per_year * e)
         found = int(rng.binomial(self.poor_relocated, find))
         self.poor_relocated -= found
         self.poor_relocated_job += found
-        p_exit = monthly_probability(cfg.exit_rate_per_year)
+        p_exit = monthly_probability(cfg.exit_rate_per_year
+                                     * (1 + cfg.exit_rate_employment_gain * e))
         p_exit_job = monthly_probability(cfg.exit_rate_employed_per_year)
         exits = [int(rng.binomial(self.poor_other, p_exit)),
                  int(rng.binomial(self.poor_relocated, p_exit)),

@@ -100,7 +100,8 @@ class Investment(Frozen):
     """Project arrivals (signing), realisation, construction and ramp-up."""
 
     arrival_rate_per_month: Positive  # projects signed per month at the start, before feedbacks
-    growth_rate_per_year: Rate  # growth of the arrival rate
+    growth_rate_per_year: Rate  # growth of the arrival rate (at the start)
+    growth_half_life_years: Positive | None = None  # the growth rate halves (None: constant)
     realisation_share: Share  # probability a signed project is actually built
     lead_months: Months = 6  # from signing to construction start
     ramp_up_months: Annotated[int, Field(ge=1, le=120)] = 12  # linear ramp to full operation

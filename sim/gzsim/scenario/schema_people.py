@@ -32,7 +32,9 @@ class Poverty(Frozen):
     """Poor people and the hazard of leaving poverty, higher for households with a job."""
 
     initial_poor_people: NonNeg  # province, at the scenario's start
-    exit_rate_per_year: NonNeg  # hazard for households without a job
+    exit_rate_per_year: NonNeg  # hazard for households without a job, at zero employment
+    # the hazard rises with employment: x (1 + gain x district employment rate)
+    exit_rate_employment_gain: NonNeg = 0.0
     exit_rate_employed_per_year: NonNeg  # hazard once someone in the household has a job
     job_finding_rate_per_year: NonNeg  # for relocated households, scaled by district employment
 

@@ -1,0 +1,1 @@
+"""Calibration: targets with provenance, scipy growth fits, simulation-based fitting, report."""

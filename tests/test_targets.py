@@ -1,0 +1,152 @@
+"""The calibration targets file: every source figure, verbatim provenance, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gzsim.calibration.growth import fit_all, fit_growth
+from gzsim.calibration.quantities import simulated_values
+from gzsim.calibration.targets import load_targets
+from gzsim.errors import TargetsError
+from tests.conftest import REPO
+
+TARGETS = REPO / "calibration" / "targets.yaml"
+SEEDS = REPO.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return load_targets(TARGETS)
+
+
+HEADLINE = {"gui_an_investment_2017": 3340, "gui_an_investment_growth_2017": 0.11,
+            "gui_an_jobs_2017": 30000, "gui_an_area": 1795, "guizhou_resettled_2016": 458000,
+            "guizhou_poverty_exit_2016": 1_200_000, "guizhou_highway_plan_2020": 10000,
+            "guizhou_rail_plan_2020": 4000, "guizhou_big_data_investment_2016": 2.0,
+            "guizhou_foreign_trade_2012": 6630, "guizhou_foreign_trade_growth_2012": 0.357,
+            "guizhou_road_network_2012": 164500, "guizhou_rural_roads_2012": 152000,
+            "guizhou_expressway_2012": 2630, "guizhou_road_investment_q1_2013": 2600,
+            "guizhou_road_investment_growth_2013": 0.384, "guiyang_signed_projects_2013": 106,
+            "guiyang_signed_project_value_2013": 46500, "guizhou_investment_growth_2012": 0.35,
+            "guizhou_bank_savings_growth_2012": 0.23, "shanghai_growth_reference": 0.10,
+            "guizhou_growth_rank_2016": 3, "guizhou_hills_share": 0.90}
+
+
+def test_every_brief_figure_is_a_target(targets):
+    by_id = targets.by_id
+    for tid, value in HEADLINE.items():
+        assert by_id[tid].value == pytest.approx(value), tid
+
+
+def test_sentences_are_verbatim_from_the_seed_files(targets):
+    if not SEEDS.is_dir():
+        pytest.skip(f"source articles not found at {SEEDS}")
+    texts = {p.name: p.read_text(encoding="utf-8") for p in SEEDS.glob("*.txt")}
+    for t in [*targets.targets]:
+        assert t.source.sentence in texts[t.source.file], t.id
+    assert targets.currency.source.sentence in texts[targets.currency.source.file]
+
+
+def test_currency_rate_is_the_one_the_source_implies(targets):
+    assert targets.currency.cny_per_usd == pytest.approx(16.03 / 2.6, abs=0.001)
+
+
+def write(tmp_path, text: str):
+    p = tmp_path / "targets.yaml"
+    p.write_text(text)
+    return p
+
+
+GOOD = TARGETS.read_text()
+
+
+def error_of(tmp_path, text: str) -> str:
+    with pytest.raises(TargetsError) as e:
+        load_targets(write(tmp_path, text))
+    return str(e.value)
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    lines = [i + 1 for i, line in enumerate(text.splitlines()) if needle in line]
+    return lines[nth - 1]
+
+
+def test_unknown_indicator_is_located_with_a_suggestion(tmp_path):
+    bad = GOOD.replace("{indicator: jobs_created,", "{indicator: jobs_creatd,")
+    msg = error_of(tmp_path, bad)
+    assert "unknown indicator 'jobs_creatd'" in msg and "did you mean 'jobs_created'" in msg
+    assert f"targets.yaml:{line_of(bad, 'jobs_creatd')}" in msg
+    assert "maps_to.indicator" in msg
+
+
+def test_missing_unit(tmp_path):
+    bad = GOOD.replace("    value: 30000\n    unit: people\n", "    value: 30000\n", 1)
+    msg = error_of(tmp_path, bad)
+    assert "unit" in msg and "required field is missing" in msg and "targets.2" in msg
+
+
+def test_unknown_unit(tmp_path):
+    msg = error_of(tmp_path, GOOD.replace("unit: km2\n", "unit: hectares\n", 1))
+    assert "hectares" in msg and "targets.3.unit" in msg
+
+
+def test_duplicate_id_names_both_lines(tmp_path):
+    bad = GOOD.replace("id: gui_an_jobs_2017", "id: gui_an_investment_2017")
+    msg = error_of(tmp_path, bad)
+    first, second = line_of(bad, "id: gui_an_investment_2017", 1), line_of(
+        bad, "id: gui_an_investment_2017", 2)
+    assert "duplicate id 'gui_an_investment_2017'" in msg
+    assert f"first defined on line {first}" in msg and f"targets.yaml:{second}" in msg
+
+
+def test_unknown_field_and_syntax_error(tmp_path):
+    msg = error_of(tmp_path, GOOD.replace("    tolerance: 0.10\n", "    tolerence: 0.10\n", 1))
+    assert "unknown key 'tolerence'" in msg and "did you mean 'tolerance'" in msg
+    msg = error_of(tmp_path, GOOD.replace("targets:\n", "targets: [\n", 1))
+    assert "targets.yaml:26" in msg and "YAML syntax error" in msg
+
+
+def test_indicator_without_tolerance_or_aggregation(tmp_path):
+    msg = error_of(tmp_path, GOOD.replace("    tolerance: 0.05\n", "", 1))
+    assert "needs a tolerance" in msg
+    msg = error_of(tmp_path, GOOD.replace("{indicator: investment_usd_m, aggregation: annual_sum}",
+                                          "{indicator: investment_usd_m}", 1))
+    assert "needs an aggregation" in msg
+
+
+def test_aggregations_on_a_hand_made_series():
+    dates = pd.date_range("2015-01-01", periods=36, freq="MS")
+    flow = np.arange(36, dtype=float)
+    stock = np.cumsum(flow)
+    series = pd.DataFrame({"replication": 0, "date": dates, "f": flow, "s": stock})
+    assert simulated_values(series, "f", "annual_sum", 2016)[0] == sum(range(12, 24))
+    assert simulated_values(series, "s", "december", 2016)[0] == stock[23]
+    assert simulated_values(series, "s", "change", 2016)[0] == stock[23] - stock[11]
+    assert simulated_values(series, "s", "change", period=(2016, 2017))[0] == stock[35] - stock[11]
+    assert simulated_values(series, "f", "annual_growth", 2016)[0] == pytest.approx(
+        sum(range(12, 24)) / sum(range(12)) - 1)
+    assert simulated_values(series, "f", "quarter_sum", 2016, quarter=2)[0] == 15 + 16 + 17
+
+
+def test_growth_fits_say_when_a_single_figure_gives_the_rate(targets):
+    fits = fit_all(targets.targets)
+    road = fits["road_spending"]
+    assert road.model == "constant" and road.params["g0"] == pytest.approx(0.384)
+    assert road.se["g0"] == pytest.approx(0.05, rel=1e-3)  # the figure's stated uncertainty
+    assert "1 observation(s) for 1 parameter(s)" in road.note
+    inv = fits["investment"]
+    assert inv.model == "decaying"
+    # passes through +35 % (2012) and +11 % (2017): half-life 5 / log2(35/11) years
+    assert inv.params["half_life_years"] == pytest.approx(5 / np.log2(0.35 / 0.11), rel=1e-4)
+    assert inv.rate(2017) == pytest.approx(0.11, rel=1e-6)
+
+
+def test_growth_fit_with_more_figures_than_parameters_has_degrees_of_freedom(targets):
+    t = targets.by_id["guizhou_investment_growth_2012"]
+    obs = [t.model_copy(update={"year": y, "value": 0.3 * 2 ** (-(y - 2010) / 4)})
+           for y in (2010, 2012, 2014, 2016)]
+    fit = fit_growth("synthetic", obs)
+    assert fit.params["half_life_years"] == pytest.approx(4.0, rel=1e-4)
+    assert "2 degree(s) of freedom" in fit.note
