@@ -57,8 +57,13 @@ class GzsimFunction:
 def ema_model(experiment_path: str | Path, levers: list[str] | None = None,
               replications: int | None = None, name: str | None = None):
     """An ``ema_workbench.Model`` for the experiment's factors and scalar outcomes."""
-    from ema_workbench import (CategoricalParameter, IntegerParameter, Model, RealParameter,
-                               ScalarOutcome)
+    from ema_workbench import (
+        CategoricalParameter,
+        IntegerParameter,
+        Model,
+        RealParameter,
+        ScalarOutcome,
+    )
 
     exp = load_experiment(experiment_path)
     levers = set(levers or [])
