@@ -42,16 +42,20 @@ def outcome_per_point(sweep: Any, outcome: str) -> np.ndarray:
     return means.reindex(sweep.design["point"]).to_numpy(dtype=float)
 
 
+def _checked(sweep: Any, kind: str, what: str, outcome: str) -> tuple[np.ndarray, dict]:
+    """The outcome per point and the design parameters, if the sweep has the ``kind`` design."""
+    have = sweep.manifest["design"]["kind"]
+    if have != kind:
+        raise SensitivityError(f"{what} need a sweep with design kind '{kind}'; "
+                               f"{sweep.path} has '{have}'")
+    return outcome_per_point(sweep, outcome), sweep.manifest["design"].get("params", {})
+
+
 def sobol_indices(sweep: Any, outcome: str, seed: int = 0) -> pd.DataFrame:
     """First-order and total Sobol indices with confidence intervals (SALib.analyze.sobol)."""
     from SALib.analyze import sobol
 
-    kind = sweep.manifest["design"]["kind"]
-    if kind != "sobol":
-        raise SensitivityError(f"Sobol indices need a sweep with design kind 'sobol' "
-                               f"(Saltelli sample); {sweep.path} has '{kind}'")
-    y = outcome_per_point(sweep, outcome)
-    params = sweep.manifest["design"].get("params", {})
+    y, params = _checked(sweep, "sobol", "Sobol indices (Saltelli sample)", outcome)
     res = sobol.analyze(sweep.problem, y, calc_second_order=bool(params.get("second_order")),
                         print_to_console=False, seed=seed)
     return pd.DataFrame({"factor": sweep.problem["names"], "S1": res["S1"],
@@ -63,12 +67,7 @@ def morris_indices(sweep: Any, outcome: str, seed: int = 0) -> pd.DataFrame:
     """Morris mu*, mu and sigma with mu* confidence intervals (SALib.analyze.morris)."""
     from SALib.analyze import morris
 
-    kind = sweep.manifest["design"]["kind"]
-    if kind != "morris":
-        raise SensitivityError(f"Morris effects need a sweep with design kind 'morris'; "
-                               f"{sweep.path} has '{kind}'")
-    y = outcome_per_point(sweep, outcome)
-    params = sweep.manifest["design"].get("params", {})
+    y, params = _checked(sweep, "morris", "Morris effects", outcome)
     res = morris.analyze(sweep.problem, sweep.X, y, num_levels=int(params.get("num_levels", 4)),
                          print_to_console=False, seed=seed)
     return pd.DataFrame({"factor": sweep.problem["names"], "mu_star": res["mu_star"],
