@@ -113,7 +113,9 @@ def render_markdown(problem: CalibrationProblem, result: CalibrationResult,
              "|---|---|---|---|---|---|"]
     informed = {p.path: p.informed_by for p in spec.parameters}
     for r in result.parameters.itertuples():
-        lines.append(f"| `{r.path}` | {_fmt(r.value)} | {_fmt(r.se)} | "
+        se = _fmt(r.se) if r.se <= (r.upper - r.lower) else \
+            f"{_fmt(r.se)} (wider than the bounds: not pinned down)"
+        lines.append(f"| `{r.path}` | {_fmt(r.value)} | {se} | "
                      f"[{_fmt(r.ci90_low)}, {_fmt(r.ci90_high)}] | [{r.lower:g}, {r.upper:g}] | "
                      f"{', '.join(informed[r.path]) or '-'} |")
     lines += ["", "## Growth rates fitted with scipy (`scipy.optimize.curve_fit`)", "",
