@@ -228,33 +228,47 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
               help="Write difference charts (PNG and SVG).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
+@click.option("--indicator", "-i", "indicators", multiple=True,
+              help="Indicator to compare (repeatable; default: all in comparison.csv, the "
+              "key ones printed and charted).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a value in every scenario, e.g. --set time.end=2020-12")
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
-            workers: int | None, plot: bool, level: float) -> None:
+            workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
+            overrides: tuple[str, ...]) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    For key indicators at the milestone years: mean difference against the base with a
-    confidence interval across replications, and whether it is distinguishable from zero.
+    Every scenario runs the same replications with the same seeds. For each indicator at the
+    milestone years: mean difference against the base with a confidence interval across
+    replications, and whether it is distinguishable from zero. Writes comparison.csv, each
+    scenario's results and (with --plot) difference charts in OUT/plots/.
 
     \b
     Example:
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
+      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment --no-plot
     """
     import os
 
     from gzsim.compare import compare as run_compare
+    from gzsim.scenario import load_scenario
 
     if len(scenarios) < 2:
-        raise click.UsageError("give the base scenario and at least one other to compare")
+        raise UserError("give the base scenario and at least one other to compare")
+    for p in scenarios:
+        if not p.is_file():
+            raise UserError(f"{p}: scenario file not found")
+    loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     workers = workers or os.cpu_count() or 1
-    cmp = run_compare(scenarios[0], list(scenarios[1:]), replications=replications, seed=seed,
-                      workers=workers, level=level)
+    cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
+                      workers=workers, level=level, indicators=list(indicators) or None)
     cmp.save(out)
-    cmp.print()
+    cmp.print(indicators=list(indicators) or None)
     if plot:
         from gzsim.plots import difference_chart, save_figure
 
-        for ind in dict.fromkeys(cmp.table["indicator"]):
+        for ind in list(indicators) or cmp.key_indicators():
             save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
     click.echo(f"Comparison written to {out}/comparison.csv"
                + (f" with charts in {out}/plots/" if plot else ""))

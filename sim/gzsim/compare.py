@@ -4,10 +4,16 @@ Every scenario runs the same replications with the same seeds, so replication ``
 and of the base share their random numbers; the difference for replication ``k`` isolates the
 policy's effect. For each indicator and milestone year we report the mean paired difference
 with a t-interval across replications, and say when it is not distinguishable from zero.
+
+Annual values follow :mod:`gzsim.indicators`: a flow is summed over the year (its unit becomes
+per year), a stock is its December level. Only replications that succeeded in both scenarios
+are paired; how many were dropped is in the table (``n_dropped``) and in
+:attr:`Comparison.dropped`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,26 +22,116 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
 from gzsim.results import Result, atomic_write_bytes
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario
 from gzsim.scenario.schema import Scenario
 
-KEY_INDICATORS = ["investment_usd_m", "jobs_created", "employment", "firms_operating",
-                  "expressway_km", "accessibility", "serviced_land_km2", "people_resettled",
-                  "poor_people", "fiscal_cost_usd_m"]
+#: Indicators printed by :meth:`Comparison.print` and charted by ``gzsim compare --plot``
+#: by default (the table itself holds every indicator of the series).
+KEY_INDICATORS = ["investment_usd_m", "committed_usd_m", "jobs_created", "employment",
+                  "firms_operating", "expressway_km", "accessibility", "serviced_land_km2",
+                  "people_resettled", "poor_people", "fiscal_cost_usd_m"]
+
+TABLE_COLUMNS = ["scenario", "indicator", "unit", "year", "base_mean", "other_mean",
+                 "diff_mean", "ci_low", "ci_high", "rel_diff", "distinguishable"]
+EXTRA_COLUMNS = ["n_pairs", "n_dropped"]
+
+NOT_INDICATORS = {"replication", "date"}
+
+
+def annual_unit(indicator: str) -> str:
+    """The unit of an indicator's annual value (a flow per month becomes per year)."""
+    spec = INDICATORS.get(indicator)
+    if spec is None:
+        return ""
+    return spec.unit.replace("/month", "/year") if spec.kind == "flow" else spec.unit
 
 
 def annual_frame(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """replication x year: a flow summed over the year, a stock in December."""
-    kind = INDICATORS[indicator].kind if indicator in INDICATORS else "stock"
-    g = series.groupby([series["replication"], series["date"].dt.year])[indicator]
+    """replication x year: a flow summed over the year, a stock in December (last month)."""
+    spec = INDICATORS.get(indicator)
+    kind = spec.kind if spec is not None else "stock"
+    s = series.sort_values(["replication", "date"])
+    g = s.groupby([s["replication"], pd.to_datetime(s["date"]).dt.year.rename("year")])[indicator]
     return (g.sum() if kind == "flow" else g.last()).unstack()
+
+
+def indicator_columns(series: pd.DataFrame) -> list[str]:
+    """Every indicator column of a series (whatever the model reports, known or new)."""
+    return [c for c in series.columns if c not in NOT_INDICATORS
+            and pd.api.types.is_numeric_dtype(series[c])]
+
+
+def attempted(res: Result) -> set[int]:
+    """Replications that were run: those recorded in the manifest, else those seen."""
+    n = res.manifest.get("replications")
+    seen = set(pd.unique(res.series["replication"]).tolist()) if len(res.series) else set()
+    if res.failures is not None and len(res.failures):
+        seen |= set(res.failures["replication"].astype(int).tolist())
+    return set(range(int(n))) | seen if n is not None else seen
+
+
+def succeeded(res: Result) -> set[int]:
+    return set(pd.unique(res.series["replication"]).astype(int).tolist()) \
+        if len(res.series) else set()
+
+
+def paired_stats(d: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Mean of the paired differences and its t-interval at ``level``.
+
+    All differences equal (e.g. a scenario against itself): the difference is exact and the
+    interval has no width. Fewer than two pairs with a non-zero difference: no interval (NaN).
+    """
+    n = len(d)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    if np.all(d == d[0]):
+        v = float(d[0])
+        if n == 1 and v != 0:
+            return v, float("nan"), float("nan")
+        return v, v, v
+    mean = float(d.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def paired_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: list[int],
+                level: float, pairs: list[int] | None = None) -> list[dict]:
+    """One row per year: the paired difference other - base over the replications ``pairs``."""
+    a, b = annual_frame(base, indicator), annual_frame(other, indicator)
+    common = a.index.intersection(b.index)
+    if pairs is not None:
+        common = common.intersection(pd.Index(pairs))
+    rows = []
+    for y in years:
+        if y not in a.columns or y not in b.columns:
+            continue
+        av = a.loc[common, y].to_numpy(dtype=float)
+        bv = b.loc[common, y].to_numpy(dtype=float)
+        d = bv - av
+        mean, lo, hi = paired_stats(d, level)
+        base_mean = float(av.mean()) if len(av) else float("nan")
+        if mean == 0:
+            rel = 0.0
+        elif base_mean and np.isfinite(base_mean):
+            rel = mean / abs(base_mean)
+        else:
+            rel = float("nan")
+        rows.append({"indicator": indicator, "unit": annual_unit(indicator), "year": int(y),
+                     "base_mean": base_mean,
+                     "other_mean": float(bv.mean()) if len(bv) else float("nan"),
+                     "diff_mean": mean, "ci_low": lo, "ci_high": hi, "rel_diff": rel,
+                     "distinguishable": bool(lo > 0 or hi < 0), "n_pairs": len(d)})
+    return rows
 
 
 @dataclass
 class Comparison:
+    """Paired differences of scenarios against a base (see :func:`compare`)."""
+
     base: str
     results: dict[str, Result]
     table: pd.DataFrame
@@ -43,6 +139,7 @@ class Comparison:
     dropped: dict[str, int]
 
     def save(self, out: str | Path) -> Path:
+        """Write ``comparison.csv`` and each scenario's results into ``out/<name>/``."""
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(out / "comparison.csv", self.table.to_csv(index=False).encode())
@@ -50,79 +147,129 @@ class Comparison:
             res.save(out / name)
         return out
 
-    def print(self, console: Any = None) -> None:
+    def key_indicators(self) -> list[str]:
+        present = list(dict.fromkeys(self.table["indicator"])) if len(self.table) else []
+        key = [i for i in KEY_INDICATORS if i in present]
+        return key or present
+
+    def print(self, console: Any = None, indicators: Iterable[str] | None = None) -> None:
+        """Rich tables, one per scenario; ``indicators`` defaults to the key ones."""
         from rich.console import Console
         from rich.table import Table
 
         console = console or Console(width=max(Console().width, 140))
-        for other, df in self.table.groupby("scenario", sort=False):
+        names = list(indicators) if indicators is not None else self.key_indicators()
+        shown = self.table[self.table["indicator"].isin(names)] if len(self.table) else \
+            self.table
+        for other in [n for n in self.results if n != self.base]:
+            df = shown[shown["scenario"] == other] if len(shown) else shown
             t = Table(title=f"{other} - {self.base} (paired over replications, "
                       f"{self.level:.0%} CI)")
             for col in ("indicator", "year", "base mean", "difference", "CI", "relative", ""):
                 t.add_column(col, justify="left" if col in ("indicator", "") else "right")
             for r in df.itertuples():
-                note = "" if r.distinguishable else "not distinguishable from zero"
-                t.add_row(f"{r.indicator} ({r.unit})", str(r.year), f"{r.base_mean:,.4g}",
-                          f"{r.diff_mean:+,.4g}", f"[{r.ci_low:+,.4g}, {r.ci_high:+,.4g}]",
+                if r.n_pairs == 0:
+                    note = "no replication succeeded in both"
+                elif not np.isfinite(r.ci_low):
+                    note = "one pair: no interval"
+                else:
+                    note = "" if r.distinguishable else "not distinguishable from zero"
+                ci = "" if not np.isfinite(r.ci_low) else \
+                    f"[{r.ci_low:+,.4g}, {r.ci_high:+,.4g}]"
+                t.add_row(f"{r.indicator} ({r.unit})" if r.unit else r.indicator,
+                          str(r.year), f"{r.base_mean:,.4g}", f"{r.diff_mean:+,.4g}", ci,
                           "" if not np.isfinite(r.rel_diff) else f"{r.rel_diff:+.1%}", note)
             console.print(t)
             if self.dropped.get(other):
-                console.print(f"{self.dropped[other]} replication(s) failed in one of the pair "
-                              "and were left out of the pairing")
+                console.print(f"{self.dropped[other]} replication(s) failed in {other} or in "
+                              f"{self.base} and were left out of the pairing")
 
 
-def paired_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: list[int],
-                level: float) -> list[dict]:
-    a, b = annual_frame(base, indicator), annual_frame(other, indicator)
-    common = a.index.intersection(b.index)
-    rows = []
-    for y in years:
-        if y not in a.columns or y not in b.columns:
+def compare_results(results: dict[str, Result], base: str | None = None,
+                    indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
+                    level: float = 0.90) -> Comparison:
+    """Paired differences of already-run results (same seeds) against ``base``.
+
+    ``base`` defaults to the first entry; ``indicators`` to every indicator column that the
+    base and the other scenario share; ``years`` to the base's milestone years (those that were
+    simulated).
+    """
+    if not 0 < level < 1:
+        raise UserError(f"confidence level must be between 0 and 1, not {level}")
+    names = list(results)
+    if len(names) < 2:
+        raise UserError("give the base scenario and at least one other to compare")
+    base = base or names[0]
+    if base not in results:
+        raise UserError(f"base '{base}' is not among the results: {', '.join(names)}")
+    base_res = results[base]
+    simulated = set(pd.to_datetime(base_res.series["date"]).dt.year.unique().tolist()) \
+        if len(base_res.series) else set()
+    if years is None:
+        ys = [int(y) for y in base_res.milestone_years if not simulated or y in simulated]
+    else:
+        ys = [int(y) for y in years]
+        missing = [y for y in ys if simulated and y not in simulated]
+        if missing:
+            raise UserError(f"year(s) {missing} were not simulated (the runs cover "
+                            f"{min(simulated)}-{max(simulated)})")
+    wanted = list(indicators) if indicators is not None else None
+    rows, dropped = [], {}
+    for name in names:
+        if name == base:
             continue
-        d = (b.loc[common, y] - a.loc[common, y]).to_numpy(dtype=float)
-        n = len(d)
-        mean = float(d.mean()) if n else float("nan")
-        if n > 1 and np.any(d != d[0]):
-            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
-        else:
-            half = 0.0  # identical differences (e.g. a scenario against itself): exact
-        lo, hi = mean - half, mean + half
-        base_mean = float(a.loc[common, y].mean())
-        rows.append({"indicator": indicator, "unit": INDICATORS[indicator].unit
-                     if indicator in INDICATORS else "", "year": int(y), "n_pairs": n,
-                     "base_mean": base_mean, "other_mean": float(b.loc[common, y].mean()),
-                     "diff_mean": mean, "ci_low": lo, "ci_high": hi,
-                     "rel_diff": mean / base_mean if base_mean else float("nan"),
-                     "distinguishable": bool(lo > 0 or hi < 0)})
-    return rows
+        other = results[name]
+        shared = [c for c in indicator_columns(base_res.series)
+                  if c in other.series.columns]
+        if wanted is not None:
+            unknown = [i for i in wanted if i not in shared]
+            if unknown:
+                raise UserError(f"indicator(s) {unknown} not in the results of both {base} "
+                                f"and {name}; available: {', '.join(shared)}")
+        cols = wanted if wanted is not None else shared
+        pairs = sorted(succeeded(base_res) & succeeded(other))
+        n_dropped = len((attempted(base_res) | attempted(other)) - set(pairs))
+        dropped[name] = n_dropped
+        for ind in cols:
+            rows += [{"scenario": name, **r, "n_dropped": n_dropped}
+                     for r in paired_rows(base_res.series, other.series, ind, ys, level,
+                                          pairs)]
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS + EXTRA_COLUMNS)
+    return Comparison(base, results, table, level, dropped)
 
 
-def compare(base: Scenario | str | Path, others: list[Scenario | str | Path], *,
+def _as_scenario(s: Scenario | str | Path) -> Scenario:
+    if isinstance(s, Scenario):
+        return s
+    p = Path(s)
+    if not p.is_file():
+        raise UserError(f"{p}: scenario file not found")
+    return load_scenario(p)
+
+
+def compare(base: Scenario | str | Path,
+            others: Scenario | str | Path | Iterable[Scenario | str | Path],
             replications: int = 20, seed: int | None = None,
-            indicators: list[str] | None = None, years: list[int] | None = None,
+            indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
             workers: int = 1, level: float = 0.90, progress: Any = None) -> Comparison:
-    """Run ``base`` and each of ``others`` with the same seeds and compare them pairwise."""
-    scenarios = [s if isinstance(s, Scenario) else load_scenario(s) for s in [base, *others]]
+    """Run ``base`` and each of ``others`` with the same seeds and compare them pairwise.
+
+    Scenarios may be :class:`Scenario` objects or YAML paths. Every scenario runs
+    ``replications`` from the same root ``seed`` (default: the base's ``run.seed``), so
+    replication ``k`` uses the same random numbers everywhere (common random numbers). A
+    scenario whose name is already taken (e.g. the base against itself) gets ``_2``, ``_3``...
+    """
+    if isinstance(others, (Scenario, str, Path)):
+        others = [others]
+    scenarios = [_as_scenario(s) for s in [base, *others]]
     root = scenarios[0].run.seed if seed is None else int(seed)
     results: dict[str, Result] = {}
     for sc in scenarios:
-        name = sc.name
-        while name in results:  # the base compared with itself
-            name += "_again"
+        name, k = sc.name, 1
+        while name in results:
+            k += 1
+            name = f"{sc.name}_{k}"
         results[name] = simulate(sc, replications=replications, seed=root, workers=workers,
                                  progress=progress)
-    names = list(results)
-    base_res = results[names[0]]
-    years = years or scenarios[0].time.milestone_years
-    rows, dropped = [], {}
-    for name in names[1:]:
-        other = results[name]
-        cols = [i for i in (indicators or KEY_INDICATORS)
-                if i in base_res.series.columns and i in other.series.columns]
-        ok_a = set(base_res.series["replication"].unique())
-        ok_b = set(other.series["replication"].unique())
-        dropped[name] = replications - len(ok_a & ok_b)
-        for ind in cols:
-            rows += [{"scenario": name, **r} for r in
-                     paired_rows(base_res.series, other.series, ind, years, level)]
-    return Comparison(names[0], results, pd.DataFrame(rows), level, dropped)
+    return compare_results(results, base=next(iter(results)), indicators=indicators,
+                           years=years, level=level)
