@@ -8,7 +8,7 @@ import pytest
 
 from gzsim.calibration.growth import fit_all, fit_growth
 from gzsim.calibration.quantities import simulated_values
-from gzsim.calibration.targets import load_targets
+from gzsim.calibration.targets import DERIVED, derived_value, load_targets
 from gzsim.errors import TargetsError
 from tests.conftest import REPO
 
@@ -31,7 +31,8 @@ HEADLINE = {"gui_an_investment_2017": 3340, "gui_an_investment_growth_2017": 0.1
             "guizhou_road_investment_growth_2013": 0.384, "guiyang_signed_projects_2013": 106,
             "guiyang_signed_project_value_2013": 46500, "guizhou_investment_growth_2012": 0.35,
             "guizhou_bank_savings_growth_2012": 0.23, "shanghai_growth_reference": 0.10,
-            "guizhou_growth_rank_2016": 3, "guizhou_hills_share": 0.90}
+            "guizhou_growth_rank_2016": 3, "guizhou_hills_share": 0.90,
+            "guiyang_signed_project_mean_2013": 71.15}
 
 
 def test_every_brief_figure_is_a_target(targets):
@@ -104,8 +105,45 @@ def test_duplicate_id_names_both_lines(tmp_path):
 def test_unknown_field_and_syntax_error(tmp_path):
     msg = error_of(tmp_path, GOOD.replace("    tolerance: 0.10\n", "    tolerence: 0.10\n", 1))
     assert "unknown key 'tolerence'" in msg and "did you mean 'tolerance'" in msg
-    msg = error_of(tmp_path, GOOD.replace("targets:\n", "targets: [\n", 1))
-    assert "targets.yaml:26" in msg and "YAML syntax error" in msg
+    bad = GOOD.replace("    unit: km2\n", "    unit: km2: sq\n", 1)
+    msg = error_of(tmp_path, bad)
+    assert f"targets.yaml:{line_of(bad, 'unit: km2: sq')}" in msg and "YAML syntax error" in msg
+
+
+@pytest.mark.parametrize(("old", "new", "field", "words"), [
+    ("geography: gui_an\n", "geography: guian\n", "targets.0.geography", "'guian'"),
+    ("kind: projection\n", "kind: forecast\n", "targets.0.kind", "'forecast'"),
+    ("year: 2017\n", "year: 2170\n", "targets.0.year", "less than or equal to 2100"),
+    ("year: 2017\n", "year: 1850\n", "targets.0.year", "greater than or equal to 1900"),
+    ("aggregation: annual_sum}", "aggregation: annual_total}", "targets.0.maps_to.aggregation",
+     "'annual_total'"),
+    ("    sentence: \"An hour", "    sentenc: \"An hour", "targets.3.source.sentence",
+     "required field is missing"),
+])
+def test_bad_values_are_located(tmp_path, old, new, field, words):
+    bad = GOOD.replace(old, new, 1)
+    assert bad != GOOD
+    msg = error_of(tmp_path, bad)
+    assert field in msg and words in msg
+    assert f"targets.yaml:{line_of(bad, new.strip().split(':')[0] + ':')}" in msg
+
+
+def test_unknown_derived_quantity_and_context_without_note(tmp_path):
+    bad = GOOD.replace("{derived: signed_project_mean_usd_m}", "{derived: signed_project_mean}")
+    msg = error_of(tmp_path, bad)
+    assert "unknown derived quantity 'signed_project_mean'" in msg
+    assert "did you mean 'signed_project_mean_usd_m'" in msg
+    assert f"targets.yaml:{line_of(bad, 'signed_project_mean}')}" in msg
+    bad = GOOD.replace("    note: context; the model has no banks or household savings.\n", "")
+    assert "needs a note" in error_of(tmp_path, bad)
+
+
+def test_mean_project_size_is_derived_from_the_sample(targets, base_scenario):
+    t = targets.by_id["guiyang_signed_project_mean_2013"]
+    assert t.maps_to.derived in DERIVED
+    assert t.value == pytest.approx(46500 / targets.currency.cny_per_usd / 106, abs=0.01)
+    sim = derived_value(t.maps_to.derived, base_scenario)
+    assert abs(sim - t.value) <= t.error_scale()  # the base's sectors centre on the sample
 
 
 def test_indicator_without_tolerance_or_aggregation(tmp_path):
