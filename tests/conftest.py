@@ -65,3 +65,18 @@ def run_cli(*args: str, cwd: Path | None = None,
 @pytest.fixture
 def cli():
     return run_cli
+
+
+SWEEP_VOLATILE = ["wall_time_s", "worker"]  # differ between runs of the same sweep
+
+
+def assert_same_sweep(a: Path, b: Path) -> None:
+    """Two sweep stores hold the same runs and series (ignoring timing and worker names)."""
+    import pandas as pd
+
+    from gzsim.experiments import read_sweep
+
+    sa, sb = read_sweep(a), read_sweep(b)
+    pd.testing.assert_frame_equal(sa.runs.drop(columns=SWEEP_VOLATILE),
+                                  sb.runs.drop(columns=SWEEP_VOLATILE))
+    pd.testing.assert_frame_equal(sa.series, sb.series)

@@ -28,24 +28,16 @@ import pytest
 from gzsim.experiments import load_experiment, read_sweep, run_replications, run_sweep
 from gzsim.experiments.standin import standin_model
 from gzsim.experiments.store import StoreError
+from tests.conftest import assert_same_sweep
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "scenarios" / "experiments"
 BASE = REPO / "scenarios" / "base.yaml"
 FF = EXAMPLES / "full_factorial.yaml"
-VOLATILE = ["wall_time_s", "worker"]
-
-
-def canonical(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sw = read_sweep(path)
-    return sw.runs.drop(columns=VOLATILE), sw.series
 
 
 def assert_same(a: Path, b: Path) -> None:
-    ra, sa = canonical(a)
-    rb, sb = canonical(b)
-    pd.testing.assert_frame_equal(ra, rb)
-    pd.testing.assert_frame_equal(sa, sb)
+    assert_same_sweep(a, b)
 
 
 def write_exp(tmp_path: Path, text: str, name: str = "exp.yaml") -> Path:

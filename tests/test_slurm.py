@@ -20,17 +20,15 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from gzsim.experiments import read_sweep, run_sweep
-from tests.conftest import REPO, SCENARIOS
+from tests.conftest import REPO, SCENARIOS, assert_same_sweep
 
 pytestmark = pytest.mark.slurm
 
 SETUP = REPO / "ci" / "slurm" / "setup_slurm.sh"
 EXPERIMENT = SCENARIOS / "experiments" / "monte_carlo.yaml"
-VOLATILE = ["wall_time_s", "worker"]
 JOB_NAME = "gzsim-test"
 USABLE = ("idle", "mix", "alloc", "comp")
 
@@ -101,16 +99,8 @@ def serial_store(tmp_path_factory) -> Path:
     return out
 
 
-def canonical(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    sw = read_sweep(path)
-    return sw.runs.drop(columns=VOLATILE), sw.series
-
-
 def assert_same(a: Path, b: Path) -> None:
-    ra, sa = canonical(a)
-    rb, sb = canonical(b)
-    pd.testing.assert_frame_equal(ra, rb)
-    pd.testing.assert_frame_equal(sa, sb)
+    assert_same_sweep(a, b)
 
 
 def job_info(job_id: str) -> dict[str, str]:

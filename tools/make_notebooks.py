@@ -202,7 +202,7 @@ from pathlib import Path
 import yaml
 
 from gzsim.experiments import read_sweep, run_sweep
-from gzsim.plots import fan_chart, sensitivity_chart
+from gzsim.plots import sensitivity_chart
 from gzsim.sensitivity import sobol_indices
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
