@@ -318,8 +318,8 @@ def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers
     from rich.table import Table
 
     from gzsim.experiments import load_experiment, run_sweep
+    from gzsim.fileio import atomic_write_bytes
     from gzsim.plots import save_figure, sensitivity_chart
-    from gzsim.results import atomic_write_bytes
     from gzsim.sensitivity import analyse
 
     exp = load_experiment(experiment)

@@ -23,8 +23,9 @@ import pandas as pd
 from scipy import stats
 
 from gzsim.errors import UserError
+from gzsim.fileio import atomic_write_bytes
 from gzsim.indicators import INDICATORS
-from gzsim.results import Result, atomic_write_bytes
+from gzsim.results import Result
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario
 from gzsim.scenario.schema import Scenario

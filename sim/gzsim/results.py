@@ -8,9 +8,6 @@ indicator. ``save`` writes ``series.parquet``, ``summary.csv`` and ``manifest.js
 from __future__ import annotations
 
 import json
-import os
-import platform
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gzsim.errors import UserError
+from gzsim.fileio import atomic_write_bytes
 from gzsim.indicators import INDICATORS
 
 SUMMARY_INDICATORS = [
@@ -26,32 +24,6 @@ SUMMARY_INDICATORS = [
     "firms_operating", "expressway_km", "rail_km", "serviced_land_km2", "people_resettled",
     "poor_people", "fiscal_cost_usd_m",
 ]
-
-
-def library_versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    import scipy
-    import simpy
-
-    from gzsim import __version__
-
-    return {"gzsim": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "simpy": simpy.__version__, "pandas": pd.__version__,
-            "click": version("click")}
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file so that a crash never leaves half of it (temp name, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:

@@ -8,8 +8,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from gzsim.fileio import library_versions
 from gzsim.model import month_dates
-from gzsim.results import Result, library_versions
+from gzsim.results import Result
 from gzsim.scenario.schema import Scenario
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from gzsim.calibration.fit import CalibrationProblem, CalibrationResult, comparable, simulated_for
-from gzsim.results import atomic_write_bytes, library_versions
+from gzsim.fileio import atomic_write_bytes, library_versions
 
 
 def target_table(problem: CalibrationProblem, series: pd.DataFrame) -> pd.DataFrame:

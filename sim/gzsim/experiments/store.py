@@ -32,7 +32,6 @@ import fcntl
 import json
 import os
 import re
-import tempfile
 import time
 import uuid
 from collections.abc import Iterable
@@ -44,6 +43,7 @@ import pandas as pd
 
 from gzsim.errors import UserError
 from gzsim.experiments.tasks import BatchOutput, RunSeries
+from gzsim.fileio import write_json, write_parquet, write_parquet_table  # noqa: F401
 
 FORMAT = "gzsim-sweep/1"
 PART_RE = re.compile(r"^part-(?P<tag>[A-Za-z0-9_.\-]+)\.parquet$")
@@ -55,44 +55,6 @@ ORPHAN_AGE_S = 120.0  # an uncommitted series part older than this belongs to a 
 
 class StoreError(UserError):
     """The output folder cannot be used for this sweep."""
-
-
-def atomic_write(path: Path, write: Any) -> None:
-    """Call ``write(tmp_path)``, fsync, then rename to ``path``: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> None:
-    import pyarrow as pa
-
-    write_parquet_table(pa.Table.from_pandas(df, preserve_index=False), path)
-
-
-def write_parquet_table(table: Any, path: Path) -> None:
-    import pyarrow.parquet as pq
-
-    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-
-
-def write_json(obj: Any, path: Path) -> None:
-    data = json.dumps(obj, indent=2, default=str).encode()
-
-    def w(tmp: str) -> None:
-        with open(tmp, "wb") as f:
-            f.write(data)
-
-    atomic_write(path, w)
 
 
 def parts(folder: Path) -> dict[str, Path]:

@@ -44,6 +44,7 @@ from gzsim.experiments.store import (
     write_parquet_table,
 )
 from gzsim.experiments.tasks import FAILED, OK, Job, RunFn
+from gzsim.fileio import library_versions
 from gzsim.scenario.schema import Scenario
 
 SEED_SCHEME = ("numpy SeedSequence(entropy=root_seed, spawn_key=(replication,)); per-process "
@@ -63,16 +64,8 @@ def callable_name(fn: Callable | None) -> str:
 
 
 def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from gzsim.results import library_versions
-
-    out = dict(library_versions())
-    for pkg in ("pyarrow", "pydantic", "SALib", "dask", "distributed", "dask-jobqueue",
-                "xarray"):
-        with contextlib.suppress(PackageNotFoundError):
-            out[pkg] = version(pkg)
-    return out
+    return library_versions(("pyarrow", "pydantic", "SALib", "dask", "distributed",
+                             "dask-jobqueue", "xarray"))
 
 
 def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:

@@ -1,0 +1,78 @@
+"""One way to write a file: temporary name, fsync, rename, so a crash never leaves half a file.
+
+Every writer in gzsim (run results, sweep stores, calibration outputs) goes through here, and so
+does the one list of library versions that provenance records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["atomic_write", "atomic_write_bytes", "library_versions", "write_json",
+           "write_parquet", "write_parquet_table"]
+
+
+def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
+    """Call ``write(tmp_path)``, fsync, then rename to ``path``: never a half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
+
+    def w(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(data)
+
+    atomic_write(path, w)
+
+
+def write_json(obj: Any, path: Path) -> None:
+    """JSON, indented, atomically."""
+    atomic_write_bytes(path, json.dumps(obj, indent=2, default=str).encode())
+
+
+def write_parquet_table(table: Any, path: Path) -> None:
+    """A pyarrow table as zstd Parquet, atomically."""
+    import pyarrow.parquet as pq
+
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_parquet(df: Any, path: Path) -> None:
+    """A pandas frame as Parquet (no index), atomically."""
+    import pyarrow as pa
+
+    write_parquet_table(pa.Table.from_pandas(df, preserve_index=False), path)
+
+
+def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    """Versions of gzsim, Python and the libraries a result depends on (plus ``extra``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from gzsim import __version__
+
+    out = {"gzsim": __version__, "python": platform.python_version()}
+    for pkg in ("numpy", "scipy", "simpy", "pandas", "click", *extra):
+        with contextlib.suppress(PackageNotFoundError):
+            out[pkg] = version(pkg)
+    return out
