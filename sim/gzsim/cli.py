@@ -126,55 +126,67 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path),
                 default=Path("calibration/spec.yaml"))
-@click.option("--quick", is_flag=True, help="Few replications and evaluations (for tests).")
+@click.option("--quick", is_flag=True,
+              help="About a minute: few particles and generations; writes to "
+              "results/calibrate-quick/ unless --out says otherwise.")
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: number of CPUs).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for report.md, report.csv and fit.png (default: the spec's folder).")
+              help="Folder for abc.db, posterior.parquet, report.md and figures (default: the "
+              "spec's folder; results/calibrate-quick/ with --quick). Rerunning into it resumes "
+              "the run from its database.")
 @click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted values (default: the spec's 'output').")
+              help="Where to write fitted.yaml (default: the spec's 'output' for a full run "
+              "into the spec's folder, else OUT/fitted.yaml).")
+@click.option("--overwrite", is_flag=True, help="Discard OUT's database and start again.")
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None) -> None:
-    """Fit free parameters to calibration targets and write the fitted values and a report.
+              fitted: Path | None, overwrite: bool) -> None:
+    """Bayesian calibration (pyabc ABC-SMC) of the priors in calibration/priors.yaml against
+    the targets in calibration/targets.yaml; writes the posterior and its report.
 
-    SPEC (default calibration/spec.yaml) names the scenario, the targets file, the free
-    parameters with bounds, and the targets in the objective.
+    Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
+    rerunning the same command continues from it after an interruption.
 
     \b
     Example:
-      gzsim calibrate calibration/spec.yaml --quick --out /tmp/calib
+      gzsim calibrate --quick
+      gzsim calibrate calibration/spec.yaml --workers 2
     """
     import os
+    import shlex
 
     from rich.console import Console
 
-    from gzsim.calibration.fit import calibrate as run_calibration
-    from gzsim.calibration.report import write_outputs
+    from gzsim.calibration.run import QUICK_OUT
+    from gzsim.calibration.run import calibrate as run_calibration
 
     console = Console(stderr=True)
     workers = workers or os.cpu_count() or 1
+    out_dir = out or (QUICK_OUT if quick else spec.parent)
+    if overwrite and (out_dir / "abc.db").exists():
+        (out_dir / "abc.db").unlink()
 
-    def show(rec: dict) -> None:
-        params = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in rec.items()
-                           if k not in ("evaluation", "cost"))
-        console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
-                      f"{params}")
+    def show(g: dict) -> None:
+        console.print(f"generation {g['t']:>2}: epsilon {g['epsilon']:.3f}, "
+                      f"{g['samples']:,} simulations, acceptance {g['acceptance_rate']:.3f}")
 
-    with console.status("calibrating..."):
-        problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
-    spec_dir = spec.parent
-    out_dir = out or spec_dir
-    fitted_path = fitted or (spec_dir / problem.spec.output)
-    table = write_outputs(problem, result, out_dir, fitted_path, str(spec), quick)
-    click.echo(result.parameters[["path", "value", "se", "ci90_low", "ci90_high"]]
-               .to_string(index=False))
-    click.echo("")
-    click.echo(table[["id", "observed", "sim_mean", "rel_error", "tolerance",
-                      "within_tolerance"]].to_string(index=False))
-    n_out = int((~table["within_tolerance"]).sum()) if len(table) else 0
-    click.echo(f"\nFitted values written to {fitted_path}; report in {out_dir}/report.md "
-               f"({n_out} target(s) outside tolerance).")
+    command = "gzsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    with console.status(f"ABC-SMC with {workers} worker(s) into {out_dir}/ (pyabc's own "
+                        "progress below)..."):
+        problem, post, info = run_calibration(spec, quick=quick, workers=workers,
+                                              out_dir=out_dir, fitted_path=fitted,
+                                              on_generation=show, command=command)
+    params, ppc, run = info["params"], info["ppc"], info["run"]
+    click.echo(params[["path", "median", "p05", "p95", "identified"]].to_string(index=False))
+    hist = ppc[ppc["fitted"] & (ppc["year"] <= 2015)]
+    click.echo(f"\nESS {post.ess:.1f} of {len(post.particles)}; {len(problem.fitted)} fitted "
+               f"targets - {len(problem.priors.priors)} free parameters = "
+               f"{len(problem.fitted) - len(problem.priors.priors)} degrees of freedom; "
+               f"{int(hist['inside_band'].sum())}/{len(hist)} fitted 2011-2015 targets inside "
+               f"the 90 % predictive band; {run['wall_time_s']:.0f} s.")
+    click.echo(f"Posterior in {out_dir}/posterior.parquet, report in {out_dir}/report.md, "
+               f"fitted values in {info['fitted_path']}.")
 
 
 @main.command()
