@@ -17,11 +17,6 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence:
-    """The seed sequence of one replication: ``SeedSequence(root).spawn(n)[replication]``."""
-    return np.random.SeedSequence(entropy=root_seed, spawn_key=(replication,))
-
-
 class Streams:
     """Hands out independent generators for the named purposes of one replication."""
 
