@@ -22,6 +22,7 @@ class InvariantError(ModelError):
 
 
 def enabled() -> bool:
+    """Whether ``GZSIM_CHECK_INVARIANTS`` asks for the checks (the tests set it)."""
     return os.environ.get(ENV_FLAG, "") not in ("", "0")
 
 
