@@ -45,6 +45,11 @@ def main() -> None:
 
 
 scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+uncertainty_opt = click.option(
+    "--uncertainty", type=click.Choice(["posterior", "noise"]), default=None,
+    help="posterior: each replication draws its parameters from the calibrated posterior as "
+    "well as its random streams (the default when the scenario has a posterior); noise: "
+    "parameters fixed, random streams only.")
 set_opt = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                        help="Override a scenario value, e.g. "
                        "--set investment.growth_rate_per_year=0.12")
@@ -82,9 +87,10 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: number of CPUs).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@uncertainty_opt
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
-        out: Path | None, workers: int | None, quiet: bool) -> None:
+        out: Path | None, workers: int | None, quiet: bool, uncertainty: str | None) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
@@ -99,15 +105,18 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     from gzsim.report import print_summary, progress_bar
     from gzsim.run import simulate
     from gzsim.scenario import load_scenario
+    from gzsim.uncertainty import describe as describe_uncertainty
 
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
     workers = workers or min(os.cpu_count() or 1, n)
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
-        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance)
+        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
+                          uncertainty=uncertainty)
     out = out or Path("results") / sc.name
     result.save(out)
     print_summary(result)
+    click.echo(describe_uncertainty(result.manifest))
     failed = result.manifest.get("failed_replications", [])
     if failed:
         click.echo(f"{len(failed)} replication(s) failed; see {out / 'failures.csv'}", err=True)
@@ -168,7 +177,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                         "progress below)..."):
         problem, post, info = run_calibration(spec, quick=quick, workers=workers,
                                               out_dir=out_dir, fitted_path=fitted,
-                                              on_generation=show, command=command)
+                                              on_generation=show, command=command,
+                                              progress=True)
     params, ppc, run = info["params"], info["ppc"], info["run"]
     click.echo(params[["path", "median", "p05", "p95", "identified"]].to_string(index=False))
     hist = ppc[ppc["fitted"] & (ppc["year"] <= 2015)]
@@ -237,10 +247,11 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
               "key ones printed and charted).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
+@uncertainty_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...]) -> None:
+            overrides: tuple[str, ...], uncertainty: str | None) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
     Every scenario runs the same replications with the same seeds. For each indicator at the
@@ -266,9 +277,16 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     workers = workers or os.cpu_count() or 1
     cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                      workers=workers, level=level, indicators=list(indicators) or None)
+                      workers=workers, level=level, indicators=list(indicators) or None,
+                      uncertainty=uncertainty)
     cmp.save(out)
     cmp.print(indicators=list(indicators) or None)
+    from gzsim.uncertainty import describe as describe_uncertainty
+
+    first = next(iter(cmp.results.values()), None) if hasattr(cmp, "results") else None
+    if first is not None:
+        click.echo(describe_uncertainty(first.manifest) + " Differences pair the same draw and "
+                   "streams across scenarios.")
     if plot:
         from gzsim.plots import difference_chart, save_figure
 

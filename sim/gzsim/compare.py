@@ -252,13 +252,16 @@ def compare(base: Scenario | str | Path,
             others: Scenario | str | Path | Iterable[Scenario | str | Path],
             replications: int = 20, seed: int | None = None,
             indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
-            workers: int = 1, level: float = 0.90, progress: Any = None) -> Comparison:
+            workers: int = 1, level: float = 0.90, progress: Any = None,
+            uncertainty: str | None = None) -> Comparison:
     """Run ``base`` and each of ``others`` with the same seeds and compare them pairwise.
 
     Scenarios may be :class:`Scenario` objects or YAML paths. Every scenario runs
     ``replications`` from the same root ``seed`` (default: the base's ``run.seed``), so
     replication ``k`` uses the same random numbers everywhere (common random numbers). A
     scenario whose name is already taken (e.g. the base against itself) gets ``_2``, ``_3``...
+    With posterior uncertainty (the default when the base has a posterior) replication ``k``
+    also uses the same posterior draw in every scenario (:mod:`gzsim.uncertainty`).
     """
     if isinstance(others, (Scenario, str, Path)):
         others = [others]
@@ -271,6 +274,6 @@ def compare(base: Scenario | str | Path,
             k += 1
             name = f"{sc.name}_{k}"
         results[name] = simulate(sc, replications=replications, seed=root, workers=workers,
-                                 progress=progress)
+                                 progress=progress, uncertainty=uncertainty)
     return compare_results(results, base=next(iter(results)), indicators=indicators,
                            years=years, level=level)

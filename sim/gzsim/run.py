@@ -16,24 +16,34 @@ from gzsim.scenario.schema import Scenario
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
              workers: int = 1, backend: str | None = None,
-             progress: Callable[[int, int], None] | None = None, **execute_kwargs) -> Result:
+             progress: Callable[[int, int], None] | None = None,
+             uncertainty: str | None = None, **execute_kwargs) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     A run is a sweep of one point: this goes through the same execution layer as
     ``gzsim sweep`` (:func:`gzsim.experiments.run_replications`). Replication ``k`` always uses
     ``SeedSequence(seed, spawn_key=(k,))``, whatever the backend or number of workers, so the
     same seed gives identical results. A replication that raises is recorded, not fatal.
+    ``uncertainty``: ``posterior`` draws each replication's parameters from the scenario's
+    posterior, ``noise`` keeps them fixed; default posterior when there is one
+    (:mod:`gzsim.uncertainty`).
     """
     from gzsim.experiments import run_replications
+    from gzsim.uncertainty import plan_draws
 
     n = int(replications or scenario.run.replications)
     root = int(scenario.run.seed if seed is None else seed)
     t0 = time.perf_counter()
+    plan = plan_draws(scenario, n, root, uncertainty)
+    if plan is not None:
+        execute_kwargs["run_fn"] = plan.run_fn()
     outputs: dict[int, tuple] = {}
     for out in run_replications(scenario, n, root, workers=workers, backend=backend,
                                 progress=progress, **execute_kwargs):
         outputs[out.replication] = (out.replication, out.arrays, out.error, out.wall_time_s)
-    return assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+    result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+    result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+    return result
 
 
 def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],

@@ -68,12 +68,17 @@ def _make_abc(problem: CalibrationProblem, workers: int):
 
 
 def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
-            on_generation: Callable[[dict], None] | None = None) -> AbcRun:
-    """Run (or resume) ABC-SMC into ``out_dir/abc.db``; return the final population."""
+            on_generation: Callable[[dict], None] | None = None,
+            progress: bool = False) -> AbcRun:
+    """Run (or resume) ABC-SMC into ``out_dir/abc.db``; return the final population.
+
+    With ``progress`` pyabc's own per-generation log (epsilon, acceptance) goes to stderr.
+    """
     import pyabc
 
-    logging.getLogger("ABC").setLevel(logging.WARNING)
-    logging.getLogger("pyabc").setLevel(logging.WARNING)
+    level = logging.INFO if progress else logging.WARNING
+    for name in ("ABC", "ABC.Sampler", "ABC.Epsilon", "ABC.Distance", "ABC.History"):
+        logging.getLogger(name).setLevel(level if name == "ABC" else logging.WARNING)
     out_dir.mkdir(parents=True, exist_ok=True)
     db_path = out_dir / DB_NAME
     url = f"sqlite:///{db_path.resolve()}"

@@ -1,15 +1,20 @@
 """The calibration problem: the scenario, its free parameters (priors), the fitted targets, and
 the simulator pyabc calls.
 
-The simulator is deterministic in the parameters: every particle runs the same ``replications``
-with the same seeds (common random numbers), and its summary statistic for a target is the mean
-over those runs, so the ABC distance ranks parameters rather than noise. A pilot over the prior
-finds targets that no free parameter moves: they only return inputs, so they are listed, not
-fitted, and not counted in the degrees of freedom.
+The simulator is a function of the parameters: each particle runs ``replications`` runs whose
+streams come from a hash of its parameter values (reproducible, and different for every
+particle), and its summary statistic is their mean. The data are one realisation of a noisy
+world, so the simulations must carry the model's noise too: with common random numbers across
+particles (``crn: true``) the posterior is conditioned on one noise draw and comes out
+overconfident (the coverage test held the truth in 6 of 12 90 % intervals). Common random
+numbers serve where they help: the pilot below, and paired policy comparisons. A pilot over the
+prior finds targets that no free parameter moves: they only return inputs, so they are listed,
+not fitted, and not counted in the degrees of freedom.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,6 +86,14 @@ class Simulator:
     seed: int
     replications: int
     horizon_end: str | None = None
+    crn: bool = True  # False: streams from a hash of the parameter values
+
+    def replication_ids(self, values: dict[str, float]) -> list[int]:
+        if self.crn:
+            return list(range(self.replications))
+        key = np.array([values[k] for k in sorted(values)], dtype=np.float64).tobytes()
+        base = zlib.crc32(key) * 1000
+        return [base + k for k in range(self.replications)]
 
     def scenario(self, values: dict[str, float], horizon: bool = True) -> Scenario:
         changes: dict[str, Any] = {k: float(v) for k, v in values.items()}
@@ -93,8 +106,9 @@ class Simulator:
 
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
         try:
-            sc = self.scenario(dict(params))
-            return self.stats(series_of(sc, self.seed, list(range(self.replications))))
+            values = dict(params)
+            sc = self.scenario(values)
+            return self.stats(series_of(sc, self.seed, self.replication_ids(values)))
         except Exception:  # a parameter set the model rejects is simply never accepted
             return {t.id: float("nan") for t in self.targets}
 
@@ -135,7 +149,8 @@ class CalibrationProblem:
 
     def simulator(self, replications: int | None = None) -> Simulator:
         return Simulator(self.base_data, self.fitted, self.spec.seed,
-                         replications or self.settings.replications, self.spec.horizon_end)
+                         replications or self.settings.replications, self.spec.horizon_end,
+                         crn=self.settings.crn)
 
     def distance(self) -> ToleranceDistance:
         return ToleranceDistance({t.id: t.scale for t in self.fitted})

@@ -23,7 +23,7 @@ QUICK_OUT = Path("results") / "calibrate-quick"
 def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
               out_dir: Path | None = None, fitted_path: Path | None = None,
               on_generation: Callable[[dict], None] | None = None,
-              command: str = "gzsim calibrate") -> tuple[CalibrationProblem, Posterior, dict]:
+              command: str = "gzsim calibrate", progress: bool = False) -> tuple[CalibrationProblem, Posterior, dict]:
     """Run the calibration of ``spec_path``; write everything into ``out_dir``.
 
     Default ``out_dir``: the spec's folder for a full run, ``results/calibrate-quick`` for
@@ -34,10 +34,15 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
     spec_dir = Path(spec_path).parent
     out_dir = Path(out_dir) if out_dir is not None else (QUICK_OUT if quick else spec_dir)
     problem.screen()
-    abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation)
+    abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
+                  progress=progress)
     meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
-            "crn_seeds": {"entropy": problem.spec.seed,
-                          "spawn_keys": [[k] for k in range(problem.settings.replications)]},
+            "simulation_seeds": {
+                "entropy": problem.spec.seed,
+                "replication": ("k for k < replications (common random numbers)"
+                                if problem.settings.crn else
+                                "crc32(float64 parameter values, sorted by path) * 1000 + k"),
+                "crn": problem.settings.crn},
             "numpy_global_seed": {"entropy": problem.spec.seed, "spawn_key": [11]},
             "settings": problem.settings.model_dump(), "fingerprint": abc.fingerprint,
             "database": abc.db_path.name, "stop_reason": abc.stop_reason,
