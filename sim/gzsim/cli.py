@@ -56,6 +56,20 @@ scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_t
 set_opt = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                        help="Override a scenario value, e.g. "
                        "--set investment.growth_rate_per_year=0.12")
+# the options every command that can use them spells the same way
+quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+                           help="Local worker processes (default: number of CPUs).")
+format_opt = click.option("--format", "-f", "form", default="table", show_default=True,
+                          type=click.Choice(["table", "csv", "md", "json"]),
+                          help="How to print the table (csv and json for machines, md for "
+                          "reports).")
+
+
+def indicator_opt(help_text: str, *aliases: str):
+    """``-i/--indicator`` (repeatable); ``aliases`` are older spellings kept working."""
+    return click.option("--indicator", "-i", *aliases, "indicators", multiple=True,
+                        help=help_text)
 
 
 @main.command()
@@ -87,12 +101,12 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 @set_opt
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: results/<scenario name>/).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@workers_opt
+@quiet_opt
+@format_opt
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
-        out: Path | None, workers: int | None, quiet: bool) -> None:
+        out: Path | None, workers: int | None, quiet: bool, form: str) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
@@ -115,12 +129,12 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance)
     out = out or Path("results") / sc.name
     result.save(out)
-    print_summary(result)
+    print_summary(result, form=form)
     failed = result.manifest.get("failed_replications", [])
     if failed:
         click.echo(f"{len(failed)} replication(s) failed; see {out / 'failures.csv'}", err=True)
     click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
-               f"in {result.manifest['wall_time_s']:.1f} s")
+               f"in {result.manifest['wall_time_s']:.1f} s", err=form in ("csv", "json"))
 
 
 @main.command()
@@ -221,37 +235,41 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
               help="Root seed (default: the base scenario's run.seed).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=Path("results/compare"), show_default=True,
-              help="Folder for comparison.csv, each scenario's results and the plots.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
+              help="Folder for comparison.csv, headline.csv, each scenario's results and the "
+              "plots.")
+@workers_opt
 @click.option("--plot/--no-plot", default=True, show_default=True,
               help="Write difference charts (PNG and SVG).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
-@click.option("--indicator", "-i", "indicators", multiple=True,
-              help="Indicator to compare (repeatable; default: all in comparison.csv, the "
-              "key ones printed and charted).")
+@indicator_opt("Indicator for the headline and charts (repeatable; default: those the "
+               "policies' questions name). comparison.csv always holds every indicator.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
+@format_opt
+@quiet_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...]) -> None:
+            overrides: tuple[str, ...], form: str, quiet: bool) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    Every scenario runs the same replications with the same seeds. For each indicator at the
-    milestone years: mean difference against the base with a confidence interval across
-    replications, and whether it is distinguishable from zero. Writes comparison.csv, each
-    scenario's results and (with --plot) difference charts in OUT/plots/.
+    Every scenario runs the same replications with the same seeds. The headline answers each
+    policy's question: the indicators it names at the milestone years, the difference against
+    the base with its interval, the relative change with its own interval, and, where the
+    policy has a fiscal cost, the effect per US$ m of cost. Rows that are exactly zero in every
+    replication are collapsed into one line. Writes comparison.csv (every indicator),
+    headline.csv, each scenario's results and (with --plot) difference charts in OUT/plots/.
 
     \b
     Example:
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
-      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment --no-plot
+      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
     """
     import os
 
     from gzsim.compare import compare as run_compare
+    from gzsim.report import progress_bar
     from gzsim.scenario import load_scenario
 
     if len(scenarios) < 2:
@@ -261,17 +279,25 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
             raise UserError(f"{p}: scenario file not found")
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     workers = workers or os.cpu_count() or 1
-    cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                      workers=workers, level=level, indicators=list(indicators) or None)
+    with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
+                      disable=quiet) as advance:
+        cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
+                          workers=workers, level=level, indicators=list(indicators) or None,
+                          progress=advance)
     cmp.save(out)
-    cmp.print(indicators=list(indicators) or None)
+    cmp.print(form=form)
     if plot:
         from gzsim.plots import difference_chart, save_figure
 
-        for ind in list(indicators) or cmp.key_indicators():
+        head = cmp.headline()
+        charted = list(dict.fromkeys(head["indicator"]))
+        if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
+            charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+        for ind in dict.fromkeys(charted):
             save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
-    click.echo(f"Comparison written to {out}/comparison.csv"
-               + (f" with charts in {out}/plots/" if plot else ""))
+    click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
+               + (f" with charts in {out}/plots/" if plot else ""),
+               err=form in ("csv", "json"))
 
 
 @main.command()

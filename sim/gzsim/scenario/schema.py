@@ -146,6 +146,8 @@ class Policy(Frozen):
 
     name: str
     question: str = ""  # what this policy is meant to test or achieve
+    # the indicators that answer the question (gzsim compare's headline table)
+    indicators: list[str] = Field(default_factory=list)
     start: str
     end: str | None = None
     levers: Levers
