@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 a user error (bad file, value or option; one paragraph,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -147,9 +148,10 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
               help="Folder for report.md, report.csv and fit.png (default: the spec's folder).")
 @click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Where to write the fitted values (default: the spec's 'output').")
+@quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None) -> None:
+              fitted: Path | None, quiet: bool) -> None:
     """Fit free parameters to calibration targets and write the fitted values and a report.
 
     SPEC (default calibration/spec.yaml) names the scenario, the targets file, the free
@@ -170,12 +172,14 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     workers = workers or os.cpu_count() or 1
 
     def show(rec: dict) -> None:
+        if quiet:
+            return
         params = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in rec.items()
                            if k not in ("evaluation", "cost"))
         console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
                       f"{params}")
 
-    with console.status("calibrating..."):
+    with console.status("calibrating...") if not quiet else contextlib.nullcontext():
         problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
     spec_dir = spec.parent
     out_dir = out or spec_dir
@@ -205,14 +209,21 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
               "(~/.config/dask/jobqueue.yaml or DASK_JOBQUEUE__* variables).")
 @click.option("--shard", default=None, metavar="I/N",
               help="Run only slice I of N (0-based) without a scheduler, e.g. for job arrays.")
-@click.option("--resume", is_flag=True, help="Continue a sweep in OUT (the default anyway).")
 @click.option("--overwrite", is_flag=True, help="Discard what OUT holds and start again.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a base-scenario value for every run (added to the experiment's "
+              "'set:'), e.g. --set time.end=2020-12")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or statistics.")
 @user_errors
 def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: str | None,
-          cluster: str | None, shard: str | None, resume: bool, overwrite: bool,
+          cluster: str | None, shard: str | None, overwrite: bool, overrides: tuple[str, ...],
           quiet: bool) -> None:
     """Run the design of EXPERIMENT (a YAML file) into a resumable Parquet store.
+
+    Rerunning into a folder that holds the same experiment resumes it: only the missing runs
+    are computed (there is no --resume flag; resuming is what a rerun does). A folder holding a
+    different experiment (other design, factors, --set values) is refused; --overwrite
+    discards it and starts again.
 
     \b
     Example:
@@ -221,9 +232,31 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
     """
     from gzsim.experiments import sweep_command_impl
 
-    sweep_command_impl(experiment, out=out, workers=workers, scheduler=scheduler,
-                       cluster=cluster, shard=shard, resume=resume, overwrite=overwrite,
+    sweep_command_impl(_experiment(experiment, overrides), out=out, workers=workers,
+                       scheduler=scheduler, cluster=cluster, shard=shard, overwrite=overwrite,
                        quiet=quiet)
+
+
+def _experiment(path: Path, overrides: tuple[str, ...]):
+    """The experiment at ``path``, with ``--set`` values added to its ``set:`` mapping."""
+    from gzsim.errors import InputError
+    from gzsim.experiments import load_experiment
+    from gzsim.experiments.spec import ExperimentError, experiment_from_data
+    from gzsim.scenario.loader import parse_override
+    from gzsim.yamlio import load_yaml
+
+    if not overrides:
+        return load_experiment(path)
+    try:
+        data, origins = load_yaml(path, what="experiment")
+    except InputError as e:
+        raise ExperimentError(e.problems) from None
+    if not isinstance(data, dict):
+        return load_experiment(path)  # its own clear error
+    extra = dict(parse_override(o) for o in overrides)
+    data = {**data, "set": {**(data.get("set") or {}),
+                            **{".".join(k): v for k, v in extra.items()}}}
+    return experiment_from_data(data, origins, file=path)
 
 
 @main.command()
@@ -304,10 +337,10 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
 @click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the charts (default: RESULTS_DIR/plots).")
-@click.option("--indicator", "-i", "indicators", multiple=True,
-              help="Indicator to chart (repeatable; default: key indicators).")
+@indicator_opt("Indicator to chart (repeatable; default: key indicators).")
+@click.option("--quiet", "-q", is_flag=True, help="Do not list the files written.")
 @user_errors
-def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...]) -> None:
+def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...], quiet: bool) -> None:
     """Fan charts (median, 50 % and 90 % bands) of a `gzsim run` results folder.
 
     \b
@@ -317,48 +350,96 @@ def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...]) -> No
     from gzsim.plots import plot_results
 
     paths = plot_results(results_dir, out, list(indicators) or None)
-    click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else "nothing to plot")
+    if not quiet:
+        click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else
+                   "nothing to plot")
 
 
 @main.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--outcome", default=None, help="Scalar outcome (default: the first one).")
+@indicator_opt("Scalar outcome of the experiment to analyse (repeatable; default: the first "
+               "one). --outcome is the older spelling.", "--outcome")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Sweep store (default: results/<experiment name>/); reused if complete.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Workers for the sweep, if it still has runs to do.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@workers_opt
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a base-scenario value for every run, e.g. --set time.end=2020-12")
+@quiet_opt
+@format_opt
 @user_errors
-def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers: int | None,
-                quiet: bool) -> None:
+def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
+                workers: int | None, overrides: tuple[str, ...], quiet: bool,
+                form: str) -> None:
     """Global sensitivity (Sobol or Morris, by the experiment's design) with SALib.
 
     Runs (or resumes) the sweep of EXPERIMENT into its store, then computes the indices of
-    OUTCOME and writes sensitivity_<outcome>.csv and a chart next to the store.
+    each outcome and writes sensitivity_<outcome>.csv and a chart next to the store.
 
     \b
     Example:
-      gzsim sensitivity scenarios/experiments/sobol.yaml --outcome jobs_created_2017
+      gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
-    from rich.console import Console
-    from rich.table import Table
+    import pandas as pd
 
-    from gzsim.experiments import load_experiment, run_sweep
+    from gzsim.experiments import run_sweep
     from gzsim.fileio import atomic_write_bytes
     from gzsim.plots import save_figure, sensitivity_chart
     from gzsim.sensitivity import analyse
+    from gzsim.tables import LongTable, Section, emit
 
-    exp = load_experiment(experiment)
+    exp = _experiment(experiment, overrides)
     store = out or Path("results") / exp.name
     result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
                        workers=workers, resume=True, progress=not quiet)
-    name, table = analyse(result.path, outcome)
-    atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
-    save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")
-    t = Table(title=f"Sensitivity of {name} ({exp.spec.design.kind})")
-    for c in table.columns:
-        t.add_column(c, justify="left" if c == "factor" else "right")
-    for row in table.itertuples(index=False):
-        t.add_row(*[v if isinstance(v, str) else f"{v:.3g}" for v in row])
-    Console().print(t)
-    click.echo(f"Indices written to {store}/sensitivity_{name}.csv (chart: .png/.svg)")
+    frames, tables = [], []
+    for wanted in list(indicators) or [None]:
+        name, table = analyse(result.path, wanted)
+        atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
+        save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")
+        frames.append(table.assign(outcome=name))
+        rows = [[v if isinstance(v, str) else f"{v:.3f}" for v in r]
+                for r in table.itertuples(index=False)]
+        tables.append(LongTable(f"Sensitivity of {name} ({exp.spec.design.kind})",
+                                list(table.columns), set(range(1, len(table.columns))),
+                                [Section("", rows)]))
+    emit(pd.concat(frames, ignore_index=True), tables, form, click.echo,
+         extra={"experiment": exp.name})
+    if not quiet:
+        click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",
+                   err=form in ("csv", "json"))
+
+
+@main.command()
+@format_opt
+def indicators(form: str) -> None:
+    """List the indicators gzsim reports: name, unit, geography, kind and meaning.
+
+    A flow is an amount per month (its annual value is the sum over the year); a stock is a
+    level at the end of the month (its annual value is December's).
+
+    \b
+    Example:
+      gzsim indicators --format md
+    """
+    import pandas as pd
+
+    from gzsim.indicators import INDICATORS
+    from gzsim.tables import LongTable, Section, emit
+
+    frame = pd.DataFrame([{"name": s.name, "unit": s.unit, "geography": s.geography,
+                           "kind": s.kind, "meaning": s.description}
+                          for s in INDICATORS.values()])
+    if form == "table":  # one entry per indicator, the meaning wrapped under it
+        import textwrap
+
+        for geo, grp in frame.groupby("geography", sort=False):
+            click.echo(f"{geo.capitalize()} indicators\n")
+            for r in grp.itertuples(index=False):
+                click.echo(f"  {r.name}  [{r.unit}, {r.kind}]")
+                click.echo(textwrap.fill(r.meaning, 80, initial_indent="      ",
+                                         subsequent_indent="      "))
+            click.echo("")
+        return
+    rows = [list(r) for r in frame.astype(str).itertuples(index=False)]
+    emit(frame, [LongTable("Indicators", list(frame.columns), set(), [Section("", rows)])],
+         form, click.echo)

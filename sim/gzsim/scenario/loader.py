@@ -30,7 +30,7 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
     if ref is None:
         return data
     file, line = origins.get(("fitted_values",), (str(path), None))
-    fitted_path = path.parent / str(ref)
+    fitted_path = find_fitted(str(ref), path, file, line)
     try:
         fitted, fitted_origins = load_yaml(fitted_path, what="fitted values")
     except InputError as e:
@@ -45,6 +45,26 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
         origins[tuple(str(k).split("."))] = fitted_origins.get(("values", k), (str(fitted_path),
                                                                                None))
     return data
+
+
+def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
+    """Where ``fitted_values: REF`` points: relative to the scenario file, else the same name
+    in the gzsim project (so a copied ``base.yaml`` still finds ``calibration/fitted.yaml``)."""
+    here = path.parent / ref
+    if here.exists() or Path(ref).is_absolute():
+        return here
+    parts = [p for p in Path(ref).parts if p not in ("..", ".")]
+    project = Path(__file__).resolve().parents[3]  # sim/gzsim/scenario -> the project root
+    for k in range(len(parts)):
+        candidate = project.joinpath(*parts[k:])
+        if candidate.is_file():
+            return candidate
+    raise ScenarioError([Problem(
+        f"fitted_values: '{ref}' not found (looked for {here} and under {project}). Give its "
+        "path relative to this scenario file or an absolute path (e.g. fitted_values: "
+        "/path/to/calibration/fitted.yaml), copy the fitted file next to the scenario, or "
+        "remove the fitted_values: line to use the scenario's own values", file, line,
+        "fitted_values")])
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
