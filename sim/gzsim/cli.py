@@ -37,7 +37,7 @@ def user_errors(fn):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gzsim")
 def main() -> None:
-    """gzsim — regional investment scenario simulator (Gui An New District first).
+    """Gzsim — regional investment scenario simulator (Gui An New District first).
 
     \b
     Example:

@@ -52,7 +52,7 @@ def annual_unit(indicator: str) -> str:
 
 
 def annual_frame(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """replication x year: a flow summed over the year, a stock in December (last month)."""
+    """Replication x year: a flow summed over the year, a stock in December (last month)."""
     spec = INDICATORS.get(indicator)
     kind = spec.kind if spec is not None else "stock"
     s = series.sort_values(["replication", "date"])
@@ -76,6 +76,7 @@ def attempted(res: Result) -> set[int]:
 
 
 def succeeded(res: Result) -> set[int]:
+    """Replications with a series (the others failed)."""
     return set(pd.unique(res.series["replication"]).astype(int).tolist()) \
         if len(res.series) else set()
 
@@ -168,6 +169,7 @@ class Comparison:
         return out
 
     def key_indicators(self) -> list[str]:
+        """The key indicators the table holds (all of them if none is a key one)."""
         present = list(dict.fromkeys(self.table["indicator"])) if len(self.table) else []
         key = [i for i in KEY_INDICATORS if i in present]
         return key or present
@@ -249,15 +251,18 @@ def compare(base: Scenario | str | Path,
             others: Scenario | str | Path | Iterable[Scenario | str | Path],
             replications: int = 20, seed: int | None = None,
             indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
-            workers: int = 1, level: float = 0.90, progress: Any = None) -> Comparison:
+            level: float = 0.90, **run_options: Any) -> Comparison:
     """Run ``base`` and each of ``others`` with the same seeds and compare them pairwise.
 
     Scenarios may be :class:`Scenario` objects or YAML paths. Every scenario runs
     ``replications`` from the same root ``seed`` (default: the base's ``run.seed``), so
     replication ``k`` uses the same random numbers everywhere (common random numbers).
-    ``progress(done, total)`` counts replications over all scenarios. A
-    scenario whose name is already taken (e.g. the base against itself) gets ``_2``, ``_3``...
+    ``run_options`` go to :func:`gzsim.run.simulate` (``workers``, default all CPUs as on the
+    command line; ``backend``); ``progress(done, total)`` counts replications over all
+    scenarios. A scenario whose name is already taken (e.g. the base against itself) gets
+    ``_2``, ``_3``...
     """
+    progress = run_options.pop("progress", None)
     if isinstance(others, (Scenario, str, Path)):
         others = [others]
     scenarios = [_as_scenario(s) for s in [base, *others]]
@@ -271,7 +276,7 @@ def compare(base: Scenario | str | Path,
             name = f"{sc.name}_{k}"
         step = None if progress is None else \
             (lambda done, _n, i=i: progress(i * replications + done, total))
-        results[name] = simulate(sc, replications=replications, seed=root, workers=workers,
-                                 progress=step)
+        results[name] = simulate(sc, replications=replications, seed=root, progress=step,
+                                 **run_options)
     return compare_results(results, base=next(iter(results)), indicators=indicators,
                            years=years, level=level)

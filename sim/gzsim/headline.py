@@ -68,7 +68,7 @@ def question_indicators(policies: list[dict], available: list[str]) -> list[str]
 
 
 def _cumulative_cost(base: pd.DataFrame, other: pd.DataFrame, pairs: list[int]) -> pd.DataFrame:
-    """replication x year: the policy's extra fiscal cost summed from the start to each year."""
+    """Replication x year: the policy's extra fiscal cost summed from the start to each year."""
     a, b = annual_frame(base, COST), annual_frame(other, COST)
     return (b.loc[pairs] - a.loc[pairs]).cumsum(axis=1)
 

@@ -20,8 +20,11 @@ from gzsim.tables import LongTable, Section, emit, fmt, geography, geography_lab
 
 
 def summary_table(result: Result, summ=None) -> LongTable:
-    """Key indicators at milestone years, long (one row per indicator and year), grouped by
-    geography: median and 90 % interval across replications, one number format per unit."""
+    """Key indicators at milestone years: median and 90 % interval across replications.
+
+    Long (one row per indicator and year) so it fits 80 columns, grouped by geography, one
+    number format per unit.
+    """
     summ = result.summary() if summ is None else summ
     n = result.series["replication"].nunique() if len(result.series) else 0
     region = result.manifest.get("scenario", {}).get("region", {})

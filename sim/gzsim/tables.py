@@ -50,6 +50,7 @@ def fmt(value: float, unit: str, sign: bool = False) -> str:
 
 
 def fmt_pct(value: float, sign: bool = True) -> str:
+    """A share as a percentage with one decimal; NaN is an empty cell."""
     if value is None or not math.isfinite(float(value)):
         return ""
     return f"{value:+.1%}" if sign else f"{value:.1%}"
@@ -70,6 +71,7 @@ def title(indicator: str) -> str:
 
 
 def geography(indicator: str) -> str:
+    """District, province, or other (an indicator the registry does not know)."""
     spec = INDICATORS.get(indicator)
     return spec.geography if spec else "other"
 
@@ -127,6 +129,7 @@ class LongTable:
         return out
 
     def markdown(self) -> str:
+        """The table as Markdown: the title in bold, each section a table of its own."""
         lines = [f"**{self.title}**", ""]
         head = "| " + " | ".join(self.columns) + " |"
         rule = "|" + "|".join("---:" if i in self.right else "---"

@@ -48,8 +48,11 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
 
 
 def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
-    """Where ``fitted_values: REF`` points: relative to the scenario file, else the same name
-    in the gzsim project (so a copied ``base.yaml`` still finds ``calibration/fitted.yaml``)."""
+    """Where ``fitted_values: REF`` points.
+
+    Relative to the scenario file first, else the same name in the gzsim project, so a copied
+    ``base.yaml`` still finds ``calibration/fitted.yaml``.
+    """
     here = path.parent / ref
     if here.exists() or Path(ref).is_absolute():
         return here
