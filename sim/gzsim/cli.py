@@ -68,8 +68,10 @@ def indicator_opt(help_text: str, *aliases: str):
 @main.command()
 @scenario_arg
 @set_opt
+@click.option("--sources", is_flag=True,
+              help="Print the source notes written as data ({value, source, note, unit}).")
 @user_errors
-def check(scenario: Path, overrides: tuple[str, ...]) -> None:
+def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
     """Validate SCENARIO and print it as resolved (extends merged, overrides applied).
 
     \b
@@ -82,6 +84,13 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 
     sc = load_scenario(scenario, overrides=list(overrides))
     click.echo(f"# {scenario}: valid scenario '{sc.name}'")
+    if sources:
+        notes = sc._provenance.get("sources", {})
+        for path, note in notes.items():
+            click.echo(f"{path}: " + "; ".join(f"{k}: {v}" for k, v in note.items()))
+        click.echo(f"# {len(notes)} value(s) with a source note as data (others may have one "
+                   "in a YAML comment)")
+        return
     click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
 
 

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from gzsim.errors import InputError, Problem, ScenarioError
 from gzsim.scenario.schema import Scenario
+from gzsim.scenario.sources import chain_files, find_fitted, unwrap_sources
 from gzsim.yamlio import Origins, _Loader, deep_merge, load_yaml, problems_from_validation
 
 OVERRIDE_ORIGIN = "--set"
@@ -45,29 +46,6 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
         origins[tuple(str(k).split("."))] = fitted_origins.get(("values", k), (str(fitted_path),
                                                                                None))
     return data
-
-
-def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
-    """Where ``fitted_values: REF`` points.
-
-    Relative to the scenario file first, else the same name in the gzsim project, so a copied
-    ``base.yaml`` still finds ``calibration/fitted.yaml``.
-    """
-    here = path.parent / ref
-    if here.exists() or Path(ref).is_absolute():
-        return here
-    parts = [p for p in Path(ref).parts if p not in ("..", ".")]
-    project = Path(__file__).resolve().parents[3]  # sim/gzsim/scenario -> the project root
-    for k in range(len(parts)):
-        candidate = project.joinpath(*parts[k:])
-        if candidate.is_file():
-            return candidate
-    raise ScenarioError([Problem(
-        f"fitted_values: '{ref}' not found (looked for {here} and under {project}). Give its "
-        "path relative to this scenario file or an absolute path (e.g. fitted_values: "
-        "/path/to/calibration/fitted.yaml), copy the fitted file next to the scenario, or "
-        "remove the fitted_values: line to use the scenario's own values", file, line,
-        "fitted_values")])
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
@@ -158,10 +136,21 @@ def apply_overrides(
 def resolve_scenario_data(
     path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
 ) -> tuple[dict, Origins]:
-    """The merged, overridden (not yet validated) scenario mapping and where each value is from."""
+    """The merged, overridden (not yet validated) scenario mapping and where each value is from.
+
+    Values written with their provenance (``{value: ..., source: ...}``) are unwrapped to the
+    value (see :mod:`gzsim.scenario.sources`).
+    """
+    data, origins, _ = _resolve(path, overrides)
+    return data, origins
+
+
+def _resolve(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None
+             ) -> tuple[dict, Origins, dict[str, dict[str, str]]]:
     data, origins = _read_chain(Path(path), ())
     data = apply_overrides(data, origins, overrides)
-    return data, origins
+    data, notes = unwrap_sources(data)
+    return data, origins, notes
 
 
 def validate_scenario(data: dict, origins: Origins | None = None,
@@ -182,5 +171,11 @@ def load_scenario(
     >>> s.investment.growth_rate_per_year
     0.1
     """
-    data, origins = resolve_scenario_data(path, overrides)
-    return validate_scenario(data, origins, str(path))
+    data, origins, notes = _resolve(path, overrides)
+    scenario = validate_scenario(data, origins, str(path))
+    given = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides or [])
+    scenario._provenance = {
+        "files": chain_files(path), "overrides": [str(o) if isinstance(o, str) else
+                                                  f"{o[0]}={o[1]}" for o in given],
+        "sources": notes}
+    return scenario
