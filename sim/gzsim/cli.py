@@ -104,21 +104,29 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     """
     import os
 
+    from gzsim.outdir import check_target
     from gzsim.report import print_summary, progress_bar
     from gzsim.run import simulate
     from gzsim.scenario import load_scenario
 
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
+    out = Path("results") / sc.name if out is None else out
+    check_target(out, "run")  # refuse a folder that is not ours before running anything
     workers = workers or min(os.cpu_count() or 1, n)
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance)
-    out = out or Path("results") / sc.name
     result.save(out)
-    print_summary(result)
     failed = result.manifest.get("failed_replications", [])
+    if len(failed) == n:
+        first = str(result.failures["error"].iloc[0]).splitlines()[0] \
+            if result.failures is not None and len(result.failures) else "?"
+        _fail(f"every replication ({n}) failed, so there is nothing to summarise; the errors "
+              f"are in {out / 'failures.csv'} (first: {first})", 1)
+    print_summary(result)
     if failed:
-        click.echo(f"{len(failed)} replication(s) failed; see {out / 'failures.csv'}", err=True)
+        click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
+                   f"the summary; see {out / 'failures.csv'}", err=True)
     click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
                f"in {result.manifest['wall_time_s']:.1f} s")
 
@@ -130,9 +138,11 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: number of CPUs).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for report.md, report.csv and fit.png (default: the spec's folder).")
+              help="Folder for report.md, report.csv and fit.png (default: the spec's folder; "
+              "with --quick a new results/calibration-quick-<time>/).")
 @click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted values (default: the spec's 'output').")
+              help="Where to write the fitted values (default: the spec's 'output'; with "
+              "--quick, OUT/fitted.yaml: a smoke run never replaces the real fit).")
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
               fitted: Path | None) -> None:
@@ -161,12 +171,14 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
         console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
                       f"{params}")
 
+    from gzsim.calibration.spec import load_spec
+
+    out_dir, fitted_path = calibration_targets(spec, load_spec(spec)[0].output, quick, out,
+                                               fitted)
     with console.status("calibrating..."):
         problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
-    spec_dir = spec.parent
-    out_dir = out or spec_dir
-    fitted_path = fitted or (spec_dir / problem.spec.output)
-    table = write_outputs(problem, result, out_dir, fitted_path, str(spec), quick)
+    table = write_calibration(problem, result, out_dir, fitted_path, str(spec), quick,
+                              write_outputs)
     click.echo(result.parameters[["path", "value", "se", "ci90_low", "ci90_high"]]
                .to_string(index=False))
     click.echo("")
@@ -220,8 +232,9 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
               help="Root seed (default: the base scenario's run.seed).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results/compare"), show_default=True,
-              help="Folder for comparison.csv, each scenario's results and the plots.")
+              default=None,
+              help="Folder for comparison.csv, each scenario's results and the plots "
+              "(default: a new results/compare-<time>/).")
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: number of CPUs).")
 @click.option("--plot/--no-plot", default=True, show_default=True,
@@ -234,7 +247,7 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
 @user_errors
-def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
+def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
             overrides: tuple[str, ...]) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
@@ -259,17 +272,22 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
+    from gzsim.outdir import atomic_folder, check_target, timestamped
+
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
+    out = timestamped("results", "compare") if out is None else out
+    check_target(out, "comparison")  # before the (long) runs
     workers = workers or os.cpu_count() or 1
     cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
                       workers=workers, level=level, indicators=list(indicators) or None)
-    cmp.save(out)
-    cmp.print(indicators=list(indicators) or None)
-    if plot:
-        from gzsim.plots import difference_chart, save_figure
+    with atomic_folder(out, "comparison") as tmp:
+        cmp.save(tmp)
+        if plot:
+            from gzsim.plots import difference_chart, save_figure
 
-        for ind in list(indicators) or cmp.key_indicators():
-            save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
+            for ind in list(indicators) or cmp.key_indicators():
+                save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
+    cmp.print(indicators=list(indicators) or None)
     click.echo(f"Comparison written to {out}/comparison.csv"
                + (f" with charts in {out}/plots/" if plot else ""))
 
@@ -314,11 +332,14 @@ def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers
     Example:
       gzsim sensitivity scenarios/experiments/sobol.yaml --outcome jobs_created_2017
     """
+    import tempfile
+
     from rich.console import Console
     from rich.table import Table
 
     from gzsim.experiments import load_experiment, run_sweep
     from gzsim.fileio import atomic_write_bytes
+    from gzsim.outdir import place_files
     from gzsim.plots import save_figure, sensitivity_chart
     from gzsim.sensitivity import analyse
 
@@ -327,8 +348,11 @@ def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers
     result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
                        workers=workers, resume=True, progress=not quiet)
     name, table = analyse(result.path, outcome)
-    atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
-    save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")
+    with tempfile.TemporaryDirectory(prefix=".sensitivity.", dir=store) as stage:
+        atomic_write_bytes(Path(stage) / f"sensitivity_{name}.csv",
+                           table.to_csv(index=False).encode())
+        save_figure(sensitivity_chart(table, name), Path(stage) / f"sensitivity_{name}")
+        place_files(stage, store, "sweep")
     t = Table(title=f"Sensitivity of {name} ({exp.spec.design.kind})")
     for c in table.columns:
         t.add_column(c, justify="left" if c == "factor" else "right")
@@ -336,3 +360,43 @@ def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers
         t.add_row(*[v if isinstance(v, str) else f"{v:.3g}" for v in row])
     Console().print(t)
     click.echo(f"Indices written to {store}/sensitivity_{name}.csv (chart: .png/.svg)")
+
+
+def calibration_targets(spec: Path, output: str, quick: bool, out: Path | None,
+                        fitted: Path | None) -> tuple[Path, Path]:
+    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+    from gzsim.outdir import check_files, timestamped
+
+    if quick and out is None:
+        out = timestamped("results", "calibration-quick")
+        fitted = fitted or out / "fitted.yaml"
+    out_dir = out or spec.parent
+    fitted_path = fitted or (spec.parent / output)
+    check_files(out_dir, "calibration", CALIBRATION_FILES)
+    check_files(fitted_path.parent, "calibration", [fitted_path.name], flag="--fitted")
+    return out_dir, fitted_path
+
+
+CALIBRATION_FILES = ("report.md", "report.csv", "fit.png", "fit.svg")
+
+
+def write_calibration(problem, result, out_dir: Path, fitted_path: Path, spec: str,
+                      quick: bool, write_outputs) -> object:
+    """Write the report and fitted values into a staging folder, then put them in place."""
+    import tempfile
+
+    from gzsim.outdir import OutputError, os_message, place_files
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage_ctx = tempfile.TemporaryDirectory(prefix=".calibrate.", dir=out_dir)
+    except OSError as e:
+        raise OutputError(os_message(e, out_dir)) from None
+    with stage_ctx as stage_name:
+        stage = Path(stage_name)
+        table = write_outputs(problem, result, stage, stage / "fitted.yaml", spec, quick)
+        names = {n: n for n in CALIBRATION_FILES if (stage / n).exists()}
+        place_files(stage, out_dir, "calibration", names)
+        place_files(stage, fitted_path.parent, "calibration", {"fitted.yaml": fitted_path.name},
+                    flag="--fitted")
+    return table

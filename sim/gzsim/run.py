@@ -48,7 +48,8 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
         df = pd.DataFrame({"replication": np.full(len(dates), k, dtype=np.int64), "date": dates})
         frames.append(pd.concat([df, pd.DataFrame(arrays)], axis=1))
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["replication", "date"])
+        {"replication": pd.Series([], dtype=np.int64),
+         "date": pd.Series([], dtype="datetime64[ns]")})
     manifest = {
         "scenario": scenario.model_dump(mode="json"),
         "root_seed": root,
