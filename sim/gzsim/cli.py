@@ -25,8 +25,18 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import warnings
+
+        from gzsim.errors import ScenarioWarning
+
+        def show(message, category, *rest, **kw) -> None:
+            click.echo(f"gzsim: warning: {message}", err=True)
+
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", ScenarioWarning)
+                warnings.showwarning = show
+                return fn(*args, **kwargs)
         except UserError as e:
             _fail(str(e), 2)
 
@@ -50,6 +60,22 @@ def main() -> None:
     Example:
       gzsim run scenarios/base.yaml --replications 20 --seed 1
     """
+
+
+def _arg(kind: str):
+    """A click callback applying the API's own check (same bounds, same message)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value):
+        from gzsim import arguments
+
+        if value is None:
+            return None
+        try:
+            return getattr(arguments, f"check_{kind}")(value, name=kind)
+        except UserError as e:
+            raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+    return check
 
 
 scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
@@ -80,9 +106,9 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 
 @main.command()
 @scenario_arg
-@click.option("--replications", "-n", type=click.IntRange(min=1), default=None,
+@click.option("--replications", "-n", type=int, default=None, callback=_arg("replications"),
               help="Number of replications (default: the scenario's run.replications).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
+@click.option("--seed", "-s", type=int, default=None, callback=_arg("seed"),
               help="Root seed (default: the scenario's run.seed).")
 @set_opt
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,

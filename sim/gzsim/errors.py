@@ -71,5 +71,14 @@ class TargetsError(InputError):
         super().__init__(problems=problems, what="calibration file")
 
 
+class ArgumentError(UserError, ValueError):
+    """An argument of the Python API (or a CLI option) is out of range or of the wrong type."""
+
+
+class ScenarioWarning(UserWarning):
+    """Something in a valid scenario that has no effect (e.g. a policy after a shortened
+    horizon): said, not refused."""
+
+
 class ModelError(RuntimeError):
     """The model reached a state it should never reach (an invariant broke)."""
