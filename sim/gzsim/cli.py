@@ -43,15 +43,7 @@ def user_errors(fn):
     return wrapper
 
 
-class GzsimGroup(click.Group):
-    """Click group whose usage errors also exit with status 2 and a one-line hint."""
-
-    def main(self, *args, **kwargs):
-        kwargs.setdefault("standalone_mode", True)
-        return super().main(*args, **kwargs)
-
-
-@click.group(cls=GzsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gzsim")
 def main() -> None:
     """gzsim — regional investment scenario simulator (Gui An New District first).

@@ -25,8 +25,10 @@ Errors name the file, the line and the field path (:class:`gzsim.errors.Experime
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
+import importlib
 import json
 import math
 import typing
@@ -40,6 +42,7 @@ from gzsim.errors import ExperimentError, InputError, Problem, ScenarioError
 from gzsim.indicators import INDICATORS
 from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
 from gzsim.scenario.schema import Scenario
+from gzsim.scenario.sections import registered_sections
 from gzsim.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 
 DesignKind = Literal["full_factorial", "latin_hypercube", "sobol_sequence", "monte_carlo",
@@ -392,8 +395,19 @@ def _unwrap(ann: Any) -> Any:
     return ann
 
 
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """Field annotations of a schema part; the scenario's include registered process sections."""
+    out = {k: f.annotation for k, f in model.model_fields.items()}
+    if model is Scenario:
+        out.update(registered_sections())
+    return out
+
+
 def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario) -> str | None:
     """Why ``path`` is not a settable scalar of the scenario, or None if it is."""
+    for module in (data.get("plugins") or []) if isinstance(data, dict) else []:
+        with contextlib.suppress(ImportError):  # the scenario's own validation reports it
+            importlib.import_module(str(module))
     parts = path.split(".")
     current: Any = model
     node: Any = data
@@ -402,12 +416,13 @@ def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario
         ann = _unwrap(current)
         origin = typing.get_origin(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            if part not in ann.model_fields:
-                near = difflib.get_close_matches(part, list(ann.model_fields), n=1, cutoff=0.5)
+            fields = _fields(ann)
+            if part not in fields:
+                near = difflib.get_close_matches(part, list(fields), n=1, cutoff=0.5)
                 hint = f" (did you mean '{'.'.join(parts[:i] + [near[0]])}'?)" if near else \
-                    f"; valid keys here: {', '.join(sorted(ann.model_fields))}"
+                    f"; valid keys here: {', '.join(sorted(fields))}"
                 return f"'{here}' is not a scenario field{hint}"
-            current = ann.model_fields[part].annotation
+            current = fields[part]
             node = node.get(part) if isinstance(node, dict) else None
         elif origin is dict:
             keys = sorted(node) if isinstance(node, dict) else []

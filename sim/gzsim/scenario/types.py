@@ -86,6 +86,7 @@ class Frozen(BaseModel):
 
 
 def parse_year_month(value: str) -> tuple[int, int]:
+    """``"YYYY-MM"`` -> ``(year, month)``; a ValueError saying what was expected otherwise."""
     m = _YM.match(str(value))
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise ValueError(f"expected a month as 'YYYY-MM', got {value!r}")
