@@ -46,6 +46,7 @@ def check_seed(value: Any, name: str = "seed") -> int:
 
 
 def check_workers(value: Any, name: str = "workers") -> int:
+    """1 <= workers <= MAX_WORKERS."""
     w = _integer(value, name)
     if not 1 <= w <= MAX_WORKERS:
         raise ArgumentError(f"{name} must be between 1 and {MAX_WORKERS}, got {w}")

@@ -76,8 +76,10 @@ class ArgumentError(UserError, ValueError):
 
 
 class ScenarioWarning(UserWarning):
-    """Something in a valid scenario that has no effect (e.g. a policy after a shortened
-    horizon): said, not refused."""
+    """Something in a valid scenario that has no effect: said, not refused.
+
+    E.g. a policy that starts after a horizon shortened with ``--set time.end=...``.
+    """
 
 
 class ModelError(RuntimeError):

@@ -160,6 +160,7 @@ def check_target(path: str | Path, kind: str, *, overwrite: bool = False,
 
 
 def write_marker(folder: str | Path, kind: str, files: Iterable[str] | None = None) -> None:
+    """Mark ``folder`` as gzsim's ``kind`` (``files``: only those files are gzsim's)."""
     from gzsim import __version__
 
     data = {"kind": kind, "gzsim": __version__,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from gzsim.scenario.schema import Scenario, parse_year_month
+from gzsim.scenario.schema import Scenario, lever_declarations, parse_year_month
 
 #: Resource bounds per replication, with the reason they exist.
 MAX_MONTHS = 1200  # 100 years of monthly steps
@@ -31,10 +31,6 @@ Issue = tuple[tuple, str]
 #: (``--set time.end=...``: running the same scenario for fewer years).
 LATER = "[after the horizon] "
 
-_LEVER_NEEDS = {"infrastructure_budget_multiplier": "infrastructure",
-                "housing_budget_multiplier": "resettlement",
-                "land_budget_multiplier": "land"}
-
 
 def _ym_index(sc: Scenario, ym: str) -> int:
     y, m = parse_year_month(ym)
@@ -43,7 +39,7 @@ def _ym_index(sc: Scenario, ym: str) -> int:
 
 def _log_total(rate0: float, g: float, half_life: float | None, months: int,
                start: int = 0) -> float:
-    """log of the sum over months of ``rate0`` grown at the (decaying) rate (no overflow)."""
+    """Log of the sum over months of ``rate0`` grown at the (decaying) rate (no overflow)."""
     if rate0 <= 0 or months - start <= 0:
         return -math.inf
     log_g = math.log1p(g)
@@ -63,6 +59,7 @@ def _max_multiplier(sc: Scenario, lever: str) -> float:
 
 
 def calendar_issues(sc: Scenario) -> list[Issue]:
+    """Horizon bounds, milestone years, the name (a folder name) and the seed."""
     out: list[Issue] = []
     n = sc.time.n_months
     y0, _ = parse_year_month(sc.time.start)
@@ -92,9 +89,11 @@ def calendar_issues(sc: Scenario) -> list[Issue]:
 
 
 def policy_issues(sc: Scenario) -> list[Issue]:
+    """Policies in the horizon, with levers, on processes the scenario has, within caps."""
     out: list[Issue] = []
     n = sc.time.n_months
-    tax = [0.0] * n
+    decls = lever_declarations()
+    summed = {k: [0.0] * n for k, d in decls.items() if d.combine == "add" and d.cap is not None}
     for i, p in enumerate(sc.policies):
         s = _ym_index(sc, p.start)
         e = n - 1 if p.end is None else _ym_index(sc, p.end)
@@ -109,26 +108,32 @@ def policy_issues(sc: Scenario) -> list[Issue]:
         if not set_levers:
             out.append((("policies", i, "levers"),
                         f"policy '{p.name}' sets no lever: it would have no effect"))
-        for lever, section in _LEVER_NEEDS.items():
-            if lever in set_levers and getattr(sc, section) is None:
+        for lever in set_levers:
+            section = decls[lever].acts_on
+            if getattr(sc, section, None) is None:
                 out.append((("policies", i, "levers", lever),
                             f"policy '{p.name}' sets {lever} but the scenario has no "
                             f"'{section}' section for it to act on"))
-        share = p.levers.tax_incentive_share or 0.0
-        for m in range(max(s, 0), min(e, n - 1) + 1):
-            tax[m] += share
-    worst = max(range(n), key=lambda m: tax[m]) if n else 0
-    if n and tax[worst] > 1 + 1e-9:
-        active = [p.name for p in sc.policies if p.levers.tax_incentive_share and
-                  _ym_index(sc, p.start) <= worst and
-                  (p.end is None or _ym_index(sc, p.end) >= worst)]
-        out.append((("policies",), f"tax_incentive_share of overlapping policies adds up to "
-                    f"{tax[worst]:.3g} (> 1, more than all taxes) in month {worst + 1} of the "
-                    f"horizon: {', '.join(active)}"))
+            if lever in summed:
+                for m in range(max(s, 0), min(e, n - 1) + 1):
+                    summed[lever][m] += set_levers[lever]
+    for lever, per_month in summed.items():
+        worst = max(range(n), key=lambda m: per_month[m])
+        cap = decls[lever].cap
+        if per_month[worst] > cap + 1e-9:
+            y, mo = divmod(parse_year_month(sc.time.start)[1] - 1 + worst, 12)
+            when = f"{parse_year_month(sc.time.start)[0] + y}-{mo + 1:02d}"
+            active = [p.name for p in sc.policies if getattr(p.levers, lever) and
+                      _ym_index(sc, p.start) <= worst and
+                      (p.end is None or _ym_index(sc, p.end) >= worst)]
+            out.append((("policies",), f"{lever} of overlapping policies adds up to "
+                        f"{per_month[worst]:.3g} in {when} (more than {cap:g}): "
+                        f"{', '.join(active)}"))
     return out
 
 
 def plan_issues(sc: Scenario) -> list[Issue]:
+    """Plans and budgets that start after, or end before, the horizon."""
     out: list[Issue] = []
     n = sc.time.n_months
     infra = sc.infrastructure
@@ -236,4 +241,5 @@ def split(issues: list[Issue], horizon_overridden: bool) -> tuple[list[Issue], l
 
 
 def as_dict(issues: list[Issue]) -> dict[str, Any]:
+    """``{"dotted.path": message}`` (for tests and reports)."""
     return {".".join(map(str, p)): m for p, m in issues}
