@@ -181,12 +181,14 @@ def validate_scenario(data: dict, origins: Origins | None = None,
     except RecursionError:
         raise ScenarioError([Problem("the scenario is nested too deeply", file)]) from None
     origins = origins or {}
-    overridden = any(str(origins.get(k, ("",))[0] or "").startswith(OVERRIDE_ORIGIN)
+    # without origins (built in code: calibration, designs) the horizon is the caller's choice
+    overridden = not origins or any(str(origins.get(k, ("",))[0] or "").startswith(OVERRIDE_ORIGIN)
                      for k in (("time",), ("time", "start"), ("time", "end")))
     errors, warns = split(scenario_issues(sc), overridden)
     if errors:
         raise ScenarioError(locate(errors, origins, file))
-    _warn(locate(warns, origins, file))
+    if origins:  # a user's file (built in code: the caller chose; no noise in loops)
+        _warn(locate(warns, origins, file))
     return sc
 
 
@@ -206,7 +208,11 @@ def locate(issues: list[tuple[tuple, str]], origins: Origins,
 
 
 def check_scenario(sc: Scenario, replications: int | None = None) -> Scenario:
-    """Cross-field checks of an already built scenario (the API path); raises ScenarioError."""
+    """Cross-field checks of an already built scenario (the API path); raises ScenarioError.
+
+    Issues a shortened horizon explains are not errors here (a scenario built in code may
+    well run for fewer years than its policies cover).
+    """
     if not isinstance(sc, Scenario):
         raise ScenarioError([Problem(
             f"expected a Scenario, got {type(sc).__name__}"
@@ -215,7 +221,6 @@ def check_scenario(sc: Scenario, replications: int | None = None) -> Scenario:
     errors, warns = split(scenario_issues(sc, replications), horizon_overridden=True)
     if errors:
         raise ScenarioError(locate(errors, {}, f"scenario '{sc.name}'"))
-    _warn(locate(warns, {}, f"scenario '{sc.name}'"))
     return sc
 
 
