@@ -10,6 +10,7 @@ import pandas as pd
 
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
+from gzsim.provenance import describe
 from gzsim.results import Result
 from gzsim.scenario.schema import Scenario
 
@@ -28,11 +29,16 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     posterior, ``noise`` keeps them fixed; default posterior when there is one
     (:mod:`gzsim.uncertainty`).
     """
+    from gzsim.arguments import check_replications, check_seed, check_workers
     from gzsim.experiments import run_replications
+    from gzsim.scenario.loader import check_scenario
     from gzsim.uncertainty import plan_draws
 
-    n = int(replications or scenario.run.replications)
-    root = int(scenario.run.seed if seed is None else seed)
+    check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
+    n = check_replications(scenario.run.replications if replications is None else replications,
+                           scenario.time.n_months)
+    root = check_seed(scenario.run.seed if seed is None else seed)
+    workers = check_workers(workers)
     t0 = time.perf_counter()
     plan = plan_draws(scenario, n, root, uncertainty)
     if plan is not None:
@@ -48,6 +54,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
 
 def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
              wall_s: float, workers: int) -> Result:
+    """Collect replication outputs into a :class:`Result` with its manifest."""
     dates = month_dates(scenario)
     frames, failures = [], []
     for k in sorted(outputs):
@@ -58,7 +65,8 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
         df = pd.DataFrame({"replication": np.full(len(dates), k, dtype=np.int64), "date": dates})
         frames.append(pd.concat([df, pd.DataFrame(arrays)], axis=1))
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["replication", "date"])
+        {"replication": pd.Series([], dtype=np.int64),
+         "date": pd.Series([], dtype="datetime64[ns]")})
     manifest = {
         "scenario": scenario.model_dump(mode="json"),
         "root_seed": root,
@@ -70,6 +78,7 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
         "wall_time_s": round(wall_s, 3),
         "workers": workers,
         "failed_replications": [f["replication"] for f in failures],
+        "provenance": describe(scenario),
     }
     return Result(series=series, manifest=manifest,
                   failures=pd.DataFrame(failures) if failures else None)

@@ -18,6 +18,10 @@ from gzsim.calibration.report import markdown, parameter_table, weighted_corr
 from gzsim.fileio import atomic_write_bytes
 
 QUICK_OUT = Path("results") / "calibrate-quick"
+#: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
+OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "parameters.csv",
+                "fit.png", "fit.svg", "posterior.png", "posterior.svg", "correlations.png",
+                "correlations.svg", "fitted.yaml")
 
 
 def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
@@ -64,6 +68,7 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
     fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
                                   else out_dir / "fitted.yaml")
     write_fitted(problem, params, fitted_path, out_dir / "posterior.parquet", command)
+    _mark(out_dir)
     return problem, post, {"params": params, "ppc": ppc, "run": run, "out_dir": out_dir,
                            "fitted_path": fitted_path}
 
@@ -79,6 +84,16 @@ def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -
     save_figure(correlations(corr), out_dir / "correlations")
     if len(ppc):
         save_figure(calibration_fit(ppc), out_dir / "fit")
+
+
+def _mark(out_dir: Path) -> None:
+    """List this command's files in the folder's marker (the rest of the folder is the user's)."""
+    from gzsim.outdir import marker, write_marker
+
+    mk = marker(out_dir) or {}
+    if mk and not mk.get("files") and not mk.get("legacy"):
+        return  # the whole folder is already gzsim's
+    write_marker(out_dir, "calibration", [*(mk.get("files") or []), *OUTPUT_FILES])
 
 
 def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Path,
