@@ -52,3 +52,12 @@ def test_sweep_analysis_notebook(tmp_path):
                  f"SAMPLES = 4\nOUT = {str(tmp_path / 'sobol')!r}\nWORKERS = 1")
     assert "jobs_created_2017" in outputs_text(nb)
     assert (tmp_path / "sobol" / "runs.parquet").exists()
+
+
+def test_uncertainty_bands_notebook():
+    nb = execute("uncertainty_bands.ipynb",
+                 "REPLICATIONS = 6\nSEED = 1\nWORKERS = 1\nPOLICY = 'policy_tax_incentives.yaml'"
+                 "\nINDICATOR = 'investment_usd_m'\nYEAR = 2020")
+    text = outputs_text(nb)
+    assert "band_width" in text
+    assert ("times as wide" in text) or ("only the model's randomness" in text)
