@@ -25,7 +25,8 @@ def posterior_scenario(tmp_path_factory):
                               "weight": [1 / 3] * 3, "distance": 0.0})
     write_posterior(particles, {"test": True}, tmp / "posterior.parquet")
     (tmp / "sc.yaml").write_text(f"extends: {BASE}\nname: base_post\n"
-                                 f"posterior: posterior.parquet\ntime: {{end: 2017-12, milestone_years: [2015, 2017]}}\n")
+                                 "posterior: posterior.parquet\n"
+                                 "time: {end: 2017-12, milestone_years: [2015, 2017]}\n")
     return tmp / "sc.yaml"
 
 

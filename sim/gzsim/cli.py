@@ -201,8 +201,10 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
               fitted: Path | None, overwrite: bool, quiet: bool) -> None:
-    r"""Bayesian calibration (pyabc ABC-SMC): priors in calibration/priors.yaml, targets in
-    calibration/targets.yaml; writes the posterior, its report and figures.
+    r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
+
+    Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
+    posterior (posterior.parquet), its report (report.md, report.csv) and figures.
 
     Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
     rerunning the same command continues from it after an interruption (even SIGKILL).

@@ -51,6 +51,7 @@ class DrawPlan:
     ess: float = float("nan")
 
     def manifest(self) -> dict[str, Any]:
+        """What the run's manifest records: the posterior, the scheme and each draw."""
         return {"mode": "posterior", "posterior": self.posterior,
                 "posterior_ess": round(self.ess, 2),
                 "draw_scheme": "particle ~ weights, generator SeedSequence(root_seed, "
@@ -61,6 +62,7 @@ class DrawPlan:
                                                          strict=True))]}
 
     def run_fn(self) -> PosteriorRunFn:
+        """The model function the execution layer calls."""
         return PosteriorRunFn({k: v for k, v in enumerate(self.values)})
 
 
@@ -71,6 +73,7 @@ class PosteriorRunFn:
     values: dict[int, dict[str, float]]
 
     def __call__(self, scenario: Scenario, root_seed: int, replication: int):
+        """Run replication ``replication`` with its drawn parameters."""
         from gzsim.model import simulate_one
         from gzsim.scenario.loader import apply_overrides, validate_scenario
 

@@ -132,6 +132,7 @@ def _meta(hist) -> dict:
 
 def collect(hist, db_path: Path, wall_s: float, resumed_from: int | None, fp: str,
             problem: CalibrationProblem, on_generation=None) -> AbcRun:
+    """The run's generations and final population, read back from the pyabc history."""
     pops = hist.get_all_populations()
     pops = pops[pops["t"] >= 0].reset_index(drop=True)
     gens = pd.DataFrame({"t": pops["t"].astype(int), "epsilon": pops["epsilon"],

@@ -36,6 +36,7 @@ def prior_posterior(post: Posterior, priors: PriorsFile):
 
 
 def correlations(corr, title: str = "Posterior correlations (weighted)"):
+    """Heat map of a correlation matrix, values printed in the cells."""
     plt = _plt()
     k = len(corr)
     fig, ax = plt.subplots(figsize=(1.0 * k + 3, 0.8 * k + 2))

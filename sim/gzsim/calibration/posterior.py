@@ -26,23 +26,28 @@ RESERVED = ("generation", "weight", "distance")
 
 @dataclass(frozen=True)
 class Posterior:
+    """Weighted particles and their provenance (the file's metadata)."""
     particles: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def paths(self) -> list[str]:
+        """The parameter columns (dotted scenario paths)."""
         return [c for c in self.particles.columns if c not in RESERVED]
 
     @property
     def weights(self) -> np.ndarray:
+        """The normalised weights."""
         w = self.particles["weight"].to_numpy(dtype=float)
         return w / w.sum()
 
     @property
     def ess(self) -> float:
+        """Kish's effective sample size of the weights."""
         return effective_sample_size(self.weights)
 
     def quantiles(self, q: tuple[float, ...] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
+        """Weighted quantiles of every parameter (rows) at ``q`` (columns ``q0.05``...)."""
         rows = {p: weighted_quantile(self.particles[p].to_numpy(float), self.weights, q)
                 for p in self.paths}
         return pd.DataFrame(rows, index=[f"q{x:g}" for x in q]).T
@@ -52,6 +57,7 @@ class Posterior:
         return int(rng.choice(len(self.weights), p=self.weights))
 
     def values(self, index: int) -> dict[str, float]:
+        """Particle ``index`` as ``{path: value}``."""
         row = self.particles.iloc[index]
         return {p: float(row[p]) for p in self.paths}
 
@@ -71,6 +77,7 @@ def effective_sample_size(w: np.ndarray) -> float:
 
 
 def write_posterior(particles: pd.DataFrame, meta: dict[str, Any], path: Path) -> Posterior:
+    """Write the particles with their provenance (versions, seeds, ESS) atomically."""
     import pyarrow as pa
 
     meta = {**meta, "versions": library_versions(("pyabc", "pyarrow", "sqlalchemy")),

@@ -27,6 +27,7 @@ DISTS = {
 
 
 class Prior(Frozen):
+    """One free parameter's prior, with its source or reasoning."""
     path: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
     dist: dict[str, dict[str, float]]
     source: Annotated[str, Field(min_length=10)]  # the source or the reasoning
@@ -46,10 +47,12 @@ class Prior(Frozen):
 
     @property
     def kind(self) -> str:
+        """The distribution's name (``uniform``, ``lognormal``, ``beta``, ``truncnormal``)."""
         return next(iter(self.dist))
 
     @property
     def args(self) -> dict[str, float]:
+        """The distribution's arguments by name."""
         return self.dist[self.kind]
 
     def scipy_args(self) -> tuple[str, tuple[float, ...]]:
@@ -73,24 +76,29 @@ class Prior(Frozen):
         return "truncnorm", (lo, hi, a["mean"], a["sd"])
 
     def frozen(self) -> Any:
+        """The prior as a frozen scipy distribution."""
         name, args = self.scipy_args()
         return getattr(stats, name)(*args)
 
     def describe(self) -> str:
+        """``kind(arg=value, ...)`` for reports."""
         return f"{self.kind}(" + ", ".join(f"{k}={v:g}" for k, v in self.args.items()) + ")"
 
 
 class Fixed(Frozen):
+    """A parameter a reader might expect to be free, and why it is not."""
     path: str
     note: Annotated[str, Field(min_length=3)]
 
 
 class PriorsFile(Frozen):
+    """The priors file: free parameters with priors, and the fixed ones named."""
     priors: Annotated[list[Prior], Field(min_length=1)]
     fixed: list[Fixed] = Field(default_factory=list)
 
     @property
     def paths(self) -> list[str]:
+        """The free parameters' dotted paths, in file order."""
         return [p.path for p in self.priors]
 
     def pyabc_distribution(self) -> Any:

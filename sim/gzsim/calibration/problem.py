@@ -1,5 +1,4 @@
-"""The calibration problem: the scenario, its free parameters (priors), the fitted targets, and
-the simulator pyabc calls.
+"""The calibration problem: scenario, free parameters (priors), fitted targets, simulator.
 
 The simulator is a function of the parameters: each particle runs ``replications`` runs whose
 streams come from a hash of its parameter values (reproducible, and different for every
@@ -50,14 +49,17 @@ class TargetView:
 
     @property
     def last_year(self) -> int:
+        """The last calendar year the figure covers."""
         return int(self.period[1] if self.period else self.year)
 
     def values(self, series: pd.DataFrame) -> np.ndarray:
+        """One simulated value per replication of the series."""
         return simulated_values(series, self.indicator, self.aggregation, self.year,
                                 self.period, self.quarter)
 
 
 def target_view(t: Target) -> TargetView:
+    """The calibration's view of a fitted target (values in model units)."""
     m = t.maps_to
     return TargetView(t.id, float(t.model_value), float(t.error_scale()) or 1e-9, m.indicator,
                       m.aggregation, t.year, tuple(t.period) if t.period else None, t.quarter,
@@ -89,6 +91,7 @@ class Simulator:
     crn: bool = True  # False: streams from a hash of the parameter values
 
     def replication_ids(self, values: dict[str, float]) -> list[int]:
+        """Replication indices of a particle: 0..R-1 (CRN) or from a hash of its values."""
         if self.crn:
             return list(range(self.replications))
         key = np.array([values[k] for k in sorted(values)], dtype=np.float64).tobytes()
@@ -96,15 +99,18 @@ class Simulator:
         return [base + k for k in range(self.replications)]
 
     def scenario(self, values: dict[str, float], horizon: bool = True) -> Scenario:
+        """The scenario at these parameter values (up to the fitting horizon)."""
         changes: dict[str, Any] = {k: float(v) for k, v in values.items()}
         if horizon and self.horizon_end:
             changes["time.end"] = self.horizon_end
         return validate_scenario(apply_overrides(self.base_data, {}, changes))
 
     def stats(self, series: pd.DataFrame) -> dict[str, float]:
+        """Each fitted target's mean over the replications of ``series``."""
         return {t.id: float(np.mean(t.values(series))) for t in self.targets}
 
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
+        """Summary statistics at ``params``; NaN (never accepted) if the model rejects them."""
         try:
             values = dict(params)
             sc = self.scenario(values)
@@ -120,6 +126,7 @@ class ToleranceDistance:
     scales: dict[str, float]
 
     def __call__(self, x: dict, x0: dict) -> float:
+        """The distance between simulated ``x`` and observed ``x0`` statistics."""
         r = np.array([(x[k] - x0[k]) / s for k, s in self.scales.items()], dtype=float)
         if not np.all(np.isfinite(r)):
             return float("inf")
@@ -128,6 +135,7 @@ class ToleranceDistance:
 
 @dataclass
 class CalibrationProblem:
+    """Everything a calibration run needs, loaded and checked."""
     spec: CalibrationSpec
     spec_path: Path
     settings: Settings
@@ -141,18 +149,22 @@ class CalibrationProblem:
 
     @property
     def fitted(self) -> list[TargetView]:
+        """The targets in the distance (candidates minus input-only ones)."""
         return [t for t in self.candidates if t.id not in self.input_only]
 
     @property
     def observed(self) -> dict[str, float]:
+        """The observed statistics pyabc compares with."""
         return {t.id: t.value for t in self.fitted}
 
     def simulator(self, replications: int | None = None) -> Simulator:
+        """The pyabc model for this problem."""
         return Simulator(self.base_data, self.fitted, self.spec.seed,
                          replications or self.settings.replications, self.spec.horizon_end,
                          crn=self.settings.crn)
 
     def distance(self) -> ToleranceDistance:
+        """The pyabc distance for this problem."""
         return ToleranceDistance({t.id: t.scale for t in self.fitted})
 
     def screen(self, draws: int = 12) -> dict[str, str]:

@@ -22,6 +22,7 @@ IDENTIFIED_SHRINK = 0.5
 
 
 def parameter_table(problem: CalibrationProblem, post: Posterior) -> pd.DataFrame:
+    """Prior and posterior summaries per parameter, and whether the data identify it."""
     q = post.quantiles((0.05, 0.5, 0.95))
     rows = []
     for p in problem.priors.priors:
@@ -36,6 +37,7 @@ def parameter_table(problem: CalibrationProblem, post: Posterior) -> pd.DataFram
 
 
 def weighted_corr(post: Posterior) -> pd.DataFrame:
+    """Weighted posterior correlation matrix of the parameters."""
     import numpy as np
 
     x = post.particles[post.paths].to_numpy(float)
@@ -52,6 +54,7 @@ def _g(x: float) -> str:
 
 def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
              corr: pd.DataFrame, ppc: pd.DataFrame, run: dict, command: str) -> str:
+    """The report as Markdown."""
     fitted = problem.fitted
     k = len(problem.priors.priors)
     n_ident = int(params["identified"].sum())

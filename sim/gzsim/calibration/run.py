@@ -27,7 +27,8 @@ OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "param
 def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
               out_dir: Path | None = None, fitted_path: Path | None = None,
               on_generation: Callable[[dict], None] | None = None,
-              command: str = "gzsim calibrate", progress: bool = False) -> tuple[CalibrationProblem, Posterior, dict]:
+              command: str = "gzsim calibrate", progress: bool = False
+              ) -> tuple[CalibrationProblem, Posterior, dict]:
     """Run the calibration of ``spec_path``; write everything into ``out_dir``.
 
     Default ``out_dir``: the spec's folder for a full run, ``results/calibrate-quick`` for

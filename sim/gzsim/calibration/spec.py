@@ -28,6 +28,7 @@ class Settings(Frozen):
 
 
 class CalibrationSpec(Frozen):
+    """The calibration spec file (calibration/spec.yaml)."""
     scenario: str  # path relative to this file
     targets: str  # path relative to this file
     priors: str = "priors.yaml"  # path relative to this file

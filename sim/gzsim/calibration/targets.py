@@ -57,8 +57,11 @@ def derived_value(name: str, scenario: Scenario) -> float:
 
 
 class Source(Frozen):
-    """A seed article (``file`` + verbatim ``sentence``) or a data row (``dataset``, ``row``,
-    ``citation``)."""
+    """Where a figure comes from: a seed article, or a row of the shared data.
+
+    A seed article gives ``file`` and the verbatim ``sentence``; a data row gives ``dataset``,
+    ``row`` (its id) and ``citation`` (the row's source column).
+    """
 
     file: Annotated[str, Field(min_length=1)] | None = None  # seed file name
     sentence: Annotated[str, Field(min_length=10)] | None = None  # verbatim
@@ -82,9 +85,11 @@ class Source(Frozen):
 
     @property
     def is_seed(self) -> bool:
+        """True for a seed-article source."""
         return self.file is not None
 
     def describe(self) -> str:
+        """One line of provenance for reports."""
         return (f"{self.file}: \"{self.sentence}\"" if self.is_seed
                 else f"{self.dataset} row {self.row} ({self.citation})")
 
@@ -116,6 +121,7 @@ class MapsTo(Frozen):
 
 
 class Target(Frozen):
+    """One figure: value, unit, when, where, kind, confidence, provenance, model mapping."""
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
     value: float
     unit: Literal[UNITS]  # type: ignore[valid-type]
@@ -162,6 +168,7 @@ class Target(Frozen):
 
     @property
     def simulated(self) -> bool:
+        """True when the figure maps to a simulated indicator."""
         return self.maps_to is not None and self.maps_to.indicator is not None
 
     @property
@@ -172,6 +179,7 @@ class Target(Frozen):
 
     @property
     def model_value(self) -> float:
+        """The value in the model's unit (yuan converted to US$)."""
         return self.value if self.value_model is None else self.value_model
 
     def error_scale(self) -> float:
@@ -182,6 +190,7 @@ class Target(Frozen):
 
 
 class Currency(Frozen):
+    """The currency rate the sources imply, with its derivation."""
     cny_per_usd: Annotated[float, Field(gt=0)]
     derivation: str
     source: Source
@@ -189,11 +198,13 @@ class Currency(Frozen):
 
 
 class ToleranceGrades(Frozen):
+    """Tolerance by confidence grade: relative, and absolute for shares and rates."""
     relative: dict[Literal[GRADES], Annotated[float, Field(gt=0)]]  # type: ignore[valid-type]
     absolute_share: dict[Literal[GRADES], Annotated[float, Field(gt=0)]]  # type: ignore
 
 
 class TargetsFile(Frozen):
+    """The targets file."""
     currency: Currency
     tolerance_by_confidence: ToleranceGrades
     projection_tolerance_factor: Annotated[float, Field(ge=1)] = 2.0
@@ -208,14 +219,17 @@ class TargetsFile(Frozen):
 
     @property
     def fitted(self) -> list[Target]:
+        """Targets in the calibration's distance."""
         return [t for t in self.targets if t.fitted]
 
     @property
     def pending(self) -> list[Target]:
+        """Targets the model cannot use yet, each with its reason."""
         return [t for t in self.targets if t.pending is not None]
 
     @property
     def by_id(self) -> dict[str, Target]:
+        """Targets by id."""
         return {t.id: t for t in self.targets}
 
 
