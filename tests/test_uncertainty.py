@@ -69,3 +69,21 @@ def test_the_same_replication_draws_the_same_particle_in_every_scenario(posterio
     pa, pb = plan_draws(a, 8, 11, None), plan_draws(b, 8, 11, None)
     assert pa.particles == pb.particles
     assert np.all(np.isin(pa.particles, [0, 1, 2]))
+
+
+def test_posterior_factors_for_sweeps(posterior_scenario, tmp_path):
+    from gzsim.experiments import experiment_from_data, make_design
+    from gzsim.uncertainty import posterior_factors
+
+    post = posterior_scenario.parent / "posterior.parquet"
+    factors = posterior_factors(post)
+    lo, hi = factors[PATH]["range"]
+    assert lo < hi
+    exp = experiment_from_data({"name": "post_lhs", "base": str(posterior_scenario),
+                                "factors": factors,
+                                "design": {"kind": "latin_hypercube", "samples": 8}}, {},
+                               file=tmp_path / "e.yaml")
+    values = make_design(exp).points[PATH]
+    assert len(values) == 8 and ((values >= lo) & (values <= hi)).all()
+    with pytest.raises(UserError, match="no posterior for"):
+        posterior_factors(post, paths=["jobs.nothing"])

@@ -138,3 +138,25 @@ def describe(manifest: dict[str, Any]) -> str:
     return (f"90 % bands include parameter uncertainty: each replication drew its parameters "
             f"from the posterior ({Path(u['posterior']).name}, {n} distinct particles, ESS "
             f"{u['posterior_ess']:.0f}) as well as its random streams.")
+
+
+def posterior_factors(posterior: str | Path, level: float = 0.90,
+                      paths: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Experiment factors spanning each parameter's posterior interval (for sweeps, SALib).
+
+    ``{path: {"range": [low, high]}}`` with the weighted ``level`` interval of the posterior:
+    put them under an experiment's ``factors:`` so that ``gzsim sweep`` and
+    ``gzsim sensitivity`` vary the calibrated parameters over what the data allow (marginals
+    only: the design ignores the posterior's correlations).
+    """
+    from gzsim.calibration.posterior import read_posterior
+
+    post = read_posterior(posterior)
+    a = (1 - level) / 2
+    q = post.quantiles((a, 1 - a))
+    chosen = paths or post.paths
+    missing = [p for p in chosen if p not in post.paths]
+    if missing:
+        raise UserError(f"{posterior}: no posterior for {', '.join(missing)}; it has "
+                        f"{', '.join(post.paths)}")
+    return {p: {"range": [float(q.loc[p].iloc[0]), float(q.loc[p].iloc[1])]} for p in chosen}
