@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from gzsim.errors import UserError
+from gzsim.errors import AllRunsFailed, UserError
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -39,6 +39,8 @@ def user_errors(fn):
                 return fn(*args, **kwargs)
         except UserError as e:
             _fail(str(e), 2)
+        except AllRunsFailed as e:
+            _fail(str(e), 1)
 
     return wrapper
 
@@ -139,8 +141,9 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     if len(failed) == n:
         first = str(result.failures["error"].iloc[0]).splitlines()[0] \
             if result.failures is not None and len(result.failures) else "?"
-        _fail(f"every replication ({n}) failed, so there is nothing to summarise; the errors "
-              f"are in {out / 'failures.csv'} (first: {first})", 1)
+        raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
+                            f"summarise; the errors are in {out / 'failures.csv'} (first: "
+                            f"{first})")
     print_summary(result)
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
@@ -237,9 +240,16 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
     """
     from gzsim.experiments import sweep_command_impl
 
-    sweep_command_impl(experiment, out=out, workers=workers, scheduler=scheduler,
-                       cluster=cluster, shard=shard, resume=resume, overwrite=overwrite,
-                       quiet=quiet)
+    res = sweep_command_impl(experiment, out=out, workers=workers, scheduler=scheduler,
+                             cluster=cluster, shard=shard, resume=resume, overwrite=overwrite,
+                             quiet=quiet)
+    ran, failed = res.stats.get("runs_this_session", 0), res.stats.get("failed_this_session", 0)
+    if ran and failed == ran:
+        raise AllRunsFailed(f"every run of this session ({ran}) failed; the errors are in "
+                            f"{res.path}/runs.parquet (gzsim.read_sweep('{res.path}').failures)")
+    if failed:
+        click.echo(f"warning: {failed} of {ran} run(s) failed; see "
+                   f"gzsim.read_sweep('{res.path}').failures", err=True)
 
 
 @main.command()
@@ -264,10 +274,13 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
               "key ones printed and charted).")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
+@click.option("--unpaired", is_flag=True,
+              help="Allow scenarios of different regions, calendars or seeds: unpaired "
+              "(Welch) intervals instead of paired ones.")
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...]) -> None:
+            overrides: tuple[str, ...], unpaired: bool) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
     Every scenario runs the same replications with the same seeds. For each indicator at the
@@ -297,7 +310,8 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     check_target(out, "comparison")  # before the (long) runs
     workers = workers or os.cpu_count() or 1
     cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                      workers=workers, level=level, indicators=list(indicators) or None)
+                      workers=workers, level=level, indicators=list(indicators) or None,
+                      unpaired=unpaired)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:

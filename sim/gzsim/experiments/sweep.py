@@ -328,6 +328,27 @@ def _wipe(store: SweepStore) -> None:
         f.unlink(missing_ok=True)
 
 
+MAX_CHECKED_POINTS = 5_000  # about 1.5 ms each
+
+
+def _check_points(exp: Experiment, design: Design) -> None:
+    """Refuse the first design point whose scenario is invalid.
+
+    Above MAX_CHECKED_POINTS points: each factor's extremes and an even spread of points.
+    """
+    from gzsim.scenario.loader import check_design_points
+
+    n = design.n_points
+    if exp.base_data is None or not design.factors:
+        return
+    idx = np.arange(n)
+    if n > MAX_CHECKED_POINTS:
+        ext = [int(f(design.points[fac.name].to_numpy())) for fac in design.factors
+               for f in (np.argmin, np.argmax)]
+        idx = np.unique(np.r_[ext, np.linspace(0, n - 1, MAX_CHECKED_POINTS).astype(int)])
+    check_design_points(exp.base_data, ((int(i), design.overrides(int(i))) for i in idx))
+
+
 def _claim(folder: Path, overwrite: bool) -> None:
     """The results-folder contract (:mod:`gzsim.outdir`): only a new, empty or sweep folder."""
     try:
@@ -366,6 +387,7 @@ def _prepare(store: SweepStore, exp: Experiment, run_fn: Callable | None, resume
             raise StoreError(f"{store.root} exists and is not a gzsim sweep folder (it holds "
                              f"{', '.join(sorted(stray)[:5])}); choose another --out")
     design = make_design(exp)
+    _check_points(exp, design)  # refuse the first invalid point before anything runs
     store.write_design(design.to_frame())
     store.write_manifest(_manifest(exp, design, run_fn, fp))  # last: marks the folder as ours
     write_marker(store.root, "sweep")

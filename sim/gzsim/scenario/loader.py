@@ -226,3 +226,15 @@ def load_scenario(
                                      f"{type(path).__name__}")])
     data, origins = resolve_scenario_data(path, overrides)
     return validate_scenario(data, origins, str(path))
+
+
+def check_design_points(base_data: dict, points: Iterable[tuple[int, Mapping[str, Any]]],
+                        what: str = "design point") -> None:
+    """Validate the scenario of each ``(index, overrides)``; refuse with the first invalid one."""
+    for i, overrides in points:
+        try:
+            validate_scenario(apply_overrides(base_data, {}, dict(overrides)), {}, None)
+        except ScenarioError as e:
+            values = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+            raise ScenarioError([Problem(f"{what} {i} ({values}) gives an invalid scenario: "
+                                         f"{p}") for p in e.problems]) from None
