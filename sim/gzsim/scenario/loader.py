@@ -134,8 +134,9 @@ def apply_overrides(
         node = data
         for i, part in enumerate(path[:-1]):
             nxt = node.get(part)
-            if nxt is None:
+            if nxt is None:  # created by the override: errors inside it are located there
                 nxt = node[part] = {}
+                origins[path[: i + 1]] = (f"{OVERRIDE_ORIGIN} {'.'.join(path)}", None)
             elif not isinstance(nxt, dict):
                 raise ScenarioError([Problem(
                     f"cannot set '{'.'.join(path)}': '{'.'.join(path[: i + 1])}' is not a mapping",
