@@ -280,3 +280,21 @@ def test_read_results_of_not_a_folder(tmp_path):
     with pytest.raises(UserError, match="no such folder"):
         gzsim.read_results(tmp_path / "nope")
     assert np.isfinite(1.0)
+
+
+def test_a_sweep_where_every_run_failed_exits_1(tmp_path, monkeypatch):
+    import gzsim.model as model
+
+    def boom(*a, **k):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(model, "simulate_one", boom)
+    exp = REPO / "scenarios" / "experiments" / "full_factorial.yaml"
+    code, out = gz("sweep", exp, "--out", tmp_path / "s", "--shard", "0/1", "-w", "1", "-q")
+    assert code == 1 and "every run of this session" in out, out
+    assert (tmp_path / "s" / "runs.parquet").exists()  # the failures are recorded as data
+
+
+def test_a_scenario_name_is_a_folder_name():
+    refused({"name": "n" * 5000}, "at most 100 characters")
+    refused({"name": ".."}, "not '.' or '..'")
