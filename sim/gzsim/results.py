@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gzsim.errors import UserError
-from gzsim.fileio import atomic_write_bytes
+from gzsim.fileio import atomic_write_bytes, write_parquet_table
 from gzsim.indicators import INDICATORS
 
 SUMMARY_INDICATORS = [
@@ -59,6 +59,31 @@ def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | No
                                        "replications"])
 
 
+def annotated_table(frame: pd.DataFrame, scenario: str = ""):
+    """The frame as a pyarrow table whose columns carry unit, geography, kind and meaning.
+
+    Any Parquet reader sees them (``pyarrow.parquet.read_schema(path).field(name).metadata``),
+    and the schema's ``gzsim`` metadata holds the same as JSON for the whole table.
+    """
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields, described = [], {}
+    for f in table.schema:
+        spec = INDICATORS.get(f.name)
+        if spec is not None:
+            meta = {"unit": spec.unit, "geography": spec.geography, "kind": spec.kind,
+                    "description": spec.description}
+            described[f.name] = meta
+            f = f.with_metadata({k: v.encode() for k, v in meta.items()})
+        fields.append(f)
+    gz = {"scenario": scenario, "indicators": described,
+          "index": {"replication": "replication number (seed spawn key)",
+                    "date": "first day of the simulated month"}}
+    meta = {**(table.schema.metadata or {}), b"gzsim": json.dumps(gz).encode()}
+    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields, metadata=meta))
+
+
 @dataclass
 class Result:
     """Replications of one scenario: the series, the resolved scenario and the manifest."""
@@ -69,10 +94,12 @@ class Result:
 
     @property
     def scenario_name(self) -> str:
+        """The scenario's name, from the manifest."""
         return self.manifest.get("scenario", {}).get("name", "scenario")
 
     @property
     def milestone_years(self) -> list[int]:
+        """The years summaries and comparisons report (the scenario's, else every year)."""
         years = self.manifest.get("scenario", {}).get("time", {}).get("milestone_years")
         if years is not None:
             return list(years)
@@ -82,9 +109,11 @@ class Result:
 
     def summary(self, years: list[int] | None = None,
                 indicators: list[str] | None = None) -> pd.DataFrame:
+        """Median and 90 % interval of each indicator's annual value (see :func:`summarise`)."""
         return summarise(self.series, years or self.milestone_years, indicators)
 
     def annual(self, indicator: str) -> pd.DataFrame:
+        """Annual values of ``indicator`` per replication (flows summed, stocks December)."""
         return annual(self.series, indicator)
 
     def to_xarray(self):
@@ -106,15 +135,12 @@ class Result:
         ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
         no file of an older run, e.g. a stale ``failures.csv``, survives).
         """
-        import io
-
         from gzsim.outdir import atomic_folder
 
         out = Path(out_dir)
         with atomic_folder(out, "run") as tmp:
-            buf = io.BytesIO()
-            self.series.to_parquet(buf, index=False)
-            atomic_write_bytes(tmp / "series.parquet", buf.getvalue())
+            write_parquet_table(annotated_table(self.series, self.scenario_name),
+                                tmp / "series.parquet")
             atomic_write_bytes(tmp / "summary.csv", self.summary().to_csv(index=False).encode())
             if self.failures is not None and len(self.failures):
                 atomic_write_bytes(tmp / "failures.csv",

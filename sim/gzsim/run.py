@@ -10,6 +10,7 @@ import pandas as pd
 
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
+from gzsim.provenance import describe
 from gzsim.results import Result
 from gzsim.scenario.schema import Scenario
 
@@ -43,6 +44,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
 
 def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
              wall_s: float, workers: int) -> Result:
+    """Collect replication outputs into a :class:`Result` with its manifest."""
     dates = month_dates(scenario)
     frames, failures = [], []
     for k in sorted(outputs):
@@ -66,6 +68,7 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
         "wall_time_s": round(wall_s, 3),
         "workers": workers,
         "failed_replications": [f["replication"] for f in failures],
+        "provenance": describe(scenario),
     }
     return Result(series=series, manifest=manifest,
                   failures=pd.DataFrame(failures) if failures else None)

@@ -375,7 +375,7 @@ def _prepare(store: SweepStore, exp: Experiment, run_fn: Callable | None, resume
                 "--out folder, or --overwrite to replace it.")
         if not resume and len(store.committed()):
             raise StoreError(f"{store.root} already holds runs of this experiment; resume it "
-                             "(--resume) or --overwrite it")
+                             "(resume=True; gzsim sweep resumes on a rerun) or overwrite it")
         d = man["design"]
         return design_from_frame(store.read_design(), exp.factors, d["kind"], d["problem"],
                                  d["params"])
@@ -580,7 +580,8 @@ def print_stats(result: SweepResult, console: Any = None) -> None:
     t = Table(title=f"sweep '{s.get('experiment')}' -> {result.path}", show_header=False)
     t.add_column("", style="bold")
     t.add_column("")
-    t.add_row("backend", f"{s.get('backend')}: {s.get('cluster')}")
+    if s.get("backend"):  # a resumed sweep with nothing left to run started no backend
+        t.add_row("backend", f"{s['backend']}: {s.get('cluster') or ''}".rstrip(": "))
     if s.get("shard"):
         t.add_row("shard", f"{s['shard'][0]}/{s['shard'][1]} ({s['runs_in_scope']} runs)")
     t.add_row("runs", f"{s.get('runs_this_session')} this session, "
@@ -620,7 +621,8 @@ def sweep_command_impl(experiment_path: str | Path, out: str | Path | None = Non
 
     console = console or Console()
     shard_t = parse_shard(shard)
-    exp = load_experiment(experiment_path)
+    exp = experiment_path if isinstance(experiment_path, Experiment) \
+        else load_experiment(experiment_path)
     if backend is None:
         if scheduler or cluster:
             backend = "dask"

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
 from gzsim.scenario.checks import scenario_issues, split
 from gzsim.scenario.schema import Scenario
+from gzsim.scenario.sources import chain_files, find_fitted, unwrap_sources
 from gzsim.yamlio import (
     Origins,
     _Loader,
@@ -39,7 +40,7 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
     if ref is None:
         return data
     file, line = origins.get(("fitted_values",), (str(path), None))
-    fitted_path = path.parent / str(ref)
+    fitted_path = find_fitted(str(ref), path, file, line)
     try:
         fitted, fitted_origins = load_yaml(fitted_path, what="fitted values")
     except InputError as e:
@@ -154,10 +155,21 @@ def apply_overrides(
 def resolve_scenario_data(
     path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
 ) -> tuple[dict, Origins]:
-    """The merged, overridden (not yet validated) scenario mapping and where each value is from."""
+    """The merged, overridden (not yet validated) scenario mapping and where each value is from.
+
+    Values written with their provenance (``{value: ..., source: ...}``) are unwrapped to the
+    value (see :mod:`gzsim.scenario.sources`).
+    """
+    data, origins, _ = _resolve(path, overrides)
+    return data, origins
+
+
+def _resolve(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None
+             ) -> tuple[dict, Origins, dict[str, dict[str, str]]]:
     data, origins = _read_chain(Path(path), ())
     data = apply_overrides(data, origins, overrides)
-    return data, origins
+    data, notes = unwrap_sources(data)
+    return data, origins, notes
 
 
 def validate_scenario(data: dict, origins: Origins | None = None,
@@ -225,8 +237,14 @@ def load_scenario(
     if not isinstance(path, (str, Path)):
         raise ScenarioError([Problem(f"expected the path of a scenario file, got "
                                      f"{type(path).__name__}")])
-    data, origins = resolve_scenario_data(path, overrides)
-    return validate_scenario(data, origins, str(path))
+    data, origins, notes = _resolve(path, overrides)
+    scenario = validate_scenario(data, origins, str(path))
+    given = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides or [])
+    scenario._provenance = {
+        "files": chain_files(path), "overrides": [str(o) if isinstance(o, str) else
+                                                  f"{o[0]}={o[1]}" for o in given],
+        "sources": notes}
+    return scenario
 
 
 def check_design_points(base_data: dict, points: Iterable[tuple[int, Mapping[str, Any]]],

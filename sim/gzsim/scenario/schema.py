@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from gzsim.scenario.schema_network import Attractiveness, Infrastructure, Land
 from gzsim.scenario.schema_people import Poverty, Resettlement, Training
@@ -174,6 +174,8 @@ class Policy(Frozen):
 
     name: str
     question: str = ""  # what this policy is meant to test or achieve
+    # the indicators that answer the question (gzsim compare's headline table)
+    indicators: list[str] = Field(default_factory=list)
     start: str
     end: str | None = None
     levers: Levers
@@ -207,6 +209,18 @@ class Scenario(Frozen):
     """
 
     model_config = ConfigDict(extra="allow", frozen=True)
+    # where it was read from (files, overrides, source notes): set by the loader, not a value,
+    # so it never changes a fingerprint or a comparison of scenarios
+    _provenance: dict = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Same values (where a scenario was read from does not matter)."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__ and \
+            self.__pydantic_extra__ == other.__pydantic_extra__
+
+    __hash__ = None  # type: ignore[assignment]  # as before: its fields are lists and dicts
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
     description: str = ""
