@@ -140,3 +140,28 @@ def test_mutation_table_every_field_every_mutation(tmp_path):
         if r.mutation in ("inf", "NaN", "bool", "huge") and r.outcome == "accepted":
             raise AssertionError(f"{r.path}: {r.mutation} accepted ({r.detail})")
     assert math.isfinite(len(rows))
+
+
+arguments = st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70),
+                      st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=5),
+                      st.sampled_from([1, 2, 3, 0, -1, 2**63 - 1, 2**63, 1.0, 2.5]))
+
+
+@settings(FUZZ, max_examples=40)
+@given(replications=arguments, seed=arguments)
+def test_simulate_arguments_raise_user_errors_or_run(replications, seed):
+    """The API checks its arguments: a UserError with the CLI's message, or a result."""
+    import gzsim
+    from gzsim.scenario.loader import validate_scenario
+
+    sc = validate_scenario(BASE_DOC)
+    if isinstance(replications, (int, float)) and not isinstance(replications, bool) and \
+            math.isfinite(replications) and replications == int(replications) and \
+            1 <= replications <= 10**5:
+        replications = type(replications)(1 + int(replications) % 3)  # valid but small
+    try:
+        res = gzsim.simulate(sc, replications=replications, seed=seed)
+    except gzsim.UserError as e:
+        assert str(e)  # a message, e.g. "replications must be between 1 and 100,000, got 0"
+        return
+    assert res.series["replication"].nunique() >= 1
