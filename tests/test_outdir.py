@@ -269,9 +269,12 @@ def test_a_run_killed_mid_write_leaves_the_old_results_whole(tmp_path):
     # the next save into the same folder succeeds and replaces it whole
     from gzsim.results import Result
 
+    stale = [p for p in tmp_path.iterdir() if p.name.endswith(".gzsim-tmp")]
+    assert len(stale) == 1  # the killed writer's half-built folder, beside the target
     Result(series=pd.DataFrame(columns=["replication", "date"]), manifest={"tag": "next"}) \
         .save(out)
     assert json.loads((out / "manifest.json").read_text()) == {"tag": "next"}
+    assert not stale[0].exists()  # removed: its process is gone
 
 
 def test_sensitivity_and_calibrate_refuse_a_users_folder_before_running(tmp_path):
