@@ -165,3 +165,45 @@ def test_simulate_arguments_raise_user_errors_or_run(replications, seed):
         assert str(e)  # a message, e.g. "replications must be between 1 and 100,000, got 0"
         return
     assert res.series["replication"].nunique() >= 1
+
+
+def _leaves(x, path=()):
+    if isinstance(x, dict):
+        for k, v in x.items():
+            yield path + (k,)
+            yield from _leaves(v, path + (k,))
+    elif isinstance(x, list):
+        for i, v in enumerate(x):
+            yield path + (i,)
+            yield from _leaves(v, path + (i,))
+
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parents[1] / "scenarios" / "experiments")
+                     .glob("*.yaml"))
+
+
+@settings(FUZZ, max_examples=80)
+@given(which=st.sampled_from(EXPERIMENTS), data=st.data())
+def test_mutated_experiment_files_load_or_give_a_located_error(which, data):
+    """Experiment files (sweeps, sensitivity) go through the same located errors."""
+    from gzsim.errors import UserError
+    from gzsim.experiments import load_experiment
+
+    doc = yaml.safe_load(which.read_text())
+    doc["base"] = str(which.parent / doc["base"])
+    path = data.draw(st.sampled_from(list(_leaves(doc))))
+    node = doc
+    for p in path[:-1]:
+        node = node[p]
+    if data.draw(st.booleans()):
+        node.pop(path[-1])
+    else:
+        node[path[-1]] = data.draw(values)
+    with tempfile.TemporaryDirectory() as d:
+        f = Path(d) / "exp.yaml"
+        f.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+        try:
+            load_experiment(f)
+        except UserError as e:
+            assert str(f) in str(e) or "exp.yaml" in str(e) or "base.yaml" in str(e) or \
+                "field '" in str(e), str(e)
