@@ -207,3 +207,28 @@ def test_mutated_experiment_files_load_or_give_a_located_error(which, data):
         except UserError as e:
             assert str(f) in str(e) or "exp.yaml" in str(e) or "base.yaml" in str(e) or \
                 "field '" in str(e), str(e)
+
+
+@settings(FUZZ, max_examples=25)
+@given(target=st.sampled_from(["series.parquet", "manifest.json", "failures.csv"]),
+       where=st.floats(0, 1), junk=st.binary(max_size=64), truncate=st.booleans())
+def test_plot_of_a_corrupted_results_folder_is_0_or_a_located_2(target, where, junk, truncate):
+    """A damaged results file (bytes replaced or cut) is named in a message, never a crash."""
+    import pandas as pd
+
+    from gzsim.results import Result
+
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "r"
+        Result(series=pd.DataFrame({"replication": [0, 0], "date": pd.to_datetime(
+            ["2012-01-01", "2012-02-01"]), "employment": [1.0, 2.0]}),
+            manifest={"scenario": {"name": "x"}, "replications": 1},
+            failures=pd.DataFrame({"replication": [1], "error": ["e"]})).save(out)
+        f = out / target
+        raw = f.read_bytes()
+        i = int(where * len(raw))
+        f.write_bytes(raw[:i] + junk + (b"" if truncate else raw[i + len(junk):]))
+        code, msg = invoke("plot", str(out), "-i", "employment", "-o", str(Path(d) / "p"))
+        assert code in (0, 2), msg
+        if code == 2:
+            assert target in msg or str(out) in msg, msg

@@ -298,3 +298,15 @@ def test_a_sweep_where_every_run_failed_exits_1(tmp_path, monkeypatch):
 def test_a_scenario_name_is_a_folder_name():
     refused({"name": "n" * 5000}, "at most 100 characters")
     refused({"name": ".."}, "not '.' or '..'")
+
+
+@pytest.mark.parametrize("manifest", ['{"scenario": 5}', '{"scenario": {"time": 3}}',
+                                      '{"scenario": {"name": 5}}', '{"replications": "x"}',
+                                      '{"scenario": {"time": {"milestone_years": ["a"]}}}'])
+def test_plot_of_a_hand_edited_manifest_is_a_message(tmp_path, manifest):
+    out = tmp_path / "r"
+    gzsim.Result(series=pd.DataFrame({"replication": [0], "date": pd.to_datetime(
+        ["2012-01-01"]), "employment": [1.0]}), manifest={}).save(out)
+    (out / "manifest.json").write_text(manifest)
+    code, msg = gz("plot", out, "-i", "employment")
+    assert code == 2 and "manifest.json: field '" in msg
