@@ -328,30 +328,53 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
         if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
             charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
         for ind in dict.fromkeys(charted):
-            save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
+            if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
+                save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
 
 
 @main.command()
-@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the charts (default: RESULTS_DIR/plots).")
-@indicator_opt("Indicator to chart (repeatable; default: key indicators).")
+              help="Folder for the charts (default: FOLDER/plots; several runs: "
+              "FIRST/plots/overlay).")
+@indicator_opt("Indicator (or, for a sweep, scalar outcome) to chart (repeatable; default: "
+               "key indicators, or every outcome).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not list the files written.")
 @user_errors
-def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...], quiet: bool) -> None:
-    """Fan charts (median, 50 % and 90 % bands) of a `gzsim run` results folder.
+def plot(folders: tuple[Path, ...], out: Path | None, indicators: tuple[str, ...],
+         quiet: bool) -> None:
+    """Charts of results folders: fan charts of runs, overlaid if several; sweep surfaces.
+
+    A `gzsim run` folder gives fan charts (median, 50 % and 90 % bands; flows as annual
+    sums); several run folders are overlaid on the same axes; a `gzsim sweep` folder gives a
+    scatter matrix of outcomes against factors and a response surface per outcome.
+    Indicators that are zero in every replication are skipped, not drawn empty.
 
     \b
     Example:
       gzsim plot results/base --indicator jobs_created --indicator employment
+      gzsim plot results/base results/policy_training -i employment
+      gzsim plot results/full_factorial
     """
     from gzsim.plots import plot_results
 
-    paths = plot_results(results_dir, out, list(indicators) or None)
+    sweeps = [f for f in folders if (f / "design.parquet").exists()]
+    if sweeps:
+        if len(folders) > 1:
+            raise UserError("give one sweep folder, or one or more run folders")
+        from gzsim.sweep_plots import plot_sweep
+
+        paths, skipped = plot_sweep(folders[0], out, list(indicators) or None), []
+    else:
+        skipped: list[str] = []
+        paths = plot_results(list(folders), out, list(indicators) or None, skipped)
     if not quiet:
+        if skipped:
+            click.echo(f"Not drawn (zero in every replication): {', '.join(skipped)}")
         click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else
                    "nothing to plot")
 
