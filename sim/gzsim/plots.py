@@ -345,11 +345,15 @@ def plot_results(results_dir: str | Path | list, out_dir: str | Path | None = No
             available = [c for c in res.series.columns if c not in ("replication", "date")]
             raise UserError(f"indicator(s) {unknown} not in {d}; available: "
                             f"{', '.join(available)}")
+    from gzsim.outdir import atomic_folder
+
     paths: list[Path] = []
-    for ind in names:
-        if all(is_empty(r.series[ind]) for r in runs.values()):
-            if skipped is not None:
-                skipped.append(ind)
-            continue
-        paths += save_figure(fan_chart(runs, ind), out / f"fan_{ind}")
+    with atomic_folder(out, "plots") as tmp:  # only a new, empty or earlier plots folder
+        for ind in names:
+            if all(is_empty(r.series[ind]) for r in runs.values()):
+                if skipped is not None:
+                    skipped.append(ind)
+                continue
+            save_figure(fan_chart(runs, ind), tmp / f"fan_{ind}")
+            paths += [out / f"fan_{ind}.png", out / f"fan_{ind}.svg"]
     return paths

@@ -99,9 +99,14 @@ def plot_sweep(sweep_dir: str | Path, out_dir: str | Path | None = None,
     if unknown:
         raise UserError(f"outcome(s) {unknown} not in {sweep_dir}; scalar outcomes: "
                         f"{', '.join(sw.outcome_names)}")
+    from gzsim.outdir import atomic_folder
+
     out = Path(out_dir) if out_dir else Path(sweep_dir) / "plots"
-    paths = save_figure(scatter_matrix(sw, names), out / "scatter_matrix")
-    for o in names:
-        if ranked_factors(sw, o):
-            paths += save_figure(surface_chart(sw, o), out / f"surface_{o}")
-    return paths
+    names_written = ["scatter_matrix"]
+    with atomic_folder(out, "plots") as tmp:  # only a new, empty or earlier plots folder
+        save_figure(scatter_matrix(sw, names), tmp / "scatter_matrix")
+        for o in names:
+            if ranked_factors(sw, o):
+                save_figure(surface_chart(sw, o), tmp / f"surface_{o}")
+                names_written.append(f"surface_{o}")
+    return [out / f"{n}.{ext}" for n in names_written for ext in ("png", "svg")]
