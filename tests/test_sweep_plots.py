@@ -84,3 +84,10 @@ def test_plot_sweep_draws_scatter_matrix_and_surfaces(sweeps, cli):
     assert (sweeps["grid"] / "figs" / "surface_y.png").exists()
     bad = cli("plot", sweeps["grid"], "-i", "nope")
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+def test_scalar_outcomes_carry_units(sweeps):
+    sw = read_sweep(sweeps["grid"])
+    assert sw.outcome_units == {"y": "jobs"}
+    assert sw.scalars.attrs["units"] == {"y": "jobs"}
+    assert sw.to_xarray("scalars")["y"].attrs["units"] == "jobs"

@@ -41,7 +41,8 @@ def scatter_matrix(sweep: Any, outcomes: list[str] | None = None):
             if i == len(outcomes) - 1:
                 ax.set_xlabel(f.split(".")[-1].replace("_", " "), fontsize=8)
             if j == 0:
-                ax.set_ylabel(o.replace("_", " "), fontsize=8)
+                unit = sweep.outcome_units.get(o, "")
+                ax.set_ylabel(o.replace("_", " ") + (f" [{unit}]" if unit else ""), fontsize=8)
             ax.tick_params(labelsize=7)
             ax.grid(alpha=0.3)
     axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7,
@@ -68,7 +69,9 @@ def surface_chart(sweep: Any, outcome: str, x: str | None = None, y: str | None 
         ydim, xdim = da.dims
         mesh = ax.pcolormesh(da[xdim].values, da[ydim].values, da.values, shading="nearest",
                              cmap="viridis")
-        bar = fig.colorbar(mesh, ax=ax, label=f"mean {outcome.replace('_', ' ')}")
+        unit = sweep.outcome_units.get(outcome, "")
+        bar = fig.colorbar(mesh, ax=ax, label=f"mean {outcome.replace('_', ' ')}"
+                           + (f" [{unit}]" if unit else ""))
         thousands(bar.ax.yaxis)
         ax.set_xlabel(xdim.replace("_", " "))
         ax.set_ylabel(ydim.replace("_", " "))

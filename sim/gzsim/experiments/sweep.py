@@ -33,7 +33,7 @@ import pandas as pd
 from gzsim.errors import UserError
 from gzsim.experiments.design import Design, design_from_frame, make_design
 from gzsim.experiments.execute import ExecStats, cpu_count, execute
-from gzsim.experiments.spec import Experiment, Factor, FactorSpec, load_experiment
+from gzsim.experiments.spec import Experiment, Factor, FactorSpec, ScalarOutcome, load_experiment
 from gzsim.experiments.store import (
     FORMAT,
     PENDING,
@@ -200,11 +200,27 @@ class Sweep:
         return self.store.read_series(self._records, cols)
 
     @property
+    def outcome_specs(self) -> list[ScalarOutcome]:
+        """The scalar outcomes as declared (indicator, year, aggregation, ``unit``)."""
+        return [ScalarOutcome.model_validate(s) for s in
+                self.manifest["experiment"]["spec"]["outcomes"]["scalars"]]
+
+    @property
+    def outcome_units(self) -> dict[str, str]:
+        """Unit of each scalar outcome, e.g. ``{"jobs_created_2017": "jobs/year"}``."""
+        return {s.name: s.unit for s in self.outcome_specs}
+
+    @property
     def scalars(self) -> pd.DataFrame:
-        """Scalar outcomes of the successful runs with their factor values (EMA-style table)."""
+        """Scalar outcomes of the successful runs with their factor values (EMA-style table).
+
+        ``.attrs["units"]`` holds each outcome's unit.
+        """
         ok = self.runs[self.runs["status"] == OK]
-        return ok[["run_id", "point", "replication", *self.factor_names,
-                   *self.outcome_names]].reset_index(drop=True)
+        out = ok[["run_id", "point", "replication", *self.factor_names,
+                  *self.outcome_names]].reset_index(drop=True)
+        out.attrs["units"] = self.outcome_units
+        return out
 
     def to_xarray(self, what: str = "series", by_factor: bool = False):
         """``series``: dims (point, replication, date); ``scalars``: dims (point, replication).
@@ -233,11 +249,16 @@ class Sweep:
                                for f in self.factors})
         for f in self.factors:
             ds[dims[f.path]].attrs.update(path=f.path, column=f.name)
+        scalars = {s.name: s for s in self.outcome_specs}
         for name in ds.data_vars:
             spec = INDICATORS.get(str(name))
             if spec:
                 ds[name].attrs.update(units=spec.unit, geography=spec.geography, kind=spec.kind,
                                       description=spec.description)
+            elif str(name) in scalars:
+                s = scalars[str(name)]
+                ds[name].attrs.update(units=s.unit, indicator=s.indicator,
+                                      aggregation=s.aggregation, year=s.year or "")
         ds.attrs.update(experiment=self.manifest["experiment"]["spec"]["name"],
                         design=self.manifest["design"]["kind"],
                         root_seed=self.manifest["seeds"]["root_seed"])
