@@ -455,7 +455,7 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     from gzsim.fileio import atomic_write_bytes
     from gzsim.outdir import place_files
     from gzsim.plots import save_figure, sensitivity_chart
-    from gzsim.sensitivity import analyse
+    from gzsim.sensitivity import analyse, precision_warning
     from gzsim.tables import LongTable, Section, emit
 
     exp = _experiment(experiment, overrides)
@@ -473,9 +473,10 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
         frames.append(table.assign(outcome=name))
         rows = [[v if isinstance(v, str) else f"{v:.3f}" for v in r]
                 for r in table.itertuples(index=False)]
+        warning = precision_warning(table, int(exp.spec.design.samples or 0))
         tables.append(LongTable(f"Sensitivity of {name} ({exp.spec.design.kind})",
                                 list(table.columns), set(range(1, len(table.columns))),
-                                [Section("", rows)]))
+                                [Section("", rows)], [warning] if warning else []))
     emit(pd.concat(frames, ignore_index=True), tables, form, click.echo,
          extra={"experiment": exp.name})
     if not quiet:
