@@ -91,3 +91,14 @@ def test_scalar_outcomes_carry_units(sweeps):
     assert sw.outcome_units == {"y": "jobs"}
     assert sw.scalars.attrs["units"] == {"y": "jobs"}
     assert sw.to_xarray("scalars")["y"].attrs["units"] == "jobs"
+
+
+def test_sweep_series_parquet_carries_units(tmp_path):
+    import pyarrow.parquet as pq
+
+    exp = tmp_path / "g.yaml"
+    exp.write_text(GRID.format(base=BASE).replace("series: false", "series: true"))
+    run_sweep(exp, tmp_path / "g", backend="serial", progress=False, run_fn=plane)
+    part = next((tmp_path / "g" / "series").glob("*.parquet"))
+    assert pq.read_schema(part).field("jobs_direct").metadata[b"unit"] == b"jobs"
+    assert read_sweep(tmp_path / "g").series["jobs_direct"].notna().all()
