@@ -75,24 +75,28 @@ display(Markdown("\\n".join(t.markdown() for t in cmp.tables(headline))))
     ("md", "## What the runs say (text computed from the headline)"),
     ("code", """
 def finding(scenario: str, rows) -> str:
-    \"\"\"One paragraph per policy from its headline rows: the last year with an effect.\"\"\"
+    \"\"\"One line per policy from its headline rows: each indicator at its largest effect.\"\"\"
     live = rows[~rows["zero"]]
     if live.empty:
         return f"- **{scenario}**: no indicator it names moves in any replication."
-    year = int(live["year"].max())
-    last = live[live["year"] == year]
     parts = []
-    for r in last.itertuples():
-        effect = (f"{fmt(r.diff_mean, r.unit, sign=True)} {r.unit} "
-                  f"({r.rel_diff:+.1%}, 90 % CI {r.rel_low:+.1%} to {r.rel_high:+.1%})")
-        parts.append(f"{title(r.indicator).lower()} {effect}"
-                     + ("" if r.distinguishable else " — not distinguishable from zero"))
-    text = f"- **{scenario}** ({rows['policy'].iloc[0]}), {year}: " + "; ".join(parts) + "."
-    cost = last[last["per_usd_m"].notna()]
-    for r in cost.itertuples():
-        text += (f" Each US$ m of extra fiscal cost to {year} (US$ {r.cost_usd_m:,.0f} m in all) "
-                 f"goes with {r.per_usd_m:+,.2f} {r.per_usd_m_unit.split(' per')[0]} of "
-                 f"{title(r.indicator).lower()} (90 % CI {r.per_usd_m_low:+,.2f} to "
+    for ind, g in live.groupby("indicator", sort=False):
+        r = g.loc[g["diff_mean"].abs().idxmax()]
+        if r.rel_low == r.rel_high:
+            rel = f"{r.rel_diff:+.1%}, the same in every replication"
+        else:
+            rel = f"{r.rel_diff:+.1%}, 90 % CI {r.rel_low:+.1%} to {r.rel_high:+.1%}"
+        parts.append(f"{title(ind).lower()} {fmt(r.diff_mean, r.unit, sign=True)} {r.unit} "
+                     f"in {r.year} ({rel})"
+                     + ("" if r.distinguishable else ", not distinguishable from zero"))
+    text = f"- **{scenario}** ({rows['policy'].iloc[0]}), largest effects: " + \\
+        "; ".join(parts) + "."
+    cost = rows[rows["per_usd_m"].notna()]
+    for ind, g in cost.groupby("indicator", sort=False):
+        r = g.iloc[-1]
+        text += (f" Each US$ m of extra fiscal cost to {r.year} (US$ {r.cost_usd_m:,.0f} m in "
+                 f"all) goes with {r.per_usd_m:+,.2f} {r.per_usd_m_unit.split(' per')[0]} of "
+                 f"{title(ind).lower()} (90 % CI {r.per_usd_m_low:+,.2f} to "
                  f"{r.per_usd_m_high:+,.2f}).")
     return text
 
