@@ -288,7 +288,8 @@ def sensitivity_chart(indices: pd.DataFrame, outcome: str = ""):
         ax.set_xlabel(f"Morris elementary effects{f' on {outcome}' if outcome else ''}")
     ax.set_yticks(y, indices["factor"], fontsize=8)
     ax.set_ylabel("factor")
-    ax.set_title(f"Sensitivity of {outcome}" if outcome else "Sensitivity")
+    ax.invert_yaxis()  # the most influential factor (first row) on top
+    ax.set_title(f"Sensitivity of {outcome.replace('_', ' ')}" if outcome else "Sensitivity")
     legend_outside(ax)
     ax.grid(alpha=0.3)
     return fig
