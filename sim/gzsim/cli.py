@@ -269,33 +269,12 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
+    from gzsim.commands import experiment_with_overrides
     from gzsim.experiments import sweep_command_impl
 
-    sweep_command_impl(_experiment(experiment, overrides), out=out, workers=workers,
-                       scheduler=scheduler, cluster=cluster, shard=shard, overwrite=overwrite,
-                       quiet=quiet)
-
-
-def _experiment(path: Path, overrides: tuple[str, ...]):
-    """The experiment at ``path``, with ``--set`` values added to its ``set:`` mapping."""
-    from gzsim.errors import InputError
-    from gzsim.experiments import load_experiment
-    from gzsim.experiments.spec import ExperimentError, experiment_from_data
-    from gzsim.scenario.loader import parse_override
-    from gzsim.yamlio import load_yaml
-
-    if not overrides:
-        return load_experiment(path)
-    try:
-        data, origins = load_yaml(path, what="experiment")
-    except InputError as e:
-        raise ExperimentError(e.problems) from None
-    if not isinstance(data, dict):
-        return load_experiment(path)  # its own clear error
-    extra = dict(parse_override(o) for o in overrides)
-    data = {**data, "set": {**(data.get("set") or {}),
-                            **{".".join(k): v for k, v in extra.items()}}}
-    return experiment_from_data(data, origins, file=path)
+    sweep_command_impl(experiment_with_overrides(experiment, overrides), out=out,
+                       workers=workers, scheduler=scheduler, cluster=cluster, shard=shard,
+                       overwrite=overwrite, quiet=quiet)
 
 
 @main.command()
@@ -447,38 +426,14 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     Example:
       gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
-    import tempfile
-
-    import pandas as pd
-
+    from gzsim.commands import experiment_with_overrides, sensitivity_report
     from gzsim.experiments import run_sweep
-    from gzsim.fileio import atomic_write_bytes
-    from gzsim.outdir import place_files
-    from gzsim.plots import save_figure, sensitivity_chart
-    from gzsim.sensitivity import analyse, precision_warning
-    from gzsim.tables import LongTable, Section, emit
 
-    exp = _experiment(experiment, overrides)
+    exp = experiment_with_overrides(experiment, overrides)
     store = out or Path("results") / exp.name
     result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
                        workers=workers, resume=True, progress=not quiet)
-    frames, tables = [], []
-    for wanted in list(indicators) or [None]:
-        name, table = analyse(result.path, wanted)
-        with tempfile.TemporaryDirectory(prefix=".sensitivity.", dir=store) as stage:
-            atomic_write_bytes(Path(stage) / f"sensitivity_{name}.csv",
-                               table.to_csv(index=False).encode())
-            save_figure(sensitivity_chart(table, name), Path(stage) / f"sensitivity_{name}")
-            place_files(stage, store, "sweep")
-        frames.append(table.assign(outcome=name))
-        rows = [[v if isinstance(v, str) else f"{v:.3f}" for v in r]
-                for r in table.itertuples(index=False)]
-        warning = precision_warning(table, int(exp.spec.design.samples or 0))
-        tables.append(LongTable(f"Sensitivity of {name} ({exp.spec.design.kind})",
-                                list(table.columns), set(range(1, len(table.columns))),
-                                [Section("", rows)], [warning] if warning else []))
-    emit(pd.concat(frames, ignore_index=True), tables, form, click.echo,
-         extra={"experiment": exp.name})
+    sensitivity_report(exp, result.path, list(indicators), form, click.echo)
     if not quiet:
         click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",
                    err=form in ("csv", "json"))
@@ -496,28 +451,9 @@ def indicators(form: str) -> None:
     Example:
       gzsim indicators --format md
     """
-    import pandas as pd
+    from gzsim.commands import print_indicators
 
-    from gzsim.indicators import INDICATORS
-    from gzsim.tables import LongTable, Section, emit
-
-    frame = pd.DataFrame([{"name": s.name, "unit": s.unit, "geography": s.geography,
-                           "kind": s.kind, "meaning": s.description}
-                          for s in INDICATORS.values()])
-    if form == "table":  # one entry per indicator, the meaning wrapped under it
-        import textwrap
-
-        for geo, grp in frame.groupby("geography", sort=False):
-            click.echo(f"{geo.capitalize()} indicators\n")
-            for r in grp.itertuples(index=False):
-                click.echo(f"  {r.name}  [{r.unit}, {r.kind}]")
-                click.echo(textwrap.fill(r.meaning, 80, initial_indent="      ",
-                                         subsequent_indent="      "))
-            click.echo("")
-        return
-    rows = [list(r) for r in frame.astype(str).itertuples(index=False)]
-    emit(frame, [LongTable("Indicators", list(frame.columns), set(), [Section("", rows)])],
-         form, click.echo)
+    print_indicators(form, click.echo)
 
 
 def calibration_targets(spec: Path, output: str, quick: bool, out: Path | None,
