@@ -41,6 +41,9 @@ def _guarded_lines(source: str) -> set[int]:
 def unguarded_call_line(main: object | None = None) -> int | None:
     """The line of the running script's module-level code that called us, if unguarded."""
     main = main or sys.modules.get("__main__")
+    spec = getattr(getattr(main, "__spec__", None), "name", None)
+    if spec and (spec == "__main__" or spec.endswith(".__main__")):
+        return None  # python -m package: multiprocessing does not re-import a __main__ module
     file = getattr(main, "__file__", None)
     if not file or not Path(file).is_file():
         return None  # interactive, notebook, python -c: nothing to re-import
