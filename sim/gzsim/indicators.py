@@ -78,11 +78,6 @@ _SPECS = [
 INDICATORS: dict[str, IndicatorSpec] = {s[0]: IndicatorSpec(*s) for s in _SPECS}
 
 
-def annual_value(kind: str) -> str:
-    """How a year is summarised: flows are summed, stocks read in December."""
-    return "sum" if kind == "flow" else "december"
-
-
 def table() -> str:
     """The indicators as a Markdown table (docs/model.md embeds it)."""
     rows = ["| indicator | unit | geography | kind | meaning |", "|---|---|---|---|---|"]
