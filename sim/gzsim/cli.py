@@ -205,11 +205,12 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
-    from gzsim.experiments import sweep_command_impl
+    from gzsim.experiments import ExecutionOptions, sweep_command_impl
+    from gzsim.experiments.execute import cpu_count
 
-    sweep_command_impl(experiment, out=out, workers=workers, scheduler=scheduler,
-                       cluster=cluster, shard=shard, resume=resume, overwrite=overwrite,
-                       quiet=quiet)
+    opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
+                            cluster=cluster, progress=not quiet)
+    sweep_command_impl(experiment, out, opts, shard=shard, resume=resume, overwrite=overwrite)
 
 
 @main.command()
@@ -324,8 +325,7 @@ def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers
 
     exp = load_experiment(experiment)
     store = out or Path("results") / exp.name
-    result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
-                       workers=workers, resume=True, progress=not quiet)
+    result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
     name, table = analyse(result.path, outcome)
     atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
     save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")

@@ -1,13 +1,14 @@
-"""Replications of one scenario, run on local processes: the Python API behind `gzsim run`."""
+"""Replications of one scenario as a :class:`Result`: the Python API behind `gzsim run`."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gzsim.experiments.execute import ExecutionOptions, run_replications
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
 from gzsim.results import Result
@@ -15,33 +16,29 @@ from gzsim.scenario.schema import Scenario
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-             workers: int = 1, backend: str | None = None,
-             progress: Callable[[int, int], None] | None = None, **execute_kwargs) -> Result:
+             options: ExecutionOptions | None = None, **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
-    A run is a sweep of one point: this goes through the same execution layer as
-    ``gzsim sweep`` (:func:`gzsim.experiments.run_replications`). Replication ``k`` always uses
-    ``SeedSequence(seed, spawn_key=(k,))``, whatever the backend or number of workers, so the
-    same seed gives identical results. A replication that raises is recorded, not fatal.
+    ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
+    say how (:class:`~gzsim.experiments.execute.ExecutionOptions`). Replication ``k`` always
+    uses ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
+    identical results. A replication that raises is recorded, not fatal.
     """
-    from gzsim.experiments import run_replications
-
+    opts = ExecutionOptions.of(options, **fields)
     n = int(replications or scenario.run.replications)
     root = int(scenario.run.seed if seed is None else seed)
     t0 = time.perf_counter()
-    outputs: dict[int, tuple] = {}
-    for out in run_replications(scenario, n, root, workers=workers, backend=backend,
-                                progress=progress, **execute_kwargs):
-        outputs[out.replication] = (out.replication, out.arrays, out.error, out.wall_time_s)
-    return assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+    outputs = {o.replication: o for o in run_replications(scenario, n, root, opts)}
+    return assemble(scenario, root, n, outputs, time.perf_counter() - t0, opts.workers or 1)
 
 
-def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
-             wall_s: float, workers: int) -> Result:
+def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float,
+             workers: int) -> Result:
+    """The replications' outputs as one tidy series frame with its manifest."""
     dates = month_dates(scenario)
     frames, failures = [], []
     for k in sorted(outputs):
-        _, arrays, err, _dt = outputs[k]
+        _, arrays, err, _dt = outputs[k]  # a ReplicationOutput
         if err is not None:
             failures.append({"replication": k, "error": err})
             continue

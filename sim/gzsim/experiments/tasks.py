@@ -1,16 +1,18 @@
-"""What a worker does: run a batch of runs (design point x replication), capture failures as data.
+"""What a worker does: run a batch of runs, record failures as data, encode the batch's files.
 
-This module is imported on every worker; it must stay light (no Dask, no pyarrow).
+A *run* is ``run_id = point * replications + replication``. Its scenario is the job's base
+mapping with the point's ``{dotted.path: value}`` overrides applied and validated (once per
+worker process and point: a small cache); its random numbers come from ``(root_seed,
+replication)`` only, so results do not depend on which worker, batch or executor ran it.
 
-A *run* is ``(run_id, point, replication)``. Its scenario is the job's base mapping with the
-point's ``{dotted.path: value}`` overrides applied and validated; its random numbers come from
-``(root_seed, replication)`` only, so the same replication index shares random numbers across
-points (common random numbers) and the result does not depend on which worker, batch or
-executor ran it.
+For a sweep the worker also encodes the batch's two Parquet files (records, series), so the
+driver only writes bytes.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import socket
 import time
@@ -21,193 +23,215 @@ from typing import Any
 
 import numpy as np
 
+from gzsim.aggregate import aggregate
 from gzsim.errors import ScenarioError, UserError
-from gzsim.experiments.spec import ScalarOutcome
-from gzsim.indicators import INDICATORS
-from gzsim.scenario.schema import Scenario, parse_year_month
+from gzsim.scenario.loader import apply_overrides, validate_scenario
+from gzsim.scenario.schema import Scenario
 
 RunFn = Callable[[Scenario, int, int], Mapping[str, np.ndarray]]
-RunKey = tuple[int, int, int]  # (run_id, point, replication)
-
 OK, FAILED = "ok", "failed"
-
-
-def default_run_fn() -> RunFn:
-    from gzsim.model import simulate_one
-
-    return simulate_one
+MODEL, INFRASTRUCTURE = "model", "infrastructure"  # what a failure is: ``fault`` column
+_SCENARIOS: dict[tuple[str, str], Scenario | ScenarioError] = {}  # per worker process
 
 
 @dataclass(frozen=True)
 class Job:
-    """Everything a worker needs besides the batch: small, picklable, shared by every batch.
+    """Everything a worker needs besides the batch: small, picklable, the same for each batch.
 
     ``run_fn(scenario, root_seed, replication) -> {indicator: monthly array}`` is the model
-    (``gzsim.model.simulate_one`` by default); it must be a picklable top-level callable.
-    ``base_data`` is the scenario mapping points override; when a point has no overrides and
-    ``base_scenario`` is given, it is used as is (``gzsim run``: a sweep of one point).
-    ``series``: which indicators to return (True all, False none); ``raw`` returns the model's
-    arrays untouched (for in-memory use).
+    (``gzsim.model.simulate_one`` by default). ``base_scenario`` is used as is for a point
+    without overrides (``gzsim run``); ``token`` names ``base_data`` in the worker's cache.
+    ``encode``: return the batch's Parquet files (a sweep) rather than the arrays.
     """
 
     root_seed: int
+    replications: int = 1
     run_fn: RunFn | None = None
     base_data: dict | None = None
     base_scenario: Scenario | None = None
+    token: str = ""
     series: bool | tuple[str, ...] = True
-    scalars: tuple[ScalarOutcome, ...] = ()
-    raw: bool = False
+    scalars: tuple[Any, ...] = ()  # gzsim.experiments.spec.ScalarOutcome
+    factors: tuple[tuple[str, str], ...] = ()  # (column name, scenario path)
+    encode: bool = False
 
     def scenario_for(self, overrides: Mapping[str, Any]) -> Scenario:
-        from gzsim.scenario.loader import apply_overrides, validate_scenario
-
         if not overrides and self.base_scenario is not None:
             return self.base_scenario
-        if self.base_data is None:
-            raise ValueError("job has no base scenario data to apply overrides to")
-        data = apply_overrides(self.base_data, {}, dict(overrides))
-        return validate_scenario(data, {}, "design point")
+        key = (self.token, json.dumps(overrides, sort_keys=True, default=str))
+        if key not in _SCENARIOS:
+            if len(_SCENARIOS) > 256:
+                _SCENARIOS.clear()
+            try:
+                data = apply_overrides(self.base_data or {}, {}, dict(overrides))
+                _SCENARIOS[key] = validate_scenario(data, {}, "design point")
+            except ScenarioError as e:
+                _SCENARIOS[key] = e
+        sc = _SCENARIOS[key]
+        if isinstance(sc, ScenarioError):
+            raise sc
+        return sc
 
 
 @dataclass
 class Batch:
-    """Runs executed together as one task (about a second of work or more)."""
+    """Runs executed as one task; ``lo``..``hi`` names the batch's files."""
 
-    runs: list[RunKey]
+    runs: list[int]
     overrides: dict[int, dict[str, Any]]  # point -> {dotted.path: value}
+    lo: int = 0
+    hi: int = 0
     attempt: int = 0
-
-    def __len__(self) -> int:
-        return len(self.runs)
-
-    def split(self) -> list[Batch]:
-        h = len(self.runs) // 2
-        parts = [self.runs[:h], self.runs[h:]]
-        return [Batch(p, {k: self.overrides[k] for k in {r[1] for r in p}}, self.attempt)
-                for p in parts if p]
+    whole: bool = True  # False: a piece of a batch split to isolate a run that kills workers
 
 
 @dataclass
-class RunSeries:
-    """The monthly output of one successful run."""
+class RunResult:
+    """One run: status, failure as data, scalar outcomes and (if it succeeded) its series."""
 
-    start: str  # 'YYYY-MM' of the first month
-    arrays: dict[str, np.ndarray]
-
-
-@dataclass
-class BatchOutput:
-    """Per-run records (status, error, wall time, worker, scalar outcomes) and series."""
-
-    records: list[dict[str, Any]]
-    series: dict[int, RunSeries] = field(default_factory=dict)
+    run_id: int
+    point: int
+    replication: int
+    status: str = OK
+    error: str | None = None
+    traceback: str | None = None
+    fault: str | None = None
+    wall_time_s: float = float("nan")
     worker: str = ""
-    wall_time_s: float = 0.0
+    scalars: dict[str, float] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] | None = None
+    start: str = ""
+
+
+@dataclass
+class Part:
+    """A batch encoded for the store: records and series as Parquet bytes."""
+
+    lo: int
+    hi: int
+    runs: bytes
+    series: bytes | None
+    results: list[RunResult]  # without arrays: what the driver counts
 
 
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def warm() -> None:
+    """Executor initializer: import the model and pyarrow once per worker process."""
+    import pyarrow.parquet  # noqa: F401
+
+    import gzsim.model  # noqa: F401
+
+
 def error_text(exc: BaseException) -> tuple[str, str]:
     """(one-line message, short traceback) of an exception raised by a run."""
     if isinstance(exc, UserError):
-        msg = str(exc).replace("\n  - ", " ").replace("\n", " ")
-        return msg, ""
-    msg = f"{type(exc).__name__}: {exc}".strip()
+        return str(exc).replace("\n  - ", " ").replace("\n", " "), ""
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, limit=-6))
-    return msg, tb
+    return f"{type(exc).__name__}: {exc}".strip(), tb
 
 
-def scalar_value(outcome: ScalarOutcome, arr: np.ndarray, start: str) -> float:
-    """A scalar KPI from a monthly array whose first month is ``start``."""
-    agg = outcome.aggregation
-    if agg == "final":
-        return float(arr[-1])
-    if agg == "total":
-        return float(arr.sum())
-    if agg in ("mean", "max", "min"):
-        return float(getattr(np, agg)(arr))
-    y0, m0 = parse_year_month(start)
-    first = (outcome.year - y0) * 12 + (1 - m0)
-    lo, hi = max(first, 0), min(first + 12, len(arr))
-    if hi <= lo:
-        raise ValueError(f"outcome '{outcome.name}': year {outcome.year} is outside the run")
-    if agg == "annual":
-        spec = INDICATORS.get(outcome.indicator)
-        agg = "annual_sum" if spec is not None and spec.kind == "flow" else "december"
-    if agg == "annual_sum":
-        return float(arr[lo:hi].sum())
-    if agg == "annual_mean":
-        return float(arr[lo:hi].mean())
-    dec = first + 11
-    if not 0 <= dec < len(arr):
-        raise ValueError(f"outcome '{outcome.name}': December {outcome.year} is outside the run")
-    return float(arr[dec])
+def scalar_value(outcome: Any, arr: np.ndarray, start: str) -> float:
+    """A scalar outcome of one run's monthly array (:func:`gzsim.aggregate.aggregate`)."""
+    return float(aggregate(arr, start, outcome.aggregation, outcome.indicator,
+                           year=outcome.year)[0])
 
 
-def run_one(job: Job, scenario: Scenario, run_fn: RunFn, replication: int
-            ) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Run the model once; check its output; compute the scalar outcomes."""
-    out = run_fn(scenario, job.root_seed, replication)
-    n = scenario.time.n_months
-    arrays = {}
-    for k, v in out.items():
-        a = np.asarray(v, dtype=float)
+def run_one(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: RunFn) -> None:
+    """Run the model once into ``res``; check its output; compute the scalar outcomes."""
+    sc = job.scenario_for(overrides)
+    out = run_fn(sc, job.root_seed, res.replication)
+    n = sc.time.n_months
+    arrays = {k: np.asarray(v, dtype=float) for k, v in out.items()}
+    for k, a in arrays.items():
         if a.shape != (n,):
             raise ValueError(f"model returned indicator '{k}' with shape {a.shape}, expected "
                              f"({n},) (one value per month)")
-        arrays[k] = a
-    scal = {}
     for s in job.scalars:
         if s.indicator not in arrays:
             raise ValueError(f"outcome '{s.name}': the model produced no indicator "
                              f"'{s.indicator}' (it produced {', '.join(arrays) or 'none'})")
-        scal[s.name] = scalar_value(s, arrays[s.indicator], scenario.time.start)
-    if job.series is True or job.raw:
-        keep = arrays
-    elif job.series is False:
-        keep = {}
-    else:
+        res.scalars[s.name] = scalar_value(s, arrays[s.indicator], sc.time.start)
+    if isinstance(job.series, tuple):
         missing = [k for k in job.series if k not in arrays]
         if missing:
             raise ValueError(f"the model produced no indicator(s) {missing}")
-        keep = {k: arrays[k] for k in job.series}
-    return keep, scal
+        arrays = {k: arrays[k] for k in job.series}
+    res.arrays, res.start = (arrays if job.series or not job.encode else None), sc.time.start
 
 
-def run_batch(job: Job, batch: Batch) -> BatchOutput:
+def run_batch(job: Job, batch: Batch, encode: bool = True) -> Part | list[RunResult]:
     """Run every run of a batch; a run that raises is recorded as failed, the batch goes on."""
-    t_batch = time.perf_counter()
-    run_fn = job.run_fn or default_run_fn()
-    who = worker_id()
-    records: list[dict[str, Any]] = []
-    series: dict[int, RunSeries] = {}
-    scenarios: dict[int, Scenario | BaseException] = {}
-    for run_id, point, rep in batch.runs:
+    if job.run_fn is None:
+        from gzsim.model import simulate_one as run_fn
+    else:
+        run_fn = job.run_fn
+    who, results = worker_id(), []
+    for rid in batch.runs:
         t0 = time.perf_counter()
-        rec: dict[str, Any] = {"run_id": run_id, "point": point, "replication": rep,
-                               "status": OK, "error": None, "traceback": None}
+        res = RunResult(rid, rid // job.replications, rid % job.replications, worker=who)
         try:
-            sc = scenarios.get(point)
-            if sc is None:
-                try:
-                    sc = job.scenario_for(batch.overrides.get(point, {}))
-                except ScenarioError as e:
-                    sc = e
-                scenarios[point] = sc
-            if isinstance(sc, BaseException):
-                raise sc
-            arrays, scal = run_one(job, sc, run_fn, rep)
-            rec.update(scal)
-            if arrays:
-                series[run_id] = RunSeries(sc.time.start, arrays)
+            run_one(job, res, batch.overrides.get(res.point, {}), run_fn)
         except Exception as e:  # the run failed: record it as data, go on with the batch
-            rec["status"] = FAILED
-            rec["error"], rec["traceback"] = error_text(e)
-            for s in job.scalars:
-                rec[s.name] = np.nan
-        rec["wall_time_s"] = time.perf_counter() - t0
-        rec["worker"] = who
-        records.append(rec)
-    return BatchOutput(records, series, who, time.perf_counter() - t_batch)
+            res.status, res.fault, res.arrays = FAILED, MODEL, None
+            res.error, res.traceback = error_text(e)
+        res.wall_time_s = time.perf_counter() - t0
+        results.append(res)
+    return encode_part(job, batch, results) if job.encode and encode else results
+
+
+def lost(batch: Batch, job: Job, exc: BaseException, attempts: int) -> list[RunResult]:
+    """Results for runs whose worker died every time it ran them (an infrastructure fault)."""
+    msg = (f"worker lost while running this run ({attempts} attempts): "
+           f"{type(exc).__name__}: {exc}")
+    return [RunResult(r, r // job.replications, r % job.replications, FAILED, msg,
+                      fault=INFRASTRUCTURE) for r in batch.runs]
+
+
+def _parquet(table: Any, meta: dict[str, str]) -> bytes:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def encode_part(job: Job, batch: Batch, results: list[RunResult]) -> Part:
+    """The batch's records and series as Parquet bytes (see :mod:`gzsim.experiments.store`)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    results = sorted(results, key=lambda r: r.run_id)
+    i64, f64, s = pa.int64(), pa.float64(), pa.string()
+    cols: dict[str, Any] = {k: pa.array([getattr(r, k) for r in results], i64)
+                            for k in ("run_id", "point", "replication")}
+    for name, path in job.factors:
+        cols[name] = pa.array([batch.overrides[r.point][path] for r in results])
+    cols["seed_entropy"] = pa.array([job.root_seed] * len(results), i64)
+    for k in ("status", "error", "traceback", "fault"):
+        cols[k] = pa.array([getattr(r, k) for r in results], s)
+    cols["wall_time_s"] = pa.array([r.wall_time_s for r in results], f64)
+    cols["worker"] = pa.array([r.worker for r in results], s)
+    for o in job.scalars:
+        cols[o.name] = pa.array([r.scalars.get(o.name, np.nan) for r in results], f64)
+    ok = [r for r in results if r.arrays]
+    series, rows = None, 0
+    if ok:
+        n = len(next(iter(ok[0].arrays.values())))
+        dates = pd.date_range(f"{ok[0].start}-01", periods=n, freq="MS").to_numpy()
+        names = list(ok[0].arrays)
+        data = {k: np.repeat([getattr(r, k) for r in ok], n)
+                for k in ("run_id", "point", "replication")}
+        data["date"] = np.tile(dates, len(ok))
+        for name in names:
+            data[name] = np.concatenate([r.arrays.get(name, np.full(n, np.nan)) for r in ok])
+        rows = len(ok) * n
+        series = _parquet(pa.table(data), {})
+    meta = {"gzsim.series_rows": str(rows),
+            "gzsim.lost": str(sum(r.fault == INFRASTRUCTURE for r in results))}
+    for r in results:
+        r.arrays = None
+    return Part(batch.lo, batch.hi, _parquet(pa.table(cols), meta), series, results)
