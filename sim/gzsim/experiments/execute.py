@@ -148,7 +148,8 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
             stack.enter_context(cluster)
         else:
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None))
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR))
             desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
         client = stack.enter_context(distributed.Client(cluster))
         yield client, desc
