@@ -205,8 +205,8 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
+    from gzsim.execution import cpu_count
     from gzsim.experiments import ExecutionOptions, sweep_command_impl
-    from gzsim.experiments.execute import cpu_count
 
     opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)

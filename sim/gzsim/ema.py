@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from gzsim.execution.tasks import scalar_value
 from gzsim.experiments import load_experiment
-from gzsim.experiments.tasks import scalar_value
 from gzsim.model import simulate_one
 from gzsim.scenario.loader import apply_overrides, validate_scenario
 

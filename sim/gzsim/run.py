@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gzsim.experiments.execute import ExecutionOptions, run_replications
+from gzsim.execution import ExecutionOptions, run_replications
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
 from gzsim.results import Result
@@ -20,7 +20,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
-    say how (:class:`~gzsim.experiments.execute.ExecutionOptions`). Replication ``k`` always
+    say how (:class:`~gzsim.execution.ExecutionOptions`). Replication ``k`` always
     uses ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal.
     """

@@ -1,16 +1,15 @@
 """Experiments: designs over scenario parameters, run on any executor, stored resumably.
 
+Execution itself (options, the executor loop, replications) is :mod:`gzsim.execution`.
+
 - :mod:`~gzsim.experiments.spec`     experiment files -> :class:`Experiment` (located errors)
 - :mod:`~gzsim.experiments.design`   factors -> design points (scipy.stats.qmc, SALib)
-- :mod:`~gzsim.experiments.tasks`    what a worker does with a batch of runs
-- :mod:`~gzsim.experiments.execute`  :class:`ExecutionOptions`, the one executor loop,
-                                     :func:`run_replications` (below ``gzsim.run`` and sweeps)
 - :mod:`~gzsim.experiments.store`    one Parquet file per batch, integrity, resume
 - :mod:`~gzsim.experiments.sweep`    :func:`run_sweep`, :func:`read_sweep`
 """
 
+from gzsim.execution import ExecutionOptions, ReplicationOutput, run_replications
 from gzsim.experiments.design import Design, make_design
-from gzsim.experiments.execute import ExecutionOptions, ReplicationOutput, run_replications
 from gzsim.experiments.spec import Experiment, experiment_from_data, load_experiment
 from gzsim.experiments.sweep import (
     Sweep,

@@ -29,17 +29,20 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gzsim.errors import UserError
+from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
 from gzsim.fileio import atomic_write_bytes, write_json, write_parquet
 
 FORMAT = "gzsim-sweep/2"
@@ -249,3 +252,63 @@ class SweepStore:
         if not paths:
             return pd.DataFrame(columns=["run_id", "point", "replication"])
         return pads.dataset(paths, format="parquet").to_table(columns=columns).to_pandas()
+
+
+# --- encoding a batch (on the worker) -----------------------------------------------------------
+
+@dataclass
+class Part:
+    """A batch encoded for the store: records and series as Parquet bytes."""
+
+    lo: int
+    hi: int
+    runs: bytes
+    series: bytes | None
+    results: list[RunResult]  # without arrays: what the driver counts
+
+
+def _parquet(table: Any, meta: dict[str, str]) -> bytes:
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def encode_part(job: Job, batch: Batch, results: list[RunResult]) -> Part:
+    """The batch's records and series as Parquet bytes (the ``Job.encoder`` of sweeps)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    results = sorted(results, key=lambda r: r.run_id)
+    i64, f64, s = pa.int64(), pa.float64(), pa.string()
+    cols: dict[str, Any] = {k: pa.array([getattr(r, k) for r in results], i64)
+                            for k in ("run_id", "point", "replication")}
+    for name, path in job.factors:
+        cols[name] = pa.array([batch.overrides[r.point][path] for r in results])
+    cols["seed_entropy"] = pa.array([job.root_seed] * len(results), i64)
+    for k in ("status", "error", "traceback", "fault"):
+        cols[k] = pa.array([getattr(r, k) for r in results], s)
+    cols["wall_time_s"] = pa.array([r.wall_time_s for r in results], f64)
+    cols["worker"] = pa.array([r.worker for r in results], s)
+    for o in job.scalars:
+        cols[o.name] = pa.array([r.scalars.get(o.name, np.nan) for r in results], f64)
+    ok = [r for r in results if r.arrays]
+    series, rows = None, 0
+    if ok:
+        n = len(next(iter(ok[0].arrays.values())))
+        dates = pd.date_range(f"{ok[0].start}-01", periods=n, freq="MS").to_numpy()
+        names = list(ok[0].arrays)
+        data = {k: np.repeat([getattr(r, k) for r in ok], n)
+                for k in ("run_id", "point", "replication")}
+        data["date"] = np.tile(dates, len(ok))
+        for name in names:
+            data[name] = np.concatenate([r.arrays.get(name, np.full(n, np.nan)) for r in ok])
+        rows = len(ok) * n
+        series = _parquet(pa.table(data), {})
+    meta = {"gzsim.series_rows": str(rows),
+            "gzsim.lost": str(sum(r.fault == INFRASTRUCTURE for r in results))}
+    for r in results:
+        r.arrays = None
+    return Part(batch.lo, batch.hi, _parquet(pa.table(cols), meta), series, results)

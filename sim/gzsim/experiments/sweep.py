@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from gzsim.errors import UserError
+from gzsim.execution import ExecutionOptions, batch_size, cpu_count, execute
+from gzsim.execution.tasks import FAILED, OK, Batch, Job, RunFn
 from gzsim.experiments.design import Design, design_from_frame, make_design
-from gzsim.experiments.execute import ExecutionOptions, batch_size, cpu_count, execute
 from gzsim.experiments.spec import Experiment, Factor, FactorSpec, load_experiment
-from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint
-from gzsim.experiments.tasks import FAILED, OK, Batch, Job, RunFn
+from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
 from gzsim.fileio import library_versions, write_parquet
 from gzsim.indicators import INDICATORS
 
@@ -276,7 +276,7 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
 
     ``options`` (or its fields as keywords: ``workers``, ``backend``, ``scheduler``,
     ``cluster``, ``client``, ``executor``, ``batch_size``, ``retries``, ``progress``) say how
-    (:class:`~gzsim.experiments.execute.ExecutionOptions`; ``progress`` defaults to a bar, a
+    (:class:`~gzsim.execution.ExecutionOptions`; ``progress`` defaults to a bar, a
     callable gets ``(done, total, failed)``). ``shard=(i, n)`` or ``"i/n"``: only the i-th of n
     slices of the batches (job arrays); shards write into the same folder. ``run_fn``: the
     model (default ``gzsim.model.simulate_one``), any picklable ``(scenario, root_seed,
@@ -323,7 +323,7 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
               base_data=exp.base_data, token=man["fingerprint"],
               series=tuple(spec.series) if isinstance(spec.series, list) else spec.series,
               scalars=tuple(spec.scalars), factors=tuple((f.name, f.path) for f in exp.factors),
-              encode=True)
+              encoder=encode_part)
     stats: dict[str, Any] = {
         "session": f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-"
                    f"{'s{}of{}'.format(*shard) if shard else 'all'}-{uuid.uuid4().hex[:8]}",

@@ -4,7 +4,7 @@
 flight (about two per worker, so a worker never waits for the driver), blocks in
 ``concurrent.futures.wait`` until one completes (no polling), retries batches lost to
 infrastructure, and yields each batch's output. Model exceptions never reach this layer:
-:func:`~gzsim.experiments.tasks.run_batch` records them per run.
+:func:`~gzsim.execution.tasks.run_batch` records them per run.
 
 Executors (:class:`ExecutionOptions`): ``serial`` (this process), ``processes`` (a
 ``ProcessPoolExecutor`` with warm workers, rebuilt if a worker process dies), ``dask``
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gzsim.errors import UserError
-from gzsim.experiments.tasks import Batch, Job, RunFn, encode_part, lost, run_batch, warm
+from gzsim.execution.tasks import Batch, Job, RunFn, lost, run_batch, warm
 from gzsim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
     # forkserver: no fork of a multi-threaded driver (progress bar), warm cheap workers
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["gzsim.experiments.tasks", "gzsim.model"])
+        ctx.set_forkserver_preload(["gzsim.execution.tasks", "gzsim.model"])
     else:
         ctx = multiprocessing.get_context("spawn")
     return cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm)
@@ -261,7 +261,7 @@ class _Loop:
                 return []
             del self.pieces[b.lo]
             b, out = parent, got
-        return [encode_part(self.job, b, out) if self.job.encode and isinstance(out, list)
+        return [self.job.encoder(self.job, b, out) if self.job.encoder and isinstance(out, list)
                 else out]
 
     def run(self, batches: Iterator[Batch]) -> Iterator[Any]:
@@ -314,8 +314,8 @@ class _Loop:
 def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
             stats: dict) -> Iterator[Any]:
     """Run ``batches`` on the executor the options name; yield each batch's output as it
-    completes (a :class:`~gzsim.experiments.tasks.Part` when ``job.encode``, else the list
-    of run results). ``stats`` receives backend, cluster, slots, tasks, retries, lost runs."""
+    completes (what ``job.encoder`` makes of it, else the list of run results). ``stats``
+    receives backend, cluster, slots, tasks, retries, lost runs."""
     with executor_for(opts) as (ex, desc, slots):
         stats.update(backend=opts.kind, cluster=desc, slots=slots, tasks=0, retries=0,
                      lost_runs=0)

@@ -1,17 +1,16 @@
-"""What a worker does: run a batch of runs, record failures as data, encode the batch's files.
+"""What a worker does: run a batch of runs, record failures as data.
 
 A *run* is ``run_id = point * replications + replication``. Its scenario is the job's base
 mapping with the point's ``{dotted.path: value}`` overrides applied and validated (once per
 worker process and point: a small cache); its random numbers come from ``(root_seed,
 replication)`` only, so results do not depend on which worker, batch or executor ran it.
 
-For a sweep the worker also encodes the batch's two Parquet files (records, series), so the
-driver only writes bytes.
+For a sweep the worker also encodes the batch's files (``Job.encoder``), so the driver only
+writes bytes.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -41,7 +40,8 @@ class Job:
     ``run_fn(scenario, root_seed, replication) -> {indicator: monthly array}`` is the model
     (``gzsim.model.simulate_one`` by default). ``base_scenario`` is used as is for a point
     without overrides (``gzsim run``); ``token`` names ``base_data`` in the worker's cache.
-    ``encode``: return the batch's Parquet files (a sweep) rather than the arrays.
+    ``encoder(job, batch, results)``: what a worker returns instead of the run results (a
+    sweep's Parquet files), a picklable top-level function.
     """
 
     root_seed: int
@@ -53,7 +53,7 @@ class Job:
     series: bool | tuple[str, ...] = True
     scalars: tuple[Any, ...] = ()  # gzsim.experiments.spec.ScalarOutcome
     factors: tuple[tuple[str, str], ...] = ()  # (column name, scenario path)
-    encode: bool = False
+    encoder: Callable[[Job, Batch, list[RunResult]], Any] | None = None
 
     def scenario_for(self, overrides: Mapping[str, Any]) -> Scenario:
         if not overrides and self.base_scenario is not None:
@@ -103,17 +103,6 @@ class RunResult:
     start: str = ""
 
 
-@dataclass
-class Part:
-    """A batch encoded for the store: records and series as Parquet bytes."""
-
-    lo: int
-    hi: int
-    runs: bytes
-    series: bytes | None
-    results: list[RunResult]  # without arrays: what the driver counts
-
-
 def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -159,10 +148,10 @@ def run_one(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: RunF
         if missing:
             raise ValueError(f"the model produced no indicator(s) {missing}")
         arrays = {k: arrays[k] for k in job.series}
-    res.arrays, res.start = (arrays if job.series or not job.encode else None), sc.time.start
+    res.arrays, res.start = (arrays if job.series or not job.encoder else None), sc.time.start
 
 
-def run_batch(job: Job, batch: Batch, encode: bool = True) -> Part | list[RunResult]:
+def run_batch(job: Job, batch: Batch, encode: bool = True) -> Any:
     """Run every run of a batch; a run that raises is recorded as failed, the batch goes on."""
     if job.run_fn is None:
         from gzsim.model import simulate_one as run_fn
@@ -179,7 +168,7 @@ def run_batch(job: Job, batch: Batch, encode: bool = True) -> Part | list[RunRes
             res.error, res.traceback = error_text(e)
         res.wall_time_s = time.perf_counter() - t0
         results.append(res)
-    return encode_part(job, batch, results) if job.encode and encode else results
+    return job.encoder(job, batch, results) if job.encoder and encode else results
 
 
 def lost(batch: Batch, job: Job, exc: BaseException, attempts: int) -> list[RunResult]:
@@ -188,50 +177,3 @@ def lost(batch: Batch, job: Job, exc: BaseException, attempts: int) -> list[RunR
            f"{type(exc).__name__}: {exc}")
     return [RunResult(r, r // job.replications, r % job.replications, FAILED, msg,
                       fault=INFRASTRUCTURE) for r in batch.runs]
-
-
-def _parquet(table: Any, meta: dict[str, str]) -> bytes:
-    import pyarrow.parquet as pq
-
-    buf = io.BytesIO()
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue()
-
-
-def encode_part(job: Job, batch: Batch, results: list[RunResult]) -> Part:
-    """The batch's records and series as Parquet bytes (see :mod:`gzsim.experiments.store`)."""
-    import pandas as pd
-    import pyarrow as pa
-
-    results = sorted(results, key=lambda r: r.run_id)
-    i64, f64, s = pa.int64(), pa.float64(), pa.string()
-    cols: dict[str, Any] = {k: pa.array([getattr(r, k) for r in results], i64)
-                            for k in ("run_id", "point", "replication")}
-    for name, path in job.factors:
-        cols[name] = pa.array([batch.overrides[r.point][path] for r in results])
-    cols["seed_entropy"] = pa.array([job.root_seed] * len(results), i64)
-    for k in ("status", "error", "traceback", "fault"):
-        cols[k] = pa.array([getattr(r, k) for r in results], s)
-    cols["wall_time_s"] = pa.array([r.wall_time_s for r in results], f64)
-    cols["worker"] = pa.array([r.worker for r in results], s)
-    for o in job.scalars:
-        cols[o.name] = pa.array([r.scalars.get(o.name, np.nan) for r in results], f64)
-    ok = [r for r in results if r.arrays]
-    series, rows = None, 0
-    if ok:
-        n = len(next(iter(ok[0].arrays.values())))
-        dates = pd.date_range(f"{ok[0].start}-01", periods=n, freq="MS").to_numpy()
-        names = list(ok[0].arrays)
-        data = {k: np.repeat([getattr(r, k) for r in ok], n)
-                for k in ("run_id", "point", "replication")}
-        data["date"] = np.tile(dates, len(ok))
-        for name in names:
-            data[name] = np.concatenate([r.arrays.get(name, np.full(n, np.nan)) for r in ok])
-        rows = len(ok) * n
-        series = _parquet(pa.table(data), {})
-    meta = {"gzsim.series_rows": str(rows),
-            "gzsim.lost": str(sum(r.fault == INFRASTRUCTURE for r in results))}
-    for r in results:
-        r.arrays = None
-    return Part(batch.lo, batch.hi, _parquet(pa.table(cols), meta), series, results)
