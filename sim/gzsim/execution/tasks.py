@@ -108,7 +108,8 @@ def worker_id() -> str:
 
 
 def warm() -> None:
-    """Executor initializer: import the model and pyarrow once per worker process."""
+    """Executor initializer: import the model and pyarrow once per worker process (a no-op
+    when the worker was forked from a driver that has)."""
     import pyarrow.parquet  # noqa: F401
 
     import gzsim.model  # noqa: F401

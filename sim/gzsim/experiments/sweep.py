@@ -260,12 +260,16 @@ def _progress(progress: Any, label: str, total: int, done0: int) -> Iterator[Any
         return
     from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
+    # refreshed on each update, no thread: the driver stays single-threaded (and can fork)
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  transient=False) as prog:
+                  auto_refresh=False) as prog:
         task = prog.add_task(label, total=total, completed=done0)
-        yield lambda done, failed: prog.update(
-            task, completed=done0 + done,
-            description=f"{label} [red]{failed} failed[/red]" if failed else label)
+
+        def update(done: int, failed: int) -> None:
+            prog.update(task, completed=done0 + done, refresh=True,
+                        description=f"{label} [red]{failed} failed[/red]" if failed else label)
+
+        yield update
 
 
 def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = None,
