@@ -126,7 +126,7 @@ def error_text(exc: BaseException) -> tuple[str, str]:
 def scalar_value(outcome: Any, arr: np.ndarray, start: str) -> float:
     """A scalar outcome of one run's monthly array (:func:`gzsim.aggregate.aggregate`)."""
     return float(aggregate(arr, start, outcome.aggregation, outcome.indicator,
-                           year=outcome.year)[0])
+                           year=outcome.year, quarter=getattr(outcome, "quarter", None))[0])
 
 
 def run_one(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: RunFn) -> None:

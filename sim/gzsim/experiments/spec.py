@@ -36,6 +36,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gzsim.aggregate import AGGREGATIONS, WHOLE_RUN
 from gzsim.errors import ExperimentError, InputError, Problem, ScenarioError
 from gzsim.indicators import INDICATORS
 from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
@@ -47,9 +48,7 @@ DesignKind = Literal["full_factorial", "latin_hypercube", "sobol_sequence", "mon
 DESIGN_ALIASES = {"ff": "full_factorial", "factorial": "full_factorial",
                   "lhs": "latin_hypercube", "mc": "monte_carlo", "saltelli": "sobol",
                   "qmc_sobol": "sobol_sequence"}
-Aggregation = Literal["annual", "annual_sum", "annual_mean", "december", "final", "total",
-                      "mean", "max", "min"]
-YEARLESS = {"final", "total", "mean", "max", "min"}
+Aggregation = Literal[AGGREGATIONS]  # type: ignore[valid-type]  # gzsim.aggregate's vocabulary
 Scalar = bool | int | float | str
 RESERVED_COLUMNS = {"run_id", "point", "replication", "seed_entropy", "status", "error",
                     "traceback", "wall_time_s", "worker", "date"}
@@ -201,6 +200,7 @@ class ScalarOutcome(_Frozen):
     indicator: str
     year: int | None = None
     aggregation: Aggregation = "annual"  # annual = sum of a flow, December of a stock
+    quarter: Annotated[int, Field(ge=1, le=4)] | None = None  # quarter_sum only
 
     @field_validator("indicator")
     @classmethod
@@ -214,11 +214,13 @@ class ScalarOutcome(_Frozen):
 
     @model_validator(mode="after")
     def _year(self) -> ScalarOutcome:
-        if self.aggregation in YEARLESS and self.year is not None:
+        if self.aggregation in WHOLE_RUN and self.year is not None:
             raise ValueError(f"aggregation '{self.aggregation}' covers the whole run; "
                              "drop 'year' or use annual/annual_sum/annual_mean/december")
-        if self.aggregation not in YEARLESS and self.year is None:
+        if self.aggregation not in WHOLE_RUN and self.year is None:
             raise ValueError(f"aggregation '{self.aggregation}' needs a 'year'")
+        if (self.aggregation == "quarter_sum") != (self.quarter is not None):
+            raise ValueError("'quarter' (1-4) goes with aggregation quarter_sum, and only with it")
         return self
 
 
@@ -465,17 +467,32 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         f, line = origin_of(origins, key)
         return f or fname, line
 
-    folder = Path(file).parent if file is not None else Path(".")
-    base_file = (folder / spec.base)
+    base_file = (Path(file).parent if file is not None else Path(".")) / spec.base
     if not base_file.exists():
-        f, line = where("base")
         raise ExperimentError([Problem(f"base scenario '{spec.base}' not found (looked for "
-                                       f"{base_file})", f, line, "base")])
+                                       f"{base_file})", *where("base"), "base")])
     try:
         base_data, base_origins = resolve_scenario_data(base_file)
     except ScenarioError as e:
         raise ExperimentError(e.problems) from None
+    factors = _factors(spec, base_data, where)
+    base_data = apply_overrides(base_data, base_origins, spec.set)
+    try:
+        base_scenario = validate_scenario(base_data, base_origins, str(base_file))
+    except ScenarioError as e:
+        for pr in e.problems:  # point 'set' problems at the experiment file
+            if pr.file and pr.file.startswith("--set"):
+                pr.file, pr.line = where("set", pr.path or "")
+                pr.path = f"set.{pr.path}"
+        raise ExperimentError(e.problems) from None
+    _check_years(spec, base_scenario, where)
+    return Experiment(spec=spec, file=Path(file) if file is not None else None,
+                      base_file=base_file, base_data=base_data, base_origins=base_origins,
+                      base_scenario=base_scenario, factors=factors)
 
+
+def _factors(spec: ExperimentSpec, base_data: dict, where: Any) -> list[Factor]:
+    """The factors, after checking every ``set`` and factor path against the base scenario."""
     problems: list[Problem] = []
     for key in spec.set:
         why = check_scenario_path(key, base_data)
@@ -492,30 +509,17 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         factors.append(Factor(fs.name or key, key, fs))
     if problems:
         raise ExperimentError(problems)
+    return factors
 
-    base_data = apply_overrides(base_data, base_origins, spec.set)
-    try:
-        base_scenario = validate_scenario(base_data, base_origins, str(base_file))
-    except ScenarioError as e:
-        for pr in e.problems:  # point 'set' problems at the experiment file
-            if pr.file and pr.file.startswith("--set"):
-                pr.file, pr.line = where("set", pr.path or "")
-                pr.path = f"set.{pr.path}"
-        raise ExperimentError(e.problems) from None
 
+def _check_years(spec: ExperimentSpec, base: Scenario, where: Any) -> None:
     problems = []
-    n = base_scenario.time.n_months
     for i, s in enumerate(spec.outcomes.scalars):
-        if s.year is not None:
-            december = base_scenario.time.month_index(s.year, 12)
-            if not 0 <= december < n:
-                problems.append(Problem(
-                    f"year {s.year} (its December) is outside the simulated period "
-                    f"{base_scenario.time.start} .. {base_scenario.time.end}",
-                    *where("outcomes", "scalars", i, "year"),
-                    f"outcomes.scalars.{i}.year"))
+        if s.year is not None and not 0 <= base.time.month_index(s.year, 12) < \
+                base.time.n_months:
+            problems.append(Problem(
+                f"year {s.year} (its December) is outside the simulated period "
+                f"{base.time.start} .. {base.time.end}",
+                *where("outcomes", "scalars", i, "year"), f"outcomes.scalars.{i}.year"))
     if problems:
         raise ExperimentError(problems)
-    return Experiment(spec=spec, file=Path(file) if file is not None else None,
-                      base_file=base_file, base_data=base_data, base_origins=base_origins,
-                      base_scenario=base_scenario, factors=factors)
