@@ -204,7 +204,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lines = real(args, Path(tmp)) if args.real else standin(args, Path(tmp))
-    head = (f"### bench_executor.py {' '.join(sys.argv[1:])} — "
+    head = (f"### `bench_executor.py {' '.join(sys.argv[1:])}` — "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
             f"{os.getloadavg()[0]:.1f} at the end")
