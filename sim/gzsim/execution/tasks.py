@@ -129,7 +129,7 @@ def scalar_value(outcome: Any, arr: np.ndarray, start: str) -> float:
                            year=outcome.year, quarter=getattr(outcome, "quarter", None))[0])
 
 
-def run_one(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: RunFn) -> None:
+def _run_into(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: RunFn) -> None:
     """Run the model once into ``res``; check its output; compute the scalar outcomes."""
     sc = job.scenario_for(overrides)
     out = run_fn(sc, job.root_seed, res.replication)
@@ -163,7 +163,7 @@ def run_batch(job: Job, batch: Batch, encode: bool = True) -> Any:
         t0 = time.perf_counter()
         res = RunResult(rid, rid // job.replications, rid % job.replications, worker=who)
         try:
-            run_one(job, res, batch.overrides.get(res.point, {}), run_fn)
+            _run_into(job, res, batch.overrides.get(res.point, {}), run_fn)
         except Exception as e:  # the run failed: record it as data, go on with the batch
             res.status, res.fault, res.arrays = FAILED, MODEL, None
             res.error, res.traceback = error_text(e)
