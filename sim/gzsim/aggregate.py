@@ -104,7 +104,7 @@ def matrix(series: pd.DataFrame, indicator: str) -> tuple[pd.Index, str, np.ndar
 
 
 def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """replication x year: each year's value by the rule above (columns are the years)."""
+    """Replication x year: each year's value by the rule above (columns are the years)."""
     reps, start, v = matrix(series, indicator)
     years = sorted(pd.to_datetime(series["date"]).dt.year.unique().tolist())
     data = {y: aggregate(v, start, "annual", indicator, year=y) for y in years}

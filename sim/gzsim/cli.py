@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 a user error (bad file, value or option; one paragraph,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -25,26 +26,28 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import warnings
+
+        from gzsim.errors import ScenarioWarning
+
+        def show(message, category, *rest, **kw) -> None:
+            click.echo(f"gzsim: warning: {message}", err=True)
+
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", ScenarioWarning)
+                warnings.showwarning = show
+                return fn(*args, **kwargs)
         except UserError as e:
             _fail(str(e), 2)
 
     return wrapper
 
 
-class GzsimGroup(click.Group):
-    """Click group whose usage errors also exit with status 2 and a one-line hint."""
-
-    def main(self, *args, **kwargs):
-        kwargs.setdefault("standalone_mode", True)
-        return super().main(*args, **kwargs)
-
-
-@click.group(cls=GzsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gzsim")
 def main() -> None:
-    """gzsim — regional investment scenario simulator (Gui An New District first).
+    """Gzsim — regional investment scenario simulator (Gui An New District first).
 
     \b
     Example:
@@ -52,17 +55,49 @@ def main() -> None:
     """
 
 
+def _arg(kind: str):
+    """A click callback applying the API's own check (same bounds, same message)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value):
+        from gzsim import arguments
+
+        if value is None:
+            return None
+        try:
+            return getattr(arguments, f"check_{kind}")(value, name=kind)
+        except UserError as e:
+            raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+    return check
+
+
 scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 set_opt = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                        help="Override a scenario value, e.g. "
                        "--set investment.growth_rate_per_year=0.12")
+# the options every command that can use them spells the same way
+quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+                           help="Local worker processes (default: number of CPUs).")
+format_opt = click.option("--format", "-f", "form", default="table", show_default=True,
+                          type=click.Choice(["table", "csv", "md", "json"]),
+                          help="How to print the table (csv and json for machines, md for "
+                          "reports).")
+
+
+def indicator_opt(help_text: str, *aliases: str):
+    """``-i/--indicator`` (repeatable); ``aliases`` are older spellings kept working."""
+    return click.option("--indicator", "-i", *aliases, "indicators", multiple=True,
+                        help=help_text)
 
 
 @main.command()
 @scenario_arg
 @set_opt
+@click.option("--sources", is_flag=True,
+              help="Print the source notes written as data ({value, source, note, unit}).")
 @user_errors
-def check(scenario: Path, overrides: tuple[str, ...]) -> None:
+def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
     """Validate SCENARIO and print it as resolved (extends merged, overrides applied).
 
     \b
@@ -75,24 +110,31 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 
     sc = load_scenario(scenario, overrides=list(overrides))
     click.echo(f"# {scenario}: valid scenario '{sc.name}'")
+    if sources:
+        notes = sc._provenance.get("sources", {})
+        for path, note in notes.items():
+            click.echo(f"{path}: " + "; ".join(f"{k}: {v}" for k, v in note.items()))
+        click.echo(f"# {len(notes)} value(s) with a source note as data (others may have one "
+                   "in a YAML comment)")
+        return
     click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
 
 
 @main.command()
 @scenario_arg
-@click.option("--replications", "-n", type=click.IntRange(min=1), default=None,
+@click.option("--replications", "-n", type=int, default=None, callback=_arg("replications"),
               help="Number of replications (default: the scenario's run.replications).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
+@click.option("--seed", "-s", type=int, default=None, callback=_arg("seed"),
               help="Root seed (default: the scenario's run.seed).")
 @set_opt
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: results/<scenario name>/).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@workers_opt
+@quiet_opt
+@format_opt
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
-        out: Path | None, workers: int | None, quiet: bool) -> None:
+        out: Path | None, workers: int | None, quiet: bool, form: str) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
@@ -104,23 +146,31 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     """
     import os
 
+    from gzsim.outdir import check_target
     from gzsim.report import print_summary, progress_bar
     from gzsim.run import simulate
     from gzsim.scenario import load_scenario
 
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
+    out = Path("results") / sc.name if out is None else out
+    check_target(out, "run")  # refuse a folder that is not ours before running anything
     workers = workers or min(os.cpu_count() or 1, n)
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance)
-    out = out or Path("results") / sc.name
     result.save(out)
-    print_summary(result)
     failed = result.manifest.get("failed_replications", [])
+    if len(failed) == n:
+        first = str(result.failures["error"].iloc[0]).splitlines()[0] \
+            if result.failures is not None and len(result.failures) else "?"
+        _fail(f"every replication ({n}) failed, so there is nothing to summarise; the errors "
+              f"are in {out / 'failures.csv'} (first: {first})", 1)
+    print_summary(result, form=form)
     if failed:
-        click.echo(f"{len(failed)} replication(s) failed; see {out / 'failures.csv'}", err=True)
+        click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
+                   f"the summary; see {out / 'failures.csv'}", err=True)
     click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
-               f"in {result.manifest['wall_time_s']:.1f} s")
+               f"in {result.manifest['wall_time_s']:.1f} s", err=form in ("csv", "json"))
 
 
 @main.command()
@@ -130,12 +180,15 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: number of CPUs).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for report.md, report.csv and fit.png (default: the spec's folder).")
+              help="Folder for report.md, report.csv and fit.png (default: the spec's folder; "
+              "with --quick a new results/calibration-quick-<time>/).")
 @click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted values (default: the spec's 'output').")
+              help="Where to write the fitted values (default: the spec's 'output'; with "
+              "--quick, OUT/fitted.yaml: a smoke run never replaces the real fit).")
+@quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None) -> None:
+              fitted: Path | None, quiet: bool) -> None:
     """Fit free parameters to calibration targets and write the fitted values and a report.
 
     SPEC (default calibration/spec.yaml) names the scenario, the targets file, the free
@@ -156,17 +209,21 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     workers = workers or os.cpu_count() or 1
 
     def show(rec: dict) -> None:
+        if quiet:
+            return
         params = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in rec.items()
                            if k not in ("evaluation", "cost"))
         console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
                       f"{params}")
 
-    with console.status("calibrating..."):
+    from gzsim.calibration.spec import load_spec
+
+    out_dir, fitted_path = calibration_targets(spec, load_spec(spec)[0].output, quick, out,
+                                               fitted)
+    with console.status("calibrating...") if not quiet else contextlib.nullcontext():
         problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
-    spec_dir = spec.parent
-    out_dir = out or spec_dir
-    fitted_path = fitted or (spec_dir / problem.spec.output)
-    table = write_outputs(problem, result, out_dir, fitted_path, str(spec), quick)
+    table = write_calibration(problem, result, out_dir, fitted_path, str(spec), quick,
+                              write_outputs)
     click.echo(result.parameters[["path", "value", "se", "ci90_low", "ci90_high"]]
                .to_string(index=False))
     click.echo("")
@@ -191,14 +248,21 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
               "(~/.config/dask/jobqueue.yaml or DASK_JOBQUEUE__* variables).")
 @click.option("--shard", default=None, metavar="I/N",
               help="Run only slice I of N (0-based) without a scheduler, e.g. for job arrays.")
-@click.option("--resume", is_flag=True, help="Continue a sweep in OUT (the default anyway).")
 @click.option("--overwrite", is_flag=True, help="Discard what OUT holds and start again.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a base-scenario value for every run (added to the experiment's "
+              "'set:'), e.g. --set time.end=2020-12")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or statistics.")
 @user_errors
 def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: str | None,
-          cluster: str | None, shard: str | None, resume: bool, overwrite: bool,
+          cluster: str | None, shard: str | None, overwrite: bool, overrides: tuple[str, ...],
           quiet: bool) -> None:
     """Run the design of EXPERIMENT (a YAML file) into a resumable Parquet store.
+
+    Rerunning into a folder that holds the same experiment resumes it: only the missing runs
+    are computed (there is no --resume flag; resuming is what a rerun does). A folder holding a
+    different experiment (other design, factors, --set values) is refused; --overwrite
+    discards it and starts again.
 
     \b
     Example:
@@ -210,7 +274,30 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 
     opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)
-    sweep_command_impl(experiment, out, opts, shard=shard, resume=resume, overwrite=overwrite)
+    sweep_command_impl(_experiment(experiment, overrides), out, opts, shard=shard,
+                       overwrite=overwrite)
+
+
+def _experiment(path: Path, overrides: tuple[str, ...]):
+    """The experiment at ``path``, with ``--set`` values added to its ``set:`` mapping."""
+    from gzsim.errors import InputError
+    from gzsim.experiments import load_experiment
+    from gzsim.experiments.spec import ExperimentError, experiment_from_data
+    from gzsim.scenario.loader import parse_override
+    from gzsim.yamlio import load_yaml
+
+    if not overrides:
+        return load_experiment(path)
+    try:
+        data, origins = load_yaml(path, what="experiment")
+    except InputError as e:
+        raise ExperimentError(e.problems) from None
+    if not isinstance(data, dict):
+        return load_experiment(path)  # its own clear error
+    extra = dict(parse_override(o) for o in overrides)
+    data = {**data, "set": {**(data.get("set") or {}),
+                            **{".".join(k): v for k, v in extra.items()}}}
+    return experiment_from_data(data, origins, file=path)
 
 
 @main.command()
@@ -221,38 +308,42 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
               help="Root seed (default: the base scenario's run.seed).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results/compare"), show_default=True,
-              help="Folder for comparison.csv, each scenario's results and the plots.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
+              default=None,
+              help="Folder for comparison.csv, headline.csv, each scenario's results and the "
+              "plots (default: a new results/compare-<time>/).")
+@workers_opt
 @click.option("--plot/--no-plot", default=True, show_default=True,
               help="Write difference charts (PNG and SVG).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
-@click.option("--indicator", "-i", "indicators", multiple=True,
-              help="Indicator to compare (repeatable; default: all in comparison.csv, the "
-              "key ones printed and charted).")
+@indicator_opt("Indicator for the headline and charts (repeatable; default: those the "
+               "policies' questions name). comparison.csv always holds every indicator.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
+@format_opt
+@quiet_opt
 @user_errors
-def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
+def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...]) -> None:
+            overrides: tuple[str, ...], form: str, quiet: bool) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    Every scenario runs the same replications with the same seeds. For each indicator at the
-    milestone years: mean difference against the base with a confidence interval across
-    replications, and whether it is distinguishable from zero. Writes comparison.csv, each
-    scenario's results and (with --plot) difference charts in OUT/plots/.
+    Every scenario runs the same replications with the same seeds. The headline answers each
+    policy's question: the indicators it names at the milestone years, the difference against
+    the base with its interval, the relative change with its own interval, and, where the
+    policy has a fiscal cost, the effect per US$ m of cost. Rows that are exactly zero in every
+    replication are collapsed into one line. Writes comparison.csv (every indicator),
+    headline.csv, each scenario's results and (with --plot) difference charts in OUT/plots/.
 
     \b
     Example:
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
-      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment --no-plot
+      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
     """
     import os
 
     from gzsim.compare import compare as run_compare
+    from gzsim.report import progress_bar
     from gzsim.scenario import load_scenario
 
     if len(scenarios) < 2:
@@ -260,29 +351,43 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-    loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
-    workers = workers or os.cpu_count() or 1
-    cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                      workers=workers, level=level, indicators=list(indicators) or None)
-    cmp.save(out)
-    cmp.print(indicators=list(indicators) or None)
-    if plot:
-        from gzsim.plots import difference_chart, save_figure
+    from gzsim.outdir import atomic_folder, check_target, timestamped
 
-        for ind in list(indicators) or cmp.key_indicators():
-            save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
-    click.echo(f"Comparison written to {out}/comparison.csv"
-               + (f" with charts in {out}/plots/" if plot else ""))
+    loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
+    out = timestamped("results", "compare") if out is None else out
+    check_target(out, "comparison")  # before the (long) runs
+    workers = workers or os.cpu_count() or 1
+    with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
+                      disable=quiet) as advance:
+        cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
+                          workers=workers, level=level, indicators=list(indicators) or None,
+                          progress=advance)
+    with atomic_folder(out, "comparison") as tmp:
+        cmp.save(tmp)
+        if plot:
+            from gzsim.plots import difference_chart, save_figure
+
+            head = cmp.headline()
+            charted = list(dict.fromkeys(head["indicator"]))
+            if head["per_usd_m"].notna().any() and \
+                    "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
+                charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+            for ind in dict.fromkeys(charted):
+                save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
+    cmp.print(form=form)
+    click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
+               + (f" with charts in {out}/plots/" if plot else ""),
+               err=form in ("csv", "json"))
 
 
 @main.command()
 @click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder for the charts (default: RESULTS_DIR/plots).")
-@click.option("--indicator", "-i", "indicators", multiple=True,
-              help="Indicator to chart (repeatable; default: key indicators).")
+@indicator_opt("Indicator to chart (repeatable; default: key indicators).")
+@click.option("--quiet", "-q", is_flag=True, help="Do not list the files written.")
 @user_errors
-def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...]) -> None:
+def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...], quiet: bool) -> None:
     """Fan charts (median, 50 % and 90 % bands) of a `gzsim run` results folder.
 
     \b
@@ -292,47 +397,141 @@ def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...]) -> No
     from gzsim.plots import plot_results
 
     paths = plot_results(results_dir, out, list(indicators) or None)
-    click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else "nothing to plot")
+    if not quiet:
+        click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else
+                   "nothing to plot")
 
 
 @main.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--outcome", default=None, help="Scalar outcome (default: the first one).")
+@indicator_opt("Scalar outcome of the experiment to analyse (repeatable; default: the first "
+               "one). --outcome is the older spelling.", "--outcome")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Sweep store (default: results/<experiment name>/); reused if complete.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Workers for the sweep, if it still has runs to do.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@workers_opt
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a base-scenario value for every run, e.g. --set time.end=2020-12")
+@quiet_opt
+@format_opt
 @user_errors
-def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers: int | None,
-                quiet: bool) -> None:
+def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
+                workers: int | None, overrides: tuple[str, ...], quiet: bool,
+                form: str) -> None:
     """Global sensitivity (Sobol or Morris, by the experiment's design) with SALib.
 
     Runs (or resumes) the sweep of EXPERIMENT into its store, then computes the indices of
-    OUTCOME and writes sensitivity_<outcome>.csv and a chart next to the store.
+    each outcome and writes sensitivity_<outcome>.csv and a chart next to the store.
 
     \b
     Example:
-      gzsim sensitivity scenarios/experiments/sobol.yaml --outcome jobs_created_2017
+      gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
-    from rich.console import Console
-    from rich.table import Table
+    import tempfile
 
-    from gzsim.experiments import load_experiment, run_sweep
+    import pandas as pd
+
+    from gzsim.experiments import run_sweep
     from gzsim.fileio import atomic_write_bytes
+    from gzsim.outdir import place_files
     from gzsim.plots import save_figure, sensitivity_chart
     from gzsim.sensitivity import analyse
+    from gzsim.tables import LongTable, Section, emit
 
-    exp = load_experiment(experiment)
+    exp = _experiment(experiment, overrides)
     store = out or Path("results") / exp.name
     result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
-    name, table = analyse(result.path, outcome)
-    atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
-    save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")
-    t = Table(title=f"Sensitivity of {name} ({exp.spec.design.kind})")
-    for c in table.columns:
-        t.add_column(c, justify="left" if c == "factor" else "right")
-    for row in table.itertuples(index=False):
-        t.add_row(*[v if isinstance(v, str) else f"{v:.3g}" for v in row])
-    Console().print(t)
-    click.echo(f"Indices written to {store}/sensitivity_{name}.csv (chart: .png/.svg)")
+    frames, tables = [], []
+    for wanted in list(indicators) or [None]:
+        name, table = analyse(result.path, wanted)
+        with tempfile.TemporaryDirectory(prefix=".sensitivity.", dir=store) as stage:
+            atomic_write_bytes(Path(stage) / f"sensitivity_{name}.csv",
+                               table.to_csv(index=False).encode())
+            save_figure(sensitivity_chart(table, name), Path(stage) / f"sensitivity_{name}")
+            place_files(stage, store, "sweep")
+        frames.append(table.assign(outcome=name))
+        rows = [[v if isinstance(v, str) else f"{v:.3f}" for v in r]
+                for r in table.itertuples(index=False)]
+        tables.append(LongTable(f"Sensitivity of {name} ({exp.spec.design.kind})",
+                                list(table.columns), set(range(1, len(table.columns))),
+                                [Section("", rows)]))
+    emit(pd.concat(frames, ignore_index=True), tables, form, click.echo,
+         extra={"experiment": exp.name})
+    if not quiet:
+        click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",
+                   err=form in ("csv", "json"))
+
+
+@main.command()
+@format_opt
+def indicators(form: str) -> None:
+    """List the indicators gzsim reports: name, unit, geography, kind and meaning.
+
+    A flow is an amount per month (its annual value is the sum over the year); a stock is a
+    level at the end of the month (its annual value is December's).
+
+    \b
+    Example:
+      gzsim indicators --format md
+    """
+    import pandas as pd
+
+    from gzsim.indicators import INDICATORS
+    from gzsim.tables import LongTable, Section, emit
+
+    frame = pd.DataFrame([{"name": s.name, "unit": s.unit, "geography": s.geography,
+                           "kind": s.kind, "meaning": s.description}
+                          for s in INDICATORS.values()])
+    if form == "table":  # one entry per indicator, the meaning wrapped under it
+        import textwrap
+
+        for geo, grp in frame.groupby("geography", sort=False):
+            click.echo(f"{geo.capitalize()} indicators\n")
+            for r in grp.itertuples(index=False):
+                click.echo(f"  {r.name}  [{r.unit}, {r.kind}]")
+                click.echo(textwrap.fill(r.meaning, 80, initial_indent="      ",
+                                         subsequent_indent="      "))
+            click.echo("")
+        return
+    rows = [list(r) for r in frame.astype(str).itertuples(index=False)]
+    emit(frame, [LongTable("Indicators", list(frame.columns), set(), [Section("", rows)])],
+         form, click.echo)
+
+
+def calibration_targets(spec: Path, output: str, quick: bool, out: Path | None,
+                        fitted: Path | None) -> tuple[Path, Path]:
+    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+    from gzsim.outdir import check_files, timestamped
+
+    if quick and out is None:
+        out = timestamped("results", "calibration-quick")
+        fitted = fitted or out / "fitted.yaml"
+    out_dir = out or spec.parent
+    fitted_path = fitted or (spec.parent / output)
+    check_files(out_dir, "calibration", CALIBRATION_FILES)
+    check_files(fitted_path.parent, "calibration", [fitted_path.name], flag="--fitted")
+    return out_dir, fitted_path
+
+
+CALIBRATION_FILES = ("report.md", "report.csv", "fit.png", "fit.svg")
+
+
+def write_calibration(problem, result, out_dir: Path, fitted_path: Path, spec: str,
+                      quick: bool, write_outputs) -> object:
+    """Write the report and fitted values into a staging folder, then put them in place."""
+    import tempfile
+
+    from gzsim.outdir import OutputError, os_message, place_files
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage_ctx = tempfile.TemporaryDirectory(prefix=".calibrate.", dir=out_dir)
+    except OSError as e:
+        raise OutputError(os_message(e, out_dir)) from None
+    with stage_ctx as stage_name:
+        stage = Path(stage_name)
+        table = write_outputs(problem, result, stage, stage / "fitted.yaml", spec, quick)
+        names = {n: n for n in CALIBRATION_FILES if (stage / n).exists()}
+        place_files(stage, out_dir, "calibration", names)
+        place_files(stage, fitted_path.parent, "calibration", {"fitted.yaml": fitted_path.name},
+                    flag="--fitted")
+    return table

@@ -61,6 +61,7 @@ def attempted(res: Result) -> set[int]:
 
 
 def succeeded(res: Result) -> set[int]:
+    """Replications with a series (the others failed)."""
     return set(pd.unique(res.series["replication"]).astype(int).tolist()) \
         if len(res.series) else set()
 
@@ -116,59 +117,59 @@ def paired_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: 
 
 @dataclass
 class Comparison:
-    """Paired differences of scenarios against a base (see :func:`compare`)."""
+    """Paired differences of scenarios against a base (see :func:`compare`).
+
+    ``table`` holds every indicator at every compared year; :meth:`headline` the rows that
+    answer each policy's question, with relative changes and cost-effectiveness.
+    """
 
     base: str
     results: dict[str, Result]
     table: pd.DataFrame
     level: float
     dropped: dict[str, int]
+    chosen: list[str] | None = None  # indicators the user asked for (else the questions')
+
+    def headline(self) -> pd.DataFrame:
+        """Per policy scenario: its question's indicators at the compared years (paired)."""
+        from gzsim.headline import headline_frame
+
+        return headline_frame(self)
+
+    def tables(self, headline: pd.DataFrame | None = None) -> list:
+        """The headline as :class:`gzsim.tables.LongTable` objects (print, Markdown)."""
+        from gzsim.headline import headline_tables, questions
+
+        frame = self.headline() if headline is None else headline
+        return headline_tables(frame, self.base, self.level, questions(self), self.dropped)
 
     def save(self, out: str | Path) -> Path:
-        """Write ``comparison.csv`` and each scenario's results into ``out/<name>/``."""
+        """Write ``comparison.csv``, ``headline.csv`` and each scenario's results in ``out``."""
+        from gzsim.outdir import atomic_folder
+
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out / "comparison.csv", self.table.to_csv(index=False).encode())
-        for name, res in self.results.items():
-            res.save(out / name)
+        with atomic_folder(out, "comparison") as tmp:  # new, empty or a comparison: replaced
+            atomic_write_bytes(tmp / "comparison.csv", self.table.to_csv(index=False).encode())
+            atomic_write_bytes(tmp / "headline.csv", self.headline().to_csv(index=False).encode())
+            for name, res in self.results.items():
+                res.save(tmp / name)
         return out
 
     def key_indicators(self) -> list[str]:
+        """The key indicators the table holds (all of them if none is a key one)."""
         present = list(dict.fromkeys(self.table["indicator"])) if len(self.table) else []
         key = [i for i in KEY_INDICATORS if i in present]
         return key or present
 
-    def print(self, console: Any = None, indicators: Iterable[str] | None = None) -> None:
-        """Rich tables, one per scenario; ``indicators`` defaults to the key ones."""
-        from rich.console import Console
-        from rich.table import Table
+    def print(self, console: Any = None, form: str = "table") -> None:
+        """Print the headline (``form``: table, csv, md or json) at most 80 columns wide."""
+        import click
 
-        console = console or Console(width=max(Console().width, 140))
-        names = list(indicators) if indicators is not None else self.key_indicators()
-        shown = self.table[self.table["indicator"].isin(names)] if len(self.table) else \
-            self.table
-        for other in [n for n in self.results if n != self.base]:
-            df = shown[shown["scenario"] == other] if len(shown) else shown
-            t = Table(title=f"{other} - {self.base} (paired over replications, "
-                      f"{self.level:.0%} CI)")
-            for col in ("indicator", "year", "base mean", "difference", "CI", "relative", ""):
-                t.add_column(col, justify="left" if col in ("indicator", "") else "right")
-            for r in df.itertuples():
-                if r.n_pairs == 0:
-                    note = "no replication succeeded in both"
-                elif not np.isfinite(r.ci_low):
-                    note = "one pair: no interval"
-                else:
-                    note = "" if r.distinguishable else "not distinguishable from zero"
-                ci = "" if not np.isfinite(r.ci_low) else \
-                    f"[{r.ci_low:+,.4g}, {r.ci_high:+,.4g}]"
-                t.add_row(f"{r.indicator} ({r.unit})" if r.unit else r.indicator,
-                          str(r.year), f"{r.base_mean:,.4g}", f"{r.diff_mean:+,.4g}", ci,
-                          "" if not np.isfinite(r.rel_diff) else f"{r.rel_diff:+.1%}", note)
-            console.print(t)
-            if self.dropped.get(other):
-                console.print(f"{self.dropped[other]} replication(s) failed in {other} or in "
-                              f"{self.base} and were left out of the pairing")
+        from gzsim.tables import emit
+
+        frame = self.headline()
+        emit(frame, self.tables(frame) if form in ("table", "md") else [], form, click.echo,
+             console, extra={"base": self.base, "level": self.level, "dropped": self.dropped})
 
 
 def compare_results(results: dict[str, Result], base: str | None = None,
@@ -221,7 +222,7 @@ def compare_results(results: dict[str, Result], base: str | None = None,
                      for r in paired_rows(base_res.series, other.series, ind, ys, level,
                                           pairs)]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS + EXTRA_COLUMNS)
-    return Comparison(base, results, table, level, dropped)
+    return Comparison(base, results, table, level, dropped, wanted)
 
 
 def _as_scenario(s: Scenario | str | Path) -> Scenario:
@@ -237,25 +238,32 @@ def compare(base: Scenario | str | Path,
             others: Scenario | str | Path | Iterable[Scenario | str | Path],
             replications: int = 20, seed: int | None = None,
             indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
-            workers: int = 1, level: float = 0.90, progress: Any = None) -> Comparison:
+            level: float = 0.90, **run_options: Any) -> Comparison:
     """Run ``base`` and each of ``others`` with the same seeds and compare them pairwise.
 
     Scenarios may be :class:`Scenario` objects or YAML paths. Every scenario runs
     ``replications`` from the same root ``seed`` (default: the base's ``run.seed``), so
-    replication ``k`` uses the same random numbers everywhere (common random numbers). A
-    scenario whose name is already taken (e.g. the base against itself) gets ``_2``, ``_3``...
+    replication ``k`` uses the same random numbers everywhere (common random numbers).
+    ``run_options`` go to :func:`gzsim.run.simulate` (``workers``, default all CPUs as on the
+    command line; ``backend``); ``progress(done, total)`` counts replications over all
+    scenarios. A scenario whose name is already taken (e.g. the base against itself) gets
+    ``_2``, ``_3``...
     """
+    progress = run_options.pop("progress", None)
     if isinstance(others, (Scenario, str, Path)):
         others = [others]
     scenarios = [_as_scenario(s) for s in [base, *others]]
     root = scenarios[0].run.seed if seed is None else int(seed)
     results: dict[str, Result] = {}
-    for sc in scenarios:
+    total = replications * len(scenarios)
+    for i, sc in enumerate(scenarios):
         name, k = sc.name, 1
         while name in results:
             k += 1
             name = f"{sc.name}_{k}"
-        results[name] = simulate(sc, replications=replications, seed=root, workers=workers,
-                                 progress=progress)
+        step = None if progress is None else \
+            (lambda done, _n, i=i: progress(i * replications + done, total))
+        results[name] = simulate(sc, replications=replications, seed=root, progress=step,
+                                 **run_options)
     return compare_results(results, base=next(iter(results)), indicators=indicators,
                            years=years, level=level)

@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
+from gzsim.provenance import describe
 from gzsim.results import Result
+from gzsim.scenario.loader import check_scenario
 from gzsim.scenario.schema import Scenario
 
 
@@ -25,8 +28,12 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     identical results. A replication that raises is recorded, not fatal.
     """
     opts = ExecutionOptions.of(options, **fields)
-    n = int(replications or scenario.run.replications)
-    root = int(scenario.run.seed if seed is None else seed)
+    check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
+    n = check_replications(scenario.run.replications if replications is None else replications,
+                           scenario.time.n_months)
+    root = check_seed(scenario.run.seed if seed is None else seed)
+    if opts.workers is not None:
+        opts = ExecutionOptions.of(opts, workers=check_workers(opts.workers))
     t0 = time.perf_counter()
     outputs = {o.replication: o for o in run_replications(scenario, n, root, opts)}
     return assemble(scenario, root, n, outputs, time.perf_counter() - t0, opts.workers or 1)
@@ -34,7 +41,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
 
 def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float,
              workers: int) -> Result:
-    """The replications' outputs as one tidy series frame with its manifest."""
+    """Collect replication outputs into a :class:`Result` with its manifest."""
     dates = month_dates(scenario)
     frames, failures = [], []
     for k in sorted(outputs):
@@ -45,7 +52,8 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
         df = pd.DataFrame({"replication": np.full(len(dates), k, dtype=np.int64), "date": dates})
         frames.append(pd.concat([df, pd.DataFrame(arrays)], axis=1))
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["replication", "date"])
+        {"replication": pd.Series([], dtype=np.int64),
+         "date": pd.Series([], dtype="datetime64[ns]")})
     manifest = {
         "scenario": scenario.model_dump(mode="json"),
         "root_seed": root,
@@ -57,6 +65,7 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
         "wall_time_s": round(wall_s, 3),
         "workers": workers,
         "failed_replications": [f["replication"] for f in failures],
+        "provenance": describe(scenario),
     }
     return Result(series=series, manifest=manifest,
                   failures=pd.DataFrame(failures) if failures else None)

@@ -76,6 +76,7 @@ class ExecutionOptions:
 
     @property
     def kind(self) -> str:
+        """The backend these options select."""
         if self.backend:
             return self.backend
         if self.executor is not None:
@@ -86,6 +87,7 @@ class ExecutionOptions:
 
 
 def cpu_count() -> int:
+    """CPUs this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
@@ -93,8 +95,10 @@ def cpu_count() -> int:
 
 
 def batch_size(n_runs: int, workers: int, cap: int = 64) -> int:
-    """Runs per batch: about 32 batches per worker, so the last ones end together (a run takes
-    about 0.1 s; a batch's own cost is a few ms), at most ``cap``."""
+    """Runs per batch: about 32 batches per worker, at most ``cap``.
+
+    So the last batches end together; a run takes about 0.1 s, a batch's own cost a few ms.
+    """
     return max(1, min(cap, math.ceil(n_runs / (32 * max(1, workers)))))
 
 
@@ -102,6 +106,7 @@ class SerialExecutor(cf.Executor):
     """Runs each task in this process when it is submitted."""
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        """Run ``fn`` now; return its finished future."""
         f: cf.Future = cf.Future()
         try:
             f.set_result(fn(*args, **kwargs))
@@ -111,8 +116,11 @@ class SerialExecutor(cf.Executor):
 
 
 def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """Warm workers: forked from a driver that has imported the model (no thread may be alive
-    to fork safely), else from a forkserver that preloads it; either way imported once."""
+    """A process pool of warm workers: the model is imported once, not per task.
+
+    Forked from the driver (which has imported it) when no other thread is alive to make fork
+    unsafe, else from a forkserver that preloads it.
+    """
     methods = multiprocessing.get_all_start_methods()
     if "fork" in methods and threading.active_count() == 1:
         ctx = multiprocessing.get_context("fork")
@@ -319,9 +327,11 @@ class _Loop:
 
 def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
             stats: dict) -> Iterator[Any]:
-    """Run ``batches`` on the executor the options name; yield each batch's output as it
-    completes (what ``job.encoder`` makes of it, else the list of run results). ``stats``
-    receives backend, cluster, slots, tasks, retries, lost runs."""
+    """Run ``batches`` on the executor the options name; yield outputs as they complete.
+
+    An output is what ``job.encoder`` makes of a batch, else its list of run results.
+    ``stats`` receives backend, cluster, slots, tasks, retries, lost runs.
+    """
     with executor_for(opts) as (ex, desc, slots):
         stats.update(backend=opts.kind, cluster=desc, slots=slots, tasks=0, retries=0,
                      lost_runs=0)
@@ -333,6 +343,7 @@ def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
 
 
 class ReplicationOutput(NamedTuple):
+    """One replication: its arrays, or the error that stopped it."""
     replication: int
     arrays: dict | None
     error: str | None  # one-line message, then the traceback

@@ -56,6 +56,7 @@ class Job:
     encoder: Callable[[Job, Batch, list[RunResult]], Any] | None = None
 
     def scenario_for(self, overrides: Mapping[str, Any]) -> Scenario:
+        """A point's validated scenario (cached per worker process)."""
         if not overrides and self.base_scenario is not None:
             return self.base_scenario
         key = (self.token, json.dumps(overrides, sort_keys=True, default=str))
@@ -104,12 +105,15 @@ class RunResult:
 
 
 def worker_id() -> str:
+    """host:pid of this worker, recorded with each run."""
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def warm() -> None:
-    """Executor initializer: import the model and pyarrow once per worker process (a no-op
-    when the worker was forked from a driver that has)."""
+    """Executor initializer: import the model and pyarrow once per worker process.
+
+    A no-op when the worker was forked from a driver that has.
+    """
     import pyarrow.parquet  # noqa: F401
 
     import gzsim.model  # noqa: F401

@@ -46,10 +46,12 @@ class Design:
 
     @property
     def n_points(self) -> int:
+        """Number of design points."""
         return len(self.points)
 
     @property
     def factor_names(self) -> list[str]:
+        """Column names of the factors."""
         return [f.name for f in self.factors]
 
     def overrides(self, point: int) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class Design:
         return {path: _plain(col[point]) for path, col in cols}
 
     def all_overrides(self) -> list[dict[str, Any]]:
+        """The overrides of every point, in order."""
         cols = [self.points[f.name].tolist() for f in self.factors]
         return [{f.path: _plain(v[i]) for f, v in zip(self.factors, cols, strict=True)}
                 for i in range(self.n_points)]
@@ -85,6 +88,7 @@ def _plain(v: Any) -> Any:
 
 
 def salib_problem(factors: list[Factor]) -> dict[str, Any]:
+    """The SALib problem dict of the factors."""
     bounds = [list(map(float, f.spec.range)) if f.spec.kind == "range" else [0.0, 1.0]
               for f in factors]
     return {"num_vars": len(factors), "names": [f.name for f in factors], "bounds": bounds}

@@ -25,8 +25,10 @@ Errors name the file, the line and the field path (:class:`gzsim.errors.Experime
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
+import importlib
 import json
 import math
 import typing
@@ -41,6 +43,7 @@ from gzsim.errors import ExperimentError, InputError, Problem, ScenarioError
 from gzsim.indicators import INDICATORS
 from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
 from gzsim.scenario.schema import Scenario
+from gzsim.scenario.sections import registered_sections
 from gzsim.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 
 DesignKind = Literal["full_factorial", "latin_hypercube", "sobol_sequence", "monte_carlo",
@@ -120,6 +123,7 @@ class FactorSpec(_Frozen):
 
     @property
     def kind(self) -> str:
+        """``range``, ``levels`` or ``distribution``."""
         if self.range is not None:
             return "range"
         if self.distribution is not None:
@@ -154,9 +158,12 @@ def frozen_distribution(spec: dict[str, Any]):
 
 
 class DesignSpec(_Frozen):
-    """How points are chosen. ``samples`` means: points (latin_hypercube, sobol_sequence,
-    monte_carlo); the base sample N (sobol: N*(D+2) points, N*(2D+2) with second_order);
-    trajectories (morris: N*(D+1) points). full_factorial takes every combination of levels."""
+    """How points are chosen.
+
+    ``samples`` means: points (latin_hypercube, sobol_sequence, monte_carlo); the base sample N
+    (sobol: N*(D+2) points, N*(2D+2) with second_order); trajectories (morris: N*(D+1)
+    points). full_factorial takes every combination of levels.
+    """
 
     kind: DesignKind
     samples: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
@@ -338,19 +345,23 @@ class Experiment:
 
     @property
     def name(self) -> str:
+        """The experiment's name."""
         return self.spec.name
 
     @property
     def root_seed(self) -> int:
+        """Root seed of the runs (default: the base scenario's)."""
         return int(self.spec.seed if self.spec.seed is not None else self.base_scenario.run.seed)
 
     @property
     def design_seed(self) -> int:
+        """Seed of the design sampler (default: the root seed)."""
         d = self.spec.design.seed
         return int(d if d is not None else self.root_seed)
 
     @property
     def replications(self) -> int:
+        """Replications per design point."""
         return self.spec.replications
 
     def resolved(self) -> dict:
@@ -394,8 +405,19 @@ def _unwrap(ann: Any) -> Any:
     return ann
 
 
+def _fields(model: type[BaseModel]) -> dict[str, Any]:
+    """Field annotations of a schema part; the scenario's include registered process sections."""
+    out = {k: f.annotation for k, f in model.model_fields.items()}
+    if model is Scenario:
+        out.update(registered_sections())
+    return out
+
+
 def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario) -> str | None:
     """Why ``path`` is not a settable scalar of the scenario, or None if it is."""
+    for module in (data.get("plugins") or []) if isinstance(data, dict) else []:
+        with contextlib.suppress(ImportError):  # the scenario's own validation reports it
+            importlib.import_module(str(module))
     parts = path.split(".")
     current: Any = model
     node: Any = data
@@ -404,12 +426,13 @@ def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario
         ann = _unwrap(current)
         origin = typing.get_origin(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
-            if part not in ann.model_fields:
-                near = difflib.get_close_matches(part, list(ann.model_fields), n=1, cutoff=0.5)
+            fields = _fields(ann)
+            if part not in fields:
+                near = difflib.get_close_matches(part, list(fields), n=1, cutoff=0.5)
                 hint = f" (did you mean '{'.'.join(parts[:i] + [near[0]])}'?)" if near else \
-                    f"; valid keys here: {', '.join(sorted(ann.model_fields))}"
+                    f"; valid keys here: {', '.join(sorted(fields))}"
                 return f"'{here}' is not a scenario field{hint}"
-            current = ann.model_fields[part].annotation
+            current = fields[part]
             node = node.get(part) if isinstance(node, dict) else None
         elif origin is dict:
             keys = sorted(node) if isinstance(node, dict) else []
@@ -453,8 +476,10 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def experiment_from_data(data: dict, origins: Origins | None = None,
                          file: str | Path | None = None) -> Experiment:
-    """Validate an experiment mapping (e.g. built in a notebook); ``base`` is relative to
-    ``file``'s folder (or the current folder)."""
+    """Validate an experiment mapping (e.g. built in a notebook).
+
+    ``base`` is relative to ``file``'s folder (or the current folder).
+    """
     origins = origins or {}
     fname = str(file) if file is not None else None
     try:

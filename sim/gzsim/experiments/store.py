@@ -66,6 +66,7 @@ def code_fingerprint() -> dict[str, str]:
 
 
 def part_name(lo: int, hi: int) -> str:
+    """File name of the batch of runs ``lo``..``hi - 1``."""
     return f"part-{lo:09d}-{hi:09d}.parquet"
 
 
@@ -78,6 +79,7 @@ class Scan:
     retry: frozenset[int] = frozenset()  # intact batches with runs lost to a worker fault
 
     def done_ids(self) -> np.ndarray:
+        """Run ids of the intact batches."""
         if not self.intact:
             return np.empty(0, np.int64)
         return np.concatenate([np.arange(lo, hi) for lo, hi in self.intact.items()])
@@ -94,6 +96,7 @@ class SweepStore:
 
     # --- creating and checking -----------------------------------------------------------------
     def read_manifest(self) -> dict:
+        """The manifest, or a clear error."""
         try:
             m = json.loads(self.manifest_path.read_text())
         except FileNotFoundError:
@@ -105,15 +108,6 @@ class SweepStore:
             raise StoreError(f"{self.root}: sweep format {m.get('format')!r}, this gzsim reads "
                              f"{FORMAT!r}; start again with --overwrite or another --out")
         return m
-
-    def check_ours(self) -> None:
-        """Refuse a folder that holds something else than a sweep (never touch a user's file)."""
-        if self.root.is_dir() and not self.manifest_path.exists():
-            stray = [p.name for p in self.root.iterdir() if not p.name.startswith(".")
-                     and p.name not in ("runs", "series", "sessions", "design.parquet")]
-            if stray:
-                raise StoreError(f"{self.root}: not a gzsim sweep folder (no manifest.json; it "
-                                 f"holds {', '.join(sorted(stray)[:5])}); choose another --out")
 
     def create(self, manifest: dict, design: pd.DataFrame) -> dict:
         """Write design and manifest unless another session did; return the manifest in use."""
@@ -138,6 +132,7 @@ class SweepStore:
         return found
 
     def wipe(self) -> None:
+        """Remove what a sweep wrote (``--overwrite``)."""
         import shutil
 
         for d in (self.runs_dir, self.series_dir, self.root / "sessions"):
@@ -151,7 +146,8 @@ class SweepStore:
         self.root.mkdir(parents=True, exist_ok=True)
         names = [(".lock", shard is not None)]
         if shard is not None:
-            names.append((f".lock-shard-{shard[0]}-of-{shard[1]}", False))
+            names.append((f"sessions/.lock-shard-{shard[0]}-of-{shard[1]}", False))
+        (self.root / "sessions").mkdir(exist_ok=True)
         for name, shared in names:
             fd = os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644)
             self._locks.append(fd)
@@ -167,6 +163,7 @@ class SweepStore:
                                  "computed once at a time; a whole sweep may not)") from None
 
     def unlock(self) -> None:
+        """Release the session locks."""
         for fd in self._locks:
             with contextlib.suppress(OSError):
                 os.close(fd)  # releases the flock
@@ -194,6 +191,7 @@ class SweepStore:
         return int(meta.get(b"gzsim.lost", b"0")) > 0, None
 
     def scan(self) -> Scan:
+        """Check every batch file: which count as done, and why others do not."""
         intact: dict[int, int] = {}
         damaged: dict[int, str] = {}
         retry = set()
@@ -215,8 +213,11 @@ class SweepStore:
         return Scan(intact, damaged, frozenset(retry))
 
     def clean(self, scan: Scan, scope: tuple[int, int], exclusive: bool) -> None:
-        """Delete what the scan did not count in ``scope`` (damaged batches, series files no
-        intact batch commits) and stale temporary files; everything when ``exclusive``."""
+        """Delete what the scan did not count in ``scope``, and stale temporary files.
+
+        That is damaged batches and series files no intact batch commits; everywhere when
+        ``exclusive``.
+        """
         lo_s, hi_s = scope
         now = time.time()
         for folder in (self.runs_dir, self.series_dir, self.root):
@@ -240,6 +241,7 @@ class SweepStore:
         atomic_write_bytes(self.runs_dir / part_name(lo, hi), runs)
 
     def write_session(self, session: str, stats: dict) -> None:
+        """A session's statistics."""
         write_json(stats, self.root / "sessions" / f"{session}.json")
 
     # --- reading -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from gzsim.experiments.spec import Experiment, Factor, FactorSpec, load_experime
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
 from gzsim.fileio import library_versions, write_parquet
 from gzsim.indicators import INDICATORS
+from gzsim.outdir import OutputError, check_target, os_message, write_marker
 
 PENDING = "pending"
 SEED_SCHEME = ("numpy SeedSequence(entropy=root_seed, spawn_key=(replication,)); per-process "
@@ -50,6 +51,7 @@ SEED_SCHEME = ("numpy SeedSequence(entropy=root_seed, spawn_key=(replication,));
 
 
 def callable_name(fn: Any) -> str:
+    """A readable name of the model callable, for the manifest."""
     if fn is None:
         return "gzsim.model.simulate_one"
     if isinstance(fn, functools.partial):
@@ -107,6 +109,7 @@ class Sweep:
 
     @cached_property
     def design_(self) -> Design:
+        """The design as a :class:`Design`."""
         d = self.manifest["design"]
         return design_from_frame(pd.read_parquet(self.path / "design.parquet"), self.factors,
                                  d["kind"], d["problem"], d["params"])
@@ -146,14 +149,17 @@ class Sweep:
 
     @property
     def failures(self) -> pd.DataFrame:
+        """The failed runs."""
         return self.runs[self.runs["status"] == FAILED].reset_index(drop=True)
 
     @property
     def missing(self) -> np.ndarray:
+        """Run ids not done yet."""
         return self.runs.loc[self.runs["status"] == PENDING, "run_id"].to_numpy()
 
     @property
     def complete(self) -> bool:
+        """Whether every run is done (ok or failed)."""
         return len(self.missing) == 0
 
     @cached_property
@@ -162,6 +168,7 @@ class Sweep:
         return self.read_series()
 
     def read_series(self, indicators: list[str] | None = None) -> pd.DataFrame:
+        """Series of the successful runs, only ``indicators`` if given."""
         cols = None if indicators is None else ["run_id", "point", "replication", "date",
                                                 *indicators]
         df = self.store.read(self.scan, self.store.series_dir, cols)
@@ -213,6 +220,7 @@ class SweepResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
     def read(self) -> Sweep:
+        """Read the sweep folder."""
         return read_sweep(self.path)
 
 
@@ -295,8 +303,13 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     shard_t = parse_shard(shard)
     store = SweepStore(Path(out_dir) if out_dir is not None else Path("results") / exp.name)
-    store.check_ours()
-    store.lock(shard_t)
+    try:  # the results-folder contract (gzsim.outdir): a new, empty or sweep folder
+        check_target(store.root, "sweep", overwrite=overwrite)
+        store.lock(shard_t)
+    except OutputError as e:
+        raise StoreError(str(e)) from None
+    except OSError as e:
+        raise StoreError(os_message(e, store.root)) from None
     try:
         if overwrite:
             if shard_t is not None:
@@ -316,6 +329,7 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
     workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
     man = store.create(_manifest(exp, design, run_fn, opts.batch_size or batch_size(n, workers)),
                        design.to_frame())
+    write_marker(store.root, "sweep")
     size = int(man["runs"]["batch_size"])
     starts = list(range(0, n, size))
     starts = starts[slice(*shard_range(len(starts), shard))]
@@ -333,15 +347,17 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
                    f"{'s{}of{}'.format(*shard) if shard else 'all'}-{uuid.uuid4().hex[:8]}",
         "experiment": exp.name, "out": str(store.root), "shard": list(shard) if shard else None,
         "runs_total": n, "runs_in_scope": scope[1] - scope[0], "batch_size": size,
+        "tasks": 0, "retries": 0, "lost_runs": 0,
         "runs_done_before": sum(scan.intact[lo] - lo for lo in starts
                                 if lo in scan.intact and lo not in scan.retry)}
     todo = [lo for lo in starts if lo not in scan.intact or lo in scan.retry]
     label = exp.name + (" shard {}/{}".format(*shard) if shard else "")
-    _drive(store, job, _batches(design, reps, size, todo), opts, stats, label)
+    _drive(store, job, _batches(design, reps, size, todo) if todo else None, opts, stats,
+           label)
     return SweepResult(store.root, stats)
 
 
-def _drive(store: SweepStore, job: Job, batches: Iterator[Batch], opts: ExecutionOptions,
+def _drive(store: SweepStore, job: Job, batches: Iterator[Batch] | None, opts: ExecutionOptions,
            stats: dict, label: str) -> None:
     """Execute the batches, committing each as it completes; statistics into ``stats``."""
     t0 = time.perf_counter()
@@ -351,7 +367,7 @@ def _drive(store: SweepStore, job: Job, batches: Iterator[Batch], opts: Executio
     try:
         with _progress(opts.progress, label, stats["runs_in_scope"],
                        stats["runs_done_before"]) as update:
-            for part in execute(job, batches, opts, stats):
+            for part in execute(job, batches, opts, stats) if batches else ():  # none: no pool
                 store.commit(part.lo, part.hi, part.runs, part.series)
                 for r in part.results:
                     per_worker[r.worker or "(lost)"] += 1
@@ -390,8 +406,7 @@ def print_stats(result: SweepResult, console: Any = None) -> None:
     console = console or Console()
     s = result.stats
     t = Table(title=f"sweep '{s.get('experiment')}' -> {result.path}", show_header=False)
-    rows = [("backend", f"{s.get('backend')}: {s.get('cluster')}"),
-            ("runs", f"{s.get('runs_this_session')} this session, {s.get('runs_done_before')} "
+    rows = [("runs", f"{s.get('runs_this_session')} this session, {s.get('runs_done_before')} "
                      f"done before, {s.get('runs_total')} in the design"),
             ("failures", f"{s.get('failed_this_session', 0)} this session"),
             ("all sessions", f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
@@ -399,6 +414,8 @@ def print_stats(result: SweepResult, console: Any = None) -> None:
             ("wall time", f"{s.get('wall_time_s', 0):.2f} s"),
             ("batches", f"{s.get('tasks')} of up to {s.get('batch_size')} runs, "
                         f"{s.get('retries')} retried, {s.get('lost_runs')} runs lost")]
+    if s.get("backend"):  # a resumed sweep with nothing left to run started no backend
+        rows.insert(0, ("backend", f"{s['backend']}: {s.get('cluster')}"))
     if s.get("shard"):
         rows.insert(1, ("shard", f"{s['shard'][0]}/{s['shard'][1]} ({s['runs_in_scope']} runs)"))
     if s.get("time_per_run_s") is not None:
@@ -414,7 +431,7 @@ def print_stats(result: SweepResult, console: Any = None) -> None:
                       f"gzsim.read_sweep('{result.path}').failures (error, traceback)")
 
 
-def sweep_command_impl(experiment_path: str | Path, out: str | Path | None,
+def sweep_command_impl(experiment_path: str | Path | Experiment, out: str | Path | None,
                        options: ExecutionOptions, *, shard: str | None = None,
                        resume: bool = False, overwrite: bool = False,
                        console: Any = None) -> SweepResult:
@@ -426,7 +443,8 @@ def sweep_command_impl(experiment_path: str | Path, out: str | Path | None,
     from rich.console import Console
 
     console = console or Console()
-    exp = load_experiment(experiment_path)
+    exp = experiment_path if isinstance(experiment_path, Experiment) \
+        else load_experiment(experiment_path)
     out_path = Path(out) if out is not None else Path("results") / exp.name
     if resume and not (out_path / "manifest.json").exists():
         console.print(f"--resume: {out_path} holds no sweep yet; starting it")

@@ -14,18 +14,35 @@ from typing import TYPE_CHECKING
 import simpy
 
 from gzsim.model.budget import monthly_amount
-from gzsim.model.clock import monthly
+from gzsim.model.process import Indicator, Process, register
 from gzsim.scenario.schema import parse_year_month
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
 
-class InfrastructureProcess:
+@register
+class InfrastructureProcess(Process):
     name = "infrastructure"
+    section = "infrastructure"
+    tick = 10
+    INDICATORS = (
+        Indicator("expressway_km", "km", "province", "stock",
+                  "expressway network length"),
+        Indicator("highway_km", "km", "province", "stock",
+                  "other highway (roads that are neither expressway nor rural road)"),
+        Indicator("rural_road_km", "km", "province", "stock",
+                  "rural road network length"),
+        Indicator("rail_km", "km", "province", "stock",
+                  "railway track length"),
+        Indicator("accessibility", "index (start = 1)", "district", "stock",
+                  "accessibility of the district through the provincial network"),
+        Indicator("infrastructure_spending_usd_m", "US$ m/month", "province", "flow",
+                  "road and rail budget released that month (after policy multipliers)"),
+    )
 
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         cfg = district.scenario.infrastructure
         assert cfg is not None
         self.cfg = cfg
@@ -34,7 +51,6 @@ class InfrastructureProcess:
         self.built_km = {t: s.initial_km for t, s in self.types.items()}
         self.funded_km = dict(self.built_km)  # built + funded (underway or waiting for a crew)
         self.funds_usd_m = dict.fromkeys(self.types, 0.0)
-        self.spent_usd_m = 0.0
         time = district.scenario.time
         self.plans = [(p, time.month_index(*parse_year_month(p.start)),
                        time.month_index(*parse_year_month(p.by))) for p in cfg.plans]
@@ -45,7 +61,6 @@ class InfrastructureProcess:
         shares = {t: s.budget_share for t, s in self.types.items()}
         total = sum(shares.values())
         self.default_shares = {t: v / total for t, v in shares.items()}
-        district.env.process(monthly(district.env, district.n_months, self.step))
 
     def budget(self, month: int) -> float:
         """US$ m this month, with the infrastructure lever applied."""
@@ -74,7 +89,6 @@ class InfrastructureProcess:
 
     def step(self, month: int) -> None:
         money = self.budget(month)
-        self.spent_usd_m += money
         for t, amount in self.split(month, money).items():
             self.funds_usd_m[t] += amount
             seg = self.types[t]

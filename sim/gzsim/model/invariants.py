@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from gzsim.errors import ModelError
+from gzsim.model.process import registered
 from gzsim.scenario.schema import Scenario
 
 ENV_FLAG = "GZSIM_CHECK_INVARIANTS"
@@ -21,6 +22,7 @@ class InvariantError(ModelError):
 
 
 def enabled() -> bool:
+    """Whether ``GZSIM_CHECK_INVARIANTS`` asks for the checks (the tests set it)."""
     return os.environ.get(ENV_FLAG, "") not in ("", "0")
 
 
@@ -32,6 +34,11 @@ def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
     """Every invariant the run breaks (empty when all hold)."""
     out: list[str] = []
     a = arrays
+    declared = {i.name for c in registered() if c.present(scenario) for i in c.INDICATORS}
+    if set(a) != declared:
+        out.append(f"recorded indicators differ from the declared ones: undeclared "
+                   f"{sorted(set(a) - declared)}, missing {sorted(declared - set(a))}")
+        return out
 
     # money: what was realised is disbursed or still in the pipeline, month by month
     realised = np.cumsum(a["realised_usd_m"])

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from gzsim.model.budget import growth_factor
+from gzsim.model.process import Indicator, Process, register
 from gzsim.model.streams import UniformBank
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ class SectorDraw:
     log_sigma: float
     months_min: int
     months_max: int
-    jobs_per_usd_m: float
     pollution_class: int
     land_km2_per_usd_m: float
 
@@ -46,13 +46,34 @@ def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
     return math.log(mean) - sigma2 / 2, math.sqrt(sigma2)
 
 
-class InvestmentProcess:
+@register
+class InvestmentProcess(Process):
     """Generates and runs investment projects in the district."""
 
     name = "investment"
+    section = "investment"
+    tick = 30
+    monthly_step = False
+    INDICATORS = (
+        Indicator("investment_usd_m", "US$ m/month", "district", "flow",
+                  "fixed-asset investment disbursed that month by projects under construction"),
+        Indicator("committed_usd_m", "US$ m/month", "district", "flow",
+                  "value of investment projects signed that month (signed is not realised)"),
+        Indicator("realised_usd_m", "US$ m/month", "district", "flow",
+                  "value of signed projects confirmed as realised that month (will be disbursed)"),
+        Indicator("pipeline_usd_m", "US$ m", "district", "stock",
+                  "realised money not yet disbursed (waiting for land or construction, or booked "
+                  "later)"),
+        Indicator("firms_operating", "firms", "district", "stock",
+                  "projects that have finished construction and operate (ramping up or at full "
+                  "output)"),
+        Indicator("attractiveness", "multiplier", "district", "stock",
+                  "multiplier on next month's project arrival rate (accessibility, land, "
+                  "incentives, labour shortage)"),
+    )
 
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         sc = district.scenario
         self.inv = sc.investment
         self.sectors = []
@@ -60,7 +81,7 @@ class InvestmentProcess:
             mu, sigma = lognormal_params(s.size.mean_usd_m, s.size.cv)
             self.sectors.append(SectorDraw(
                 name, i, mu, sigma, s.construction_months.min, s.construction_months.max,
-                s.direct_jobs_per_usd_m, s.pollution_class, s.land_km2_per_usd_m))
+                s.pollution_class, s.land_km2_per_usd_m))
         self.n_projects = 0
         self.not_started_usd_m = 0.0  # realised, waiting for construction to start
         self.arrival_rng = district.streams.get("investment.arrivals")
@@ -116,7 +137,6 @@ class InvestmentProcess:
         if u[_U_REALISE] >= self.inv.realisation_share:
             return  # signed but never realised
         d.ledger.add("realised_usd_m", month, size)
-        d.on_project_realised(sector, size, month)
         self.not_started_usd_m += size
         yield env.timeout(self.inv.lead_months)
         yield from d.before_construction(sector, size)
@@ -130,3 +150,15 @@ class InvestmentProcess:
         ramp = self.inv.ramp_up_months
         d.ledger.add("firms_started", op, 1)
         d.ledger.add_ramp(f"operating_usd_m.{sector.name}", op, ramp, size)
+
+    def indicators(self, month: int) -> dict[str, float]:
+        """Money booked in the ledger this month, the pipeline, firms, next month's pull."""
+        led = self.d.ledger
+        return {
+            "investment_usd_m": led.get("investment_usd_m", month),
+            "committed_usd_m": led.get("committed_usd_m", month),
+            "realised_usd_m": led.get("realised_usd_m", month),
+            "pipeline_usd_m": self.pipeline_usd_m(month),
+            "firms_operating": float(led.series("firms_started")[: month + 1].sum()),
+            "attractiveness": self.d.attractiveness(month + 1),
+        }

@@ -11,17 +11,37 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from gzsim.model.clock import monthly
+from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
 
-class JobsProcess:
+@register
+class JobsProcess(Process):
     name = "jobs"
+    section = None
+    tick = 70
+    INDICATORS = (
+        Indicator("jobs_direct", "jobs", "district", "stock",
+                  "direct positions offered by operating firms (sector intensity x operating "
+                  "capital)"),
+        Indicator("jobs_construction", "jobs", "district", "stock",
+                  "temporary construction positions supported by this month's disbursement"),
+        Indicator("jobs_indirect", "jobs", "district", "stock",
+                  "indirect (supplier) and induced (household spending) positions, by multipliers"),
+        Indicator("jobs_created", "jobs/month", "district", "flow",
+                  "new jobs filled that month (hires out of the labour pool)"),
+        Indicator("employment", "people", "district", "stock",
+                  "filled positions (never above the labour force)"),
+        Indicator("vacancies", "jobs", "district", "stock",
+                  "open positions not yet filled"),
+        Indicator("labour_force", "people", "district", "stock",
+                  "workers available to the district's employers: employed plus job seekers"),
+    )
 
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         sc = district.scenario
         self.jobs = sc.jobs
         self.labour = sc.labour
@@ -34,7 +54,6 @@ class JobsProcess:
         self.shortages: list[float] = []  # vacancies / positions, one per month
         self.last = {"jobs_direct": 0.0, "jobs_construction": 0.0, "jobs_indirect": 0.0,
                      "jobs_created": 0.0}
-        district.env.process(monthly(district.env, district.n_months, self.step))
 
     def add_workers(self, people: float) -> None:
         """Workers joining the district's pool (resettled households, trainees...)."""

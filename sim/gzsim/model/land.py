@@ -12,17 +12,28 @@ from typing import TYPE_CHECKING
 import simpy
 
 from gzsim.model.budget import monthly_amount
-from gzsim.model.clock import monthly
+from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
 
-class LandProcess:
+@register
+class LandProcess(Process):
     name = "land"
+    section = "land"
+    tick = 20
+    INDICATORS = (
+        Indicator("serviced_land_km2", "km2", "district", "stock",
+                  "land serviced (developed) for firms"),
+        Indicator("land_in_use_km2", "km2", "district", "stock",
+                  "serviced land occupied by projects"),
+        Indicator("land_spending_usd_m", "US$ m/month", "district", "flow",
+                  "spending on servicing land that month"),
+    )
 
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         sc = district.scenario
         cfg = sc.land
         assert cfg is not None
@@ -33,7 +44,6 @@ class LandProcess:
         self.free = simpy.Container(district.env, capacity=self.room_km2 * (1 + 1e-9) + 1e-9,
                                     init=cfg.initial_serviced_km2)
         self.spending_usd_m = 0.0
-        district.env.process(monthly(district.env, district.n_months, self.step))
 
     def budget(self, month: int) -> float:
         mult = self.d.levers(month).land_budget_multiplier

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from gzsim.model.clock import monthly
+from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
@@ -25,11 +25,20 @@ def monthly_probability(rate_per_year: float) -> float:
     return 1.0 - math.exp(-rate_per_year / 12.0)
 
 
-class PovertyProcess:
+@register
+class PovertyProcess(Process):
     name = "poverty"
+    section = "poverty"
+    tick = 50
+    INDICATORS = (
+        Indicator("poor_people", "people", "province", "stock",
+                  "people below the poverty line"),
+        Indicator("people_left_poverty", "people", "province", "stock",
+                  "people who left poverty since the start (cumulative)"),
+    )
 
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         cfg = district.scenario.poverty
         assert cfg is not None
         self.cfg = cfg
@@ -40,7 +49,6 @@ class PovertyProcess:
         self.poor_relocated_job = 0
         self.left_poverty = 0
         self.left_this_month = 0
-        district.env.process(monthly(district.env, district.n_months, self.step))
 
     def relocated(self, people: int) -> None:
         """People moved into new homes; the poor among them change stock."""

@@ -15,17 +15,28 @@ from typing import TYPE_CHECKING
 import simpy
 
 from gzsim.model.budget import monthly_amount
-from gzsim.model.clock import monthly
+from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
 
-class ResettlementProcess:
+@register
+class ResettlementProcess(Process):
     name = "resettlement"
+    section = "resettlement"
+    tick = 40
+    INDICATORS = (
+        Indicator("households_waiting", "households", "province", "stock",
+                  "households still waiting to be resettled"),
+        Indicator("people_resettled", "people", "province", "stock",
+                  "people resettled so far (cumulative)"),
+        Indicator("housing_spending_usd_m", "US$ m/month", "province", "flow",
+                  "resettlement housing budget released that month"),
+    )
 
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         cfg = district.scenario.resettlement
         assert cfg is not None
         self.cfg = cfg
@@ -36,7 +47,6 @@ class ResettlementProcess:
         self.homes = simpy.Container(district.env)  # finished homes not yet moved into
         self.fund_usd_m = 0.0
         self.spending_usd_m = 0.0
-        district.env.process(monthly(district.env, district.n_months, self.step))
         district.env.process(self.relocate())
 
     def budget(self, month: int) -> float:
