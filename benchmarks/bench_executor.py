@@ -112,12 +112,12 @@ def ema_wall(exp: Path, workers: int) -> float:
     from gzsim.ema import _identifier, ema_model
     from gzsim.experiments import load_experiment, make_design
 
+    t0 = time.perf_counter()  # like gzsim's: reading the experiment and the design included
     e = load_experiment(exp)
     d = make_design(e)
     scenarios = [Scenario(f"p{p}", **{_identifier(path): v for path, v in d.overrides(p).items()})
                  for p in range(d.n_points)]
     model = ema_model(exp)
-    t0 = time.perf_counter()
     with MultiprocessingEvaluator(model, n_processes=workers) as ev:
         perform_experiments(model, scenarios=scenarios, evaluator=ev)
     return time.perf_counter() - t0
@@ -133,16 +133,14 @@ def real(args, folder: Path) -> list[str]:
     exp = experiment_file(folder, args.runs // 2, 2, series=False)
     items = bare_items(exp, None)
     sample = items[: args.serial_runs - args.serial_runs % 2]  # whole points (2 replications)
-    lines, effs, ratios, emas = [], [], [], []
+    lines, effs, ratios, emas, st = [], [], [], [], {}
     for r in range(args.rounds):
         s1 = serial_per_run(sample)
         order = ["gzsim", "ema"] if r % 2 == 0 else ["ema", "gzsim"]
         wall: dict[str, float] = {}
-        for what in order:
-            if what == "gzsim":
-                wall[what], st = gzsim_wall(exp, folder / f"g{r}", args.workers)
-            else:
-                wall[what] = ema_wall(exp, args.workers)
+        for what in order:  # each in a fresh process: neither inherits the other's threads
+            wall[what], st_ = one(what, exp, folder / f"{what}{r}", args.workers)
+            st = st_ if what == "gzsim" else st
         per = (s1 + serial_per_run(sample)) / 2
         effs.append(len(items) * per / (args.workers * wall["gzsim"]))
         emas.append(len(items) * per / (args.workers * wall["ema"]))
@@ -158,6 +156,16 @@ def real(args, folder: Path) -> list[str]:
               f" EMA {statistics.median(emas):.3f}); "
               f"**gzsim wall / EMA wall = {statistics.median(ratios):.3f}** (target <= 0.8)"]
     return lines
+
+
+def one(what: str, exp: Path, out: Path, workers: int) -> tuple[float, dict]:
+    """Time ``gzsim`` or ``ema`` on the design in a fresh Python process (pool start included)."""
+    r = subprocess.run([sys.executable, __file__, "--one", what, str(exp), str(out),
+                        str(workers)], capture_output=True, text=True, cwd=REPO)
+    if r.returncode:
+        raise SystemExit(r.stderr[-3000:])
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    return res["wall"], res["stats"]
 
 
 MEMORY_DRIVER = """
@@ -206,6 +214,13 @@ def standin(args, folder: Path) -> list[str]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--one"]:  # a child of one(): time one contender, print JSON
+        what, exp, out, workers = sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), \
+            int(sys.argv[5])
+        wall, st = gzsim_wall(exp, out, workers) if what == "gzsim" else \
+            (ema_wall(exp, workers), {})
+        print(json.dumps({"wall": wall, "stats": {k: st.get(k) for k in ("tasks", "batch_size")}}))
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--real", action="store_true", help="the real model against EMA Workbench")
     ap.add_argument("--runs", type=int, default=400)
