@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from gzsim.errors import AllRunsFailed, UserError
+from gzsim.failfast import ReplicationsFailed
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -38,10 +39,10 @@ def user_errors(fn):
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
+        except (AllRunsFailed, ReplicationsFailed) as e:  # a valid input the model cannot run
+            _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
-        except AllRunsFailed as e:
-            _fail(str(e), 1)
 
     return wrapper
 
@@ -273,11 +274,13 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
     from gzsim.commands import experiment_with_overrides
-    from gzsim.experiments import sweep_command_impl
+    from gzsim.execution import cpu_count
+    from gzsim.experiments import ExecutionOptions, sweep_command_impl
 
-    res = sweep_command_impl(experiment_with_overrides(experiment, overrides), out=out,
-                             workers=workers, scheduler=scheduler, cluster=cluster, shard=shard,
-                             overwrite=overwrite, quiet=quiet)
+    opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
+                            cluster=cluster, progress=not quiet)
+    res = sweep_command_impl(experiment_with_overrides(experiment, overrides), out, opts,
+                             shard=shard, overwrite=overwrite)
     ran, failed = res.stats.get("runs_this_session", 0), res.stats.get("failed_this_session", 0)
     if ran and failed == ran:
         raise AllRunsFailed(f"every run of this session ({ran}) failed; the errors are in "
@@ -444,8 +447,7 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
 
     exp = experiment_with_overrides(experiment, overrides)
     store = out or Path("results") / exp.name
-    result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
-                       workers=workers, resume=True, progress=not quiet)
+    result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
     sensitivity_report(exp, result.path, list(indicators), form, click.echo)
     if not quiet:
         click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",

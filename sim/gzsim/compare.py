@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gzsim.aggregate import annual, annual_unit
 from gzsim.errors import UserError
 from gzsim.fileio import atomic_write_bytes
-from gzsim.indicators import INDICATORS
 from gzsim.results import Result
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario
@@ -43,21 +43,6 @@ EXTRA_COLUMNS = ["n_pairs", "n_dropped"]
 NOT_INDICATORS = {"replication", "date"}
 
 
-def annual_unit(indicator: str) -> str:
-    """The unit of an indicator's annual value (a flow per month becomes per year)."""
-    spec = INDICATORS.get(indicator)
-    if spec is None:
-        return ""
-    return spec.unit.replace("/month", "/year") if spec.kind == "flow" else spec.unit
-
-
-def annual_frame(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """Replication x year: a flow summed over the year, a stock in December (last month)."""
-    spec = INDICATORS.get(indicator)
-    kind = spec.kind if spec is not None else "stock"
-    s = series.sort_values(["replication", "date"])
-    g = s.groupby([s["replication"], pd.to_datetime(s["date"]).dt.year.rename("year")])[indicator]
-    return (g.sum() if kind == "flow" else g.last()).unstack()
 
 
 def indicator_columns(series: pd.DataFrame) -> list[str]:
@@ -120,7 +105,7 @@ def paired_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: 
 
     ``paired=False``: each scenario's own successful replications, a Welch interval.
     """
-    a, b = annual_frame(base, indicator), annual_frame(other, indicator)
+    a, b = annual(base, indicator), annual(other, indicator)
     common = a.index.intersection(b.index)
     if pairs is not None:
         common = common.intersection(pd.Index(pairs))
