@@ -38,16 +38,24 @@ class AbcRun:
     resumed_from: int | None  # generations already in the database when this call started
     stop_reason: str
     fingerprint: str
+    abc_seconds: float = float("nan")  # sampling time of every generation in the database
 
 
 def fingerprint(problem: CalibrationProblem) -> str:
-    """A hash of everything that defines the run (priors, fitted targets, settings, seed)."""
+    """A hash of everything that defines the run (priors, fitted targets, settings, seed).
+
+    The scenario enters without the free parameters' own values: the priors replace them, and
+    the calibration itself rewrites them (fitted.yaml), which must not block a resume.
+    """
+    from gzsim.scenario.loader import apply_overrides
+
+    base = apply_overrides(problem.base_data, {}, {p: None for p in problem.priors.paths})
     blob = json.dumps({
         "priors": [p.model_dump() for p in problem.priors.priors],
         "targets": [(t.id, t.value, t.scale) for t in problem.fitted],
         "settings": problem.settings.model_dump(), "seed": problem.spec.seed,
         "growth": problem.growth_values, "horizon": problem.spec.horizon_end,
-        "base": problem.base_data}, sort_keys=True, default=str)
+        "base": base}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -139,6 +147,9 @@ def collect(hist, db_path: Path, wall_s: float, resumed_from: int | None, fp: st
                          "samples": pops["samples"].astype(int),
                          "particles": pops["particles"].astype(int)})
     gens["acceptance_rate"] = gens["particles"] / gens["samples"].clip(lower=1)
+    all_pops = hist.get_all_populations()
+    gens.attrs["abc_seconds"] = float(all_pops["wall_time"].sum()) \
+        if "wall_time" in all_pops else float("nan")
     if on_generation:
         for rec in gens.to_dict("records"):
             on_generation(rec)
@@ -159,4 +170,4 @@ def collect(hist, db_path: Path, wall_s: float, resumed_from: int | None, fp: st
     else:
         reason = f"wall-time budget ({s.max_walltime_minutes} min) used"
     return AbcRun(db_path, particles, gens, int(hist.total_nr_simulations), wall_s,
-                  resumed_from, reason, fp)
+                  resumed_from, reason, fp, gens.attrs["abc_seconds"])

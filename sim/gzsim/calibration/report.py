@@ -66,8 +66,13 @@ def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
              "## The run", "",
              f"- {len(gens)} generation(s) of {problem.settings.population} particles; "
              f"{run['total_simulations']:,} particle simulations, each the mean of "
-             f"{problem.settings.replications} replication(s) with common random numbers "
-             f"(root seed {problem.spec.seed}); stopped because: {run['stop_reason']}.",
+             f"{problem.settings.replications} replication(s) "
+             + ("with common random numbers" if run.get("crn") else
+                "with streams from a hash of the particle's values (no common random "
+                "numbers: see spec.yaml)")
+             + f" (root seed {problem.spec.seed}); stopped because: {run['stop_reason']}.",
+             f"- Sampling time of all generations in the database (pyabc's own record): "
+             f"{run.get('abc_seconds', float('nan')):.0f} s.",
              f"- Wall time of this call: {run['wall_time_s']:.0f} s with {run['workers']} "
              f"worker(s)" + (f"; resumed after {run['resumed_from']} generation(s) already in "
                              "the database" if run["resumed_from"] else "") + ".",
@@ -82,7 +87,12 @@ def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
     lines += ["", "## Degrees of freedom", "",
               f"{len(fitted)} fitted targets - {k} free parameters = **{len(fitted) - k} "
               f"degrees of freedom**; {n_ident} of the {k} parameters are identified (their "
-              f"90 % posterior interval is at most {IDENTIFIED_SHRINK:.0%} of the prior's).", "",
+              f"90 % posterior interval is at most {IDENTIFIED_SHRINK:.0%} of the prior's)."
+              + (f" The final epsilon is {gens[-1]['epsilon']:.2f} tolerances: the model misses "
+                 "its targets, so a narrow posterior may be pinned by the misfit (the "
+                 "parameter bends to make up for a missing mechanism) as much as by the data; "
+                 "read 'identified' with the predictive checks below." if
+                 gens[-1]["epsilon"] > 1 else ""), "",
               "## Free parameters", "",
               "| parameter | prior | prior 90 % | posterior median | posterior 90 % | width "
               "ratio | identified |", "|---|---|---|---|---|---|---|"]
@@ -106,13 +116,17 @@ def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
 def _ppc_lines(ppc: pd.DataFrame, problem: CalibrationProblem) -> list[str]:
     hist = ppc[ppc["fitted"] & (ppc["year"] <= 2015)]
     inside = int(hist["inside_band"].sum())
+    every = ppc[ppc["year"] <= 2015]
+    missed = ppc[ppc["scaled_miss"].abs() > 1]
     lines = ["", "## Posterior predictive checks", "",
              f"{problem.settings.predictive_draws} draws from the posterior (weighted), one "
              "replication each with fresh seeds: the band holds parameter uncertainty and the "
              "model's randomness. Figure: `fit.png`.", "",
              f"**{inside} of {len(hist)} fitted 2011-2015 targets "
              f"({inside / max(len(hist), 1):.0%}) fall inside the 90 % posterior predictive "
-             "band.**", "",
+             f"band.** Counting the 2011-2015 targets not fitted (input only) too: "
+             f"{int(every['inside_band'].sum())} of {len(every)}. Missed by more than one "
+             f"tolerance: {', '.join(missed['id']) or 'none'}.", "",
              "| target | year | kind | observed | predictive median | 90 % band | miss "
              "(tolerances) | inside band | fitted |", "|---|---|---|---|---|---|---|---|---|"]
     for r in ppc.itertuples():

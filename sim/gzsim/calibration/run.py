@@ -64,7 +64,8 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
     run = {"generations": abc.generations.to_dict("records"), "db": abc.db_path.name,
            "total_simulations": abc.total_simulations, "stop_reason": abc.stop_reason,
            "wall_time_s": time.perf_counter() - t0, "workers": workers,
-           "resumed_from": abc.resumed_from}
+           "resumed_from": abc.resumed_from, "abc_seconds": abc.abc_seconds,
+           "crn": problem.settings.crn}
     _write(problem, post, params, corr, ppc, run, out_dir, command)
     fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
                                   else out_dir / "fitted.yaml")
