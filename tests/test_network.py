@@ -121,11 +121,15 @@ def test_plans_earmark_money_for_their_type(base_scenario):
     assert a["highway_km"][y2020] < b["highway_km"][y2020]
     # the earmark itself: in 2018 the plans' types get more of a month's money
     m = base_scenario.time.month_index(2018, 6)
-    with_plans = District(base_scenario, 2, 0).infrastructure.split(m, 1000.0)
-    without = District(no_plan, 2, 0).infrastructure.split(m, 1000.0)
+    money = District(base_scenario, 2, 0).infrastructure.budget(m)
+    with_plans = District(base_scenario, 2, 0).infrastructure.split(m, money)
+    without = District(no_plan, 2, 0).infrastructure.split(m, money)
     assert with_plans["expressway"] > without["expressway"]
-    assert with_plans["rail"] > without["rail"]
-    assert sum(with_plans.values()) == pytest.approx(1000.0)
+    assert sum(with_plans.values()) == pytest.approx(money)
+    rail_only = variant(base_scenario, {"infrastructure.plans": [
+        p.model_dump() for p in base_scenario.infrastructure.plans
+        if p.segment_type == "rail"]})
+    assert District(rail_only, 2, 0).infrastructure.split(m, money)["rail"] > without["rail"]
 
 
 def test_network_ceiling_stops_a_type_and_frees_its_money(base_scenario):
