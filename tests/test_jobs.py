@@ -16,32 +16,53 @@ def variant(sc, **overrides) -> Scenario:
     return Scenario.model_validate(apply_overrides(sc.model_dump(), {}, overrides))
 
 
-def test_positions_follow_intensities_and_multipliers(base_scenario):
+def test_positions_follow_intensities_multipliers_and_leakage(base_scenario):
     d = District(base_scenario, 0, 0)
     month = 50
-    capital = {name: 10.0 * (i + 1) for i, name in enumerate(base_scenario.sectors)}
-    for name, usd_m in capital.items():
-        d.ledger.add(f"operating_usd_m.{name}", month, usd_m)
+    capital = [10.0 * (i + 1) for i in range(len(base_scenario.sectors))]
+    d.investment.capital[:] = capital
     d.ledger.add("investment_usd_m", month, 40.0)
     direct, construction, indirect = d.jobs.positions(month)
-    exp_direct = sum(base_scenario.sectors[n].direct_jobs_per_usd_m * c
-                     for n, c in capital.items())
+    exp_direct = sum(s.direct_jobs_per_usd_m * c
+                     for s, c in zip(base_scenario.sectors.values(), capital, strict=True))
     j = base_scenario.jobs
-    exp_constr = j.construction_job_years_per_usd_m * 12 * 40.0
-    mult = j.indirect_jobs_per_direct_job + j.induced_jobs_per_direct_job
+    exp_constr = (j.construction_job_years_per_usd_m * 12 * 40.0
+                  + d.infrastructure.jobs_district(month))
+    local = (j.indirect_jobs_per_direct_job * (1 - j.indirect_leakage_share)
+             + j.induced_jobs_per_direct_job * (1 - j.induced_leakage_share))
     assert direct == pytest.approx(exp_direct)
     assert construction == pytest.approx(exp_constr)
-    assert indirect == pytest.approx(mult * (exp_direct + exp_constr))
+    assert indirect == pytest.approx(local * (exp_direct + exp_constr))
+
+
+def test_leakage_reduces_district_indirect_jobs(base_scenario):
+    j = base_scenario.jobs
+    assert j.indirect_leakage_share > 0 and j.induced_leakage_share > 0
+    tight = variant(base_scenario, **{"jobs.indirect_leakage_share": 0.0,
+                                      "jobs.induced_leakage_share": 0.0})
+    full = variant(base_scenario, **{"jobs.indirect_leakage_share": 1.0,
+                                     "jobs.induced_leakage_share": 1.0})
+    m = 150
+    ratios = []
+    for sc in (tight, base_scenario, full):
+        d = District(sc, 0, 0)
+        d.investment.capital[:] = [10.0] * len(sc.sectors)
+        direct, construction, indirect = d.jobs.positions(m)
+        ratios.append(indirect / (direct + construction))
+    assert ratios[0] == pytest.approx(j.indirect_jobs_per_direct_job
+                                      + j.induced_jobs_per_direct_job)
+    assert ratios[0] > ratios[1] > ratios[2] == 0.0
 
 
 def test_recorded_positions_equal_formula_every_month(base_scenario):
-    d = District(base_scenario, 4, 1)
-    out = d.run()
     for m in (40, 120, 200):
+        d = District(base_scenario, 4, 1)
+        d.env.run(until=m + 1.5)  # month m's month-end steps and the recorder have run
+        rec = d.recorder.rows[m]
         direct, construction, indirect = d.jobs.positions(m)
-        assert out["jobs_direct"][m] == pytest.approx(direct)
-        assert out["jobs_construction"][m] == pytest.approx(construction)
-        assert out["jobs_indirect"][m] == pytest.approx(indirect)
+        assert rec["jobs_direct"] == pytest.approx(direct)
+        assert rec["jobs_construction"] == pytest.approx(construction)
+        assert rec["jobs_indirect"] == pytest.approx(indirect)
 
 
 @settings(max_examples=15, deadline=None)

@@ -156,8 +156,11 @@ class InfrastructureProcess(Process):
         self._release_stranded(month)
 
     def _release_stranded(self, month: int) -> None:
-        """Money a type cannot use this month (network complete, or no capacity left) goes to
-        the types that still have room, by their budget shares, and starts works there."""
+        """Pass money a type cannot use this month to the types that still have room.
+
+        A complete network or full capacity leaves money idle; it goes to the open types by
+        their budget shares and starts works there (so money never stalls while room exists).
+        """
         full = [t for t in self.types if self.funds_usd_m[t] > 0 and self.room_km(t) <= 0]
         room = [t for t in self.types if self.room_km(t) > 0]
         if not full or not room:
