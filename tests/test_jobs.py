@@ -21,7 +21,7 @@ def test_positions_follow_intensities_multipliers_and_leakage(base_scenario):
     month = 50
     capital = [10.0 * (i + 1) for i in range(len(base_scenario.sectors))]
     d.investment.capital[:] = capital
-    d.ledger.add("investment_usd_m", month, 40.0)
+    d.investment.disbursing_usd_m = 40.0
     direct, construction, indirect = d.jobs.positions(month)
     exp_direct = sum(s.direct_jobs_per_usd_m * c
                      for s, c in zip(base_scenario.sectors.values(), capital, strict=True))
@@ -95,3 +95,27 @@ def test_scarce_labour_leaves_vacancies(base_scenario):
     out = simulate_one(tight, 1, 0)
     assert out["employment"].max() <= 1000
     assert out["vacancies"][-1] > 10_000
+
+
+def test_count_draws_are_quantiles_and_monotone():
+    """Inversion draws match scipy's quantiles (exactly, or within 2 on the normal branch)."""
+    import scipy.stats as st
+
+    from gzsim.model.draws import binomial_inverse, poisson_inverse
+
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        u, lam = rng.random(), rng.exponential(80)
+        assert poisson_inverse(u, lam) == st.poisson.ppf(u, lam)
+        n, p = int(rng.integers(0, 400)), rng.random()
+        if n * p * (1 - p) < 400:
+            assert binomial_inverse(u, n, p) == st.binom.ppf(u, n, p)
+        n = int(rng.integers(3000, 50000))
+        assert abs(binomial_inverse(u, n, p) - st.binom.ppf(u, n, p)) <= 2
+    for _ in range(100):  # more trials or a higher rate never give a smaller count
+        u, p, n = rng.random(), rng.uniform(0.05, 0.95), int(rng.integers(1, 20000))
+        ks = [binomial_inverse(u, m, p) for m in range(n, n + 20)]
+        assert ks == sorted(ks)
+        lams = np.sort(rng.exponential(100, 10))
+        assert [poisson_inverse(u, x) for x in lams] == sorted(poisson_inverse(u, x)
+                                                                for x in lams)

@@ -101,6 +101,10 @@ class InfrastructureProcess(Process):
         shares = {t: s.budget_share for t, s in self.types.items()}
         total = sum(shares.values())
         self.default_shares = {t: v / total for t, v in shares.items()}
+        self.stalled = False  # some type holds money it could not use this month
+        # the month's release and the plans' earmarks do not depend on the run's state
+        self.money_usd_m = [self.budget(m) for m in range(n)]
+        self.earmarks = [self._earmarks(m) for m in range(n)]
 
     def budget(self, month: int) -> float:
         """US$ m this month, with the infrastructure lever applied."""
@@ -118,11 +122,7 @@ class InfrastructureProcess(Process):
         Independent of progress, except that a completed network passes its share on.
         """
         open_types = [t for t in self.types if not self.complete(t)] or list(self.types)
-        need = dict.fromkeys(self.types, 0.0)
-        for plan, start, by in self.plans:
-            t = plan.segment_type
-            if start <= month <= by and t in open_types:
-                need[t] += plan.add_km * self.cost[t][month] / (by - start + 1)
+        need = {t: (v if t in open_types else 0.0) for t, v in self.earmarks[month].items()}
         total_need = sum(need.values())
         cap = self.cfg.plans_max_budget_share * money
         scale = min(1.0, cap / total_need) if total_need > 0 else 0.0
@@ -136,9 +136,18 @@ class InfrastructureProcess(Process):
             out[t] += rest * s / total
         return out
 
+    def _earmarks(self, month: int) -> dict[str, float]:
+        """Money the active plans earmark this month: add_km x cost / window months."""
+        need = dict.fromkeys(self.types, 0.0)
+        for plan, start, by in self.plans:
+            if start <= month <= by:
+                t = plan.segment_type
+                need[t] += plan.add_km * self.cost[t][month] / (by - start + 1)
+        return need
+
     def step(self, month: int) -> None:
         """Open what is due, split the month's money, pay the WIP instalment, start works."""
-        money = self.budget(month)
+        money = self.money_usd_m[month]
         self.released_usd_m.append(money)
         for t, amount in self.split(month, money).items():
             opened = self.opening_km[t].pop(month, 0.0)
@@ -153,7 +162,9 @@ class InfrastructureProcess(Process):
                 self.rate_usd_m[t] += instalment
                 self.rate_change[t][month + 1] -= instalment
             self._start(t, month)
-        self._release_stranded(month)
+        if self.stalled:
+            self._release_stranded(month)
+            self.stalled = False
 
     def _release_stranded(self, month: int) -> None:
         """Pass money a type cannot use this month to the types that still have room.
@@ -187,11 +198,16 @@ class InfrastructureProcess(Process):
         """Start what the fund pays for and the capacity allows; book opening and disbursement."""
         seg = self.types[t]
         fund = self.funds_usd_m[t]
+        if fund <= 0:
+            return
         room = self.room_km(t)
-        if fund <= 0 or room <= 0:
+        if room <= 0:
+            self.stalled = True
             return
         cost = self.cost[t][month]
         km = min(fund / cost, room)
+        if km == room:
+            self.stalled = True  # capacity or ceiling reached: leftover money may be idle
         self.funds_usd_m[t] = fund - km * cost
         self.under_km[t] += km
         self.started_km[t] += km

@@ -142,7 +142,10 @@ class InvestmentProcess(Process):
         self.spill = UniformBank(self.rng("investment.projects.spill"), 6)
         self._cum_cache: tuple[object, list[float]] | None = None
         self._accepted: tuple[object, list[bool]] | None = None
+        self._attractiveness: tuple[int, float] | None = None
         self.booked_usd_m = 0.0  # disbursement booked by projects that started construction
+        self.disbursing_usd_m = 0.0  # disbursed in the month last stepped
+        self.disb_change: defaultdict[int, float] = defaultdict(float)  # changes in that rate
         self.disbursed_usd_m = 0.0  # of which paid out up to the last month stepped
         self.firms = 0.0  # operating firms at the end of the last month stepped
 
@@ -175,7 +178,7 @@ class InvestmentProcess(Process):
     def sign(self, month: int) -> None:
         """Draw the month's signings; screen, commit and realise them (booked once a month)."""
         d = self.d
-        rate = (self.base_rate(month) * d.attractiveness(month)
+        rate = (self.base_rate(month) * self.attractiveness(month)
                 * d.levers(month).investment_rate_multiplier)
         n = poisson_inverse(float(self.arrival_rng.random()), rate)
         if n == 0:
@@ -195,11 +198,11 @@ class InvestmentProcess(Process):
         if self._accepted is None or self._accepted[0] is not levers:
             self._accepted = (levers, [d.screening_accepts(sec, month) for sec in self.sectors])
         accepted = self._accepted[1]
-        last = len(self.sectors) - 1
+        sectors = self.sectors
         committed = rejected = realised = 0.0
         signed = 0
         for _, u_sector, z_size, u_real, u_dur, u_exit in rows:
-            sector = self.sectors[min(bisect_right(cum, u_sector * cum[-1]), last)]
+            sector = sectors[bisect_right(cum, u_sector * cum[-1])]  # u < 1: never past the end
             size = math.exp(sector.log_mu + sector.log_sigma * z_size)
             if not accepted[sector.index]:
                 rejected += size
@@ -217,6 +220,18 @@ class InvestmentProcess(Process):
                             ("projects_signed", signed), ("realised_usd_m", realised)):
             if value:
                 led.add(name, month, value)
+
+    def attractiveness(self, month: int) -> float:
+        """The arrival multiplier of ``month``, from the state at the end of the month before.
+
+        It is the value reported as last month's ``attractiveness``, computed once.
+        """
+        cached = self._attractiveness
+        if cached is not None and cached[0] == month:
+            return cached[1]
+        value = self.d.attractiveness(month)
+        self._attractiveness = (month, value)
+        return value
 
     def cumulative_weights(self, month: int) -> list[float]:
         """Cumulative sector weights in force (recomputed only when the weights change)."""
@@ -250,11 +265,12 @@ class InvestmentProcess(Process):
 
     def build(self, w: Waiting, start: int) -> None:
         """Book a project's disbursement, operation, ramp-up and (possibly) exit."""
-        led = self.d.ledger
         s = w.sector
         span = s.months_max - s.months_min + 1
         duration = s.months_min + min(int(w.u_duration * span), span - 1)
-        led.add_span("investment_usd_m", start, duration, w.size_usd_m / duration)
+        per_month = w.size_usd_m / duration
+        self.disb_change[start] += per_month  # disbursed from ``start`` ...
+        self.disb_change[start + duration] -= per_month  # ... for ``duration`` months
         self.booked_usd_m += w.size_usd_m
         op = start + duration
         ramp = self.inv.ramp_up_months
@@ -285,7 +301,9 @@ class InvestmentProcess(Process):
 
     def update_capital(self, month: int) -> None:
         """Depreciate, add ramp-up increments, remove exiting firms' capital; count firms."""
-        self.disbursed_usd_m += self.d.ledger.get("investment_usd_m", month)
+        rate = self.disbursing_usd_m + self.disb_change.pop(month, 0.0)
+        self.disbursing_usd_m = rate if rate > 1e-9 else 0.0  # no rounding residue
+        self.disbursed_usd_m += self.disbursing_usd_m
         keep = 1.0 - self.delta
         for i in range(len(self.sectors)):
             self.added_rate[i] += self.added_change[i].pop(month, 0.0)
@@ -309,11 +327,11 @@ class InvestmentProcess(Process):
         """Money booked this month, the pipeline, firms, next month's pull."""
         led = self.d.ledger
         return {
-            "investment_usd_m": led.get("investment_usd_m", month),
+            "investment_usd_m": self.disbursing_usd_m,
             "committed_usd_m": led.get("committed_usd_m", month),
             "realised_usd_m": led.get("realised_usd_m", month),
             "abandoned_usd_m": led.get("abandoned_usd_m", month),
             "pipeline_usd_m": self.pipeline_usd_m(month),
             "firms_operating": float(self.firms),
-            "attractiveness": self.d.attractiveness(month + 1),
+            "attractiveness": self.attractiveness(month + 1),
         }

@@ -76,11 +76,10 @@ class JobsProcess(Process):
 
     def positions(self, month: int) -> tuple[float, float, float]:
         """(direct, construction, indirect+induced) positions the economy offers this month."""
-        led = self.d.ledger
         direct = sum(j * k for j, k in zip(self.intensity, self.d.investment.capital,
                                            strict=True))
-        construction = self.jobs.construction_job_years_per_usd_m * 12 * led.get(
-            "investment_usd_m", month)
+        construction = (self.jobs.construction_job_years_per_usd_m * 12
+                        * self.d.investment.disbursing_usd_m)
         net = self.d.infrastructure
         if net is not None:
             construction += net.jobs_district(month)
