@@ -28,7 +28,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from itertools import accumulate
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from scipy.special import ndtri
@@ -60,8 +60,7 @@ class SectorDraw:
     land_km2_per_usd_m: float
 
 
-@dataclass
-class Waiting:
+class Waiting(NamedTuple):
     """A realised project waiting for its construction month (and its land)."""
 
     ready_month: int
