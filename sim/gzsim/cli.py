@@ -26,8 +26,18 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import warnings
+
+        from gzsim.errors import ScenarioWarning
+
+        def show(message, category, *rest, **kw) -> None:
+            click.echo(f"gzsim: warning: {message}", err=True)
+
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", ScenarioWarning)
+                warnings.showwarning = show
+                return fn(*args, **kwargs)
         except UserError as e:
             _fail(str(e), 2)
 
@@ -43,6 +53,22 @@ def main() -> None:
     Example:
       gzsim run scenarios/base.yaml --replications 20 --seed 1
     """
+
+
+def _arg(kind: str):
+    """A click callback applying the API's own check (same bounds, same message)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value):
+        from gzsim import arguments
+
+        if value is None:
+            return None
+        try:
+            return getattr(arguments, f"check_{kind}")(value, name=kind)
+        except UserError as e:
+            raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+    return check
 
 
 scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
@@ -96,9 +122,9 @@ def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
 
 @main.command()
 @scenario_arg
-@click.option("--replications", "-n", type=click.IntRange(min=1), default=None,
+@click.option("--replications", "-n", type=int, default=None, callback=_arg("replications"),
               help="Number of replications (default: the scenario's run.replications).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
+@click.option("--seed", "-s", type=int, default=None, callback=_arg("seed"),
               help="Root seed (default: the scenario's run.seed).")
 @set_opt
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -120,21 +146,29 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     """
     import os
 
+    from gzsim.outdir import check_target
     from gzsim.report import print_summary, progress_bar
     from gzsim.run import simulate
     from gzsim.scenario import load_scenario
 
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
+    out = Path("results") / sc.name if out is None else out
+    check_target(out, "run")  # refuse a folder that is not ours before running anything
     workers = workers or min(os.cpu_count() or 1, n)
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance)
-    out = out or Path("results") / sc.name
     result.save(out)
-    print_summary(result, form=form)
     failed = result.manifest.get("failed_replications", [])
+    if len(failed) == n:
+        first = str(result.failures["error"].iloc[0]).splitlines()[0] \
+            if result.failures is not None and len(result.failures) else "?"
+        _fail(f"every replication ({n}) failed, so there is nothing to summarise; the errors "
+              f"are in {out / 'failures.csv'} (first: {first})", 1)
+    print_summary(result, form=form)
     if failed:
-        click.echo(f"{len(failed)} replication(s) failed; see {out / 'failures.csv'}", err=True)
+        click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
+                   f"the summary; see {out / 'failures.csv'}", err=True)
     click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
                f"in {result.manifest['wall_time_s']:.1f} s", err=form in ("csv", "json"))
 
@@ -146,9 +180,11 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
 @click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
               help="Local worker processes (default: number of CPUs).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for report.md, report.csv and fit.png (default: the spec's folder).")
+              help="Folder for report.md, report.csv and fit.png (default: the spec's folder; "
+              "with --quick a new results/calibration-quick-<time>/).")
 @click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted values (default: the spec's 'output').")
+              help="Where to write the fitted values (default: the spec's 'output'; with "
+              "--quick, OUT/fitted.yaml: a smoke run never replaces the real fit).")
 @quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
@@ -180,12 +216,14 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
         console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
                       f"{params}")
 
+    from gzsim.calibration.spec import load_spec
+
+    out_dir, fitted_path = calibration_targets(spec, load_spec(spec)[0].output, quick, out,
+                                               fitted)
     with console.status("calibrating...") if not quiet else contextlib.nullcontext():
         problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
-    spec_dir = spec.parent
-    out_dir = out or spec_dir
-    fitted_path = fitted or (spec_dir / problem.spec.output)
-    table = write_outputs(problem, result, out_dir, fitted_path, str(spec), quick)
+    table = write_calibration(problem, result, out_dir, fitted_path, str(spec), quick,
+                              write_outputs)
     click.echo(result.parameters[["path", "value", "se", "ci90_low", "ci90_high"]]
                .to_string(index=False))
     click.echo("")
@@ -268,9 +306,9 @@ def _experiment(path: Path, overrides: tuple[str, ...]):
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
               help="Root seed (default: the base scenario's run.seed).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results/compare"), show_default=True,
+              default=None,
               help="Folder for comparison.csv, headline.csv, each scenario's results and the "
-              "plots.")
+              "plots (default: a new results/compare-<time>/).")
 @workers_opt
 @click.option("--plot/--no-plot", default=True, show_default=True,
               help="Write difference charts (PNG and SVG).")
@@ -283,7 +321,7 @@ def _experiment(path: Path, overrides: tuple[str, ...]):
 @format_opt
 @quiet_opt
 @user_errors
-def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
+def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
             overrides: tuple[str, ...], form: str, quiet: bool) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
@@ -311,24 +349,30 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
+    from gzsim.outdir import atomic_folder, check_target, timestamped
+
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
+    out = timestamped("results", "compare") if out is None else out
+    check_target(out, "comparison")  # before the (long) runs
     workers = workers or os.cpu_count() or 1
     with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
                       disable=quiet) as advance:
         cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
                           workers=workers, level=level, indicators=list(indicators) or None,
                           progress=advance)
-    cmp.save(out)
-    cmp.print(form=form)
-    if plot:
-        from gzsim.plots import difference_chart, save_figure
+    with atomic_folder(out, "comparison") as tmp:
+        cmp.save(tmp)
+        if plot:
+            from gzsim.plots import difference_chart, save_figure
 
-        head = cmp.headline()
-        charted = list(dict.fromkeys(head["indicator"]))
-        if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
-            charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
-        for ind in dict.fromkeys(charted):
-            save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
+            head = cmp.headline()
+            charted = list(dict.fromkeys(head["indicator"]))
+            if head["per_usd_m"].notna().any() and \
+                    "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
+                charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+            for ind in dict.fromkeys(charted):
+                save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
+    cmp.print(form=form)
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
@@ -380,10 +424,13 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     Example:
       gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
+    import tempfile
+
     import pandas as pd
 
     from gzsim.experiments import run_sweep
     from gzsim.fileio import atomic_write_bytes
+    from gzsim.outdir import place_files
     from gzsim.plots import save_figure, sensitivity_chart
     from gzsim.sensitivity import analyse
     from gzsim.tables import LongTable, Section, emit
@@ -395,8 +442,11 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     frames, tables = [], []
     for wanted in list(indicators) or [None]:
         name, table = analyse(result.path, wanted)
-        atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
-        save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")
+        with tempfile.TemporaryDirectory(prefix=".sensitivity.", dir=store) as stage:
+            atomic_write_bytes(Path(stage) / f"sensitivity_{name}.csv",
+                               table.to_csv(index=False).encode())
+            save_figure(sensitivity_chart(table, name), Path(stage) / f"sensitivity_{name}")
+            place_files(stage, store, "sweep")
         frames.append(table.assign(outcome=name))
         rows = [[v if isinstance(v, str) else f"{v:.3f}" for v in r]
                 for r in table.itertuples(index=False)]
@@ -444,3 +494,43 @@ def indicators(form: str) -> None:
     rows = [list(r) for r in frame.astype(str).itertuples(index=False)]
     emit(frame, [LongTable("Indicators", list(frame.columns), set(), [Section("", rows)])],
          form, click.echo)
+
+
+def calibration_targets(spec: Path, output: str, quick: bool, out: Path | None,
+                        fitted: Path | None) -> tuple[Path, Path]:
+    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+    from gzsim.outdir import check_files, timestamped
+
+    if quick and out is None:
+        out = timestamped("results", "calibration-quick")
+        fitted = fitted or out / "fitted.yaml"
+    out_dir = out or spec.parent
+    fitted_path = fitted or (spec.parent / output)
+    check_files(out_dir, "calibration", CALIBRATION_FILES)
+    check_files(fitted_path.parent, "calibration", [fitted_path.name], flag="--fitted")
+    return out_dir, fitted_path
+
+
+CALIBRATION_FILES = ("report.md", "report.csv", "fit.png", "fit.svg")
+
+
+def write_calibration(problem, result, out_dir: Path, fitted_path: Path, spec: str,
+                      quick: bool, write_outputs) -> object:
+    """Write the report and fitted values into a staging folder, then put them in place."""
+    import tempfile
+
+    from gzsim.outdir import OutputError, os_message, place_files
+
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        stage_ctx = tempfile.TemporaryDirectory(prefix=".calibrate.", dir=out_dir)
+    except OSError as e:
+        raise OutputError(os_message(e, out_dir)) from None
+    with stage_ctx as stage_name:
+        stage = Path(stage_name)
+        table = write_outputs(problem, result, stage, stage / "fitted.yaml", spec, quick)
+        names = {n: n for n in CALIBRATION_FILES if (stage / n).exists()}
+        place_files(stage, out_dir, "calibration", names)
+        place_files(stage, fitted_path.parent, "calibration", {"fitted.yaml": fitted_path.name},
+                    flag="--fitted")
+    return table

@@ -160,12 +160,14 @@ class Comparison:
 
     def save(self, out: str | Path) -> Path:
         """Write ``comparison.csv``, ``headline.csv`` and each scenario's results in ``out``."""
+        from gzsim.outdir import atomic_folder
+
         out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out / "comparison.csv", self.table.to_csv(index=False).encode())
-        atomic_write_bytes(out / "headline.csv", self.headline().to_csv(index=False).encode())
-        for name, res in self.results.items():
-            res.save(out / name)
+        with atomic_folder(out, "comparison") as tmp:  # new, empty or a comparison: replaced
+            atomic_write_bytes(tmp / "comparison.csv", self.table.to_csv(index=False).encode())
+            atomic_write_bytes(tmp / "headline.csv", self.headline().to_csv(index=False).encode())
+            for name, res in self.results.items():
+                res.save(tmp / name)
         return out
 
     def key_indicators(self) -> list[str]:

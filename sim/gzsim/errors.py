@@ -71,5 +71,16 @@ class TargetsError(InputError):
         super().__init__(problems=problems, what="calibration file")
 
 
+class ArgumentError(UserError, ValueError):
+    """An argument of the Python API (or a CLI option) is out of range or of the wrong type."""
+
+
+class ScenarioWarning(UserWarning):
+    """Something in a valid scenario that has no effect: said, not refused.
+
+    E.g. a policy that starts after a horizon shortened with ``--set time.end=...``.
+    """
+
+
 class ModelError(RuntimeError):
     """The model reached a state it should never reach (an invariant broke)."""

@@ -237,7 +237,11 @@ def plot_results(results_dir: str | Path, out_dir: str | Path | None = None,
         available = [c for c in res.series.columns if c not in ("replication", "date")]
         raise UserError(f"indicator(s) {unknown} not in {results_dir}; available: "
                         f"{', '.join(available)}")
+    from gzsim.outdir import atomic_folder
+
     paths: list[Path] = []
-    for ind in names:
-        paths += save_figure(fan_chart({res.scenario_name: res}, ind), out / f"fan_{ind}")
+    with atomic_folder(out, "plots") as tmp:  # only a new, empty or earlier plots folder
+        for ind in names:
+            save_figure(fan_chart({res.scenario_name: res}, ind), tmp / f"fan_{ind}")
+            paths += [out / f"fan_{ind}.png", out / f"fan_{ind}.svg"]
     return paths

@@ -41,6 +41,8 @@ def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | No
     """Median and a (hi - lo) interval across replications of each indicator's annual value."""
     names = [i for i in (indicators or SUMMARY_INDICATORS) if i in series.columns]
     rows = []
+    if series.empty:  # every replication failed: an empty table, not an error
+        names = []
     for name in names:
         a = annual(series, name)
         a = a[a["year"].isin(years)]
@@ -99,10 +101,11 @@ class Result:
     def milestone_years(self) -> list[int]:
         """The years summaries and comparisons report (the scenario's, else every year)."""
         years = self.manifest.get("scenario", {}).get("time", {}).get("milestone_years")
-        if years is None:
-            years = sorted(pd.to_datetime(self.series["date"]).dt.year.unique()) \
-                if len(self.series) else []
-        return list(years)
+        if years is not None:
+            return list(years)
+        if self.series.empty:
+            return []
+        return sorted(pd.to_datetime(self.series["date"]).dt.year.unique().tolist())
 
     def summary(self, years: list[int] | None = None,
                 indicators: list[str] | None = None) -> pd.DataFrame:
@@ -127,26 +130,49 @@ class Result:
         return ds
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write series.parquet (units in its schema), summary.csv and manifest.json."""
+        """Write the results folder atomically (see :mod:`gzsim.outdir`).
+
+        ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
+        no file of an older run, e.g. a stale ``failures.csv``, survives).
+        """
+        from gzsim.outdir import atomic_folder
+
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        write_parquet_table(annotated_table(self.series, self.scenario_name),
-                            out / "series.parquet")
-        atomic_write_bytes(out / "summary.csv", self.summary().to_csv(index=False).encode())
-        if self.failures is not None and len(self.failures):
-            atomic_write_bytes(out / "failures.csv", self.failures.to_csv(index=False).encode())
-        atomic_write_bytes(out / "manifest.json",
-                           json.dumps(self.manifest, indent=2, default=str).encode())
+        with atomic_folder(out, "run") as tmp:
+            write_parquet_table(annotated_table(self.series, self.scenario_name),
+                                tmp / "series.parquet")
+            atomic_write_bytes(tmp / "summary.csv", self.summary().to_csv(index=False).encode())
+            if self.failures is not None and len(self.failures):
+                atomic_write_bytes(tmp / "failures.csv",
+                                   self.failures.to_csv(index=False).encode())
+            atomic_write_bytes(tmp / "manifest.json",
+                               json.dumps(self.manifest, indent=2, default=str).encode())
         return out
 
 
 def read_results(path: str | Path) -> Result:
-    """Read a results folder written by :meth:`Result.save` (or ``gzsim run``)."""
+    """Read a results folder written by :meth:`Result.save` (or ``gzsim run``).
+
+    Every file goes through :mod:`gzsim.readers`: a missing, empty or corrupt file is a
+    :class:`UserError` naming it, never a library traceback.
+    """
+    from gzsim.readers import read_csv, read_json, read_parquet
+
     p = Path(path)
+    if not p.is_dir():
+        raise UserError(f"{p}: not a gzsim results folder (no such folder)")
     if not (p / "series.parquet").exists():
         raise UserError(f"{p}: not a gzsim results folder (no series.parquet)")
-    series = pd.read_parquet(p / "series.parquet")
-    manifest = json.loads((p / "manifest.json").read_text()) if (p / "manifest.json").exists() \
-        else {}
-    failures = pd.read_csv(p / "failures.csv") if (p / "failures.csv").exists() else None
+    series = read_parquet(p / "series.parquet", what="results series")
+    missing = [c for c in ("replication", "date") if c not in series.columns]
+    if missing:
+        raise UserError(f"{p / 'series.parquet'}: not a gzsim series (no column(s) "
+                        f"{', '.join(missing)})")
+    manifest = read_json(p / "manifest.json", what="results manifest") \
+        if (p / "manifest.json").exists() else {}
+    if not isinstance(manifest, dict):
+        raise UserError(f"{p / 'manifest.json'}: expected a JSON object, got "
+                        f"{type(manifest).__name__}")
+    failures = read_csv(p / "failures.csv", what="failures table") \
+        if (p / "failures.csv").exists() else None
     return Result(series=series, manifest=manifest, failures=failures)

@@ -25,10 +25,15 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     ``SeedSequence(seed, spawn_key=(k,))``, whatever the backend or number of workers, so the
     same seed gives identical results. A replication that raises is recorded, not fatal.
     """
+    from gzsim.arguments import check_replications, check_seed, check_workers
     from gzsim.experiments import run_replications
+    from gzsim.scenario.loader import check_scenario
 
-    n = int(replications or scenario.run.replications)
-    root = int(scenario.run.seed if seed is None else seed)
+    check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
+    n = check_replications(scenario.run.replications if replications is None else replications,
+                           scenario.time.n_months)
+    root = check_seed(scenario.run.seed if seed is None else seed)
+    workers = check_workers(workers)
     t0 = time.perf_counter()
     outputs: dict[int, tuple] = {}
     for out in run_replications(scenario, n, root, workers=workers, backend=backend,
@@ -50,7 +55,8 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
         df = pd.DataFrame({"replication": np.full(len(dates), k, dtype=np.int64), "date": dates})
         frames.append(pd.concat([df, pd.DataFrame(arrays)], axis=1))
     series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["replication", "date"])
+        {"replication": pd.Series([], dtype=np.int64),
+         "date": pd.Series([], dtype="datetime64[ns]")})
     manifest = {
         "scenario": scenario.model_dump(mode="json"),
         "root_seed": root,

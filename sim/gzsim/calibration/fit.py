@@ -9,6 +9,7 @@ Jacobian at the optimum: the parameter ranges consistent with the targets within
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -149,8 +150,40 @@ class CalibrationResult:
         return dict(zip(self.parameters["path"], self.parameters["value"], strict=True))
 
 
+def spec_problems(spec: CalibrationSpec, base_data: dict, used: list[TargetView],
+                  spec_file: str, targets_file: str) -> list[Problem]:
+    """Free parameters that are scenario numbers; used targets in the horizon, tolerance > 0."""
+    sc = validate_scenario(base_data, None, spec_file)
+    dumped = sc.model_dump()
+    out = []
+    for i, p in enumerate(spec.parameters):
+        v: Any = dumped
+        for part in p.path.split("."):
+            v = v.get(part) if isinstance(v, dict) else None
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            what = "not a field of the scenario" if v is None else "not a number"
+            out.append(Problem(f"unknown parameter path '{p.path}' ({what})", spec_file, None,
+                               f"parameters.{i}.path"))
+    y0 = int(sc.time.start[:4])
+    y1 = int((spec.horizon_end or sc.time.end)[:4])
+    for t in used:
+        years = [t.year] if t.year is not None else list(t.period or ())
+        if any(y is not None and not y0 <= y <= y1 for y in years):
+            out.append(Problem(f"target '{t.id}' ({', '.join(map(str, years))}) is outside the "
+                               f"simulated years {y0}-{y1} (horizon_end or the scenario's "
+                               "time.end): it cannot be compared", spec_file, None,
+                               "use_targets"))
+        if t.scale <= 1e-9:
+            out.append(Problem(f"target '{t.id}' has a zero tolerance: every miss would be "
+                               "infinitely bad; give tolerance or tolerance_abs > 0",
+                               targets_file, None, f"targets.{t.id}.tolerance"))
+    return out
+
+
 def build_problem(spec: CalibrationSpec, spec_dir: Path,
-                  load_targets: Callable[[Path], Any] | None = None) -> CalibrationProblem:
+                  load_targets: Callable[[Path], Any] | None = None,
+                  spec_file: str | Path | None = None) -> CalibrationProblem:
+    """The calibration problem of a spec; every problem with the spec or targets refused."""
     if load_targets is None:
         from gzsim.calibration.targets import load_targets as _lt
         load_targets = _lt
@@ -160,14 +193,21 @@ def build_problem(spec: CalibrationSpec, spec_dir: Path,
     raw_targets = list(getattr(targets_obj, "targets", targets_obj))
     views = [target_view(t) for t in raw_targets]
     by_id = {t.id: t for t in views}
+    spec_file = str(spec_file or spec_dir / "spec.yaml")
     problems = []
     for tid in spec.use_targets:
         if tid not in by_id:
-            problems.append(Problem(f"unknown target id '{tid}'", str(spec_dir / "spec"), None,
-                                    "use_targets"))
+            near = difflib.get_close_matches(tid, list(by_id), n=1)
+            problems.append(Problem(f"unknown target id '{tid}' (not in "
+                                    f"{spec_dir / spec.targets})"
+                                    + (f"; did you mean '{near[0]}'?" if near else ""),
+                                    spec_file, None, "use_targets"))
         elif not comparable(by_id[tid]):
             problems.append(Problem(f"target '{tid}' maps to no simulated indicator",
-                                    None, None, "use_targets"))
+                                    spec_file, None, "use_targets"))
+    problems += spec_problems(spec, base_data, [by_id[t] for t in spec.use_targets
+                                                if t in by_id], spec_file,
+                              str(spec_dir / spec.targets))
     from gzsim.calibration.growth import fit_all
 
     fits = fit_all(raw_targets)
@@ -243,7 +283,7 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
               start: np.ndarray | None = None) -> tuple[CalibrationProblem, CalibrationResult]:
     """Load a spec, fit it, and return the problem (for reporting) and the result."""
     spec, spec_dir = load_spec(spec_path)
-    problem = build_problem(spec, spec_dir)
+    problem = build_problem(spec, spec_dir, spec_file=spec_path)
     problem.on_evaluation = on_evaluation
     settings = spec.quick if quick else spec.full
     own = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None

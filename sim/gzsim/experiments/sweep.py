@@ -45,6 +45,7 @@ from gzsim.experiments.store import (
 )
 from gzsim.experiments.tasks import FAILED, OK, Job, RunFn
 from gzsim.fileio import library_versions
+from gzsim.outdir import OutputError, check_target, os_message, write_marker
 from gzsim.scenario.schema import Scenario
 
 SEED_SCHEME = ("numpy SeedSequence(entropy=root_seed, spawn_key=(replication,)); per-process "
@@ -327,9 +328,18 @@ def _wipe(store: SweepStore) -> None:
         f.unlink(missing_ok=True)
 
 
+def _claim(folder: Path, overwrite: bool) -> None:
+    """The results-folder contract (:mod:`gzsim.outdir`): only a new, empty or sweep folder."""
+    try:
+        check_target(folder, "sweep", overwrite=overwrite)
+    except OutputError as e:
+        raise StoreError(str(e)) from None
+
+
 def _prepare(store: SweepStore, exp: Experiment, run_fn: Callable | None, resume: bool,
              overwrite: bool, sharded: bool) -> Design:
     fp = _fingerprint(exp, run_fn)
+    _claim(store.root, overwrite)  # before anything is wiped
     if store.exists() and overwrite:
         if sharded:
             raise StoreError("--overwrite cannot be combined with --shard (other shards may be "
@@ -358,6 +368,7 @@ def _prepare(store: SweepStore, exp: Experiment, run_fn: Callable | None, resume
     design = make_design(exp)
     store.write_design(design.to_frame())
     store.write_manifest(_manifest(exp, design, run_fn, fp))  # last: marks the folder as ours
+    write_marker(store.root, "sweep")
     return design
 
 
@@ -424,7 +435,11 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
     shard_t = parse_shard(shard)
     out = Path(out_dir) if out_dir is not None else Path("results") / exp.name
     store = SweepStore(out)
-    store.lock(shared=shard_t is not None)
+    _claim(out, overwrite)
+    try:
+        store.lock(shared=shard_t is not None)
+    except OSError as e:
+        raise StoreError(os_message(e, out)) from None
     session = new_session_id(shard_t)
     try:
         with store.init_lock():

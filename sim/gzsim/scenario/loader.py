@@ -5,6 +5,7 @@ Every error names the file, the line and the field path (see :mod:`gzsim.yamlio`
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,18 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gzsim.errors import InputError, Problem, ScenarioError
+from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
+from gzsim.scenario.checks import scenario_issues, split
 from gzsim.scenario.schema import Scenario
 from gzsim.scenario.sources import chain_files, find_fitted, unwrap_sources
-from gzsim.yamlio import Origins, _Loader, deep_merge, load_yaml, problems_from_validation
+from gzsim.yamlio import (
+    Origins,
+    _Loader,
+    deep_merge,
+    load_yaml,
+    origin_of,
+    problems_from_validation,
+)
 
 OVERRIDE_ORIGIN = "--set"
 
@@ -105,8 +114,17 @@ def apply_overrides(
     data: dict, origins: Origins, overrides: Mapping[str, Any] | Iterable[str] | None
 ) -> dict:
     """Set dotted paths in a scenario mapping, creating intermediate mappings as needed."""
+    if isinstance(overrides, (str, bytes)):
+        raise ScenarioError([Problem(
+            f"overrides must be a mapping {{'key.path': value}} or a list of 'key.path=value' "
+            f"strings, not a single string (did you mean [{str(overrides)[:60]!r}]?)",
+            OVERRIDE_ORIGIN)])
     if not overrides:
         return data
+    if not isinstance(overrides, (Mapping, list, tuple)):
+        raise ScenarioError([Problem(
+            f"overrides must be a mapping {{'key.path': value}} or a list of 'key.path=value' "
+            f"strings, got {type(overrides).__name__}", OVERRIDE_ORIGIN)])
     items: list[tuple[tuple[str, ...], Any]]
     if isinstance(overrides, Mapping):
         items = [(tuple(str(k).split(".")), v) for k, v in overrides.items()]
@@ -157,9 +175,53 @@ def validate_scenario(data: dict, origins: Origins | None = None,
                       file: str | None = None) -> Scenario:
     """Validate a scenario mapping into a frozen :class:`Scenario`."""
     try:
-        return Scenario.model_validate(data)
+        sc = Scenario.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(problems_from_validation(e, origins or {}, Scenario, file)) from None
+    except RecursionError:
+        raise ScenarioError([Problem("the scenario is nested too deeply", file)]) from None
+    origins = origins or {}
+    # without origins (built in code: calibration, designs) the horizon is the caller's choice
+    overridden = not origins or any(str(origins.get(k, ("",))[0] or "").startswith(OVERRIDE_ORIGIN)
+                     for k in (("time",), ("time", "start"), ("time", "end")))
+    errors, warns = split(scenario_issues(sc), overridden)
+    if errors:
+        raise ScenarioError(locate(errors, origins, file))
+    if origins:  # a user's file (built in code: the caller chose; no noise in loops)
+        _warn(locate(warns, origins, file))
+    return sc
+
+
+def _warn(problems: list[Problem]) -> None:
+    for p in problems:
+        warnings.warn(ScenarioWarning(str(p)), stacklevel=3)
+
+
+def locate(issues: list[tuple[tuple, str]], origins: Origins,
+           file: str | None = None) -> list[Problem]:
+    """Cross-field issues as problems with the file and line of the field (or its parent)."""
+    out = []
+    for path, msg in issues:
+        f, line = origin_of(origins, path)
+        out.append(Problem(msg, f or file, line, ".".join(map(str, path)) or None))
+    return out
+
+
+def check_scenario(sc: Scenario, replications: int | None = None) -> Scenario:
+    """Cross-field checks of an already built scenario (the API path); raises ScenarioError.
+
+    Issues a shortened horizon explains are not errors here (a scenario built in code may
+    well run for fewer years than its policies cover).
+    """
+    if not isinstance(sc, Scenario):
+        raise ScenarioError([Problem(
+            f"expected a Scenario, got {type(sc).__name__}"
+            + (" (a path: load it first with gzsim.load_scenario(path))"
+               if isinstance(sc, (str, Path)) else ""))])
+    errors, warns = split(scenario_issues(sc, replications), horizon_overridden=True)
+    if errors:
+        raise ScenarioError(locate(errors, {}, f"scenario '{sc.name}'"))
+    return sc
 
 
 def load_scenario(
@@ -171,6 +233,9 @@ def load_scenario(
     >>> s.investment.growth_rate_per_year
     0.1
     """
+    if not isinstance(path, (str, Path)):
+        raise ScenarioError([Problem(f"expected the path of a scenario file, got "
+                                     f"{type(path).__name__}")])
     data, origins, notes = _resolve(path, overrides)
     scenario = validate_scenario(data, origins, str(path))
     given = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides or [])
