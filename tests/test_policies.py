@@ -42,9 +42,7 @@ EFFECTS = [
     ("policy_infrastructure_push.yaml", "jobs_infrastructure", 2020, +1),
     ("policy_infrastructure_push.yaml", "accessibility", 2024, +1),
     ("policy_infrastructure_push.yaml", "committed_usd_m", 2025, +1),
-    # 2020 can be near zero: in the land-scarce base, land the rejected car plants would take
-    # draws other projects for a while (crowding-in); the loss is clear by the mid-2020s
-    ("policy_green_screening.yaml", "committed_usd_m", 2025, -1),
+    ("policy_green_screening.yaml", "committed_usd_m", 2020, -1),
     ("policy_green_screening.yaml", "jobs_direct", 2025, -1),
     ("policy_big_data_focus.yaml", "jobs_direct", 2025, -1),
     ("policy_training.yaml", "workers_trained", 2020, +1),
@@ -54,7 +52,6 @@ EFFECTS = [
     ("policy_housing_push.yaml", "people_resettled", 2017, +1),
     ("policy_housing_push.yaml", "people_left_poverty", 2018, +1),
     ("policy_land_push.yaml", "serviced_land_km2", 2020, +1),
-    ("policy_land_push.yaml", "investment_usd_m", 2021, +1),  # land binds in the base
 ]
 
 
