@@ -195,3 +195,15 @@ def test_a_higher_rate_never_signs_less_in_any_month(neutral_scenario):
         a, b = simulate_one(neutral_scenario, 9, k), simulate_one(more, 9, k)
         assert np.all(b["committed_usd_m"] >= a["committed_usd_m"] - 1e-9)
         assert b["committed_usd_m"].sum() > a["committed_usd_m"].sum()
+
+
+def test_screening_removes_the_polluting_load(base_scenario):
+    screen = _variant(base_scenario, **{"policies": [{
+        "name": "green", "start": "2016-01", "levers": {"max_pollution_class": 0}}]})
+    start = base_scenario.time.month_index(2016, 1)
+    for k in range(2):
+        a, b = simulate_one(base_scenario, 4, k), simulate_one(screen, 4, k)
+        assert a["committed_pollution_weighted_usd_m"][start:].sum() > 0
+        assert np.all(b["committed_pollution_weighted_usd_m"][start:] == 0)
+        np.testing.assert_array_equal(a["committed_pollution_weighted_usd_m"][:start],
+                                      b["committed_pollution_weighted_usd_m"][:start])

@@ -94,6 +94,9 @@ class InvestmentProcess(Process):
                   "fixed-asset investment disbursed that month by projects under construction"),
         Indicator("committed_usd_m", "US$ m/month", "district", "flow",
                   "value of investment projects signed that month (signed is not realised)"),
+        Indicator("committed_pollution_weighted_usd_m", "US$ m x class/month", "district",
+                  "flow", "signed investment weighted by its sector's pollution class (0 clean "
+                  "... 5 heavy): the polluting load that screening acts on"),
         Indicator("realised_usd_m", "US$ m/month", "district", "flow",
                   "value of signed projects with funds in place that month (will be disbursed "
                   "unless abandoned)"),
@@ -198,7 +201,7 @@ class InvestmentProcess(Process):
             self._accepted = (levers, [d.screening_accepts(sec, month) for sec in self.sectors])
         accepted = self._accepted[1]
         sectors = self.sectors
-        committed = rejected = realised = 0.0
+        committed = rejected = realised = polluting = 0.0
         signed = 0
         for _, u_sector, z_size, u_real, u_dur, u_exit in rows:
             sector = sectors[bisect_right(cum, u_sector * cum[-1])]  # u < 1: never past the end
@@ -207,6 +210,7 @@ class InvestmentProcess(Process):
                 rejected += size
                 continue
             committed += size
+            polluting += size * sector.pollution_class
             signed += 1
             if u_real >= p_realise:
                 continue  # signed but never realised (funds never in place)
@@ -216,7 +220,8 @@ class InvestmentProcess(Process):
         self.not_started_usd_m += realised
         led = d.ledger
         for name, value in (("rejected_usd_m", rejected), ("committed_usd_m", committed),
-                            ("projects_signed", signed), ("realised_usd_m", realised)):
+                            ("projects_signed", signed), ("realised_usd_m", realised),
+                            ("committed_pollution_weighted_usd_m", polluting)):
             if value:
                 led.add(name, month, value)
 
@@ -328,6 +333,8 @@ class InvestmentProcess(Process):
         return {
             "investment_usd_m": self.disbursing_usd_m,
             "committed_usd_m": led.get("committed_usd_m", month),
+            "committed_pollution_weighted_usd_m": led.get("committed_pollution_weighted_usd_m",
+                                                          month),
             "realised_usd_m": led.get("realised_usd_m", month),
             "abandoned_usd_m": led.get("abandoned_usd_m", month),
             "pipeline_usd_m": self.pipeline_usd_m(month),
