@@ -79,6 +79,7 @@ class InfrastructureProcess(Process):
         self.cost = {t: [s.cost_usd_m_per_km * (1 + s.cost_growth_real_per_year) ** (m / 12)
                          for m in range(n)] for t, s in self.types.items()}
         self.released_usd_m: list[float] = []  # budget released, month by month
+        self.last_year_usd_m = 0.0  # released over the last 12 months (running sum)
         # books by month (plain dicts: this is the hot path): km opening, and changes in the
         # monthly disbursement rate (a start adds cost/b for b months: +x at m, -x at m+b)
         self.opening_km: dict[str, defaultdict[int, float]] = {
@@ -149,6 +150,7 @@ class InfrastructureProcess(Process):
         """Open what is due, split the month's money, pay the WIP instalment, start works."""
         money = self.money_usd_m[month]
         self.released_usd_m.append(money)
+        self.last_year_usd_m += money - (self.released_usd_m[month - 12] if month >= 12 else 0.0)
         for t, amount in self.split(month, money).items():
             opened = self.opening_km[t].pop(month, 0.0)
             self.built_km[t] += opened
@@ -219,6 +221,8 @@ class InfrastructureProcess(Process):
 
     def released_last_year_usd_m(self, month: int) -> float:
         """Budget released over the 12 months to ``month`` (annualised while shorter)."""
+        if month == len(self.released_usd_m) - 1:  # the month last stepped: the running sum
+            return self.last_year_usd_m * 12 / min(month + 1, 12)
         recent = self.released_usd_m[max(0, month - 11): month + 1]
         return sum(recent) * 12 / len(recent) if recent else 0.0
 

@@ -145,6 +145,7 @@ class InvestmentProcess(Process):
         self._cum_cache: tuple[object, list[float]] | None = None
         self._accepted: tuple[object, list[bool]] | None = None
         self._attractiveness: tuple[int, float] | None = None
+        self._capacity: list[float] | None = None  # fiscal capacity by month (US$ m/yr)
         self.booked_usd_m = 0.0  # disbursement booked by projects that started construction
         self.disbursing_usd_m = 0.0  # disbursed in the month last stepped
         self.disb_change: defaultdict[int, float] = defaultdict(float)  # changes in that rate
@@ -162,9 +163,12 @@ class InvestmentProcess(Process):
         net = self.d.infrastructure
         if fr is None or net is None:
             return 1.0
-        time = self.d.scenario.time
-        years = (month - budget_start_month(fr.capacity, time)) / 12
-        capacity = annual_amount(fr.capacity, years)
+        if self._capacity is None:  # the capacity path does not depend on the run: once
+            time = self.d.scenario.time
+            first = budget_start_month(fr.capacity, time)
+            self._capacity = [annual_amount(fr.capacity, (m - first) / 12)
+                              for m in range(self.d.n_months)]
+        capacity = self._capacity[month]
         if capacity <= 0:
             return fr.floor
         stress = net.released_last_year_usd_m(month) / capacity
