@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test setup lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_model.py
+
+# Executed notebooks with their outputs (tables, figures, computed conclusions) for readers.
+docs: setup
+	$(BIN)/python tools/run_notebooks.py docs/notebooks
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

@@ -241,8 +241,10 @@ class SweepStore:
 
     def commit(self, tag: str, records: pd.DataFrame, series: pd.DataFrame | None) -> None:
         """Write a series part (if any), then the runs part that commits it."""
-        if series is not None and len(series):
-            write_parquet(series, self.series_dir / f"part-{tag}.parquet")
+        if series is not None and len(series):  # columns carry unit, geography and kind
+            from gzsim.results import annotated_table
+
+            write_parquet_table(annotated_table(series), self.series_dir / f"part-{tag}.parquet")
         write_parquet(records, self.runs_dir / f"part-{tag}.parquet")
 
     def write_session(self, session: str, stats: dict) -> None:

@@ -71,7 +71,7 @@ def calendar_issues(sc: Scenario) -> list[Issue]:
                     "(100 years of monthly steps), to keep a run within a machine's time"))
     inside = [y for y in sc.time.milestone_years if y0 <= y <= y1]
     if sc.time.milestone_years and not inside:
-        out.append((("time", "milestone_years"),
+        out.append((("time", "milestone_years"), LATER +
                     f"no milestone year lies in the simulated years {y0}-{y1}: the summary "
                     "would be empty"))
     for i, y in enumerate(sc.time.milestone_years):
@@ -197,7 +197,7 @@ def _fmt(log_x: float) -> str:
 def scenario_issues(sc: Scenario, replications: int | None = None) -> list[Issue]:
     """Every cross-field problem of a valid-by-type scenario (empty: fine)."""
     issues = calendar_issues(sc)
-    if any(p[:1] == ("time",) for p, _ in issues):
+    if any(p[:1] == ("time",) and not m.startswith(LATER) for p, m in issues):
         return issues  # the horizon itself is wrong: the other checks would mislead
     return issues + policy_issues(sc) + plan_issues(sc) + size_issues(sc, replications)
 
