@@ -12,6 +12,7 @@ import pandas as pd
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
 from gzsim.execution.loop import ReplicationOutput
+from gzsim.execution.tasks import RunFn
 from gzsim.failfast import check_main_guard
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
@@ -22,11 +23,13 @@ from gzsim.scenario.schema import Scenario
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-             options: ExecutionOptions | None = None, **fields: Any) -> Result:
+             options: ExecutionOptions | None = None, *, run_fn: RunFn | None = None,
+             **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
-    say how (:class:`~gzsim.execution.ExecutionOptions`); workers default to the number of
+    say how (:class:`~gzsim.execution.ExecutionOptions`); ``run_fn`` replaces the model (any
+    picklable ``(scenario, root_seed, replication) -> arrays``); workers default to the number of
     CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
@@ -38,13 +41,13 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
-    workers = 1 if opts.kind == "serial" else check_workers(
+    workers = 1 if opts.backend == "serial" else check_workers(
         min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
     t0 = time.perf_counter()
     outputs: dict[int, ReplicationOutput] = {}
-    runs = run_replications(scenario, n, root, opts)
+    runs = run_replications(scenario, n, root, opts, run_fn=run_fn)
     try:
         for out in runs:
             outputs[out.replication] = out
