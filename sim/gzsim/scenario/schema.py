@@ -64,6 +64,9 @@ class RunSettings(Frozen):
 
     replications: Annotated[int, Field(ge=1, le=100_000)] = 20
     seed: Annotated[int, Field(ge=0)] = 20170716
+    # posterior.parquet (gzsim calibrate) replications draw their parameters from; set by the
+    # scenario file's top-level `posterior:` (resolved to an absolute path by the loader)
+    posterior: str | None = None
 
 
 class MonthRange(Frozen):
