@@ -12,6 +12,7 @@ import pandas as pd
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
 from gzsim.execution.loop import ReplicationOutput
+from gzsim.execution.tasks import RunFn
 from gzsim.failfast import check_main_guard
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
@@ -22,12 +23,15 @@ from gzsim.scenario.schema import Scenario
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-             options: ExecutionOptions | None = None, uncertainty: str | None = None,
+             options: ExecutionOptions | None = None, uncertainty: str | None = None, *,
+             run_fn: RunFn | None = None,
              **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
-    say how (:class:`~gzsim.execution.ExecutionOptions`); workers default to the number of
+    say how (:class:`~gzsim.execution.ExecutionOptions`); ``run_fn`` replaces the model (any
+    picklable ``(scenario, root_seed, replication) -> arrays``, run without posterior
+    draws); workers default to the number of
     CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
@@ -43,14 +47,14 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
-    workers = 1 if opts.kind == "serial" else check_workers(
+    workers = 1 if opts.backend == "serial" else check_workers(
         min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
     t0 = time.perf_counter()
-    plan = plan_draws(scenario, n, root, uncertainty)
+    plan = plan_draws(scenario, n, root, uncertainty) if run_fn is None else None
     outputs: dict[int, ReplicationOutput] = {}
-    runs = run_replications(scenario, n, root, opts, run_fn=plan.run_fn() if plan else None)
+    runs = run_replications(scenario, n, root, opts, run_fn=plan.run_fn() if plan else run_fn)
     try:
         for out in runs:
             outputs[out.replication] = out

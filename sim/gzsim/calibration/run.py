@@ -39,6 +39,8 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
     spec_dir = Path(spec_path).parent
     out_dir = Path(out_dir) if out_dir is not None else (QUICK_OUT if quick else spec_dir)
     problem.screen()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
     abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
                   progress=progress)
     meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
