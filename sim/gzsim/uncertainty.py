@@ -40,6 +40,13 @@ def _value_at(data: dict, path: str) -> Any:
     return node
 
 
+def _has(data: dict, path: str) -> bool:
+    try:
+        return isinstance(_value_at(data, path), (int, float))
+    except (KeyError, TypeError):
+        return False
+
+
 @dataclass(frozen=True)
 class DrawPlan:
     """Which posterior particle, and which values, each replication uses."""
@@ -104,17 +111,18 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
     if resolve_mode(scenario, uncertainty) == "noise":
         return None
     from gzsim.calibration.posterior import read_posterior
+    from gzsim.calibration.problem import typed_values
 
     post = read_posterior(scenario.run.posterior)
-    medians = post.quantiles((0.5,))["q0.5"]
     data = scenario.model_dump()
+    medians = typed_values(data, {p: v for p, v in post.quantiles((0.5,))["q0.5"].items()
+                                  if _has(data, p)})
     kept, use = {}, []
     for p in post.paths:
-        try:
-            own = float(_value_at(data, p))
-        except (KeyError, TypeError):
+        if p not in medians:
             kept[p] = "not a parameter of this scenario"
             continue
+        own = float(_value_at(data, p))
         if abs(own - medians[p]) > 1e-9 * max(1.0, abs(medians[p])):
             kept[p] = f"the scenario sets {own:g} (posterior median {medians[p]:g})"
         else:
@@ -124,7 +132,7 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
         i = post.draw(draw_rng(root_seed, k))
         particles.append(i)
         row = post.values(i)
-        values.append({p: row[p] for p in use})
+        values.append(typed_values(data, {p: row[p] for p in use}))
     return DrawPlan(str(scenario.run.posterior), particles, values, kept, post.ess)
 
 

@@ -26,7 +26,7 @@ from gzsim.calibration.priors import PriorsFile, load_priors
 from gzsim.calibration.quantities import simulated_values
 from gzsim.calibration.spec import CalibrationSpec, Settings, load_spec
 from gzsim.calibration.targets import Target, TargetsFile, load_targets
-from gzsim.errors import Problem, TargetsError
+from gzsim.errors import Problem, TargetsError, UserError
 from gzsim.model import month_dates, simulate_one
 from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
 from gzsim.scenario.schema import Scenario
@@ -66,6 +66,21 @@ def target_view(t: Target) -> TargetView:
                       t.kind, t.unit)
 
 
+def typed_values(data: dict, values: dict[str, float]) -> dict[str, Any]:
+    """Values as the scenario types them: rounded where the scenario holds an integer (months).
+
+    The sampler proposes real numbers; an integer parameter takes the nearest whole value.
+    """
+    out: dict[str, Any] = {}
+    for path, v in values.items():
+        node: Any = data
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        is_int = isinstance(node, int) and not isinstance(node, bool)
+        out[path] = int(round(float(v))) if is_int else float(v)
+    return out
+
+
 def series_of(scenario: Scenario, seed: int, replications: list[int]) -> pd.DataFrame:
     """Monthly series of the given replications, in the tidy layout of ``Result.series``."""
     dates = month_dates(scenario)
@@ -100,7 +115,7 @@ class Simulator:
 
     def scenario(self, values: dict[str, float], horizon: bool = True) -> Scenario:
         """The scenario at these parameter values (up to the fitting horizon)."""
-        changes: dict[str, Any] = {k: float(v) for k, v in values.items()}
+        changes: dict[str, Any] = typed_values(self.base_data, values)
         if horizon and self.horizon_end:
             changes["time.end"] = self.horizon_end
         return validate_scenario(apply_overrides(self.base_data, {}, changes))
@@ -172,8 +187,14 @@ class CalibrationProblem:
         rng = np.random.default_rng(np.random.SeedSequence(self.spec.seed, spawn_key=(7,)))
         sim = Simulator(self.base_data, self.candidates, self.spec.seed, 1,
                         self.spec.horizon_end)
-        rows = [sim(dict(zip(self.priors.paths, x, strict=True)))
-                for x in self.priors.sample(draws, rng)]
+        xs = self.priors.sample(draws, rng)
+        first = dict(zip(self.priors.paths, xs[0], strict=True))
+        try:  # a model that rejects a prior draw says why, instead of every particle failing
+            series_of(sim.scenario(first), self.spec.seed, [0])
+        except Exception as e:  # noqa: BLE001 - reported to the user with the draw
+            raise UserError(f"the model fails at a draw from the priors ({first}): "
+                            f"{type(e).__name__}: {e}") from None
+        rows = [sim(dict(zip(self.priors.paths, x, strict=True))) for x in xs]
         frame = pd.DataFrame(rows)
         for t in self.candidates:
             v = frame[t.id].dropna().to_numpy()

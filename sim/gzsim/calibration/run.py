@@ -13,7 +13,7 @@ from gzsim.calibration.abc import run_abc
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.posterior import Posterior, write_posterior
 from gzsim.calibration.predictive import check_table, predictive
-from gzsim.calibration.problem import CalibrationProblem, build_problem
+from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
 from gzsim.fileio import atomic_write_bytes
 
@@ -113,6 +113,7 @@ def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Pat
                    "replication's values from the posterior file instead.",
            "posterior": rel,
            "values": {**problem.growth_values,
-                      **{r.path: float(r.median) for r in params.itertuples()}},
+                      **typed_values(problem.base_data,
+                                     {r.path: float(r.median) for r in params.itertuples()})},
            "identified": {r.path: bool(r.identified) for r in params.itertuples()}}
     atomic_write_bytes(path, yaml.safe_dump(doc, sort_keys=False).encode())
