@@ -19,11 +19,15 @@ from gzsim.calibration.problem import CalibrationProblem
 #: a parameter is "identified" when its 90 % posterior interval is at most this share of the
 #: prior's: the data, not the prior, then set it.
 IDENTIFIED_SHRINK = 0.5
+#: below this share of the population as effective sample size the weights have collapsed onto
+#: a few particles: intervals then say nothing, and no parameter is called identified
+MIN_ESS_SHARE = 0.1
 
 
 def parameter_table(problem: CalibrationProblem, post: Posterior) -> pd.DataFrame:
     """Prior and posterior summaries per parameter, and whether the data identify it."""
     q = post.quantiles((0.05, 0.5, 0.95))
+    ess_ok = post.ess >= MIN_ESS_SHARE * len(post.particles)
     rows = []
     for p in problem.priors.priors:
         d = p.frozen()
@@ -32,7 +36,7 @@ def parameter_table(problem: CalibrationProblem, post: Posterior) -> pd.DataFram
         shrink = (hi - lo) / (phi - plo) if phi > plo else float("nan")
         rows.append({"path": p.path, "prior": p.describe(), "prior_p05": plo, "prior_p95": phi,
                      "median": med, "p05": lo, "p95": hi, "width_ratio": shrink,
-                     "identified": bool(shrink <= IDENTIFIED_SHRINK)})
+                     "identified": bool(ess_ok and shrink <= IDENTIFIED_SHRINK)})
     return pd.DataFrame(rows)
 
 
@@ -80,7 +84,11 @@ def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
              f"{len(fitted)} fitted targets; final epsilon {gens[-1]['epsilon']:.3g} (1 = an "
              "average miss of one tolerance).",
              f"- Effective sample size of the final population (Kish): {post.ess:.1f} of "
-             f"{len(post.particles)} particles.", "",
+             f"{len(post.particles)} particles."
+             + ("" if post.ess >= MIN_ESS_SHARE * len(post.particles) else
+                " **The weights have collapsed onto a few particles: the posterior intervals "
+                "below are not trustworthy and no parameter is called identified. A longer run "
+                "(more particles, a slower epsilon schedule) is needed.**"), "",
              "| generation | epsilon | simulations | acceptance rate |", "|---|---|---|---|"]
     lines += [f"| {g['t']} | {g['epsilon']:.3g} | {g['samples']:,} | "
               f"{g['acceptance_rate']:.3f} |" for g in gens]
