@@ -27,7 +27,7 @@ def test_parameter_recovery(tmp_path):
     optimiser and the uncertainty it reports work, free of Monte Carlo noise in the targets.
     """
     truth = {"investment.arrival_rate_per_month": 6.0,
-             "resettlement.housing_budget.usd_m_per_year": 3000.0}
+             "resettlement.quotas.plan_2016_2020.people_per_year": 300000.0}
     sc = load_scenario(BASE, overrides=[f"{k}={v}" for k, v in truth.items()])
     series = simulate(sc, replications=8, seed=5).series
     targets = yaml.safe_load((CAL / "targets.yaml").read_text())
@@ -44,8 +44,8 @@ def test_parameter_recovery(tmp_path):
             "parameters": [
                 {"path": "investment.arrival_rate_per_month", "bounds": [2.0, 12.0],
                  "start": 3.0},
-                {"path": "resettlement.housing_budget.usd_m_per_year", "bounds": [1000, 8000],
-                 "start": 6000}],
+                {"path": "resettlement.quotas.plan_2016_2020.people_per_year",
+                 "bounds": [100000, 600000], "start": 450000}],
             "full": {"replications": 8, "max_evaluations": 60, "report_replications": 8}}
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     _, result = calibrate(tmp_path / "spec.yaml")

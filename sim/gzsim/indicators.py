@@ -70,7 +70,11 @@ _SPECS = [
     ("housing_spending_usd_m", "US$ m/month", "province", "flow",
      "resettlement housing budget released that month"),
     ("people_left_poverty", "people", "province", "stock",
-     "people who left poverty since the start (cumulative)"),
+     "people who left poverty since the start (cumulative, gross of re-entry)"),
+    ("people_reentered_poverty", "people", "province", "stock",
+     "people who fell back into poverty after leaving it during the run (cumulative)"),
+    ("poverty_programme_exits", "people", "province", "stock",
+     "exits credited to the poverty-alleviation programme's quota (cumulative; in left poverty)"),
     ("workers_trained", "people", "district", "stock",
      "graduates of training places who joined the labour pool (cumulative)"),
 ]

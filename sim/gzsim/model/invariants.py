@@ -48,7 +48,8 @@ def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
 
     for name in ("expressway_km", "highway_km", "rural_road_km", "rail_km",
                  "serviced_land_km2", "people_resettled", "people_left_poverty",
-                 "workers_trained", "firms_operating"):
+                 "workers_trained", "firms_operating", "people_reentered_poverty",
+                 "poverty_programme_exits"):
         if name in a and np.any(np.diff(a[name]) < -1e-9):
             out.append(f"{name} decreased")
 
@@ -69,9 +70,13 @@ def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
             out.append("households not conserved: waiting + relocated != programme size")
     if scenario.poverty is not None:
         initial = round(scenario.poverty.initial_poor_people)
-        if not _close(a["poor_people"] + a["people_left_poverty"],
+        if not _close(a["poor_people"] + a["people_left_poverty"] - a["people_reentered_poverty"],
                       np.full_like(a["poor_people"], initial), initial):
-            out.append("poor people not conserved: poor + left poverty != initial poor")
+            out.append("poor people not conserved: poor + left - re-entered != initial poor")
+        if np.any(a["people_reentered_poverty"] > a["people_left_poverty"] + 1e-6 * initial):
+            out.append("more people fell back into poverty than had left it")
+        if np.any(a["poverty_programme_exits"] > a["people_left_poverty"] + 1e-6 * initial):
+            out.append("programme exits above all exits")
         if np.any(a["poor_people"] < 0):
             out.append("negative poor people")
     return out
