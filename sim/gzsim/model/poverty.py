@@ -10,10 +10,11 @@ scenarios run with one seed therefore share every shock (common random numbers),
 that moves people into faster-exiting stocks can never raise the number of poor.
 
 Stocks (people): poor not relocated ``P_o``, relocated without a job ``P_r``, relocated with one
-``P_j``; ``X`` those who left poverty during the run (at risk of falling back). ``P + X`` is
-constant. Each month, in this order (``q(h) = 1 - exp(-h/12)`` for a rate ``h`` per year):
+``P_j``; ``X`` those who left poverty during the run (at risk of falling back), kept by origin
+(relocated or not) because a household that falls back returns to its own kind of stock (a
+relocated household stays relocated). ``P + X`` is constant. Each month, in this order (``q(h) = 1 - exp(-h/12)`` for a rate ``h`` per year):
 
-1. re-entry: ``q(reentry_rate_per_year) * X`` move from ``X`` back into ``P_o``;
+1. re-entry: ``q(reentry_rate_per_year) * X`` move from ``X`` back into ``P_o`` (or ``P_r``);
 2. growth exits: every poor stock loses ``q(growth_elasticity * max(g_y, 0))``, ``g_y`` the
    province's real growth in the calendar year; ``P_j`` also loses ``q(exit_rate_employed)``;
 3. relocated households find work: ``q(relocated_job_finding_rate_per_year) * P_r`` -> ``P_j``;
@@ -97,7 +98,9 @@ class PovertyProcess:
         self.goal_by = time.month_index(*parse_year_month(prog.goal_by)) if prog.goal_by else None
         self.initial_poor = float(cfg.initial_poor_people)
         self.stocks = {"other": self.initial_poor, "relocated": 0.0, "relocated_job": 0.0}
-        self.exited = 0.0  # X: left poverty during the run, not fallen back
+        # X by origin: left poverty during the run and not fallen back; a household that falls
+        # back returns to the stock of its kind (relocated households stay relocated)
+        self.exited = {"other": 0.0, "relocated": 0.0}
         self.left_poverty = 0.0  # cumulative gross exits
         self.reentered = 0.0  # cumulative re-entries
         self.programme_exits = 0.0  # cumulative exits credited to the programme
@@ -123,8 +126,10 @@ class PovertyProcess:
 
     def step(self, month: int) -> None:
         cfg, s = self.cfg, self.stocks
-        back = self.exited * monthly_probability(cfg.reentry_rate_per_year)
-        s["other"] += back
+        q_r = monthly_probability(cfg.reentry_rate_per_year)
+        back = {k: v * q_r for k, v in self.exited.items()}
+        s["other"] += back["other"]
+        s["relocated"] += back["relocated"]
         poor_before = sum(s.values())
         q_g = monthly_probability(cfg.growth_elasticity * self.growth[self.year_of[month]])
         q_j = monthly_probability(cfg.exit_rate_employed_per_year)
@@ -140,11 +145,13 @@ class PovertyProcess:
         prog = min(max(self.programme_target(month, poor_before, growth_exits), 0.0), poor)
         share = prog / poor if poor > 0 else 0.0
         for k in s:
+            out[k] += s[k] * share
             s[k] -= s[k] * share
-        exits = growth_exits + prog
-        self.exited += exits - back
-        self.left_poverty += exits
-        self.reentered += back
+        self.exited["other"] += out["other"] - back["other"]
+        self.exited["relocated"] += (out["relocated"] + out["relocated_job"]
+                                     - back["relocated"])
+        self.left_poverty += growth_exits + prog
+        self.reentered += sum(back.values())
         self.programme_exits += prog
 
     def poor_people(self) -> float:
