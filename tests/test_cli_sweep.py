@@ -23,9 +23,10 @@ def test_sweep_in_two_shards_then_resume_completes_the_store(cli, tmp_path):
     assert len(sw.runs) == 16 and (sw.runs["status"] == "ok").all()
     assert sw.runs["run_id"].is_unique
 
-    again = cli("sweep", LHS, "--out", out, "--resume", "--workers", "1")
+    again = cli("sweep", LHS, "--out", out, "--workers", "1")  # a rerun resumes
     assert again.returncode == 0, again.stderr
     assert "0 this session" in again.stdout
+    assert "backend" not in again.stdout  # nothing ran: no empty 'backend │ :' row
     assert read_sweep(out).runs.equals(sw.runs)
 
 

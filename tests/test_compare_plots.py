@@ -46,7 +46,8 @@ def test_compare_cli_writes_table_and_charts(cli, tmp_path):
     table = pd.read_csv(tmp_path / "comparison.csv")
     fiscal = table[(table["indicator"] == "fiscal_cost_usd_m") & (table["year"] == 2020)]
     assert fiscal["diff_mean"].iloc[0] > 0
-    assert "not distinguishable from zero" in res.stdout  # e.g. before the policy starts
+    assert "Identical in every replication" in res.stdout  # e.g. before the policy starts
+    assert "per US$ m" in res.stdout  # the tax policy's cost-effectiveness
     assert not table["distinguishable"].all()
     assert (tmp_path / "plots" / "diff_fiscal_cost_usd_m.png").stat().st_size > 0
     assert (tmp_path / "plots" / "diff_fiscal_cost_usd_m.svg").stat().st_size > 0

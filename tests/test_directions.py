@@ -24,10 +24,6 @@ _spec.loader.exec_module(dt)
 
 TABLE = dt.load_table()
 ROWS = dt.rows(TABLE)
-# Levers of the "net" helper's processes: their mechanisms land on another branch; the lead
-# removes these marks at integration (see /work/coord/people.xfail.md).
-NET_PENDING = pytest.mark.xfail(strict=False, reason="net helper's mechanism (infrastructure, "
-                                "incentives, screening, land) not merged on this branch yet")
 # Levers with no single documented direction, and why.
 NO_DIRECTION = {
     "sector_weight_multipliers": "reallocates arrivals between sectors: no single direction",
@@ -48,8 +44,7 @@ def measured():
 
 
 def _param(row):
-    marks = [NET_PENDING] if row.owner == "net" else []
-    return pytest.param(row, marks=marks, id=f"{row.lever}-{row.scenario}-{row.indicator}")
+    return pytest.param(row, id=f"{row.lever}-{row.scenario}-{row.indicator}")
 
 
 @pytest.mark.parametrize("row", [_param(r) for r in ROWS])

@@ -1,3 +1,5 @@
+"""``python -m gzsim``: the command line."""
+
 from gzsim.cli import main
 
 main()

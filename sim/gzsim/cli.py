@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from gzsim.errors import UserError
+from gzsim.errors import AllRunsFailed, UserError
+from gzsim.failfast import ReplicationsFailed
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -25,26 +26,30 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import warnings
+
+        from gzsim.errors import ScenarioWarning
+
+        def show(message, category, *rest, **kw) -> None:
+            click.echo(f"gzsim: warning: {message}", err=True)
+
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", ScenarioWarning)
+                warnings.showwarning = show
+                return fn(*args, **kwargs)
+        except (AllRunsFailed, ReplicationsFailed) as e:  # a valid input the model cannot run
+            _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
 
     return wrapper
 
 
-class GzsimGroup(click.Group):
-    """Click group whose usage errors also exit with status 2 and a one-line hint."""
-
-    def main(self, *args, **kwargs):
-        kwargs.setdefault("standalone_mode", True)
-        return super().main(*args, **kwargs)
-
-
-@click.group(cls=GzsimGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gzsim")
 def main() -> None:
-    """gzsim — regional investment scenario simulator (Gui An New District first).
+    """Gzsim — regional investment scenario simulator (Gui An New District first).
 
     \b
     Example:
@@ -52,17 +57,54 @@ def main() -> None:
     """
 
 
+def _arg(kind: str):
+    """A click callback applying the API's own check (same bounds, same message)."""
+
+    def check(ctx: click.Context, param: click.Parameter, value):
+        from gzsim import arguments
+
+        if value is None:
+            return None
+        try:
+            return getattr(arguments, f"check_{kind}")(value, name=kind)
+        except UserError as e:
+            raise click.BadParameter(str(e), ctx=ctx, param=param) from None
+
+    return check
+
+
 scenario_arg = click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 set_opt = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
                        help="Override a scenario value, e.g. "
                        "--set investment.growth_rate_per_year=0.12")
+# the options every command that can use them spells the same way
+uncertainty_opt = click.option(
+    "--uncertainty", type=click.Choice(["posterior", "noise"]), default=None,
+    help="posterior: each replication draws its parameters from the calibrated posterior as "
+    "well as its random streams (the default when the scenario has a posterior); noise: "
+    "parameters fixed, random streams only.")
+quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+                           help="Local worker processes (default: number of CPUs).")
+format_opt = click.option("--format", "-f", "form", default="table", show_default=True,
+                          type=click.Choice(["table", "csv", "md", "json"]),
+                          help="How to print the table (csv and json for machines, md for "
+                          "reports).")
+
+
+def indicator_opt(help_text: str, *aliases: str):
+    """``-i/--indicator`` (repeatable); ``aliases`` are older spellings kept working."""
+    return click.option("--indicator", "-i", *aliases, "indicators", multiple=True,
+                        help=help_text)
 
 
 @main.command()
 @scenario_arg
 @set_opt
+@click.option("--sources", is_flag=True,
+              help="Print the source notes written as data ({value, source, note, unit}).")
 @user_errors
-def check(scenario: Path, overrides: tuple[str, ...]) -> None:
+def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
     """Validate SCENARIO and print it as resolved (extends merged, overrides applied).
 
     \b
@@ -75,24 +117,33 @@ def check(scenario: Path, overrides: tuple[str, ...]) -> None:
 
     sc = load_scenario(scenario, overrides=list(overrides))
     click.echo(f"# {scenario}: valid scenario '{sc.name}'")
+    if sources:
+        notes = sc._provenance.get("sources", {})
+        for path, note in notes.items():
+            click.echo(f"{path}: " + "; ".join(f"{k}: {v}" for k, v in note.items()))
+        click.echo(f"# {len(notes)} value(s) with a source note as data (others may have one "
+                   "in a YAML comment)")
+        return
     click.echo(yaml.safe_dump(sc.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
 
 
 @main.command()
 @scenario_arg
-@click.option("--replications", "-n", type=click.IntRange(min=1), default=None,
+@click.option("--replications", "-n", type=int, default=None, callback=_arg("replications"),
               help="Number of replications (default: the scenario's run.replications).")
-@click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
+@click.option("--seed", "-s", type=int, default=None, callback=_arg("seed"),
               help="Root seed (default: the scenario's run.seed).")
 @set_opt
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: results/<scenario name>/).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@workers_opt
+@quiet_opt
+@format_opt
+@uncertainty_opt
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
-        out: Path | None, workers: int | None, quiet: bool) -> None:
+        out: Path | None, workers: int | None, quiet: bool, form: str,
+        uncertainty: str | None) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
@@ -104,77 +155,101 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     """
     import os
 
+    from gzsim.outdir import check_target
     from gzsim.report import print_summary, progress_bar
     from gzsim.run import simulate
     from gzsim.scenario import load_scenario
 
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
+    out = Path("results") / sc.name if out is None else out
+    check_target(out, "run")  # refuse a folder that is not ours before running anything
     workers = workers or min(os.cpu_count() or 1, n)
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
-        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance)
-    out = out or Path("results") / sc.name
+        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
+                          uncertainty=uncertainty)
     result.save(out)
-    print_summary(result)
     failed = result.manifest.get("failed_replications", [])
+    if len(failed) == n:
+        first = str(result.failures["error"].iloc[0]).splitlines()[0] \
+            if result.failures is not None and len(result.failures) else "?"
+        raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
+                            f"summarise; the errors are in {out / 'failures.csv'} (first: "
+                            f"{first})")
+    print_summary(result, form=form)
+    from gzsim.uncertainty import describe as describe_uncertainty
+
+    click.echo(describe_uncertainty(result.manifest), err=form in ("csv", "json"))
     if failed:
-        click.echo(f"{len(failed)} replication(s) failed; see {out / 'failures.csv'}", err=True)
+        click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
+                   f"the summary; see {out / 'failures.csv'}", err=True)
     click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
-               f"in {result.manifest['wall_time_s']:.1f} s")
+               f"in {result.manifest['wall_time_s']:.1f} s", err=form in ("csv", "json"))
 
 
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path),
                 default=Path("calibration/spec.yaml"))
-@click.option("--quick", is_flag=True, help="Few replications and evaluations (for tests).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
+@click.option("--quick", is_flag=True,
+              help="About a minute: few particles and generations; writes to a new "
+              "results/calibration-quick-<time>/ unless --out says otherwise.")
+@workers_opt
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for report.md, report.csv and fit.png (default: the spec's folder).")
+              help="Folder for abc.db, posterior.parquet, report.md and figures (default: the "
+              "spec's folder). Rerunning into the same folder resumes from its abc.db.")
 @click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted values (default: the spec's 'output').")
+              help="Where to write fitted.yaml (default: the spec's 'output' for a full run "
+              "into the spec's folder, else OUT/fitted.yaml).")
+@click.option("--overwrite", is_flag=True, help="Discard OUT's abc.db and start again.")
+@quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None) -> None:
-    """Fit free parameters to calibration targets and write the fitted values and a report.
+              fitted: Path | None, overwrite: bool, quiet: bool) -> None:
+    r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
-    SPEC (default calibration/spec.yaml) names the scenario, the targets file, the free
-    parameters with bounds, and the targets in the objective.
+    Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
+    posterior (posterior.parquet), its report (report.md, report.csv) and figures.
+
+    Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
+    rerunning the same command continues from it after an interruption (even SIGKILL).
 
     \b
     Example:
-      gzsim calibrate calibration/spec.yaml --quick --out /tmp/calib
+      gzsim calibrate --quick
+      gzsim calibrate calibration/spec.yaml --workers 2
     """
     import os
+    import shlex
 
     from rich.console import Console
 
-    from gzsim.calibration.fit import calibrate as run_calibration
-    from gzsim.calibration.report import write_outputs
+    from gzsim.calibration.run import calibrate as run_calibration
 
     console = Console(stderr=True)
     workers = workers or os.cpu_count() or 1
+    out_dir = calibration_targets(spec, quick, out)
+    if overwrite and (out_dir / "abc.db").exists():
+        (out_dir / "abc.db").unlink()
 
-    def show(rec: dict) -> None:
-        params = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in rec.items()
-                           if k not in ("evaluation", "cost"))
-        console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
-                      f"{params}")
+    def show(g: dict) -> None:
+        if not quiet:
+            console.print(f"generation {g['t']:>2}: epsilon {g['epsilon']:.3f}, "
+                          f"{g['samples']:,} simulations, acceptance {g['acceptance_rate']:.3f}")
 
-    with console.status("calibrating..."):
-        problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
-    spec_dir = spec.parent
-    out_dir = out or spec_dir
-    fitted_path = fitted or (spec_dir / problem.spec.output)
-    table = write_outputs(problem, result, out_dir, fitted_path, str(spec), quick)
-    click.echo(result.parameters[["path", "value", "se", "ci90_low", "ci90_high"]]
-               .to_string(index=False))
-    click.echo("")
-    click.echo(table[["id", "observed", "sim_mean", "rel_error", "tolerance",
-                      "within_tolerance"]].to_string(index=False))
-    n_out = int((~table["within_tolerance"]).sum()) if len(table) else 0
-    click.echo(f"\nFitted values written to {fitted_path}; report in {out_dir}/report.md "
-               f"({n_out} target(s) outside tolerance).")
+    command = "gzsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    problem, post, info = run_calibration(spec, quick=quick, workers=workers, out_dir=out_dir,
+                                          fitted_path=fitted, on_generation=show,
+                                          command=command, progress=not quiet)
+    params, ppc, run = info["params"], info["ppc"], info["run"]
+    click.echo(params[["path", "median", "p05", "p95", "identified"]].to_string(index=False))
+    hist = ppc[ppc["fitted"] & (ppc["year"] <= 2015)]
+    click.echo(f"\nESS {post.ess:.1f} of {len(post.particles)}; {len(problem.fitted)} fitted "
+               f"targets - {len(problem.priors.priors)} free parameters = "
+               f"{len(problem.fitted) - len(problem.priors.priors)} degrees of freedom; "
+               f"{int(hist['inside_band'].sum())}/{len(hist)} fitted 2011-2015 targets inside "
+               f"the 90 % predictive band; {run['wall_time_s']:.0f} s.")
+    click.echo(f"Posterior in {out_dir}/posterior.parquet, report in {out_dir}/report.md, "
+               f"fitted values in {info['fitted_path']}.")
 
 
 @main.command()
@@ -191,25 +266,42 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
               "(~/.config/dask/jobqueue.yaml or DASK_JOBQUEUE__* variables).")
 @click.option("--shard", default=None, metavar="I/N",
               help="Run only slice I of N (0-based) without a scheduler, e.g. for job arrays.")
-@click.option("--resume", is_flag=True, help="Continue a sweep in OUT (the default anyway).")
 @click.option("--overwrite", is_flag=True, help="Discard what OUT holds and start again.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a base-scenario value for every run (added to the experiment's "
+              "'set:'), e.g. --set time.end=2020-12")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or statistics.")
 @user_errors
 def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: str | None,
-          cluster: str | None, shard: str | None, resume: bool, overwrite: bool,
+          cluster: str | None, shard: str | None, overwrite: bool, overrides: tuple[str, ...],
           quiet: bool) -> None:
     """Run the design of EXPERIMENT (a YAML file) into a resumable Parquet store.
+
+    Rerunning into a folder that holds the same experiment resumes it: only the missing runs
+    are computed (there is no --resume flag; resuming is what a rerun does). A folder holding a
+    different experiment (other design, factors, --set values) is refused; --overwrite
+    discards it and starts again.
 
     \b
     Example:
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
-    from gzsim.experiments import sweep_command_impl
+    from gzsim.commands import experiment_with_overrides
+    from gzsim.execution import cpu_count
+    from gzsim.experiments import ExecutionOptions, sweep_command_impl
 
-    sweep_command_impl(experiment, out=out, workers=workers, scheduler=scheduler,
-                       cluster=cluster, shard=shard, resume=resume, overwrite=overwrite,
-                       quiet=quiet)
+    opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
+                            cluster=cluster, progress=not quiet)
+    res = sweep_command_impl(experiment_with_overrides(experiment, overrides), out, opts,
+                             shard=shard, overwrite=overwrite)
+    ran, failed = res.stats.get("runs_this_session", 0), res.stats.get("failed_this_session", 0)
+    if ran and failed == ran:
+        raise AllRunsFailed(f"every run of this session ({ran}) failed; the errors are in "
+                            f"{res.path}/runs.parquet (gzsim.read_sweep('{res.path}').failures)")
+    if failed:
+        click.echo(f"warning: {failed} of {ran} run(s) failed; see "
+                   f"gzsim.read_sweep('{res.path}').failures", err=True)
 
 
 @main.command()
@@ -220,38 +312,47 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--seed", "-s", type=click.IntRange(min=0), default=None,
               help="Root seed (default: the base scenario's run.seed).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results/compare"), show_default=True,
-              help="Folder for comparison.csv, each scenario's results and the plots.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
+              default=None,
+              help="Folder for comparison.csv, headline.csv, each scenario's results and the "
+              "plots (default: a new results/compare-<time>/).")
+@workers_opt
 @click.option("--plot/--no-plot", default=True, show_default=True,
               help="Write difference charts (PNG and SVG).")
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
-@click.option("--indicator", "-i", "indicators", multiple=True,
-              help="Indicator to compare (repeatable; default: all in comparison.csv, the "
-              "key ones printed and charted).")
+@indicator_opt("Indicator for the headline and charts (repeatable; default: those the "
+               "policies' questions name). comparison.csv always holds every indicator.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
+@click.option("--unpaired", is_flag=True,
+              help="Allow scenarios of different regions, calendars or seeds: unpaired "
+              "(Welch) intervals instead of paired ones.")
+@format_opt
+@quiet_opt
+@uncertainty_opt
 @user_errors
-def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path,
+def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...]) -> None:
+            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool,
+            uncertainty: str | None) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    Every scenario runs the same replications with the same seeds. For each indicator at the
-    milestone years: mean difference against the base with a confidence interval across
-    replications, and whether it is distinguishable from zero. Writes comparison.csv, each
-    scenario's results and (with --plot) difference charts in OUT/plots/.
+    Every scenario runs the same replications with the same seeds. The headline answers each
+    policy's question: the indicators it names at the milestone years, the difference against
+    the base with its interval, the relative change with its own interval, and, where the
+    policy has a fiscal cost, the effect per US$ m of cost. Rows that are exactly zero in every
+    replication are collapsed into one line. Writes comparison.csv (every indicator),
+    headline.csv, each scenario's results and (with --plot) difference charts in OUT/plots/.
 
     \b
     Example:
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
-      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment --no-plot
+      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
     """
     import os
 
     from gzsim.compare import compare as run_compare
+    from gzsim.report import progress_bar
     from gzsim.scenario import load_scenario
 
     if len(scenarios) < 2:
@@ -259,80 +360,144 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-    loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
-    workers = workers or os.cpu_count() or 1
-    cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                      workers=workers, level=level, indicators=list(indicators) or None)
-    cmp.save(out)
-    cmp.print(indicators=list(indicators) or None)
-    if plot:
-        from gzsim.plots import difference_chart, save_figure
+    from gzsim.outdir import atomic_folder, check_target, timestamped
 
-        for ind in list(indicators) or cmp.key_indicators():
-            save_figure(difference_chart(cmp, ind), out / "plots" / f"diff_{ind}")
-    click.echo(f"Comparison written to {out}/comparison.csv"
-               + (f" with charts in {out}/plots/" if plot else ""))
+    loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
+    out = timestamped("results", "compare") if out is None else out
+    check_target(out, "comparison")  # before the (long) runs
+    workers = workers or os.cpu_count() or 1
+    with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
+                      disable=quiet) as advance:
+        cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
+                          workers=workers, level=level, indicators=list(indicators) or None,
+                          progress=advance, unpaired=unpaired, uncertainty=uncertainty)
+    with atomic_folder(out, "comparison") as tmp:
+        cmp.save(tmp)
+        if plot:
+            from gzsim.plots import difference_chart, save_figure
+
+            head = cmp.headline()
+            charted = list(dict.fromkeys(head["indicator"]))
+            if head["per_usd_m"].notna().any() and \
+                    "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
+                charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+            for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
+                if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
+                    save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
+    cmp.print(form=form)
+    from gzsim.uncertainty import describe as describe_uncertainty
+
+    click.echo(describe_uncertainty(next(iter(cmp.results.values())).manifest) + " Differences "
+               "pair the same draw and streams across scenarios.", err=form in ("csv", "json"))
+    click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
+               + (f" with charts in {out}/plots/" if plot else ""),
+               err=form in ("csv", "json"))
 
 
 @main.command()
-@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the charts (default: RESULTS_DIR/plots).")
-@click.option("--indicator", "-i", "indicators", multiple=True,
-              help="Indicator to chart (repeatable; default: key indicators).")
+              help="Folder for the charts (default: FOLDER/plots; several runs: "
+              "FIRST/plots/overlay).")
+@indicator_opt("Indicator (or, for a sweep, scalar outcome) to chart (repeatable; default: "
+               "key indicators, or every outcome).")
+@click.option("--quiet", "-q", is_flag=True, help="Do not list the files written.")
 @user_errors
-def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...]) -> None:
-    """Fan charts (median, 50 % and 90 % bands) of a `gzsim run` results folder.
+def plot(folders: tuple[Path, ...], out: Path | None, indicators: tuple[str, ...],
+         quiet: bool) -> None:
+    """Charts of results folders: fan charts of runs, overlaid if several; sweep surfaces.
+
+    A `gzsim run` folder gives fan charts (median, 50 % and 90 % bands; flows as annual
+    sums); several run folders are overlaid on the same axes; a `gzsim sweep` folder gives a
+    scatter matrix of outcomes against factors and a response surface per outcome.
+    Indicators that are zero in every replication are skipped, not drawn empty.
 
     \b
     Example:
       gzsim plot results/base --indicator jobs_created --indicator employment
+      gzsim plot results/base results/policy_training -i employment
+      gzsim plot results/full_factorial
     """
     from gzsim.plots import plot_results
 
-    paths = plot_results(results_dir, out, list(indicators) or None)
-    click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else "nothing to plot")
+    sweeps = [f for f in folders if (f / "design.parquet").exists()]
+    if sweeps:
+        if len(folders) > 1:
+            raise UserError("give one sweep folder, or one or more run folders")
+        from gzsim.sweep_plots import plot_sweep
+
+        paths, skipped = plot_sweep(folders[0], out, list(indicators) or None), []
+    else:
+        skipped: list[str] = []
+        paths = plot_results(list(folders), out, list(indicators) or None, skipped)
+    if not quiet:
+        if skipped:
+            click.echo(f"Not drawn (zero in every replication): {', '.join(skipped)}")
+        click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else
+                   "nothing to plot")
 
 
 @main.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--outcome", default=None, help="Scalar outcome (default: the first one).")
+@indicator_opt("Scalar outcome of the experiment to analyse (repeatable; default: the first "
+               "one). --outcome is the older spelling.", "--outcome")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Sweep store (default: results/<experiment name>/); reused if complete.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Workers for the sweep, if it still has runs to do.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@workers_opt
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a base-scenario value for every run, e.g. --set time.end=2020-12")
+@quiet_opt
+@format_opt
 @user_errors
-def sensitivity(experiment: Path, outcome: str | None, out: Path | None, workers: int | None,
-                quiet: bool) -> None:
+def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
+                workers: int | None, overrides: tuple[str, ...], quiet: bool,
+                form: str) -> None:
     """Global sensitivity (Sobol or Morris, by the experiment's design) with SALib.
 
     Runs (or resumes) the sweep of EXPERIMENT into its store, then computes the indices of
-    OUTCOME and writes sensitivity_<outcome>.csv and a chart next to the store.
+    each outcome and writes sensitivity_<outcome>.csv and a chart next to the store.
 
     \b
     Example:
-      gzsim sensitivity scenarios/experiments/sobol.yaml --outcome jobs_created_2017
+      gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
-    from rich.console import Console
-    from rich.table import Table
+    from gzsim.commands import experiment_with_overrides, sensitivity_report
+    from gzsim.experiments import run_sweep
 
-    from gzsim.experiments import load_experiment, run_sweep
-    from gzsim.fileio import atomic_write_bytes
-    from gzsim.plots import save_figure, sensitivity_chart
-    from gzsim.sensitivity import analyse
-
-    exp = load_experiment(experiment)
+    exp = experiment_with_overrides(experiment, overrides)
     store = out or Path("results") / exp.name
-    result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
-                       workers=workers, resume=True, progress=not quiet)
-    name, table = analyse(result.path, outcome)
-    atomic_write_bytes(store / f"sensitivity_{name}.csv", table.to_csv(index=False).encode())
-    save_figure(sensitivity_chart(table, name), store / f"sensitivity_{name}")
-    t = Table(title=f"Sensitivity of {name} ({exp.spec.design.kind})")
-    for c in table.columns:
-        t.add_column(c, justify="left" if c == "factor" else "right")
-    for row in table.itertuples(index=False):
-        t.add_row(*[v if isinstance(v, str) else f"{v:.3g}" for v in row])
-    Console().print(t)
-    click.echo(f"Indices written to {store}/sensitivity_{name}.csv (chart: .png/.svg)")
+    result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
+    sensitivity_report(exp, result.path, list(indicators), form, click.echo)
+    if not quiet:
+        click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",
+                   err=form in ("csv", "json"))
+
+
+@main.command()
+@format_opt
+def indicators(form: str) -> None:
+    """List the indicators gzsim reports: name, unit, geography, kind and meaning.
+
+    A flow is an amount per month (its annual value is the sum over the year); a stock is a
+    level at the end of the month (its annual value is December's).
+
+    \b
+    Example:
+      gzsim indicators --format md
+    """
+    from gzsim.commands import print_indicators
+
+    print_indicators(form, click.echo)
+
+
+def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
+    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+    from gzsim.calibration.run import OUTPUT_FILES
+    from gzsim.outdir import check_files, timestamped
+
+    if quick and out is None:
+        out = timestamped("results", "calibration-quick")
+    out_dir = out or spec.parent
+    check_files(out_dir, "calibration", OUTPUT_FILES)
+    return out_dir

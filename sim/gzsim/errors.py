@@ -71,5 +71,26 @@ class TargetsError(InputError):
         super().__init__(problems=problems, what="calibration file")
 
 
+class ArgumentError(UserError, ValueError):
+    """An argument of the Python API (or a CLI option) is out of range or of the wrong type."""
+
+
+class ScenarioWarning(UserWarning):
+    """Something in a valid scenario that has no effect: said, not refused.
+
+    E.g. a policy that starts after a horizon shortened with ``--set time.end=...``.
+    """
+
+
+class AllRunsFailed(RuntimeError):
+    """Every replication of a run, or every run of a sweep session, failed (exit status 1).
+
+    The failures are recorded (``failures.csv``, ``runs.parquet``); the command says so and
+    exits non-zero instead of reporting an empty result as a success.
+    """
+
+    exit_code = 1
+
+
 class ModelError(RuntimeError):
     """The model reached a state it should never reach (an invariant broke)."""

@@ -1,4 +1,4 @@
-"""Terminal output: summary tables and progress bars (rich)."""
+"""Terminal output: the run summary table and progress bars (rich, on stderr)."""
 
 from __future__ import annotations
 
@@ -14,38 +14,47 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from gzsim.results import Result
+from gzsim.tables import LongTable, Section, emit, fmt, geography, geography_label, title
 
 
-def _fmt(x: float) -> str:
-    if abs(x) >= 100:
-        return f"{x:,.0f}"
-    if abs(x) >= 1:
-        return f"{x:,.2f}"
-    return f"{x:.3g}"
+def summary_table(result: Result, summ=None) -> LongTable:
+    """Key indicators at milestone years: median and 90 % interval across replications.
 
-
-def print_summary(result: Result, console: Console | None = None) -> None:
-    """Key indicators at milestone years: median [5 %, 95 %] across replications."""
-    if console is None:
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=160)
-    summ = result.summary()
+    Long (one row per indicator and year) so it fits 80 columns, grouped by geography, one
+    number format per unit.
+    """
+    summ = result.summary() if summ is None else summ
     n = result.series["replication"].nunique() if len(result.series) else 0
-    table = Table(title=f"{result.scenario_name}: median [90 % interval] over {n} replications")
-    table.add_column("indicator")
-    table.add_column("unit")
-    years = sorted(summ["year"].unique()) if len(summ) else []
-    for y in years:
-        table.add_column(str(y), justify="right")
-    for name, grp in summ.groupby("indicator", sort=False):
-        cells = {int(r.year): f"{_fmt(r.median)} [{_fmt(r.p05)}, {_fmt(r.p95)}]"
-                 for r in grp.itertuples()}
-        table.add_row(str(name), str(grp["unit"].iloc[0]), *[cells.get(y, "") for y in years])
-    console.print(table)
+    region = result.manifest.get("scenario", {}).get("region", {})
+    sections = []
+    for geo in ("district", "province", "other"):
+        rows = []
+        for name, grp in summ.groupby("indicator", sort=False):
+            if geography(str(name)) != geo:
+                continue
+            unit = str(grp["unit"].iloc[0])
+            for i, r in enumerate(grp.itertuples()):
+                rows.append([title(str(name)) if i == 0 else "", unit if i == 0 else "",
+                             str(r.year), fmt(r.median, unit),
+                             f"[{fmt(r.p05, unit)}, {fmt(r.p95, unit)}]"])
+        if rows:
+            sections.append(Section(geography_label(geo, region.get("name", ""),
+                                                    region.get("province", "")), rows))
+    return LongTable(f"{result.scenario_name}: median [90 % interval] over {n} replications",
+                     ["indicator", "unit", "year", "median", "90 % interval"], {3, 4},
+                     sections)
+
+
+def print_summary(result: Result, console: Console | None = None, form: str = "table") -> None:
+    """Print the summary table (``form``: table, csv, md or json), at most 80 columns."""
+    import click
+
+    summ = result.summary()
+    summ.insert(2, "geography", [geography(str(i)) for i in summ["indicator"]])
+    emit(summ, [summary_table(result, summ)], form, click.echo, console,
+         extra={"scenario": result.scenario_name})
 
 
 @contextlib.contextmanager
@@ -53,8 +62,8 @@ def progress_bar(label: str, total: int, disable: bool = False
                  ) -> Iterator[Callable[[int, int], None]]:
     """A progress bar with rate and ETA; yields ``advance(done, total)``."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(),
-                  TimeRemainingColumn(), disable=disable, transient=False) as prog:
+                  TimeElapsedColumn(), TimeRemainingColumn(), disable=disable,
+                  transient=False, console=Console(stderr=True)) as prog:
         task = prog.add_task(label, total=total)
 
         def advance(done: int, total_: int) -> None:

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gzsim import aggregate
 from gzsim.errors import UserError
-from gzsim.fileio import atomic_write_bytes
+from gzsim.fileio import atomic_write_bytes, write_parquet_table
 from gzsim.indicators import INDICATORS
 
 SUMMARY_INDICATORS = [
@@ -27,13 +28,8 @@ SUMMARY_INDICATORS = [
 
 
 def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """Annual value per replication and year: sum of a flow, December level of a stock."""
-    df = series[["replication", "date", indicator]].copy()
-    df["year"] = df["date"].dt.year
-    spec = INDICATORS.get(indicator)
-    g = df.groupby(["replication", "year"])[indicator]
-    out = g.sum() if spec is not None and spec.kind == "flow" else g.last()
-    return out.rename(indicator).reset_index()
+    """Annual value per replication and year (:func:`gzsim.aggregate.annual`), long form."""
+    return aggregate.annual(series, indicator).stack().rename(indicator).reset_index()
 
 
 def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | None = None,
@@ -41,20 +37,43 @@ def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | No
     """Median and a (hi - lo) interval across replications of each indicator's annual value."""
     names = [i for i in (indicators or SUMMARY_INDICATORS) if i in series.columns]
     rows = []
+    if series.empty:  # every replication failed: an empty table, not an error
+        names = []
     for name in names:
         a = annual(series, name)
         a = a[a["year"].isin(years)]
         for year, grp in a.groupby("year"):
             v = grp[name].to_numpy()
-            spec = INDICATORS.get(name)
-            unit = spec.unit if spec else ""
-            if spec is not None and spec.kind == "flow":
-                unit = unit.replace("/month", "/year")
-            rows.append({"indicator": name, "unit": unit, "year": int(year),
+            rows.append({"indicator": name, "unit": aggregate.annual_unit(name), "year": int(year),
                          "median": float(np.median(v)), "p05": float(np.quantile(v, lo)),
                          "p95": float(np.quantile(v, hi)), "replications": len(v)})
     return pd.DataFrame(rows, columns=["indicator", "unit", "year", "median", "p05", "p95",
                                        "replications"])
+
+
+def annotated_table(frame: pd.DataFrame, scenario: str = ""):
+    """The frame as a pyarrow table whose columns carry unit, geography, kind and meaning.
+
+    Any Parquet reader sees them (``pyarrow.parquet.read_schema(path).field(name).metadata``),
+    and the schema's ``gzsim`` metadata holds the same as JSON for the whole table.
+    """
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields, described = [], {}
+    for f in table.schema:
+        spec = INDICATORS.get(f.name)
+        if spec is not None:
+            meta = {"unit": spec.unit, "geography": spec.geography, "kind": spec.kind,
+                    "description": spec.description}
+            described[f.name] = meta
+            f = f.with_metadata({k: v.encode() for k, v in meta.items()})
+        fields.append(f)
+    gz = {"scenario": scenario, "indicators": described,
+          "index": {"replication": "replication number (seed spawn key)",
+                    "date": "first day of the simulated month"}}
+    meta = {**(table.schema.metadata or {}), b"gzsim": json.dumps(gz).encode()}
+    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields, metadata=meta))
 
 
 @dataclass
@@ -67,18 +86,26 @@ class Result:
 
     @property
     def scenario_name(self) -> str:
+        """The scenario's name, from the manifest."""
         return self.manifest.get("scenario", {}).get("name", "scenario")
 
     @property
     def milestone_years(self) -> list[int]:
-        return list(self.manifest.get("scenario", {}).get("time", {}).get(
-            "milestone_years", sorted(self.series["date"].dt.year.unique())))
+        """The years summaries and comparisons report (the scenario's, else every year)."""
+        years = self.manifest.get("scenario", {}).get("time", {}).get("milestone_years")
+        if years is not None:
+            return list(years)
+        if self.series.empty:
+            return []
+        return sorted(pd.to_datetime(self.series["date"]).dt.year.unique().tolist())
 
     def summary(self, years: list[int] | None = None,
                 indicators: list[str] | None = None) -> pd.DataFrame:
+        """Median and 90 % interval of each indicator's annual value (see :func:`summarise`)."""
         return summarise(self.series, years or self.milestone_years, indicators)
 
     def annual(self, indicator: str) -> pd.DataFrame:
+        """Annual values of ``indicator`` per replication (flows summed, stocks December)."""
         return annual(self.series, indicator)
 
     def to_xarray(self):
@@ -95,28 +122,71 @@ class Result:
         return ds
 
     def save(self, out_dir: str | Path) -> Path:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        import io
+        """Write the results folder atomically (see :mod:`gzsim.outdir`).
 
-        buf = io.BytesIO()
-        self.series.to_parquet(buf, index=False)
-        atomic_write_bytes(out / "series.parquet", buf.getvalue())
-        atomic_write_bytes(out / "summary.csv", self.summary().to_csv(index=False).encode())
-        if self.failures is not None and len(self.failures):
-            atomic_write_bytes(out / "failures.csv", self.failures.to_csv(index=False).encode())
-        atomic_write_bytes(out / "manifest.json",
-                           json.dumps(self.manifest, indent=2, default=str).encode())
+        ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
+        no file of an older run, e.g. a stale ``failures.csv``, survives).
+        """
+        from gzsim.outdir import atomic_folder
+
+        out = Path(out_dir)
+        with atomic_folder(out, "run") as tmp:
+            write_parquet_table(annotated_table(self.series, self.scenario_name),
+                                tmp / "series.parquet")
+            atomic_write_bytes(tmp / "summary.csv", self.summary().to_csv(index=False).encode())
+            if self.failures is not None and len(self.failures):
+                atomic_write_bytes(tmp / "failures.csv",
+                                   self.failures.to_csv(index=False).encode())
+            atomic_write_bytes(tmp / "manifest.json",
+                               json.dumps(self.manifest, indent=2, default=str).encode())
         return out
 
 
 def read_results(path: str | Path) -> Result:
-    """Read a results folder written by :meth:`Result.save` (or ``gzsim run``)."""
+    """Read a results folder written by :meth:`Result.save` (or ``gzsim run``).
+
+    Every file goes through :mod:`gzsim.readers`: a missing, empty or corrupt file is a
+    :class:`UserError` naming it, never a library traceback.
+    """
+    from gzsim.readers import read_csv, read_json, read_parquet
+
     p = Path(path)
+    if not p.is_dir():
+        raise UserError(f"{p}: not a gzsim results folder (no such folder)")
     if not (p / "series.parquet").exists():
         raise UserError(f"{p}: not a gzsim results folder (no series.parquet)")
-    series = pd.read_parquet(p / "series.parquet")
-    manifest = json.loads((p / "manifest.json").read_text()) if (p / "manifest.json").exists() \
-        else {}
-    failures = pd.read_csv(p / "failures.csv") if (p / "failures.csv").exists() else None
+    series = read_parquet(p / "series.parquet", what="results series")
+    missing = [c for c in ("replication", "date") if c not in series.columns]
+    if missing:
+        raise UserError(f"{p / 'series.parquet'}: not a gzsim series (no column(s) "
+                        f"{', '.join(missing)})")
+    manifest = read_json(p / "manifest.json", what="results manifest") \
+        if (p / "manifest.json").exists() else {}
+    if not isinstance(manifest, dict):
+        raise UserError(f"{p / 'manifest.json'}: expected a JSON object, got "
+                        f"{type(manifest).__name__}")
+    _check_manifest(manifest, p / "manifest.json")
+    failures = read_csv(p / "failures.csv", what="failures table") \
+        if (p / "failures.csv").exists() else None
     return Result(series=series, manifest=manifest, failures=failures)
+
+
+def _check_manifest(manifest: dict, file: Path) -> None:
+    """The fields a reader relies on have their types (a hand-edited manifest is a user error)."""
+    sc = manifest.get("scenario", {})
+    time = sc.get("time", {}) if isinstance(sc, dict) else None
+    years = time.get("milestone_years", []) if isinstance(time, dict) else None
+    checks = [("scenario", isinstance(sc, dict), "an object"),
+              ("scenario.name", not isinstance(sc, dict) or isinstance(sc.get("name", ""), str),
+               "a string"),
+              ("scenario.time", isinstance(time, dict), "an object"),
+              ("scenario.time.milestone_years", isinstance(years, list) and all(
+                  isinstance(y, int) and not isinstance(y, bool) for y in years),
+               "a list of years"),
+              ("replications", isinstance(manifest.get("replications", 0), int), "an integer"),
+              ("failed_replications", isinstance(manifest.get("failed_replications", []), list),
+               "a list")]
+    for field_, ok, what in checks:
+        if not ok:
+            raise UserError(f"{file}: field '{field_}' should be {what}; the manifest was "
+                            "changed by hand or damaged")

@@ -7,6 +7,7 @@ names the file, the line and the dotted field path, and suggests the closest val
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +31,119 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _construct(node: yaml.Node, loader: _Loader, file: str, path: tuple, origins: Origins) -> Any:
-    origins[path] = (file, node.start_mark.line + 1)
+#: Resource guard: the largest YAML file read, the deepest nesting and the most values built
+#: (aliases re-use nodes, so a small file can expand exponentially: an "alias bomb").
+MAX_YAML_BYTES = 10_000_000
+MAX_DEPTH = 64
+MAX_VALUES = 200_000
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Budget:
+    """Counts values built while constructing one document."""
+
+    def __init__(self, file: str) -> None:
+        self.file, self.n = file, 0
+
+    def spend(self, node: yaml.Node, depth: int) -> None:
+        self.n += 1
+        line = node.start_mark.line + 1
+        if depth > MAX_DEPTH:
+            raise InputError([Problem(f"nesting deeper than {MAX_DEPTH} levels (a limit that "
+                                      "protects memory; no gzsim file needs more)",
+                                      self.file, line)])
+        if self.n > MAX_VALUES:
+            raise InputError([Problem(f"the document expands to more than {MAX_VALUES:,} "
+                                      "values (aliases expanding exponentially?); refused to "
+                                      "protect memory", self.file, line)])
+
+# YAML 1.2 floats that YAML 1.1 reads as strings ('1e6', '1E-3'): numbers, as users mean them.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
+
+
+def _construct(node: yaml.Node, loader: _Loader, file: str, path: tuple, origins: Origins,
+               budget: _Budget | None = None) -> Any:
+    budget = budget or _Budget(file)
+    budget.spend(node, len(path))
+    origins.setdefault(path, (file, node.start_mark.line + 1))
     if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if key in out:
-                raise InputError(
-                    [Problem(f"duplicate key '{key}'", file, key_node.start_mark.line + 1,
-                             ".".join(map(str, path + (key,))))],
-                )
-            out[key] = _construct(value_node, loader, file, path + (key,), origins)
-        return out
+        return _construct_mapping(node, loader, file, path, origins, budget)
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(n, loader, file, path + (i,), origins) for i, n in enumerate(node.value)]
+        return [_construct(n, loader, file, path + (i,), origins, budget)
+                for i, n in enumerate(node.value)]
     return loader.construct_object(node, deep=True)
+
+
+def _construct_mapping(node: yaml.MappingNode, loader: _Loader, file: str, path: tuple,
+                       origins: Origins, budget: _Budget) -> dict:
+    """A mapping, with YAML merge keys (``<<: *anchor``): explicit keys win over merged ones."""
+    merged: dict[str, Any] = {}
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.tag == _MERGE_TAG:
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) \
+                else [value_node]
+            for src in sources:
+                if not isinstance(src, yaml.MappingNode):
+                    raise InputError([Problem("a merge key '<<' needs a mapping (or a list of "
+                                              "mappings) to merge", file,
+                                              src.start_mark.line + 1,
+                                              ".".join(map(str, path)) or None)])
+                part = _construct_mapping(src, loader, file, path, origins, budget)
+                merged.update({k: v for k, v in part.items() if k not in merged})
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise InputError([Problem(f"a mapping key must be a plain value, got "
+                                      f"{type(key).__name__}", file, key_node.start_mark.line + 1,
+                                      ".".join(map(str, path)) or None)])
+        if key in out:
+            raise InputError(
+                [Problem(f"duplicate key '{key}'", file, key_node.start_mark.line + 1,
+                         ".".join(map(str, path + (key,))))],
+            )
+        origins[path + (key,)] = (file, value_node.start_mark.line + 1)
+        out[key] = _construct(value_node, loader, file, path + (key,), origins, budget)
+    return {**{k: v for k, v in merged.items() if k not in out}, **out}
+
+
+def parse_yaml(text: str, file: str, what: str = "file") -> tuple[Any, Origins]:
+    """Parse YAML text (from ``file``) with the resource guard; every failure located."""
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError([Problem("the file contains a NUL byte (binary data?); expected "
+                                  "YAML text", file, line)], what=what)
+    loader = None
+    try:
+        loader = _Loader(text)
+        node = loader.get_single_node()
+        origins: Origins = {}
+        if node is None:
+            return {}, origins
+        data = _construct(node, loader, file, (), origins)
+    except InputError as e:
+        e.what = what
+        raise
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        msg = getattr(e, "problem", None) or str(e)
+        if isinstance(e, yaml.reader.ReaderError):
+            msg = f"unacceptable character #x{e.character:04x} at position {e.position}" \
+                if isinstance(e.character, int) else str(e)
+        raise InputError([Problem(f"YAML syntax error: {msg}", file, line)], what=what) from None
+    except RecursionError:
+        raise InputError([Problem(f"nesting deeper than {MAX_DEPTH} levels (a limit that "
+                                  "protects memory)", file)], what=what) from None
+    except (ValueError, TypeError, OverflowError) as e:  # e.g. a tag's constructor
+        raise InputError([Problem(f"YAML error: {e}", file)], what=what) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return data, origins
 
 
 def load_yaml(path: str | Path, what: str = "file") -> tuple[Any, Origins]:
@@ -53,35 +151,24 @@ def load_yaml(path: str | Path, what: str = "file") -> tuple[Any, Origins]:
     p = Path(path)
     file = str(path)
     try:
+        size = p.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise InputError([Problem(f"{what} file is {size:,} bytes; the limit is "
+                                      f"{MAX_YAML_BYTES:,} bytes (a scenario is a few kB)",
+                                      file)], what=what)
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError([Problem(f"{what} file not found", file)], what=what) from None
     except IsADirectoryError:
         raise InputError([Problem(f"expected a {what} file, got a directory", file)],
                          what=what) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError([Problem(f"cannot read {what} file: {e}", file)], what=what) from None
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        msg = getattr(e, "problem", None) or str(e)
-        raise InputError([Problem(f"YAML syntax error: {msg}", file, line)], what=what) from None
-    finally:
-        loader.dispose()
-    origins: Origins = {}
-    if node is None:
-        return {}, origins
-    try:
-        data = _construct(node, loader, file, (), origins)
-    except InputError as e:
-        e.what = what
-        raise
-    except yaml.YAMLError as e:
-        raise InputError([Problem(f"YAML error: {e}", file)], what=what) from None
-    return data, origins
+    except UnicodeDecodeError as e:
+        raise InputError([Problem(f"cannot read {what} file: not UTF-8 text ({e.reason} at "
+                                  f"byte {e.start})", file)], what=what) from None
+    except OSError as e:
+        raise InputError([Problem(f"cannot read {what} file: {e.strerror or e}", file)],
+                         what=what) from None
+    return parse_yaml(text, file, what)
 
 
 def deep_merge(base: dict, top: dict) -> dict:

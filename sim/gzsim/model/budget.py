@@ -29,6 +29,7 @@ def annual_amount(budget: Budget, years: float) -> float:
 
 
 def budget_start_month(budget: Budget, time: TimeSpan) -> int:
+    """Month index at which a budget starts paying (0 without a ``start``)."""
     if budget.start is None:
         return 0
     return time.month_index(*parse_year_month(budget.start))

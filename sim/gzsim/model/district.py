@@ -1,37 +1,46 @@
-"""The district: wires the processes together and answers the questions they ask each other.
+"""The district: builds the registered processes and answers the questions they ask each other.
 
 Processes never import each other; they talk through the district (attractiveness, sector
-weights, screening, land, the labour pool). Creation order is the monthly tick order: the
-network and land first, then investment, then people (resettlement, poverty, training), then
-the labour market, then the district's own books; the recorder samples last.
-Optional processes (a region may have no resettlement programme) are simply absent.
+weights, screening, land, the labour pool), which reaches a process by its name
+(``district.jobs``; ``None`` when the scenario does not have it). The processes are built from
+the registry (:mod:`gzsim.model.process`) in tick order, which is also the order of their
+month-end steps; the recorder samples last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from typing import Any
 
 import numpy as np
 import simpy
 
+# Importing the process modules registers them (the registry is the model's table of contents).
+from gzsim.model import (  # noqa: F401
+    fiscal,
+    infrastructure,
+    investment,
+    jobs,
+    land,
+    poverty,
+    resettlement,
+    training,
+)
 from gzsim.model.attractiveness import attractiveness
-from gzsim.model.infrastructure import InfrastructureProcess
-from gzsim.model.investment import InvestmentProcess, SectorDraw
-from gzsim.model.jobs import JobsProcess
-from gzsim.model.land import LandProcess
+from gzsim.model.clock import monthly
+from gzsim.model.investment import SectorDraw
 from gzsim.model.ledger import Ledger
-from gzsim.model.policies import ActiveLevers, PolicySchedule
-from gzsim.model.poverty import PovertyProcess
+from gzsim.model.policies import PolicySchedule
+from gzsim.model.process import Process, registered
 from gzsim.model.recorder import Recorder
-from gzsim.model.resettlement import ResettlementProcess
 from gzsim.model.streams import Streams
-from gzsim.model.training import TrainingProcess
 from gzsim.scenario.schema import Scenario
 
-__all__ = ["ActiveLevers", "District"]
+__all__ = ["District"]
 
 
 class District:
+    """One replication of a scenario: the SimPy environment, its processes and their books."""
+
     def __init__(self, scenario: Scenario, root_seed: int, replication: int):
         self.scenario = scenario
         self.n_months = scenario.time.n_months
@@ -40,20 +49,33 @@ class District:
         self.ledger = Ledger(self.n_months)
         self._weights = np.array([s.weight for s in scenario.sectors.values()], dtype=float)
         self._sector_names = list(scenario.sectors)
-        self._tax_rate = scenario.fiscal.tax_usd_m_per_usd_m_operating_per_year
-        self.levers: PolicySchedule = PolicySchedule(scenario)
-        # Creation order = order of the month-end ticks; the recorder comes last.
-        self.infrastructure = (InfrastructureProcess(self) if scenario.infrastructure else None)
-        self.land = LandProcess(self) if scenario.land else None
-        self.investment = InvestmentProcess(self)
-        self.resettlement = ResettlementProcess(self) if scenario.resettlement else None
-        self.poverty = PovertyProcess(self) if scenario.poverty else None
-        self.training = TrainingProcess(self)
-        self.jobs = JobsProcess(self)
-        self.processes: list[object] = [p for p in (
-            self.infrastructure, self.land, self.investment, self.resettlement, self.poverty,
-            self.training, self.jobs, self) if p is not None]
+        self.levers = PolicySchedule(scenario)
+        classes = registered()
+        self._absent = {c.name for c in classes if not c.present(scenario)}
+        self._procs: dict[str, Process] = {}
+        for cls in classes:
+            if cls.name not in self._absent:
+                self._procs[cls.name] = cls(self)
+        self.processes: list[Process] = list(self._procs.values())
+        self._stepping = [p for p in self.processes if p.monthly_step]
         self.recorder = Recorder(self)
+        self.env.process(monthly(self.env, self.n_months, self._month_end))
+
+    def _month_end(self, month: int) -> None:
+        """Every process's month-end step in tick order, then the recorder's sample."""
+        for p in self._stepping:
+            p.step(month)
+        self.recorder.sample(month)
+
+    def __getattr__(self, name: str) -> Any:
+        """``district.jobs`` etc.: a process by name, ``None`` if this scenario lacks it."""
+        procs = self.__dict__.get("_procs")
+        if procs is not None:
+            if name in procs:
+                return procs[name]
+            if name in self.__dict__.get("_absent", ()):
+                return None
+        raise AttributeError(name)
 
     # --- questions processes ask each other -------------------------------------------------
     def accessibility(self) -> float:
@@ -64,17 +86,19 @@ class District:
         return 1 + reach * (self.infrastructure.network_index() - 1)
 
     def attractiveness(self, month: int) -> float:
-        """Multiplier on the project arrival rate, from last month's state (see module)."""
+        """Multiplier on the project arrival rate, from last month's state."""
         return attractiveness(
             self.scenario.attractiveness, accessibility=self.accessibility(),
-            free_land_km2=self.land.free.level if self.land else None,
+            free_land_km2=self.land.free_km2 if self.land else None,
             tax_incentive_share=self.levers(month).tax_incentive_share,
             shortage=self.jobs.shortage())
 
     def employment_rate(self) -> float:
+        """The district's employment rate (employed / labour force)."""
         return self.jobs.employment_rate()
 
     def sector_weights(self, month: int) -> np.ndarray:
+        """Relative arrival weights of the sectors, with sector-targeting levers applied."""
         mult = self.levers(month).sector_weight_multipliers
         if not mult:
             return self._weights
@@ -85,40 +109,19 @@ class District:
         limit = self.levers(month).max_pollution_class
         return limit is None or sector.pollution_class <= limit
 
-    def on_project_realised(self, sector: SectorDraw, size_usd_m: float, month: int) -> None:
-        """Hook for processes that react to a realised project."""
-
-    def before_construction(self, sector: SectorDraw, size_usd_m: float) -> Generator:
-        """A project occupies its serviced land before it can build (waits if there is none)."""
-        if self.land is not None:
-            yield from self.land.take(size_usd_m * sector.land_km2_per_usd_m)
-
     def on_relocated(self, households: int, month: int) -> None:
         """Relocated households: their workers join the pool, their people change poverty stock."""
         cfg = self.scenario.resettlement
-        assert cfg is not None
         self.jobs.add_workers(households * cfg.workers_per_household
                               * cfg.district_share_of_workers)
         if self.poverty is not None:
             self.poverty.relocated(int(round(households * cfg.people_per_household)))
 
-    # --- indicators owned by the district ---------------------------------------------------
     def operating_usd_m(self, month: int) -> float:
-        return sum(self.ledger.get(f"operating_usd_m.{s}", month) for s in self._sector_names)
-
-    def indicators(self, month: int) -> dict[str, float]:
-        led = self.ledger
-        incentive = self.levers(month).tax_incentive_share
-        return {
-            "investment_usd_m": led.get("investment_usd_m", month),
-            "committed_usd_m": led.get("committed_usd_m", month),
-            "realised_usd_m": led.get("realised_usd_m", month),
-            "pipeline_usd_m": self.investment.pipeline_usd_m(month),
-            "firms_operating": float(led.series("firms_started")[: month + 1].sum()),
-            "fiscal_cost_usd_m": incentive * self._tax_rate * self.operating_usd_m(month) / 12,
-            "attractiveness": self.attractiveness(month + 1),
-        }
+        """Capital operating in the month last stepped, all sectors (depreciated, net of exits)."""
+        return sum(self.investment.capital)
 
     def run(self) -> dict[str, np.ndarray]:
+        """Run to the horizon; the recorded monthly indicator arrays."""
         self.env.run(until=self.n_months + 0.5)
         return self.recorder.arrays()

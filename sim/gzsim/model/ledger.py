@@ -13,6 +13,8 @@ import numpy as np
 
 
 class Ledger:
+    """Named monthly books (numpy arrays that grow past the horizon as needed)."""
+
     def __init__(self, n_months: int, spill_months: int = 240):
         self.n_months = n_months
         self.size = n_months + spill_months
@@ -46,18 +48,22 @@ class Ledger:
         a[start:] += level * frac
 
     def get(self, name: str, month: int) -> float:
+        """What one book holds for one month (0 for a book never written)."""
         a = self._books.get(name)
         return 0.0 if a is None or month >= len(a) else float(a[month])
 
     def series(self, name: str, horizon_only: bool = True) -> np.ndarray:
+        """A copy of one book, cut at the horizon unless ``horizon_only`` is False."""
         a = self._books.get(name)
         if a is None:
             a = np.zeros(self.size)
         return a[: self.n_months].copy() if horizon_only else a.copy()
 
     def total(self, name: str) -> float:
+        """Sum of one book over every month, past the horizon included."""
         a = self._books.get(name)
         return 0.0 if a is None else float(a.sum())
 
     def names(self, prefix: str = "") -> list[str]:
+        """Names of the books that start with ``prefix``."""
         return sorted(k for k in self._books if k.startswith(prefix))

@@ -1,42 +1,62 @@
 """Policy levers in force at a given month, combined across overlapping policies.
 
 Processes never read ``scenario.policies`` directly: they ask the district for the levers of a
-month (``district.levers(month)``), so a lever's meaning is defined in exactly one place.
+month (``district.levers(month)``). What each lever is, its neutral value and how overlapping
+policies combine are declared once, on the scenario's ``Levers`` schema
+(:class:`gzsim.scenario.schema.Lever`); :class:`ActiveLevers` and :func:`combine` are derived
+from those declarations.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from collections.abc import Callable
+from typing import Any
 
-from gzsim.scenario.schema import Scenario, TimeSpan, parse_year_month
+from gzsim.scenario.schema import Lever, Scenario, TimeSpan, lever_declarations, parse_year_month
+
+__all__ = ["ActiveLevers", "PolicySchedule", "combine"]
+
+LEVERS: dict[str, Lever] = lever_declarations()
 
 
-@dataclass(frozen=True)
-class ActiveLevers:
-    """The combined effect of every policy active in one month (neutral values by default)."""
+def _neutral(decl: Lever) -> Any:
+    return {} if decl.combine == "multiply_each" else decl.neutral
 
-    tax_incentive_share: float = 0.0
-    infrastructure_budget_multiplier: float = 1.0
-    housing_budget_multiplier: float = 1.0
-    land_budget_multiplier: float = 1.0
-    investment_rate_multiplier: float = 1.0
-    sector_weight_multipliers: dict[str, float] = field(default_factory=dict)
-    max_pollution_class: int | None = None
-    training_places_per_year: float = 0.0
-    active: tuple[str, ...] = ()
+
+ActiveLevers = dataclasses.make_dataclass(
+    "ActiveLevers",
+    [(name, Any, dataclasses.field(default_factory=lambda d=decl: _neutral(d)))
+     for name, decl in LEVERS.items()] + [("active", tuple, dataclasses.field(default=()))],
+    frozen=True)
+ActiveLevers.__module__ = __name__
+ActiveLevers.__doc__ = "The combined effect of every policy active in one month (neutral values "
+ActiveLevers.__doc__ += "by default); one attribute per declared lever, plus ``active`` names."
+
+
+def _strictest(a: Any, b: Any) -> Any:
+    return b if a is None else min(a, b)
+
+
+def _multiply_each(a: dict, b: dict) -> dict:
+    return {**a, **{k: a.get(k, 1.0) * v for k, v in b.items()}}
+
+
+_RULES: dict[str, Callable[[Any, Any], Any]] = {
+    "multiply": lambda a, b: a * b,
+    "add": lambda a, b: a + b,
+    "strictest": _strictest,
+    "multiply_each": _multiply_each,
+}
 
 
 def _month(time: TimeSpan, ym: str) -> int:
-    y, m = parse_year_month(ym)
-    return time.month_index(y, m)
+    return time.month_index(*parse_year_month(ym))
 
 
-def combine(scenario: Scenario, month: int) -> ActiveLevers:
+def combine(scenario: Scenario, month: int) -> Any:
     """Levers in force in ``month`` (0-based index from the scenario's start)."""
-    out: dict = {"tax_incentive_share": 0.0, "infrastructure_budget_multiplier": 1.0,
-                 "housing_budget_multiplier": 1.0, "land_budget_multiplier": 1.0,
-                 "investment_rate_multiplier": 1.0, "sector_weight_multipliers": {},
-                 "max_pollution_class": None, "training_places_per_year": 0.0}
+    out = {name: _neutral(decl) for name, decl in LEVERS.items()}
     active = []
     for p in scenario.policies:
         start = _month(scenario.time, p.start)
@@ -44,23 +64,12 @@ def combine(scenario: Scenario, month: int) -> ActiveLevers:
         if not start <= month <= end:
             continue
         active.append(p.name)
-        lv = p.levers
-        for name in ("infrastructure_budget_multiplier", "housing_budget_multiplier",
-                     "land_budget_multiplier", "investment_rate_multiplier"):
-            v = getattr(lv, name)
-            if v is not None:
-                out[name] *= v
-        for name in ("tax_incentive_share", "training_places_per_year"):
-            v = getattr(lv, name)
-            if v is not None:
-                out[name] += v
-        out["tax_incentive_share"] = min(out["tax_incentive_share"], 1.0)
-        if lv.max_pollution_class is not None:
-            cur = out["max_pollution_class"]
-            out["max_pollution_class"] = lv.max_pollution_class if cur is None else min(
-                cur, lv.max_pollution_class)
-        for s, m in (lv.sector_weight_multipliers or {}).items():
-            out["sector_weight_multipliers"][s] = out["sector_weight_multipliers"].get(s, 1.0) * m
+        for name, decl in LEVERS.items():
+            value = getattr(p.levers, name)
+            if value is not None:
+                out[name] = _RULES[decl.combine](out[name], value)
+                if decl.cap is not None:
+                    out[name] = min(out[name], decl.cap)
     return ActiveLevers(**out, active=tuple(active))
 
 
@@ -68,12 +77,12 @@ class PolicySchedule:
     """Precomputed levers for every month of a run (policies change only at month starts)."""
 
     def __init__(self, scenario: Scenario):
-        n = scenario.time.n_months
-        cache: dict[tuple[str, ...], ActiveLevers] = {}
-        self._by_month: list[ActiveLevers] = []
-        for m in range(n):
+        cache: dict[tuple[str, ...], Any] = {}
+        self._by_month: list[Any] = []
+        for m in range(scenario.time.n_months):
             lv = combine(scenario, m)
             self._by_month.append(cache.setdefault(lv.active, lv))
 
-    def __call__(self, month: int) -> ActiveLevers:
+    def __call__(self, month: int) -> Any:
+        """The levers in force in ``month`` (clamped to the horizon)."""
         return self._by_month[min(max(month, 0), len(self._by_month) - 1)]

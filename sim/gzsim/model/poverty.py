@@ -12,7 +12,8 @@ that moves people into faster-exiting stocks can never raise the number of poor.
 Stocks (people): poor not relocated ``P_o``, relocated without a job ``P_r``, relocated with one
 ``P_j``; ``X`` those who left poverty during the run (at risk of falling back), kept by origin
 (relocated or not) because a household that falls back returns to its own kind of stock (a
-relocated household stays relocated). ``P + X`` is constant. Each month, in this order (``q(h) = 1 - exp(-h/12)`` for a rate ``h`` per year):
+relocated household stays relocated). ``P + X`` is constant. Each month, in this order
+(``q(h) = 1 - exp(-h/12)`` for a rate ``h`` per year):
 
 1. re-entry: ``q(reentry_rate_per_year) * X`` move from ``X`` back into ``P_o`` (or ``P_r``);
 2. growth exits: every poor stock loses ``q(growth_elasticity * max(g_y, 0))``, ``g_y`` the
@@ -24,8 +25,11 @@ relocated household stays relocated). ``P + X`` is constant. Each month, in this
    to ``goal_by`` (at least 1: the goal is kept after it), ``G_m`` this month's growth exits
    (they count toward the goal), so the poor fall evenly to zero by the goal date.
 
-Relocation (from the resettlement process) moves ``poor_share_of_relocated`` of the people moved
-from ``P_o`` to ``P_r`` when it happens.
+Relocation (from the resettlement process): the people waiting to be relocated hold ``W`` poor
+(``poor_share_of_relocated`` of them at the start), a part of ``P_o`` that leaves poverty at
+``P_o``'s rates until moved; a batch of ``n`` people moves ``n W / N_waiting`` poor from ``P_o``
+to ``P_r``. Relocating earlier therefore moves more poor into the faster path, never fewer
+(the direction suite holds the housing lever to this).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gzsim.model.clock import monthly
+from gzsim.model.process import Indicator, Process, register
 from gzsim.scenario.schema import TimeSpan, parse_year_month
 from gzsim.scenario.schema_people import Poverty, Quota
 
@@ -76,11 +80,29 @@ def delivery_shocks(cv: float, years: list[int], rng: np.random.Generator) -> di
     return {y: math.exp(-s2 / 2 + math.sqrt(s2) * zi) for y, zi in zip(years, z, strict=True)}
 
 
-class PovertyProcess:
+@register
+class PovertyProcess(Process):
     """The province's poor, by stock, and the flows between them (see the module)."""
 
+    name = "poverty"
+    section = "poverty"
+    tick = 50
+    STREAMS = ("poverty.growth", "poverty.delivery")
+    INDICATORS = (
+        Indicator("poor_people", "people", "province", "stock",
+                  "rural poor of the province (provincial series)"),
+        Indicator("people_left_poverty", "people", "province", "stock",
+                  "people who left poverty since the start (cumulative, gross of re-entry)"),
+        Indicator("people_reentered_poverty", "people", "province", "stock",
+                  "people who fell back into poverty after leaving it during the run "
+                  "(cumulative)"),
+        Indicator("poverty_programme_exits", "people", "province", "stock",
+                  "exits credited to the poverty-alleviation programme's quota (cumulative; "
+                  "in left poverty)"),
+    )
+
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         cfg = district.scenario.poverty
         assert cfg is not None
         self.cfg = cfg
@@ -104,11 +126,24 @@ class PovertyProcess:
         self.left_poverty = 0.0  # cumulative gross exits
         self.reentered = 0.0  # cumulative re-entries
         self.programme_exits = 0.0  # cumulative exits credited to the programme
-        district.env.process(monthly(district.env, district.n_months, self.step))
+        rs = district.scenario.resettlement
+        self.waiting_people = (rs.households_to_relocate * rs.people_per_household
+                               if rs is not None else 0.0)
+        # W: the poor among the people still to be relocated (a part of P_o)
+        self.waiting_poor = min(self.waiting_people * cfg.poor_share_of_relocated,
+                                self.initial_poor)
 
     def relocated(self, people: float) -> None:
-        """People moved into new homes; the poor among them change stock."""
-        moved = min(people * self.cfg.poor_share_of_relocated, self.stocks["other"])
+        """People moved into new homes; the poor among them change stock.
+
+        The poor among the households still waiting (``W``, part of ``P_o``) leave poverty by
+        growth and the programme like the rest of ``P_o``; a batch moves the waiting
+        population's current poor share, so relocating later moves fewer poor, never more.
+        """
+        share = self.waiting_poor / self.waiting_people if self.waiting_people > 0 else 0.0
+        moved = min(people * share, self.waiting_poor, self.stocks["other"])
+        self.waiting_poor -= moved
+        self.waiting_people = max(self.waiting_people - people, 0.0)
         self.stocks["other"] -= moved
         self.stocks["relocated"] += moved
 
@@ -131,6 +166,7 @@ class PovertyProcess:
         s["other"] += back["other"]
         s["relocated"] += back["relocated"]
         poor_before = sum(s.values())
+        other_before = s["other"]
         q_g = monthly_probability(cfg.growth_elasticity * self.growth[self.year_of[month]])
         q_j = monthly_probability(cfg.exit_rate_employed_per_year)
         out = {k: v * q_g for k, v in s.items()}
@@ -147,6 +183,8 @@ class PovertyProcess:
         for k in s:
             out[k] += s[k] * share
             s[k] -= s[k] * share
+        if other_before > 0:  # the waiting poor leave poverty like the rest of P_o
+            self.waiting_poor *= s["other"] / other_before
         self.exited["other"] += out["other"] - back["other"]
         self.exited["relocated"] += (out["relocated"] + out["relocated_job"]
                                      - back["relocated"])
@@ -155,9 +193,11 @@ class PovertyProcess:
         self.programme_exits += prog
 
     def poor_people(self) -> float:
+        """The poor in every stock."""
         return sum(self.stocks.values())
 
     def indicators(self, month: int) -> dict[str, float]:
+        """The poor, and cumulative exits, re-entries and programme exits."""
         return {"poor_people": self.poor_people(),
                 "people_left_poverty": self.left_poverty,
                 "people_reentered_poverty": self.reentered,

@@ -6,21 +6,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gzsim.model.clock import monthly
-
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
 
 class Recorder:
-    name = "recorder"
+    """Samples every process's indicators at each month end, after all of them stepped."""
 
     def __init__(self, district: District):
         self.d = district
         self.rows: list[dict[str, float]] = []
-        district.env.process(monthly(district.env, district.n_months, self.sample))
 
     def sample(self, month: int) -> None:
+        """Record this month's indicator values of every process."""
         row: dict[str, float] = {}
         for proc in self.d.processes:
             fn = getattr(proc, "indicators", None)
@@ -29,5 +27,6 @@ class Recorder:
         self.rows.append(row)
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """The recorded months as one float array per indicator."""
         names = list(self.rows[0]) if self.rows else []
         return {n: np.array([r[n] for r in self.rows], dtype=float) for n in names}

@@ -23,18 +23,31 @@ import numpy as np
 import simpy
 
 from gzsim.model.budget import monthly_amount
-from gzsim.model.clock import monthly
 from gzsim.model.poverty import quota_per_month
+from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
 
-class ResettlementProcess:
+@register
+class ResettlementProcess(Process):
     """Households waiting, homes built and relocation by quota (see the module)."""
 
+    name = "resettlement"
+    section = "resettlement"
+    tick = 40
+    INDICATORS = (
+        Indicator("households_waiting", "households", "province", "stock",
+                  "households still waiting to be resettled"),
+        Indicator("people_resettled", "people", "province", "stock",
+                  "people resettled so far (cumulative)"),
+        Indicator("housing_spending_usd_m", "US$ m/month", "province", "flow",
+                  "resettlement housing budget released that month"),
+    )
+
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         cfg = district.scenario.resettlement
         assert cfg is not None
         self.cfg = cfg
@@ -48,9 +61,9 @@ class ResettlementProcess:
         per_month = quota_per_month(cfg.quotas, district.scenario.time)
         # households due by the end of each month (cumulative quota), carried over when unmet
         self.due = np.cumsum(per_month) / cfg.people_per_household
-        district.env.process(monthly(district.env, district.n_months, self.step))
 
     def budget(self, month: int) -> float:
+        """Housing money released this month (US$ m), with the housing lever applied."""
         mult = self.d.levers(month).housing_budget_multiplier
         return monthly_amount(self.cfg.housing_budget, self.d.scenario.time, month) * mult
 
@@ -60,6 +73,7 @@ class ResettlementProcess:
         return min(self.households_total, math.floor(self.due[k] + 1e-9))
 
     def step(self, month: int) -> None:
+        """Fund and start the homes the quota will need, then move the households due."""
         money = self.budget(month)
         self.spending_usd_m = money
         self.fund_usd_m += money
@@ -77,6 +91,7 @@ class ResettlementProcess:
         self.relocate(month)
 
     def build(self, n: int):
+        """SimPy generator: ``n`` homes take ``build_months`` to finish."""
         yield self.d.env.timeout(self.cfg.build_months)
         yield self.homes.put(n)
 
@@ -96,9 +111,11 @@ class ResettlementProcess:
         self.d.on_relocated(can, month)
 
     def people_resettled(self) -> float:
+        """People relocated so far (households x people per household)."""
         return self.households_relocated * self.cfg.people_per_household
 
     def indicators(self, month: int) -> dict[str, float]:
+        """Waiting households, people resettled, housing money this month."""
         return {"households_waiting": float(self.households_waiting),
                 "people_resettled": self.people_resettled(),
                 "housing_spending_usd_m": self.spending_usd_m}

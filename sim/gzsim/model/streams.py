@@ -17,11 +17,6 @@ def stream_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def replication_seed(root_seed: int, replication: int) -> np.random.SeedSequence:
-    """The seed sequence of one replication: ``SeedSequence(root).spawn(n)[replication]``."""
-    return np.random.SeedSequence(entropy=root_seed, spawn_key=(replication,))
-
-
 class Streams:
     """Hands out independent generators for the named purposes of one replication."""
 
@@ -31,6 +26,7 @@ class Streams:
         self._cache: dict[str, np.random.Generator] = {}
 
     def get(self, name: str) -> np.random.Generator:
+        """The generator of one named purpose (created on first use, then reused)."""
         if name not in self._cache:
             ss = np.random.SeedSequence(
                 entropy=self.root_seed, spawn_key=(self.replication, stream_key(name))
@@ -53,6 +49,7 @@ class UniformBank:
         self._rows = np.empty((0, width))
 
     def row(self, k: int) -> np.ndarray:
+        """The uniforms of entity ``k`` (drawing more blocks as needed)."""
         while k >= len(self._rows):
             self._rows = np.vstack([self._rows, self._rng.random((self._block, self._width))])
         return self._rows[k]

@@ -9,22 +9,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gzsim.model.clock import monthly
+from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
 
-class TrainingProcess:
+@register
+class TrainingProcess(Process):
     name = "training"
+    section = "training"
+    tick = 60
+    INDICATORS = (
+        Indicator("workers_trained", "people", "district", "stock",
+                  "graduates of training places who joined the labour pool (cumulative)"),
+    )
 
     def __init__(self, district: District):
-        self.d = district
+        super().__init__(district)
         self.cfg = district.scenario.training
         self.rng = district.streams.get("training.completion")
         self.graduates = 0
         self._carry = 0.0
-        district.env.process(monthly(district.env, district.n_months, self.step))
 
     def step(self, month: int) -> None:
         places = (self.cfg.places_per_year + self.d.levers(month).training_places_per_year) / 12

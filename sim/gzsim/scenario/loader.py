@@ -5,6 +5,7 @@ Every error names the file, the line and the field path (see :mod:`gzsim.yamlio`
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,18 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gzsim.errors import InputError, Problem, ScenarioError
+from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
+from gzsim.scenario.checks import scenario_issues, split
 from gzsim.scenario.schema import Scenario
-from gzsim.yamlio import Origins, _Loader, deep_merge, load_yaml, problems_from_validation
+from gzsim.scenario.sources import chain_files, find_fitted, unwrap_sources
+from gzsim.yamlio import (
+    Origins,
+    _Loader,
+    deep_merge,
+    load_yaml,
+    origin_of,
+    problems_from_validation,
+)
 
 OVERRIDE_ORIGIN = "--set"
 
@@ -30,7 +40,7 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
     if ref is None:
         return data
     file, line = origins.get(("fitted_values",), (str(path), None))
-    fitted_path = path.parent / str(ref)
+    fitted_path = find_fitted(str(ref), path, file, line)
     try:
         fitted, fitted_origins = load_yaml(fitted_path, what="fitted values")
     except InputError as e:
@@ -45,6 +55,15 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
         origins[tuple(str(k).split("."))] = fitted_origins.get(("values", k), (str(fitted_path),
                                                                                None))
     return data
+
+
+def _apply_posterior(data: dict, path: Path) -> dict:
+    """``posterior: FILE`` (top level) -> ``run.posterior``, resolved against this file."""
+    ref = data.pop("posterior", None)
+    if ref is None:
+        return data
+    return {**data, "run": {**(data.get("run") or {}),
+                            "posterior": str((path.parent / str(ref)).resolve())}}
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
@@ -64,6 +83,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
         )
     parent = data.pop("extends", None)
     data = _apply_fitted(data, origins, path)
+    data = _apply_posterior(data, path)
     if parent is None:
         return data, origins
     if not isinstance(parent, str):
@@ -104,8 +124,17 @@ def apply_overrides(
     data: dict, origins: Origins, overrides: Mapping[str, Any] | Iterable[str] | None
 ) -> dict:
     """Set dotted paths in a scenario mapping, creating intermediate mappings as needed."""
+    if isinstance(overrides, (str, bytes)):
+        raise ScenarioError([Problem(
+            f"overrides must be a mapping {{'key.path': value}} or a list of 'key.path=value' "
+            f"strings, not a single string (did you mean [{str(overrides)[:60]!r}]?)",
+            OVERRIDE_ORIGIN)])
     if not overrides:
         return data
+    if not isinstance(overrides, (Mapping, list, tuple)):
+        raise ScenarioError([Problem(
+            f"overrides must be a mapping {{'key.path': value}} or a list of 'key.path=value' "
+            f"strings, got {type(overrides).__name__}", OVERRIDE_ORIGIN)])
     items: list[tuple[tuple[str, ...], Any]]
     if isinstance(overrides, Mapping):
         items = [(tuple(str(k).split(".")), v) for k, v in overrides.items()]
@@ -116,8 +145,9 @@ def apply_overrides(
         node = data
         for i, part in enumerate(path[:-1]):
             nxt = node.get(part)
-            if nxt is None:
+            if nxt is None:  # created by the override: errors inside it are located there
                 nxt = node[part] = {}
+                origins[path[: i + 1]] = (f"{OVERRIDE_ORIGIN} {'.'.join(path)}", None)
             elif not isinstance(nxt, dict):
                 raise ScenarioError([Problem(
                     f"cannot set '{'.'.join(path)}': '{'.'.join(path[: i + 1])}' is not a mapping",
@@ -135,19 +165,74 @@ def apply_overrides(
 def resolve_scenario_data(
     path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
 ) -> tuple[dict, Origins]:
-    """The merged, overridden (not yet validated) scenario mapping and where each value is from."""
+    """The merged, overridden (not yet validated) scenario mapping and where each value is from.
+
+    Values written with their provenance (``{value: ..., source: ...}``) are unwrapped to the
+    value (see :mod:`gzsim.scenario.sources`).
+    """
+    data, origins, _ = _resolve(path, overrides)
+    return data, origins
+
+
+def _resolve(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None
+             ) -> tuple[dict, Origins, dict[str, dict[str, str]]]:
     data, origins = _read_chain(Path(path), ())
     data = apply_overrides(data, origins, overrides)
-    return data, origins
+    data, notes = unwrap_sources(data)
+    return data, origins, notes
 
 
 def validate_scenario(data: dict, origins: Origins | None = None,
                       file: str | None = None) -> Scenario:
     """Validate a scenario mapping into a frozen :class:`Scenario`."""
     try:
-        return Scenario.model_validate(data)
+        sc = Scenario.model_validate(data)
     except ValidationError as e:
         raise ScenarioError(problems_from_validation(e, origins or {}, Scenario, file)) from None
+    except RecursionError:
+        raise ScenarioError([Problem("the scenario is nested too deeply", file)]) from None
+    origins = origins or {}
+    # without origins (built in code: calibration, designs) the horizon is the caller's choice
+    overridden = not origins or any(str(origins.get(k, ("",))[0] or "").startswith(OVERRIDE_ORIGIN)
+                     for k in (("time",), ("time", "start"), ("time", "end")))
+    errors, warns = split(scenario_issues(sc), overridden)
+    if errors:
+        raise ScenarioError(locate(errors, origins, file))
+    if origins:  # a user's file (built in code: the caller chose; no noise in loops)
+        _warn(locate(warns, origins, file))
+    return sc
+
+
+def _warn(problems: list[Problem]) -> None:
+    for p in problems:
+        warnings.warn(ScenarioWarning(str(p)), stacklevel=3)
+
+
+def locate(issues: list[tuple[tuple, str]], origins: Origins,
+           file: str | None = None) -> list[Problem]:
+    """Cross-field issues as problems with the file and line of the field (or its parent)."""
+    out = []
+    for path, msg in issues:
+        f, line = origin_of(origins, path)
+        out.append(Problem(msg, f or file, line, ".".join(map(str, path)) or None))
+    return out
+
+
+def check_scenario(sc: Scenario, replications: int | None = None) -> Scenario:
+    """Cross-field checks of an already built scenario (the API path); raises ScenarioError.
+
+    Issues a shortened horizon explains are not errors here (a scenario built in code may
+    well run for fewer years than its policies cover).
+    """
+    if not isinstance(sc, Scenario):
+        raise ScenarioError([Problem(
+            f"expected a Scenario, got {type(sc).__name__}"
+            + (" (a path: load it first with gzsim.load_scenario(path))"
+               if isinstance(sc, (str, Path)) else ""))])
+    errors, warns = split(scenario_issues(sc, replications), horizon_overridden=True)
+    if errors:
+        raise ScenarioError(locate(errors, {}, f"scenario '{sc.name}'"))
+    return sc
 
 
 def load_scenario(
@@ -159,5 +244,26 @@ def load_scenario(
     >>> s.investment.growth_rate_per_year
     0.1
     """
-    data, origins = resolve_scenario_data(path, overrides)
-    return validate_scenario(data, origins, str(path))
+    if not isinstance(path, (str, Path)):
+        raise ScenarioError([Problem(f"expected the path of a scenario file, got "
+                                     f"{type(path).__name__}")])
+    data, origins, notes = _resolve(path, overrides)
+    scenario = validate_scenario(data, origins, str(path))
+    given = list(overrides.items()) if isinstance(overrides, Mapping) else list(overrides or [])
+    scenario._provenance = {
+        "files": chain_files(path), "overrides": [str(o) if isinstance(o, str) else
+                                                  f"{o[0]}={o[1]}" for o in given],
+        "sources": notes}
+    return scenario
+
+
+def check_design_points(base_data: dict, points: Iterable[tuple[int, Mapping[str, Any]]],
+                        what: str = "design point") -> None:
+    """Validate the scenario of each ``(index, overrides)``; refuse with the first invalid one."""
+    for i, overrides in points:
+        try:
+            validate_scenario(apply_overrides(base_data, {}, dict(overrides)), {}, None)
+        except ScenarioError as e:
+            values = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+            raise ScenarioError([Problem(f"{what} {i} ({values}) gives an invalid scenario: "
+                                         f"{p}") for p in e.problems]) from None

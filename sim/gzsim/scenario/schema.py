@@ -7,12 +7,13 @@ province-scale processes live in their own modules (schema_network, schema_peopl
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from gzsim.scenario.schema_network import Attractiveness, Infrastructure, Land
+from gzsim.scenario.schema_network import Attractiveness, FiscalRoom, Infrastructure, Land
 from gzsim.scenario.schema_people import Poverty, Resettlement, Training
+from gzsim.scenario.sections import validate_sections
 from gzsim.scenario.types import Frozen, Months, NonNeg, Positive, Rate, Share, parse_year_month
 
 __all__ = ["Frozen", "Scenario", "parse_year_month"]
@@ -63,6 +64,9 @@ class RunSettings(Frozen):
 
     replications: Annotated[int, Field(ge=1, le=100_000)] = 20
     seed: Annotated[int, Field(ge=0)] = 20170716
+    # posterior.parquet (gzsim calibrate) replications draw their parameters from; set by the
+    # scenario file's top-level `posterior:` (resolved to an absolute path by the loader)
+    posterior: str | None = None
 
 
 class MonthRange(Frozen):
@@ -105,6 +109,10 @@ class Investment(Frozen):
     realisation_share: Share  # probability a signed project is actually built
     lead_months: Months = 6  # from signing to construction start
     ramp_up_months: Annotated[int, Field(ge=1, le=120)] = 12  # linear ramp to full operation
+    max_land_wait_months: Months | None = None  # a project waiting longer for land goes away
+    exit_hazard_per_year: NonNeg = 0.0  # operating firms close at this hazard
+    depreciation_rate_per_year: Share = 0.0  # operating capital wears out (jobs follow it)
+    fiscal_room: FiscalRoom | None = None  # province co-financing squeezed by its spending
 
 
 class Jobs(Frozen):
@@ -113,6 +121,8 @@ class Jobs(Frozen):
     construction_job_years_per_usd_m: NonNeg  # construction job-years per US$ m disbursed
     indirect_jobs_per_direct_job: NonNeg  # supplier jobs (IMPLAN/RIMS II type I - 1)
     induced_jobs_per_direct_job: NonNeg  # household-spending jobs (type II - type I)
+    indirect_leakage_share: Share = 0.0  # of supplier jobs that fall outside the district
+    induced_leakage_share: Share = 0.0  # of household-spending jobs outside the district
 
 
 class Labour(Frozen):
@@ -124,21 +134,48 @@ class Labour(Frozen):
     migrants_per_vacancy_per_month: NonNeg = 0.0  # in-migration drawn by open vacancies
 
 
-class Levers(Frozen):
-    """What a policy changes while it is active. Unset levers leave the base untouched.
+class Lever:
+    """How a lever combines when policies overlap, its neutral value and the process it moves.
 
-    When policies overlap: multipliers multiply, ``tax_incentive_share`` and
-    ``training_places_per_year`` add up, ``max_pollution_class`` takes the strictest.
+    ``combine`` is ``multiply`` (multipliers), ``add`` (shares and places; ``cap`` bounds the
+    sum), ``strictest`` (the smallest limit wins) or ``multiply_each`` (a mapping of multipliers,
+    multiplied key by key). Declared once, here; :mod:`gzsim.model.policies` derives the levers
+    in force each month from these declarations.
     """
 
-    tax_incentive_share: Share | None = None  # share of firms' taxes forgone (fiscal cost)
-    infrastructure_budget_multiplier: NonNeg | None = None
-    housing_budget_multiplier: NonNeg | None = None
-    land_budget_multiplier: NonNeg | None = None
-    investment_rate_multiplier: NonNeg | None = None  # e.g. a slowdown in project arrivals
-    sector_weight_multipliers: dict[str, NonNeg] | None = None
-    max_pollution_class: Annotated[int, Field(ge=0, le=5)] | None = None  # screening
-    training_places_per_year: NonNeg | None = None  # people trained into the labour pool
+    def __init__(self, combine: str, neutral: Any, acts_on: str, cap: float | None = None):
+        self.combine, self.neutral, self.acts_on, self.cap = combine, neutral, acts_on, cap
+
+
+class Levers(Frozen):
+    """What a policy changes while it is active. Unset levers leave the base untouched."""
+
+    tax_incentive_share: Annotated[Share | None, Lever("add", 0.0, "investment", cap=1.0)] = None
+    infrastructure_budget_multiplier: Annotated[
+        NonNeg | None, Lever("multiply", 1.0, "infrastructure")] = None
+    housing_budget_multiplier: Annotated[
+        NonNeg | None, Lever("multiply", 1.0, "resettlement")] = None
+    land_budget_multiplier: Annotated[NonNeg | None, Lever("multiply", 1.0, "land")] = None
+    # e.g. a slowdown in project arrivals
+    investment_rate_multiplier: Annotated[
+        NonNeg | None, Lever("multiply", 1.0, "investment")] = None
+    sector_weight_multipliers: Annotated[
+        dict[str, NonNeg] | None, Lever("multiply_each", None, "investment")] = None
+    max_pollution_class: Annotated[  # environmental screening
+        int | None, Field(ge=0, le=5), Lever("strictest", None, "investment")] = None
+    training_places_per_year: Annotated[  # people trained into the labour pool
+        NonNeg | None, Lever("add", 0.0, "training")] = None
+
+
+def lever_declarations() -> dict[str, Lever]:
+    """Each lever's :class:`Lever` declaration, by field name."""
+    out = {}
+    for name, info in Levers.model_fields.items():
+        decl = next((m for m in info.metadata if isinstance(m, Lever)), None)
+        if decl is None:
+            raise TypeError(f"Levers.{name} has no Lever(...) declaration")
+        out[name] = decl
+    return out
 
 
 class Policy(Frozen):
@@ -146,6 +183,8 @@ class Policy(Frozen):
 
     name: str
     question: str = ""  # what this policy is meant to test or achieve
+    # the indicators that answer the question (gzsim compare's headline table)
+    indicators: list[str] = Field(default_factory=list)
     start: str
     end: str | None = None
     levers: Levers
@@ -171,7 +210,26 @@ class Fiscal(Frozen):
 
 
 class Scenario(Frozen):
-    """A whole scenario: region, calendar, sectors, processes and run defaults."""
+    """A whole scenario: region, calendar, sectors, processes and run defaults.
+
+    Sections of processes outside this schema (registered with
+    :mod:`gzsim.scenario.sections`) are accepted and validated by their own schema; any other
+    unknown key is an error.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    # where it was read from (files, overrides, source notes): set by the loader, not a value,
+    # so it never changes a fingerprint or a comparison of scenarios
+    _provenance: dict = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Same values (where a scenario was read from does not matter)."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__ and \
+            self.__pydantic_extra__ == other.__pydantic_extra__
+
+    __hash__ = None  # type: ignore[assignment]  # as before: its fields are lists and dicts
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
     description: str = ""
@@ -191,6 +249,12 @@ class Scenario(Frozen):
     poverty: Poverty | None = None
     training: Training = Field(default_factory=Training)
     policies: list[Policy] = Field(default_factory=list)
+    plugins: list[str] = Field(default_factory=list)  # modules that register more processes
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _sections(cls, data, handler):
+        return validate_sections(cls, data, handler)
 
     @field_validator("sectors")
     @classmethod
