@@ -16,7 +16,13 @@ from pydantic import ValidationError
 from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
 from gzsim.scenario.checks import scenario_issues, split
 from gzsim.scenario.schema import Scenario
-from gzsim.scenario.sources import chain_files, find_fitted, unwrap_sources
+from gzsim.scenario.sources import (
+    chain_files,
+    find_fitted,
+    project_file,
+    project_path,
+    unwrap_sources,
+)
 from gzsim.yamlio import (
     Origins,
     _Loader,
@@ -62,8 +68,9 @@ def _apply_posterior(data: dict, path: Path) -> dict:
     ref = data.pop("posterior", None)
     if ref is None:
         return data
-    return {**data, "run": {**(data.get("run") or {}),
-                            "posterior": str((path.parent / str(ref)).resolve())}}
+    # not found anywhere: where the project keeps it (runs are noise-only until it exists)
+    found = project_file(str(ref), path) or project_path(str(ref))
+    return {**data, "run": {**(data.get("run") or {}), "posterior": str(found.resolve())}}
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:

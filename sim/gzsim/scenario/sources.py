@@ -51,11 +51,10 @@ def unwrap_sources(data: Any, prefix: str = "") -> tuple[Any, dict[str, dict[str
     return data, notes
 
 
-def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
-    """Where ``fitted_values: REF`` points.
+def project_file(ref: str, path: Path) -> Path | None:
+    """``ref`` relative to the scenario file, else the same name in the gzsim project.
 
-    Relative to the scenario file first, else the same name in the gzsim project, so a copied
-    ``base.yaml`` still finds ``calibration/fitted.yaml``.
+    So a copied ``base.yaml`` still finds ``calibration/fitted.yaml`` and the posterior.
     """
     here = path.parent / ref
     if here.exists() or Path(ref).is_absolute():
@@ -66,9 +65,24 @@ def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
         candidate = project.joinpath(*parts[k:])
         if candidate.is_file():
             return candidate
+    return None
+
+
+def project_path(ref: str) -> Path:
+    """``ref`` under the gzsim project root, ``..`` and ``.`` dropped (it may not exist yet)."""
+    parts = [p for p in Path(ref).parts if p not in ("..", ".")]
+    return Path(__file__).resolve().parents[3].joinpath(*parts)
+
+
+def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
+    """Where ``fitted_values: REF`` points (see :func:`project_file`), or a located error."""
+    found = project_file(ref, path)
+    if found is not None:
+        return found
+    project = Path(__file__).resolve().parents[3]
     raise ScenarioError([Problem(
-        f"fitted_values: '{ref}' not found (looked for {here} and under {project}). Give its "
-        "path relative to this scenario file or an absolute path (e.g. fitted_values: "
+        f"fitted_values: '{ref}' not found (looked for {path.parent / ref} and under {project}). "
+        "Give its path relative to this scenario file or an absolute path (e.g. fitted_values: "
         "/path/to/calibration/fitted.yaml), copy the fitted file next to the scenario, or "
         "remove the fitted_values: line to use the scenario's own values", file, line,
         "fitted_values")])
