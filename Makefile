@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test setup lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: setup
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_executor.py --real --write benchmarks/results.md
 	$(BIN)/python benchmarks/bench_executor.py --write benchmarks/results.md
+
+# Executed notebooks with their outputs (tables, figures, computed conclusions) for readers.
+docs: setup
+	$(BIN)/python tools/run_notebooks.py docs/notebooks
 
 clean:
 	rm -rf $(VENV) results .pytest_cache

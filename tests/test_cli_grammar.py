@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from gzsim import UserError, load_scenario
-from gzsim.cli import _experiment, main
+from gzsim.cli import main
+from gzsim.commands import experiment_with_overrides as _experiment
 from gzsim.indicators import INDICATORS
 from tests.conftest import BASE, SCENARIOS
 
@@ -78,3 +79,39 @@ def test_a_copied_base_still_finds_its_fitted_values(tmp_path):
     with pytest.raises(UserError, match="relative to this scenario file") as e:
         load_scenario(lost)
     assert "lost.yaml" in str(e.value)
+
+
+SOBOL = """
+name: tiny_sobol
+base: {base}
+seed: 3
+replications: 1
+factors:
+  investment.growth_rate_per_year: {{range: [0.05, 0.17]}}
+  investment.realisation_share: {{range: [0.4, 0.8]}}
+design: {{kind: sobol, samples: 4, second_order: false}}
+outcomes:
+  series: false
+  scalars:
+    - {{name: jobs_2017, indicator: jobs_created, year: 2017}}
+"""
+
+
+def test_cli_sensitivity_with_set_alias_format_and_precision_warning(cli, tmp_path):
+    exp = tmp_path / "tiny.yaml"
+    exp.write_text(SOBOL.format(base=BASE))
+    res = cli("sensitivity", exp, "--outcome", "jobs_2017", "--set", "time.end=2017-12",
+              "-w", "1", "-o", tmp_path / "s", "-q", "-f", "csv")
+    assert res.returncode == 0, res.stderr
+    frame = pd.read_csv(io.StringIO(res.stdout))
+    assert set(frame["factor"]) == {"investment.growth_rate_per_year",
+                                    "investment.realisation_share"}
+    assert (tmp_path / "s" / "sensitivity_jobs_2017.csv").exists()
+    text = cli("sensitivity", exp, "-i", "jobs_2017", "--set", "time.end=2017-12", "-w", "1",
+               "-o", tmp_path / "s", "-q")
+    assert text.returncode == 0, text.stderr
+    assert "Sensitivity of jobs_2017" in text.stdout
+    flat = " ".join(text.stdout.split())
+    # 4 base samples (seed 3) give intervals wider than the indices: said, with the cure
+    assert "wider than the index itself" in flat
+    assert "base samples would bring every interval under its index" in flat

@@ -141,3 +141,17 @@ def test_cli_compare_formats_and_progress(cli, tmp_path):
     lines = [ln for ln in table.stdout.splitlines() if "written to" not in ln]  # long paths
     assert max(len(line) for line in lines) <= 80
     assert "Extra investment and jobs per US$ of tax forgone?" in table.stdout
+
+
+def test_cli_run_summary_formats(cli, tmp_path):
+    res = cli("run", BASE, "-n", "2", "-w", "1", "-o", tmp_path / "r", "--set",
+              "time.end=2017-12", "-f", "csv")
+    assert res.returncode == 0, res.stderr
+    frame = pd.read_csv(__import__("io").StringIO(res.stdout))  # only the table on stdout
+    assert {"indicator", "geography", "unit", "year", "median", "p05", "p95"} <= \
+        set(frame.columns)
+    assert set(frame["geography"]) == {"district", "province"}
+    table = cli("run", BASE, "-n", "2", "-w", "1", "-o", tmp_path / "t", "--set",
+                "time.end=2017-12", "-q")
+    lines = [ln for ln in table.stdout.splitlines() if "written to" not in ln]
+    assert max(len(ln) for ln in lines) <= 80 and "Province (Guizhou)" in table.stdout

@@ -1,6 +1,13 @@
-"""The notebooks run: each is executed with small parameters, so a broken notebook fails here."""
+"""The notebooks run: each is executed with small parameters, so a broken notebook fails here.
+
+Their conclusions are computed (markdown displayed from variables), the sweep notebook changes
+its sample size in memory and warns when intervals are wider than the indices, and the
+executed notebooks are saved with their outputs (what ``make docs`` does).
+"""
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 
@@ -8,25 +15,19 @@ from tests.conftest import REPO
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
+sys.path.insert(0, str(REPO / "tools"))
+from run_notebooks import execute  # noqa: E402
 
 NOTEBOOKS = REPO / "notebooks"
-
-
-def execute(name: str, parameters: str) -> nbformat.NotebookNode:
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(cells) == 1, "each notebook has one cell tagged 'parameters'"
-    cells[0].source = parameters
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
-    return nb
 
 
 def outputs_text(nb) -> str:
     parts = []
     for c in nb.cells:
         for o in c.get("outputs", []):
-            parts.append(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", "")))
+            data = o.get("data", {})
+            parts.append(str(o.get("text", "")) + str(data.get("text/plain", ""))
+                         + str(data.get("text/markdown", "")))
     return "\n".join(parts)
 
 
@@ -36,19 +37,40 @@ def test_notebooks_are_committed_without_outputs():
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path.name
 
 
-def test_compare_policies_notebook():
-    nb = execute("compare_policies.ipynb", "REPLICATIONS = 3\nSEED = 1\nWORKERS = 1")
+def test_no_typed_in_numbers_in_the_notebooks_text():
+    import re
+
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        for c in nb.cells:
+            if c.cell_type == "markdown":  # results are displayed from variables, not typed
+                assert not re.search(r"\d+(\.\d+)? ?%|US\$ ?\d|\d,\d{3}", c.source), \
+                    (path.name, c.source[:80])
+
+
+def test_compare_policies_notebook(tmp_path):
+    nb = execute("compare_policies.ipynb", "REPLICATIONS = 3\nSEED = 1\nWORKERS = 1",
+                 out=tmp_path / "docs")
     text = outputs_text(nb)
-    assert "policy_tax_incentives" in text and "diff_mean" in text
+    assert "policy_tax_incentives" in text and "difference ±" in text
+    assert "Each US$ m of extra fiscal cost" in text  # the computed conclusion
+    saved = nbformat.read(tmp_path / "docs" / "compare_policies.ipynb", as_version=4)
+    assert any(c.get("outputs") for c in saved.cells if c.cell_type == "code")
+    assert any("image/png" in o.get("data", {}) for c in saved.cells
+               for o in c.get("outputs", []))
 
 
 def test_calibration_notebook():
     nb = execute("calibration.ipynb", "REPLICATIONS = 4\nSEED = 1\nWORKERS = 1")
-    assert "gui_an_investment_2017" in outputs_text(nb)
+    text = outputs_text(nb)
+    assert "gui_an_investment_2017" in text and "targets are met within tolerance" in text
 
 
 def test_sweep_analysis_notebook(tmp_path):
     nb = execute("sweep_analysis.ipynb",
                  f"SAMPLES = 4\nOUT = {str(tmp_path / 'sobol')!r}\nWORKERS = 1")
-    assert "jobs_created_2017" in outputs_text(nb)
+    text = outputs_text(nb)
+    assert "jobs_created_2017" in text
+    assert "wider than the index itself" in text and "base samples would" in text
     assert (tmp_path / "sobol" / "runs.parquet").exists()
+    assert not list(tmp_path.rglob("*.yaml"))  # the sample size changed in memory

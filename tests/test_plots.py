@@ -41,7 +41,7 @@ def written(paths):
 def test_fan_chart_of_one_result_has_years_and_unit(runs, tmp_path):
     fig = fan_chart(runs["base"], "investment_usd_m")
     ax = fig.axes[0]
-    assert "US$ m/month" in ax.get_ylabel() and ax.get_xlabel() == "year"
+    assert "US$ m/year" in ax.get_ylabel() and ax.get_xlabel() == "year"  # flows: annual
     fig.canvas.draw()
     ticks = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert ticks and all(t.isdigit() and 2010 <= int(t) <= 2020 for t in ticks), ticks
@@ -110,3 +110,53 @@ def test_cli_plot_bad_folder_is_a_user_error(cli, tmp_path):
     res = cli("plot", tmp_path)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "Example" in cli("plot", "--help").stdout
+
+
+# --- report-ready: titles, separators, no offset, annual flows, legends, captions, no empties
+
+
+def test_fan_chart_is_report_ready(runs, tmp_path):
+    fig = fan_chart(runs["base"], "poor_people")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    assert ax.get_title() == "Poor people (province)"  # from the registry, not the raw name
+    assert ax.yaxis.get_offset_text().get_text() == ""  # no 1e6 offset
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert any("," in t for t in labels), labels  # thousands separators
+    legend = ax.get_legend().get_window_extent()
+    assert legend.x0 >= ax.get_window_extent().x1  # the legend is outside the data
+    caption = " ".join(t.get_text() for t in fig.texts)
+    assert "3 replications" in caption and "seed 2" in caption and "gzsim" in caption
+    written(save_figure(fig, tmp_path / "poor"))
+    flow = fan_chart(runs["base"], "investment_usd_m")
+    assert len(flow.axes[0].get_lines()[0].get_xdata()) == 6  # 2012-2017: one point a year
+    monthly = fan_chart(runs["base"], "investment_usd_m", annual=False)
+    assert len(monthly.axes[0].get_lines()[0].get_xdata()) == 72
+
+
+def test_difference_chart_has_one_legend_entry_per_scenario(runs):
+    cmp = compare_results(runs, years=[2015, 2017])
+    labels = [t.get_text() for t in difference_chart(cmp, "employment").axes[0]
+              .get_legend().get_texts()]
+    assert labels == ["policy_training", "interval excludes 0", "interval includes 0"]
+
+
+def test_calibration_fit_shows_means_when_the_table_has_them():
+    table = pd.read_csv(REPO / "calibration" / "report.csv")
+    texts = [t.get_text() for t in calibration_fit(table).axes[0].get_legend().get_texts()]
+    assert any("simulated mean" in t for t in texts)
+
+
+def test_no_empty_charts_and_overlays(runs, tmp_path):
+    runs["base"].save(tmp_path / "base")
+    runs["policy_training"].save(tmp_path / "training")
+    skipped: list[str] = []
+    paths = plot_results(tmp_path / "base", tmp_path / "c", ["employment", "fiscal_cost_usd_m"],
+                         skipped)
+    assert skipped == ["fiscal_cost_usd_m"]  # zero in every replication: not drawn
+    assert [p.name for p in paths] == ["fan_employment.png", "fan_employment.svg"]
+    both = plot_results([tmp_path / "base", tmp_path / "training"], indicators=["employment"])
+    assert both[0].parent == tmp_path / "base" / "plots" / "overlay"
+    import matplotlib.image
+
+    assert matplotlib.image.imread(both[0]).shape[1] > 600  # a real picture was drawn

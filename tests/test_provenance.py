@@ -21,7 +21,7 @@ TAX = SCENARIOS / "policy_tax_incentives.yaml"
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    sc = load_scenario(TAX, overrides=["time.end=2014-12"])
+    sc = load_scenario(TAX, overrides=["time.end=2015-12"])
     out = tmp_path_factory.mktemp("run")
     simulate(sc, replications=2, seed=1, workers=1).save(out)
     return out
@@ -30,7 +30,7 @@ def saved(tmp_path_factory):
 def test_manifest_records_time_command_overrides_files_version_platform(saved):
     prov = json.loads((saved / "manifest.json").read_text())["provenance"]
     assert datetime.fromisoformat(prov["created_utc"]).utcoffset().total_seconds() == 0
-    assert prov["overrides"] == ["time.end=2014-12"]
+    assert prov["overrides"] == ["time.end=2015-12"]
     assert isinstance(prov["command_line"], list)
     roles = [(f["role"], f["path"]) for f in prov["files"]]
     assert roles == [("scenario", str(TAX.resolve())), ("extends", str(BASE.resolve())),

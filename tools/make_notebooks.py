@@ -38,9 +38,10 @@ COMPARE = [
 
 We run the calibrated base scenario and each policy scenario in `scenarios/` with **common
 random numbers** (replication *k* uses the same seed in every scenario), and compare them
-pairwise: for each key indicator and milestone year, the mean difference against the base with
-a 90 % confidence interval across replications. Differences whose interval contains zero are
-flagged as not distinguishable from zero.
+pairwise. Each policy names the indicators that answer its question (`indicators:` in its
+YAML); the headline gives, at the milestone years, the difference against the base with its
+interval, the relative change with its own interval, and, where the policy costs tax revenue,
+the effect per US$ m of that cost. Every number in the text below is computed from the runs.
 """),
     ("code", """
 REPLICATIONS = 20   # per scenario; the tests run this notebook with fewer
@@ -50,30 +51,57 @@ WORKERS = 2
     ("code", """
 from pathlib import Path
 
+from IPython.display import Markdown, display
+
 import gzsim
 from gzsim.compare import compare
 from gzsim.plots import difference_chart, fan_chart
+from gzsim.tables import fmt, title
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
 base = gzsim.load_scenario(ROOT / "scenarios" / "base.yaml")
 policies = [gzsim.load_scenario(p) for p in sorted((ROOT / "scenarios").glob("policy_*.yaml"))]
-for p in policies:
-    print(f"{p.name:32s} {p.policies[0].question}")
+display(Markdown("\\n".join(f"- **{p.name}**: {p.policies[0].question}" for p in policies)))
 """),
     ("code", """
 cmp = compare(base, policies, replications=REPLICATIONS, seed=SEED, workers=WORKERS)
-cmp.table.head()
+headline = cmp.headline()   # the same numbers as `gzsim compare` prints
+headline.head()
 """),
-    ("md", "## Effects in 2025 (difference against the base, 90 % CI)"),
+    ("md", "## The headline, per policy"),
     ("code", """
-t = cmp.table
-key = t[(t["year"] == 2025) & t["indicator"].isin(
-    ["investment_usd_m", "jobs_created", "employment", "fiscal_cost_usd_m", "people_resettled"])]
-key.pivot_table(index="scenario", columns="indicator", values="diff_mean").round(1)
+display(Markdown("\\n".join(t.markdown() for t in cmp.tables(headline))))
 """),
+    ("md", "## What the runs say (text computed from the headline)"),
     ("code", """
-distinct = t[(t["year"] == 2025)].groupby("scenario")["distinguishable"].sum()
-distinct.rename("indicators distinguishable from zero in 2025")
+def finding(scenario: str, rows) -> str:
+    \"\"\"One line per policy from its headline rows: each indicator at its largest effect.\"\"\"
+    live = rows[~rows["zero"]]
+    if live.empty:
+        return f"- **{scenario}**: no indicator it names moves in any replication."
+    parts = []
+    for ind, g in live.groupby("indicator", sort=False):
+        r = g.loc[g["diff_mean"].abs().idxmax()]
+        if r.rel_low == r.rel_high:
+            rel = f"{r.rel_diff:+.1%}, the same in every replication"
+        else:
+            rel = f"{r.rel_diff:+.1%}, 90 % CI {r.rel_low:+.1%} to {r.rel_high:+.1%}"
+        parts.append(f"{title(ind).lower()} {fmt(r.diff_mean, r.unit, sign=True)} {r.unit} "
+                     f"in {r.year} ({rel})"
+                     + ("" if r.distinguishable else ", not distinguishable from zero"))
+    text = f"- **{scenario}** ({rows['policy'].iloc[0]}), largest effects: " + \\
+        "; ".join(parts) + "."
+    cost = rows[rows["per_usd_m"].notna()]
+    for ind, g in cost.groupby("indicator", sort=False):
+        r = g.iloc[-1]
+        text += (f" Each US$ m of extra fiscal cost to {r.year} (US$ {r.cost_usd_m:,.0f} m in "
+                 f"all) goes with {r.per_usd_m:+,.2f} {r.per_usd_m_unit.split(' per')[0]} of "
+                 f"{title(ind).lower()} (90 % CI {r.per_usd_m_low:+,.2f} to "
+                 f"{r.per_usd_m_high:+,.2f}).")
+    return text
+
+
+display(Markdown("\\n".join(finding(s, g) for s, g in headline.groupby("scenario"))))
 """),
     ("code", """
 fig = difference_chart(cmp, "employment")
@@ -84,31 +112,6 @@ fig = fan_chart({name: cmp.results[name] for name in
                 "investment_usd_m")
 """),
     ("md", """
-## Reading the results
-
-With the defaults above (20 replications, seed 20170716) the paired differences read as follows;
-other seeds move the numbers a little, not the signs of the distinguishable ones.
-
-- **Tax incentives** (30 % of taxes forgone, 2018-2025) cost about US$220 m in 2020 and
-  US$545 m in 2025, and raise investment by about 30 % in 2020 (the incentive elasticity of 1
-  is an assumption) and employment by some 17 % by 2025. Jobs *created* in 2020 are not
-  distinguishable from zero: hires are noisy year to year even when employment clearly rises.
-- **An infrastructure push** adds about 1,350 km of expressway by 2025 (17 %) and raises
-  accessibility by 5 %; through the accessibility elasticity and the district's reach share
-  (both assumptions) it adds about 4 % to Gui An's investment in 2025 — small, and only as
-  large as those assumptions make it.
-- **Green screening** rejects polluting sectors (automotive, aviation): committed investment and
-  direct jobs fall against the base — the price of the policy in this model.
-- **An investment slowdown** (30 % fewer projects in 2019-2021) costs about 22 % of 2020
-  investment and 8 % of 2020 employment; by 2025 investment has caught up (difference not
-  distinguishable from zero) but employment is still 7 % lower.
-- **Training** adds about 5,800 employed by 2025; **a housing push** makes resettlement
-  earlier but not larger (everyone is rehoused by 2020 in both runs), and, because more
-  relocated workers join Gui An's pool, it slightly lowers the district's employment rate and
-  with it the poverty-exit hazard later on — a consequence of how the model joins the scales.
-- **A land push** changes nothing here: in the calibrated base serviced land never binds.
-  That is a finding about the base, not about land policy in general.
-
 All of these are conditional on the assumptions listed in `calibration/report.md`; the paired
 design makes the comparisons sharp, but it does not make the assumptions true.
 """),
@@ -135,6 +138,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from IPython.display import Markdown, display
 
 import gzsim
 from gzsim.calibration.quantities import simulated_values
@@ -173,13 +177,20 @@ check = pd.DataFrame(rows)
 check
 """),
     ("code", """
-fig = calibration_fit(check)
+fig = calibration_fit(check)   # the simulated mean, as the fit uses
+"""),
+    ("code", """
+out = check[~check["within_tolerance"]]
+lines = [f"{len(check) - len(out)} of {len(check)} targets are met within tolerance with "
+         f"{REPLICATIONS} fresh replications (seed {SEED})."]
+lines += [f"- **{r.id}** ({r.year}): simulated mean {r.sim_mean:,.4g} against "
+          f"{r.observed:,.4g} observed ({r.sim_mean / r.observed - 1:+.0%}; tolerance "
+          f"±{r.tolerance:.0%})" for r in out.itertuples()]
+display(Markdown("\\n".join(lines)))
 """),
     ("md", """
-The rail plan (+4,000 km by 2020) is expressed in the base but not met by 2020: rail segments
-take four years to build, so most of the planned kilometres are finished after 2020. The
-report (`calibration/report.md`) lists which parameters the targets pin down and which remain
-assumptions with their ranges.
+The report (`calibration/report.md`) lists which parameters the targets pin down and which
+remain assumptions with their ranges.
 """),
 ]
 
@@ -189,7 +200,8 @@ SWEEP = [
 
 A sweep runs a design over scenario parameters into a resumable Parquet store;
 `gzsim.read_sweep` reads it back. With a Saltelli (``sobol``) design, SALib gives first-order
-and total Sobol indices with confidence intervals.
+and total Sobol indices with confidence intervals. The experiment file is read as shipped and
+its sample size changed in memory (no file is written).
 """),
     ("code", """
 SAMPLES = 32          # Saltelli base samples (a power of 2); the tests use fewer
@@ -199,21 +211,20 @@ WORKERS = 2
     ("code", """
 from pathlib import Path
 
-import yaml
+from IPython.display import Markdown, display
 
 from gzsim.experiments import read_sweep, run_sweep
+from gzsim.experiments.spec import experiment_from_data
 from gzsim.plots import sensitivity_chart
-from gzsim.sensitivity import sobol_indices
+from gzsim.sensitivity import precision_warning, sobol_indices
+from gzsim.yamlio import load_yaml
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
-spec = yaml.safe_load((ROOT / "scenarios" / "experiments" / "sobol.yaml").read_text())
-spec["base"] = str(ROOT / "scenarios" / "base.yaml")
-spec["design"]["samples"] = SAMPLES
-spec["name"] = "notebook_sobol"
-exp_file = Path(OUT).with_suffix(".yaml")
-exp_file.parent.mkdir(parents=True, exist_ok=True)
-exp_file.write_text(yaml.safe_dump(spec))
-result = run_sweep(exp_file, OUT, backend="processes", workers=WORKERS, progress=False)
+path = ROOT / "scenarios" / "experiments" / "sobol.yaml"
+data, origins = load_yaml(path, what="experiment")
+data = {**data, "name": "notebook_sobol", "design": {**data["design"], "samples": SAMPLES}}
+experiment = experiment_from_data(data, origins, file=path)
+result = run_sweep(experiment, OUT, backend="processes", workers=WORKERS, progress=False)
 sweep = read_sweep(OUT)
 sweep
 """),
@@ -230,9 +241,16 @@ indices
     ("code", """
 fig = sensitivity_chart(indices, "jobs_created_2017")
 """),
+    ("code", """
+warning = precision_warning(indices, SAMPLES)
+top = indices.iloc[0]
+display(Markdown(warning or (
+    f"With {SAMPLES} base samples every interval is narrower than its index: "
+    f"**{top.factor}** explains the most variance of jobs created in 2017 "
+    f"(total index {top.ST:.2f} ± {top.ST_conf:.2f}).")))
+"""),
     ("md", """
-With few base samples the confidence intervals are wide; increase `SAMPLES` (512 or more) for
-indices worth reading, and run the sweep on a cluster with `gzsim sweep --cluster slurm`.
+For a cluster, run the same experiment with `gzsim sweep --cluster slurm`.
 """),
 ]
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from gzsim.errors import UserError
+from gzsim.errors import AllRunsFailed, UserError
+from gzsim.failfast import ReplicationsFailed
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -38,6 +39,8 @@ def user_errors(fn):
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
+        except (AllRunsFailed, ReplicationsFailed) as e:  # a valid input the model cannot run
+            _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
 
@@ -163,8 +166,9 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     if len(failed) == n:
         first = str(result.failures["error"].iloc[0]).splitlines()[0] \
             if result.failures is not None and len(result.failures) else "?"
-        _fail(f"every replication ({n}) failed, so there is nothing to summarise; the errors "
-              f"are in {out / 'failures.csv'} (first: {first})", 1)
+        raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
+                            f"summarise; the errors are in {out / 'failures.csv'} (first: "
+                            f"{first})")
     print_summary(result, form=form)
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
@@ -269,35 +273,21 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
+    from gzsim.commands import experiment_with_overrides
     from gzsim.execution import cpu_count
     from gzsim.experiments import ExecutionOptions, sweep_command_impl
 
     opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)
-    sweep_command_impl(_experiment(experiment, overrides), out, opts, shard=shard,
-                       overwrite=overwrite)
-
-
-def _experiment(path: Path, overrides: tuple[str, ...]):
-    """The experiment at ``path``, with ``--set`` values added to its ``set:`` mapping."""
-    from gzsim.errors import InputError
-    from gzsim.experiments import load_experiment
-    from gzsim.experiments.spec import ExperimentError, experiment_from_data
-    from gzsim.scenario.loader import parse_override
-    from gzsim.yamlio import load_yaml
-
-    if not overrides:
-        return load_experiment(path)
-    try:
-        data, origins = load_yaml(path, what="experiment")
-    except InputError as e:
-        raise ExperimentError(e.problems) from None
-    if not isinstance(data, dict):
-        return load_experiment(path)  # its own clear error
-    extra = dict(parse_override(o) for o in overrides)
-    data = {**data, "set": {**(data.get("set") or {}),
-                            **{".".join(k): v for k, v in extra.items()}}}
-    return experiment_from_data(data, origins, file=path)
+    res = sweep_command_impl(experiment_with_overrides(experiment, overrides), out, opts,
+                             shard=shard, overwrite=overwrite)
+    ran, failed = res.stats.get("runs_this_session", 0), res.stats.get("failed_this_session", 0)
+    if ran and failed == ran:
+        raise AllRunsFailed(f"every run of this session ({ran}) failed; the errors are in "
+                            f"{res.path}/runs.parquet (gzsim.read_sweep('{res.path}').failures)")
+    if failed:
+        click.echo(f"warning: {failed} of {ran} run(s) failed; see "
+                   f"gzsim.read_sweep('{res.path}').failures", err=True)
 
 
 @main.command()
@@ -320,12 +310,15 @@ def _experiment(path: Path, overrides: tuple[str, ...]):
                "policies' questions name). comparison.csv always holds every indicator.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
+@click.option("--unpaired", is_flag=True,
+              help="Allow scenarios of different regions, calendars or seeds: unpaired "
+              "(Welch) intervals instead of paired ones.")
 @format_opt
 @quiet_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...], form: str, quiet: bool) -> None:
+            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
     Every scenario runs the same replications with the same seeds. The headline answers each
@@ -361,7 +354,7 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
                       disable=quiet) as advance:
         cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
                           workers=workers, level=level, indicators=list(indicators) or None,
-                          progress=advance)
+                          progress=advance, unpaired=unpaired)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
@@ -372,8 +365,9 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
             if head["per_usd_m"].notna().any() and \
                     "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
                 charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
-            for ind in dict.fromkeys(charted):
-                save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
+            for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
+                if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
+                    save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
     cmp.print(form=form)
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
@@ -381,23 +375,45 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
 
 
 @main.command()
-@click.argument("results_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folders", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the charts (default: RESULTS_DIR/plots).")
-@indicator_opt("Indicator to chart (repeatable; default: key indicators).")
+              help="Folder for the charts (default: FOLDER/plots; several runs: "
+              "FIRST/plots/overlay).")
+@indicator_opt("Indicator (or, for a sweep, scalar outcome) to chart (repeatable; default: "
+               "key indicators, or every outcome).")
 @click.option("--quiet", "-q", is_flag=True, help="Do not list the files written.")
 @user_errors
-def plot(results_dir: Path, out: Path | None, indicators: tuple[str, ...], quiet: bool) -> None:
-    """Fan charts (median, 50 % and 90 % bands) of a `gzsim run` results folder.
+def plot(folders: tuple[Path, ...], out: Path | None, indicators: tuple[str, ...],
+         quiet: bool) -> None:
+    """Charts of results folders: fan charts of runs, overlaid if several; sweep surfaces.
+
+    A `gzsim run` folder gives fan charts (median, 50 % and 90 % bands; flows as annual
+    sums); several run folders are overlaid on the same axes; a `gzsim sweep` folder gives a
+    scatter matrix of outcomes against factors and a response surface per outcome.
+    Indicators that are zero in every replication are skipped, not drawn empty.
 
     \b
     Example:
       gzsim plot results/base --indicator jobs_created --indicator employment
+      gzsim plot results/base results/policy_training -i employment
+      gzsim plot results/full_factorial
     """
     from gzsim.plots import plot_results
 
-    paths = plot_results(results_dir, out, list(indicators) or None)
+    sweeps = [f for f in folders if (f / "design.parquet").exists()]
+    if sweeps:
+        if len(folders) > 1:
+            raise UserError("give one sweep folder, or one or more run folders")
+        from gzsim.sweep_plots import plot_sweep
+
+        paths, skipped = plot_sweep(folders[0], out, list(indicators) or None), []
+    else:
+        skipped: list[str] = []
+        paths = plot_results(list(folders), out, list(indicators) or None, skipped)
     if not quiet:
+        if skipped:
+            click.echo(f"Not drawn (zero in every replication): {', '.join(skipped)}")
         click.echo(f"{len(paths)} files written to {paths[0].parent}/" if paths else
                    "nothing to plot")
 
@@ -426,36 +442,13 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     Example:
       gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
-    import tempfile
-
-    import pandas as pd
-
+    from gzsim.commands import experiment_with_overrides, sensitivity_report
     from gzsim.experiments import run_sweep
-    from gzsim.fileio import atomic_write_bytes
-    from gzsim.outdir import place_files
-    from gzsim.plots import save_figure, sensitivity_chart
-    from gzsim.sensitivity import analyse
-    from gzsim.tables import LongTable, Section, emit
 
-    exp = _experiment(experiment, overrides)
+    exp = experiment_with_overrides(experiment, overrides)
     store = out or Path("results") / exp.name
     result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
-    frames, tables = [], []
-    for wanted in list(indicators) or [None]:
-        name, table = analyse(result.path, wanted)
-        with tempfile.TemporaryDirectory(prefix=".sensitivity.", dir=store) as stage:
-            atomic_write_bytes(Path(stage) / f"sensitivity_{name}.csv",
-                               table.to_csv(index=False).encode())
-            save_figure(sensitivity_chart(table, name), Path(stage) / f"sensitivity_{name}")
-            place_files(stage, store, "sweep")
-        frames.append(table.assign(outcome=name))
-        rows = [[v if isinstance(v, str) else f"{v:.3f}" for v in r]
-                for r in table.itertuples(index=False)]
-        tables.append(LongTable(f"Sensitivity of {name} ({exp.spec.design.kind})",
-                                list(table.columns), set(range(1, len(table.columns))),
-                                [Section("", rows)]))
-    emit(pd.concat(frames, ignore_index=True), tables, form, click.echo,
-         extra={"experiment": exp.name})
+    sensitivity_report(exp, result.path, list(indicators), form, click.echo)
     if not quiet:
         click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",
                    err=form in ("csv", "json"))
@@ -473,28 +466,9 @@ def indicators(form: str) -> None:
     Example:
       gzsim indicators --format md
     """
-    import pandas as pd
+    from gzsim.commands import print_indicators
 
-    from gzsim.indicators import INDICATORS
-    from gzsim.tables import LongTable, Section, emit
-
-    frame = pd.DataFrame([{"name": s.name, "unit": s.unit, "geography": s.geography,
-                           "kind": s.kind, "meaning": s.description}
-                          for s in INDICATORS.values()])
-    if form == "table":  # one entry per indicator, the meaning wrapped under it
-        import textwrap
-
-        for geo, grp in frame.groupby("geography", sort=False):
-            click.echo(f"{geo.capitalize()} indicators\n")
-            for r in grp.itertuples(index=False):
-                click.echo(f"  {r.name}  [{r.unit}, {r.kind}]")
-                click.echo(textwrap.fill(r.meaning, 80, initial_indent="      ",
-                                         subsequent_indent="      "))
-            click.echo("")
-        return
-    rows = [list(r) for r in frame.astype(str).itertuples(index=False)]
-    emit(frame, [LongTable("Indicators", list(frame.columns), set(), [Section("", rows)])],
-         form, click.echo)
+    print_indicators(form, click.echo)
 
 
 def calibration_targets(spec: Path, output: str, quick: bool, out: Path | None,

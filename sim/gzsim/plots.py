@@ -1,6 +1,10 @@
-"""Figures from real results (matplotlib, headless). Each function returns a Figure.
+"""Report-ready figures from real results (matplotlib, headless). Each function returns a Figure.
 
-Axes carry units and calendar years; :func:`save_figure` writes PNG and SVG side by side.
+Titles are readable indicator names from the registry, axes carry units with thousands
+separators (never a ``1e6`` offset), flows are drawn as annual sums by default (monthly flows
+are noise), legends sit outside the data, and a caption line says which scenario, how many
+replications, which seed and which gzsim version made the figure. :func:`save_figure` writes
+PNG and SVG side by side; sweeps are drawn by :mod:`gzsim.sweep_plots`.
 """
 
 from __future__ import annotations
@@ -12,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from gzsim.indicators import INDICATORS
+from gzsim.tables import title as readable
 
 
 def _plt():
-    """pyplot, headless unless the user already chose a backend (MPLBACKEND, notebooks)."""
+    """Pyplot, headless unless the user already chose a backend (MPLBACKEND, notebooks)."""
     import os
     import sys
 
@@ -28,19 +33,100 @@ def _plt():
     return plt
 
 
-def _label(indicator: str) -> str:
+def unit_of(indicator: str, annual: bool = False) -> str:
+    """The indicator's unit; a flow's annual sum is per year."""
     spec = INDICATORS.get(indicator)
-    return f"{indicator} [{spec.unit}, {spec.geography}]" if spec else indicator
+    if spec is None:
+        return ""
+    return spec.unit.replace("/month", "/year") if annual and spec.kind == "flow" else spec.unit
+
+
+def _label(indicator: str, annual: bool = False) -> str:
+    spec = INDICATORS.get(indicator)
+    return f"{readable(indicator)} [{unit_of(indicator, annual)}]" if spec else indicator
+
+
+def heading(indicator: str) -> str:
+    """A figure title: the readable name, and where it is measured."""
+    spec = INDICATORS.get(indicator)
+    return f"{readable(indicator)} ({spec.geography})" if spec else readable(indicator)
+
+
+def thousands(axis: Any) -> None:
+    """Tick labels with thousands separators and as many decimals as the span needs."""
+    from matplotlib.ticker import FuncFormatter
+
+    def fmt(v: float, _pos: int) -> str:
+        lo, hi = axis.get_view_interval()
+        span = abs(hi - lo)
+        d = 0 if span >= 10 else 1 if span >= 1 else 2 if span >= 0.1 else 3
+        return f"{v:,.{d}f}"
+
+    axis.set_major_formatter(FuncFormatter(fmt))
+
+
+def legend_outside(ax: Any, **kwargs: Any) -> None:
+    """The legend right of the axes, where it hides no data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False,
+                  **kwargs)
+
+
+def caption_of(results: dict[str, Any]) -> str:
+    """Scenario, replications, seed and gzsim version of the results drawn."""
+    from gzsim import __version__
+
+    runs = {}
+    for name, res in results.items():
+        s = _series_of(res)
+        runs[name] = (s["replication"].nunique() if len(s) else 0,
+                      (getattr(res, "manifest", {}) or {}).get("root_seed"))
+    if len(set(runs.values())) == 1:  # one line for many scenarios run alike
+        n, seed = next(iter(runs.values()))
+        who = ", ".join(runs) if len(runs) <= 2 else f"{len(runs)} scenarios"
+        parts = [f"{who}: {n} replications" + (" each" if len(runs) > 1 else "")
+                 + (f", seed {seed}" if seed is not None else "")]
+    else:
+        parts = [f"{k}: {n} replications" + (f", seed {seed}" if seed is not None else "")
+                 for k, (n, seed) in runs.items()]
+    return "; ".join(parts) + f". gzsim {__version__}"
+
+
+def add_caption(fig: Any, text: str) -> None:
+    """A small grey line under the axes (kept by ``bbox_inches='tight'``)."""
+    fig.text(0.01, -0.02, text, fontsize=7, color="0.35", ha="left", va="top", wrap=True)
 
 
 def _series_of(result: Any) -> pd.DataFrame:
     return result.series if hasattr(result, "series") else result
 
 
-def fan_chart(results: Any, indicator: str, title: str | None = None):
+def is_empty(values: Any) -> bool:
+    """Nothing to draw: no finite value, or zero everywhere."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return v.size == 0 or bool(np.all(v == 0))
+
+
+def _wide(s: pd.DataFrame, indicator: str, annual: bool) -> pd.DataFrame:
+    """Date x replication; a flow's annual sums (dated mid-year) when ``annual``."""
+    spec = INDICATORS.get(indicator)
+    if annual and spec is not None and spec.kind == "flow":
+        year = pd.to_datetime(s["date"]).dt.year
+        g = s.groupby([year.rename("year"), s["replication"]])[indicator].sum().unstack()
+        g.index = pd.to_datetime([f"{y}-07-01" for y in g.index])
+        return g
+    wide = s.pivot(index="date", columns="replication", values=indicator)
+    wide.index = pd.to_datetime(wide.index)
+    return wide
+
+
+def fan_chart(results: Any, indicator: str, title: str | None = None, annual: bool = True):
     """Median with 50 % and 90 % bands across replications, one colour per scenario.
 
-    ``results``: a :class:`~gzsim.results.Result` (or its series), or a dict name -> Result.
+    ``results``: a :class:`~gzsim.results.Result` (or its series), or a dict name -> Result
+    (several runs overlaid). ``annual``: a flow is drawn as its sum per year (default).
     """
     plt = _plt()
     import matplotlib.dates as mdates
@@ -48,7 +134,7 @@ def fan_chart(results: Any, indicator: str, title: str | None = None):
     if not isinstance(results, dict):
         name = getattr(results, "scenario_name", "") if hasattr(results, "manifest") else ""
         results = {name: results}
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     for i, (name, res) in enumerate(results.items()):
         s = _series_of(res)
         if indicator not in s.columns:
@@ -57,67 +143,77 @@ def fan_chart(results: Any, indicator: str, title: str | None = None):
         if s.empty:
             plt.close(fig)
             raise ValueError(f"the results of '{name}' have no successful replication")
-        wide = s.pivot(index="date", columns="replication", values=indicator)
-        wide.index = pd.to_datetime(wide.index)
+        wide = _wide(s, indicator, annual)
         q = wide.quantile([0.05, 0.25, 0.5, 0.75, 0.95], axis=1).T
-        colour = f"C{i}"
-        n = wide.shape[1]
-        label = f"{name} " if name else ""
+        colour, label = f"C{i}", (f"{name}: " if name else "")
         ax.fill_between(q.index, q[0.05], q[0.95], color=colour, alpha=0.15,
-                        label=f"{label}90 %")
-        ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.3,
-                        label=f"{label}50 %")
-        ax.plot(q.index, q[0.5], color=colour, lw=1.5, label=f"{label}median (n={n})")
+                        label=f"{label}90 % of replications")
+        ax.fill_between(q.index, q[0.25], q[0.75], color=colour, alpha=0.3, label=f"{label}50 %")
+        ax.plot(q.index, q[0.5], color=colour, lw=1.5, marker="o" if len(q) < 40 else None,
+                ms=3, label=f"{label}median (n={wide.shape[1]})")
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=12))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    thousands(ax.yaxis)
     ax.set_xlabel("year")
-    ax.set_ylabel(_label(indicator))
-    ax.set_title(title or indicator)
-    ax.legend(fontsize=7, ncol=2)
+    ax.set_ylabel(_label(indicator, annual))
+    per = " per year" if annual and unit_of(indicator) != unit_of(indicator, True) else ""
+    ax.set_title(title or f"{heading(indicator)}{per}")
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    legend_outside(ax)
+    add_caption(fig, caption_of(results))
     return fig
 
 
 def difference_chart(comparison: Any, indicator: str):
     """Paired differences against the base, with their confidence intervals, by year.
 
-    Filled markers: distinguishable from zero; hollow: not distinguishable (or no interval).
-    ``comparison``: a :class:`~gzsim.compare.Comparison` or its ``table``.
+    Filled markers: the interval excludes zero; hollow: it does not (or there is no interval).
+    One legend entry per scenario, outside the axes. ``comparison``: a
+    :class:`~gzsim.compare.Comparison` or its ``table``.
     """
     plt = _plt()
+    from matplotlib.lines import Line2D
+
     table = comparison.table if hasattr(comparison, "table") else comparison
     df = table[table["indicator"] == indicator]
     if df.empty:
         raise KeyError(f"indicator '{indicator}' is not in the comparison")
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
     names = list(dict.fromkeys(df["scenario"]))
     years = sorted(df["year"].unique())
-    span = (max(years) - min(years)) / max(len(years) - 1, 1) if len(years) > 1 else 1.0
-    width = 0.6 * span / max(len(names), 1)
+    width = 0.7 / max(len(names), 1)  # the scenarios of a year share 0.7 of the year's slot
+    slot = {y: i for i, y in enumerate(years)}
     for i, name in enumerate(names):
         d = df[df["scenario"] == name].sort_values("year")
-        x = d["year"].to_numpy(dtype=float) + (i - (len(names) - 1) / 2) * width
+        x = d["year"].map(slot).to_numpy(dtype=float) + (i - (len(names) - 1) / 2) * width
         mean = d["diff_mean"].to_numpy(dtype=float)
         err = np.vstack([mean - d["ci_low"].to_numpy(dtype=float),
                          d["ci_high"].to_numpy(dtype=float) - mean])
         err = np.nan_to_num(np.clip(err, 0, None), nan=0.0)
         sig = d["distinguishable"].to_numpy(dtype=bool)
         ax.errorbar(x, mean, yerr=err, fmt="none", capsize=3, ecolor=f"C{i}")
-        ax.plot(x[sig], mean[sig], "o", color=f"C{i}", label=name)
-        ax.plot(x[~sig], mean[~sig], "o", mfc="white", color=f"C{i}",
-                label=f"{name} (not distinguishable from zero)" if (~sig).any() else None)
+        ax.plot(x[sig], mean[sig], "o", color=f"C{i}")
+        ax.plot(x[~sig], mean[~sig], "o", mfc="white", color=f"C{i}")
     ax.axhline(0, color="black", lw=0.8)
-    ax.set_xticks(years, [str(int(y)) for y in years])
+    ax.set_xticks(range(len(years)), [str(int(y)) for y in years])
     unit = str(df["unit"].iloc[0]) if "unit" in df and pd.notna(df["unit"].iloc[0]) else ""
     ax.set_xlabel("year")
-    ax.set_ylabel(f"difference in {indicator}" + (f" [{unit}]" if unit else ""))
+    ax.set_ylabel(f"difference from base [{unit}]" if unit else "difference from base")
+    thousands(ax.yaxis)
     level = getattr(comparison, "level", None)
     ci = f"{level:.0%} CI" if level else "CI"
-    ax.set_title(f"{indicator}: scenario minus base (paired, {ci})")
-    ax.legend(fontsize=7)
+    ax.set_title(f"{heading(indicator)}: scenario minus base (paired, {ci})")
+    handles = [Line2D([], [], marker="o", ls="none", color=f"C{i}", label=n)
+               for i, n in enumerate(names)]
+    handles += [Line2D([], [], marker="o", ls="none", color="0.3", label="interval excludes 0"),
+                Line2D([], [], marker="o", ls="none", color="0.3", mfc="white",
+                       label="interval includes 0")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              frameon=False)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
+    results = getattr(comparison, "results", None)
+    if results:
+        add_caption(fig, "Paired over common random numbers. " + caption_of(results))
     return fig
 
 
@@ -131,13 +227,15 @@ def _first(table: pd.DataFrame, names: list[str], what: str) -> str:
 def calibration_fit(table: pd.DataFrame):
     """Each target: observed value against the simulated centre with its interval.
 
-    Columns: ``id``, ``observed``, ``sim_median`` or ``sim_mean``, and the interval as
+    The centre is the simulated mean when the table has one (the fit and its tolerances use
+    means), else the median. Columns: ``id``, ``observed``, ``sim_mean`` or ``sim_median``,
+    and the interval as
     ``sim_low``/``sim_high``, ``sim_p05``/``sim_p95`` or ``ci90_low``/``ci90_high``; optional
     ``year`` and ``tolerance`` (relative). Shown relative to the observed value when no
     observed value is zero, else in the targets' own units.
     """
     plt = _plt()
-    mid_col = _first(table, ["sim_median", "sim_mean"], "simulated centre")
+    mid_col = _first(table, ["sim_mean", "sim_median"], "simulated centre")
     lo_col = _first(table, ["sim_low", "sim_p05", "ci90_low"], "interval low")
     hi_col = _first(table, ["sim_high", "sim_p95", "ci90_high"], "interval high")
     obs = table["observed"].to_numpy(dtype=float)
@@ -148,7 +246,8 @@ def calibration_fit(table: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
     err = np.nan_to_num(np.clip(np.vstack([mid - lo, hi - mid]), 0, None), nan=0.0)
     centre = "median" if mid_col == "sim_median" else "mean"
-    ax.errorbar(mid, y, xerr=err, fmt="o", capsize=3, label=f"simulated {centre}, interval")
+    ax.errorbar(mid, y, xerr=err, fmt="o", capsize=3,
+                label=f"simulated {centre},\n90 % of replications")
     if relative:
         if "tolerance" in table:
             tol = table["tolerance"].to_numpy(dtype=float)
@@ -165,9 +264,8 @@ def calibration_fit(table: pd.DataFrame):
     ax.set_yticks(y, labels, fontsize=7)
     ax.set_ylabel("target")
     ax.set_title("Calibration: targets against simulated values")
-    ax.legend(fontsize=7)
+    legend_outside(ax)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -190,10 +288,10 @@ def sensitivity_chart(indices: pd.DataFrame, outcome: str = ""):
         ax.set_xlabel(f"Morris elementary effects{f' on {outcome}' if outcome else ''}")
     ax.set_yticks(y, indices["factor"], fontsize=8)
     ax.set_ylabel("factor")
-    ax.set_title(f"Sensitivity of {outcome}" if outcome else "Sensitivity")
-    ax.legend()
+    ax.invert_yaxis()  # the most influential factor (first row) on top
+    ax.set_title(f"Sensitivity of {outcome.replace('_', ' ')}" if outcome else "Sensitivity")
+    legend_outside(ax)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -209,8 +307,8 @@ def save_figure(fig, path: str | Path) -> list[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     out = [path.parent / f"{path.name}.png", path.parent / f"{path.name}.svg"]
     try:
-        fig.savefig(out[0], dpi=120)
-        fig.savefig(out[1])
+        fig.savefig(out[0], dpi=120, bbox_inches="tight")
+        fig.savefig(out[1], bbox_inches="tight")
     finally:
         plt.close(fig)
     return out
@@ -220,28 +318,43 @@ DEFAULT_PLOTS = ["investment_usd_m", "jobs_created", "employment", "expressway_k
                  "serviced_land_km2", "people_resettled", "poor_people", "fiscal_cost_usd_m"]
 
 
-def plot_results(results_dir: str | Path, out_dir: str | Path | None = None,
-                 indicators: list[str] | None = None) -> list[Path]:
-    """Fan charts of a ``gzsim run`` results folder, as PNG and SVG (default: DIR/plots)."""
+def plot_results(results_dir: str | Path | list, out_dir: str | Path | None = None,
+                 indicators: list[str] | None = None,
+                 skipped: list[str] | None = None) -> list[Path]:
+    """Fan charts of ``gzsim run`` results folders, as PNG and SVG.
+
+    One folder: its charts in DIR/plots. Several: each chart overlays them (named by folder),
+    in FIRST/plots/overlay unless ``out_dir``. Indicators that are zero in every replication
+    of every run are skipped (no empty charts) and appended to ``skipped``.
+    """
     from gzsim.errors import UserError
     from gzsim.results import read_results
 
-    res = read_results(results_dir)
-    if res.series.empty:
-        raise UserError(f"{results_dir}: no successful replication to plot")
-    out = Path(out_dir) if out_dir else Path(results_dir) / "plots"
-    names = list(indicators) if indicators else \
-        [i for i in DEFAULT_PLOTS if i in res.series.columns]
-    unknown = [i for i in names if i not in res.series.columns]
-    if unknown:
-        available = [c for c in res.series.columns if c not in ("replication", "date")]
-        raise UserError(f"indicator(s) {unknown} not in {results_dir}; available: "
-                        f"{', '.join(available)}")
+    dirs = [Path(d) for d in (results_dir if isinstance(results_dir, list) else [results_dir])]
+    runs = {}
+    for d in dirs:
+        res = read_results(d)
+        if res.series.empty:
+            raise UserError(f"{d}: no successful replication to plot")
+        runs[d.name if len(dirs) > 1 else res.scenario_name] = res
+    out = Path(out_dir) if out_dir else dirs[0] / "plots" / ("overlay" if len(dirs) > 1 else "")
+    first = next(iter(runs.values())).series
+    names = list(indicators) if indicators else [i for i in DEFAULT_PLOTS if i in first.columns]
+    for d, res in zip(dirs, runs.values(), strict=True):
+        unknown = [i for i in names if i not in res.series.columns]
+        if unknown:
+            available = [c for c in res.series.columns if c not in ("replication", "date")]
+            raise UserError(f"indicator(s) {unknown} not in {d}; available: "
+                            f"{', '.join(available)}")
     from gzsim.outdir import atomic_folder
 
     paths: list[Path] = []
     with atomic_folder(out, "plots") as tmp:  # only a new, empty or earlier plots folder
         for ind in names:
-            save_figure(fan_chart({res.scenario_name: res}, ind), tmp / f"fan_{ind}")
+            if all(is_empty(r.series[ind]) for r in runs.values()):
+                if skipped is not None:
+                    skipped.append(ind)
+                continue
+            save_figure(fan_chart(runs, ind), tmp / f"fan_{ind}")
             paths += [out / f"fan_{ind}.png", out / f"fan_{ind}.svg"]
     return paths

@@ -165,6 +165,28 @@ def read_results(path: str | Path) -> Result:
     if not isinstance(manifest, dict):
         raise UserError(f"{p / 'manifest.json'}: expected a JSON object, got "
                         f"{type(manifest).__name__}")
+    _check_manifest(manifest, p / "manifest.json")
     failures = read_csv(p / "failures.csv", what="failures table") \
         if (p / "failures.csv").exists() else None
     return Result(series=series, manifest=manifest, failures=failures)
+
+
+def _check_manifest(manifest: dict, file: Path) -> None:
+    """The fields a reader relies on have their types (a hand-edited manifest is a user error)."""
+    sc = manifest.get("scenario", {})
+    time = sc.get("time", {}) if isinstance(sc, dict) else None
+    years = time.get("milestone_years", []) if isinstance(time, dict) else None
+    checks = [("scenario", isinstance(sc, dict), "an object"),
+              ("scenario.name", not isinstance(sc, dict) or isinstance(sc.get("name", ""), str),
+               "a string"),
+              ("scenario.time", isinstance(time, dict), "an object"),
+              ("scenario.time.milestone_years", isinstance(years, list) and all(
+                  isinstance(y, int) and not isinstance(y, bool) for y in years),
+               "a list of years"),
+              ("replications", isinstance(manifest.get("replications", 0), int), "an integer"),
+              ("failed_replications", isinstance(manifest.get("failed_replications", []), list),
+               "a list")]
+    for field_, ok, what in checks:
+        if not ok:
+            raise UserError(f"{file}: field '{field_}' should be {what}; the manifest was "
+                            "changed by hand or damaged")

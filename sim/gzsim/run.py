@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -10,6 +11,8 @@ import pandas as pd
 
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
+from gzsim.execution.loop import ReplicationOutput
+from gzsim.failfast import check_main_guard
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
 from gzsim.provenance import describe
@@ -23,20 +26,48 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
-    say how (:class:`~gzsim.execution.ExecutionOptions`). Replication ``k`` always
-    uses ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
-    identical results. A replication that raises is recorded, not fatal.
+    say how (:class:`~gzsim.execution.ExecutionOptions`); workers default to the number of
+    CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
+    ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
+    identical results. A replication that raises is recorded, not fatal; when every one fails
+    (or the first few fail the same way) :class:`~gzsim.failfast.ReplicationsFailed` quotes the
+    first error.
     """
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
-    if opts.workers is not None:
-        opts = ExecutionOptions.of(opts, workers=check_workers(opts.workers))
+    workers = 1 if opts.kind == "serial" else check_workers(
+        min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
+    opts = ExecutionOptions.of(opts, workers=workers)
+    check_main_guard(workers)
     t0 = time.perf_counter()
-    outputs = {o.replication: o for o in run_replications(scenario, n, root, opts)}
-    return assemble(scenario, root, n, outputs, time.perf_counter() - t0, opts.workers or 1)
+    outputs: dict[int, ReplicationOutput] = {}
+    runs = run_replications(scenario, n, root, opts)
+    try:
+        for out in runs:
+            outputs[out.replication] = out
+            if stop_early(outputs, n, scenario.name):
+                break
+    finally:
+        runs.close()
+    return assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+
+
+def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:
+    """Raise when every replication failed, or the first few failed the same way."""
+    from gzsim.failfast import STOP_AFTER, all_failed, first_line
+
+    if any(o[2] is None for o in outputs.values()):
+        return False
+    errors = [o[2] for o in outputs.values()]
+    same = len({first_line(e) for e in errors}) == 1
+    if len(outputs) == n or (len(outputs) >= min(n, STOP_AFTER) and same):
+        failures = [{"replication": k, "error": outputs[k][2]} for k in sorted(outputs)]
+        raise all_failed(name, failures, n, len(outputs) < n)
+    return False
+
 
 
 def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float,

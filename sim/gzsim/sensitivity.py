@@ -89,3 +89,40 @@ def analyse(sweep_dir: str | Path, outcome: str | None = None) -> tuple[str, pd.
         return outcome, morris_indices(sw, outcome)
     raise SensitivityError(f"design kind '{kind}' has no global sensitivity analysis here; "
                            "use an experiment with design kind 'sobol' or 'morris'")
+
+
+def imprecise(indices: pd.DataFrame, samples: int, floor: float = 0.05) -> pd.DataFrame:
+    """Indices whose confidence half-width is wider than the index itself.
+
+    For each: the half-width, and the base sample size that would bring it under the index
+    (half-widths shrink as 1 / sqrt(samples); an index below ``floor`` is held to ``floor``),
+    rounded up to a power of two as Saltelli's sample wants. Empty when all are precise.
+    """
+    pairs = [("S1", "S1_conf"), ("ST", "ST_conf"), ("mu_star", "mu_star_conf")]
+    rows = []
+    for value, conf in pairs:
+        if value not in indices or conf not in indices:
+            continue
+        for r in indices.itertuples(index=False):
+            v, c = abs(float(getattr(r, value))), float(getattr(r, conf))
+            if np.isfinite(c) and c > v:
+                need = samples * (c / max(v, floor)) ** 2
+                rows.append({"factor": r.factor, "index": value, "value": float(
+                    getattr(r, value)), "half_width": c,
+                    "samples_needed": int(2 ** np.ceil(np.log2(max(need, samples + 1))))})
+    return pd.DataFrame(rows, columns=["factor", "index", "value", "half_width",
+                                       "samples_needed"])
+
+
+def precision_warning(indices: pd.DataFrame, samples: int) -> str:
+    """One sentence saying which intervals are wider than their index, and the cure."""
+    bad = imprecise(indices, samples)
+    if bad.empty:
+        return ""
+    worst = int(bad["samples_needed"].max())
+    names = ", ".join(f"{r.index}({r.factor}) = {r.value:.2f} ± {r.half_width:.2f}"
+                      for r in bad.head(4).itertuples())
+    more = f" and {len(bad) - 4} more" if len(bad) > 4 else ""
+    return (f"Warning: {len(bad)} confidence interval(s) are wider than the index itself "
+            f"({names}{more}) with {samples} base samples: these indices cannot be read. "
+            f"About {worst} base samples would bring every interval under its index.")

@@ -59,8 +59,12 @@ def fmt_pct(value: float, sign: bool = True) -> str:
 def title(indicator: str) -> str:
     """A readable title from an indicator name: ``jobs_created`` -> ``Jobs created``.
 
-    The unit suffix of the name (``_usd_m``, ``_km``) is dropped: the unit is shown apart.
+    The registry's own title wins when an indicator declares one; otherwise the name's unit
+    suffix (``_usd_m``, ``_km``) is dropped (the unit is shown apart).
     """
+    declared = getattr(INDICATORS.get(indicator), "title", None)
+    if declared:
+        return str(declared)
     name = indicator
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and name != suffix.lstrip("_"):

@@ -216,6 +216,20 @@ class ScalarOutcome(_Frozen):
             raise ValueError(f"unknown indicator '{v}'{hint}")
         return v
 
+    @property
+    def unit(self) -> str:
+        """The value's unit: a flow summed over a year is per year, over the run a total."""
+        spec = INDICATORS[self.indicator]
+        agg = self.aggregation
+        if agg == "annual":
+            agg = "annual_sum" if spec.kind == "flow" else "december"
+        if spec.kind == "flow" and agg == "annual_sum":
+            return spec.unit.replace("/month", "/year")
+        if agg == "total":
+            return spec.unit.replace("/month", "") if spec.kind == "flow" else \
+                f"{spec.unit} x months"
+        return spec.unit
+
     @model_validator(mode="after")
     def _year(self) -> ScalarOutcome:
         if self.aggregation in WHOLE_RUN and self.year is not None:

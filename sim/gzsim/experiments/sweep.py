@@ -38,7 +38,13 @@ from gzsim.errors import UserError
 from gzsim.execution import ExecutionOptions, batch_size, cpu_count, execute
 from gzsim.execution.tasks import FAILED, OK, Batch, Job, RunFn
 from gzsim.experiments.design import Design, design_from_frame, make_design
-from gzsim.experiments.spec import Experiment, Factor, FactorSpec, load_experiment
+from gzsim.experiments.spec import (
+    Experiment,
+    Factor,
+    FactorSpec,
+    ScalarOutcome,
+    load_experiment,
+)
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
 from gzsim.fileio import library_versions, write_parquet
 from gzsim.indicators import INDICATORS
@@ -175,34 +181,87 @@ class Sweep:
         return df.sort_values(["run_id", "date"], kind="stable").reset_index(drop=True)
 
     @property
-    def scalars(self) -> pd.DataFrame:
-        """Scalar outcomes of the successful runs with their factor values (EMA-style table)."""
-        ok = self.runs[self.runs["status"] == OK]
-        return ok[["run_id", "point", "replication", *self.factor_names,
-                   *self.outcome_names]].reset_index(drop=True)
+    def outcome_specs(self) -> list[ScalarOutcome]:
+        """The scalar outcomes as declared (indicator, year, aggregation, ``unit``)."""
+        return [ScalarOutcome.model_validate(s) for s in
+                self.manifest["experiment"]["spec"]["outcomes"]["scalars"]]
 
-    def to_xarray(self, what: str = "series"):
-        """``series``: dims (point, replication, date); ``scalars``: (point, replication)."""
+    @property
+    def outcome_units(self) -> dict[str, str]:
+        """Unit of each scalar outcome, e.g. ``{"jobs_created_2017": "jobs/year"}``."""
+        return {s.name: s.unit for s in self.outcome_specs}
+
+    @property
+    def scalars(self) -> pd.DataFrame:
+        """Scalar outcomes of the successful runs with their factor values (EMA-style table).
+
+        ``.attrs["units"]`` holds each outcome's unit.
+        """
+        ok = self.runs[self.runs["status"] == OK]
+        out = ok[["run_id", "point", "replication", *self.factor_names,
+                  *self.outcome_names]].reset_index(drop=True)
+        out.attrs["units"] = self.outcome_units
+        return out
+
+    def to_xarray(self, what: str = "series", by_factor: bool = False):
+        """``series``: dims (point, replication, date); ``scalars``: dims (point, replication).
+
+        Factor values are coordinates along ``point``, named without dots (the path's last
+        part, see :func:`factor_dims`; the dotted path is in the coordinate's ``path``
+        attribute). ``by_factor``: a grid design (full factorial) gets one dimension per factor
+        instead of ``point``; for sampled designs see :func:`gzsim.surface.response_surface`.
+        """
         import xarray as xr
 
-        if what not in ("series", "scalars"):
+        if what == "series":
+            df = self.series.drop(columns=["run_id"]).set_index(["point", "replication", "date"])
+        elif what == "scalars":
+            df = self.scalars.drop(columns=["run_id", *self.factor_names]) \
+                .set_index(["point", "replication"])
+        else:
             raise ValueError("what must be 'series' or 'scalars'")
-        df = self.series.drop(columns=["run_id"]).set_index(["point", "replication", "date"]) \
-            if what == "series" else self.scalars.drop(columns=["run_id", *self.factor_names]) \
-            .set_index(["point", "replication"])
         ds = xr.Dataset.from_dataframe(df)
         pts = self.design.set_index("point")
         pts = pts.loc[pts.index.isin(ds["point"].values)]
-        ds = ds.assign_coords({n: ("point", pts[n].to_numpy()) for n in self.factor_names})
+        dims = factor_dims([f.path for f in self.factors])
+        ds = ds.assign_coords({dims[f.path]: ("point", pts[f.name].to_numpy())
+                               for f in self.factors})
+        for f in self.factors:
+            ds[dims[f.path]].attrs.update(path=f.path, column=f.name)
+        scalars = {s.name: s for s in self.outcome_specs}
         for name in ds.data_vars:
             spec = INDICATORS.get(str(name))
             if spec:
                 ds[name].attrs.update(units=spec.unit, geography=spec.geography, kind=spec.kind,
                                       description=spec.description)
+            elif str(name) in scalars:
+                s = scalars[str(name)]
+                ds[name].attrs.update(units=s.unit, indicator=s.indicator,
+                                      aggregation=s.aggregation, year=s.year or "")
         ds.attrs.update(experiment=self.manifest["experiment"]["spec"]["name"],
                         design=self.manifest["design"]["kind"],
                         root_seed=self.manifest["seeds"]["root_seed"])
+        if by_factor:
+            names = list(dims.values())
+            cols = pts[[f.name for f in self.factors]]
+            if len(cols.drop_duplicates()) != len(pts) or \
+                    int(np.prod(cols.nunique().to_numpy())) != len(pts):
+                raise UserError("by_factor needs a grid design (each factor combination once); "
+                                "use gzsim.surface.response_surface for sampled designs")
+            ds = ds.set_index(point=names).unstack("point")
         return ds
+
+def factor_dims(paths: list[str]) -> dict[str, str]:
+    """A dimension name without dots for each factor path: its last part, made unique."""
+    out: dict[str, str] = {}
+    for p in paths:
+        parts = p.split(".")
+        k = 1
+        while (name := "_".join(parts[-k:])) in out.values() and k < len(parts):
+            k += 1
+        out[p] = name
+    return out
+
 
 
 def read_sweep(path: str | Path) -> Sweep:
@@ -321,10 +380,34 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
         store.unlock()
 
 
+MAX_CHECKED_POINTS = 5_000  # about 1.5 ms each
+
+
+def _check_points(exp: Experiment, design: Design) -> None:
+    """Refuse the first design point whose scenario is invalid.
+
+    Above MAX_CHECKED_POINTS points: each factor's extremes and an even spread of points.
+    """
+    from gzsim.scenario.loader import check_design_points
+
+    n = design.n_points
+    if exp.base_data is None or not design.factors:
+        return
+    idx = np.arange(n)
+    if n > MAX_CHECKED_POINTS:
+        ext = [int(f(design.points[fac.name].to_numpy())) for fac in design.factors
+               for f in (np.argmin, np.argmax)]
+        idx = np.unique(np.r_[ext, np.linspace(0, n - 1, MAX_CHECKED_POINTS).astype(int)])
+    check_design_points(exp.base_data, ((int(i), design.overrides(int(i))) for i in idx))
+
+
+
 def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn: RunFn | None,
              shard: tuple[int, int] | None) -> SweepResult:
     """One driver session: create or check the store, then compute the batches not done."""
     design = make_design(exp)
+    if not store.manifest_path.exists():
+        _check_points(exp, design)  # refuse the first invalid point before anything runs
     reps, n = exp.replications, design.n_points * exp.replications
     workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
     man = store.create(_manifest(exp, design, run_fn, opts.batch_size or batch_size(n, workers)),

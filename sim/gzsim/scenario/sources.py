@@ -2,8 +2,8 @@
 
 A parameter may be written with its provenance as data instead of (or as well as) a comment::
 
-    area_km2: {value: 1795, source: '[2017] "a 1,795km2 suburb"'}
-    vacancy_fill_share_per_month: {value: 0.35, note: assumption, unit: share per month}
+    area_km2: {value: 250, unit: km2, source: '[plan] "a 250 km2 district"'}
+    vacancy_fill_share_per_month: {value: 0.3, note: assumption, unit: share per month}
 
 The loader keeps the value for validation and the rest (``source``, ``note``, ``unit``) in a
 map from dotted path to note (:func:`unwrap_sources`), which ``gzsim check --sources`` prints
