@@ -38,7 +38,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
-    workers = 1 if opts.kind == "serial" else check_workers(
+    workers = 1 if opts.backend == "serial" else check_workers(
         min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
@@ -67,7 +67,6 @@ def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool
         failures = [{"replication": k, "error": outputs[k][2]} for k in sorted(outputs)]
         raise all_failed(name, failures, n, len(outputs) < n)
     return False
-
 
 
 def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float,
