@@ -22,11 +22,13 @@ from gzsim.scenario.schema import Scenario
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-             options: ExecutionOptions | None = None, **fields: Any) -> Result:
+             options: ExecutionOptions | None = None, *, run_fn: Any = None,
+             **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
-    say how (:class:`~gzsim.execution.ExecutionOptions`); workers default to the number of
+    say how (:class:`~gzsim.execution.ExecutionOptions`); ``run_fn`` replaces the model
+    (``gzsim.model.simulate_one``, same signature); workers default to the number of
     CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
@@ -44,7 +46,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     check_main_guard(workers)
     t0 = time.perf_counter()
     outputs: dict[int, ReplicationOutput] = {}
-    runs = run_replications(scenario, n, root, opts)
+    runs = run_replications(scenario, n, root, opts, run_fn=run_fn)
     try:
         for out in runs:
             outputs[out.replication] = out
