@@ -26,6 +26,7 @@ from gzsim.model import (  # noqa: F401
     training,
 )
 from gzsim.model.attractiveness import attractiveness
+from gzsim.model.clock import monthly
 from gzsim.model.investment import SectorDraw
 from gzsim.model.ledger import Ledger
 from gzsim.model.policies import PolicySchedule
@@ -56,7 +57,15 @@ class District:
             if cls.name not in self._absent:
                 self._procs[cls.name] = cls(self)
         self.processes: list[Process] = list(self._procs.values())
+        self._stepping = [p for p in self.processes if p.monthly_step]
         self.recorder = Recorder(self)
+        self.env.process(monthly(self.env, self.n_months, self._month_end))
+
+    def _month_end(self, month: int) -> None:
+        """Every process's month-end step in tick order, then the recorder's sample."""
+        for p in self._stepping:
+            p.step(month)
+        self.recorder.sample(month)
 
     def __getattr__(self, name: str) -> Any:
         """``district.jobs`` etc.: a process by name, ``None`` if this scenario lacks it."""
