@@ -29,8 +29,12 @@ test: setup
 lint: setup
 	$(BIN)/ruff check sim tests benchmarks
 
+# Benchmarks print ratios measured within one run; bench_executor.py also appends its figures
+# to benchmarks/results.md (date, machine, load).
 bench: setup
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_executor.py --real --write benchmarks/results.md
+	$(BIN)/python benchmarks/bench_executor.py --write benchmarks/results.md
 
 # Executed notebooks with their outputs (tables, figures, computed conclusions) for readers.
 docs: setup

@@ -1,21 +1,25 @@
-"""The sweep execution layer against a bare ProcessPoolExecutor.map, and its scaling.
+"""Sweeps: parallel efficiency, gzsim against EMA Workbench, overhead, driver memory.
 
-Prints, for the same runs (a Monte Carlo design, every run = validate the point's scenario, then
-run the model):
+``--real`` (issue 13): a sweep of the real base model (default 400 runs: 200 points x 2
+replications, scalar outcomes) with ``--workers`` local processes, in one run of this script:
 
-1. Dask path / bare ``ProcessPoolExecutor.map`` wall time (budget: within 5 %, i.e. <= 1.05).
-   Both executors are started and warmed up before the clock starts (a worker's first task
-   imports gzsim); the Dask path includes batching, results streaming to Parquet, the store.
-2. Speed-up of 2 Dask workers over 1 (budget: >= 1.8).
-3. Driver memory (peak RSS of the driver process, in a subprocess) for N and 4N runs with the
-   full monthly series kept (budget: flat — results stream to disk and are released).
+1. serial time per run: runs of the same design, one after another in this process (measured
+   before and after the parallel runs; the mean of both);
+2. gzsim ``run_sweep`` wall time, process-pool start-up included; parallel efficiency =
+   (runs x serial time per run) / (workers x wall)   target >= 0.90 with 2 workers;
+3. EMA Workbench's ``MultiprocessingEvaluator`` on the same design (the same points and
+   replications through :mod:`gzsim.ema`), pool start-up included; gzsim wall / EMA wall
+   target <= 0.8.
 
-    .venv/bin/python benchmarks/bench_executor.py                 # stand-in model, 50 ms/run
-    .venv/bin/python benchmarks/bench_executor.py --real --runs 400   # the real model
-    .venv/bin/python benchmarks/bench_executor.py --quick         # smaller, for a smoke test
+Without ``--real`` a stand-in model (``--busy-ms`` CPU per run) measures the layer's overhead
+against a bare ``ProcessPoolExecutor.map`` and the driver's peak memory for 2,000 to 16,000 runs
+with the full monthly series kept (it must stay flat: each batch is written and released).
 
-Machines here are noisy (and the driver shares the cores with the workers): compare within one
-run of this script, and repeat (``--repeat``) to see the spread.
+    .venv/bin/python benchmarks/bench_executor.py --real            # issue 13's figures
+    .venv/bin/python benchmarks/bench_executor.py                   # overhead and memory
+    .venv/bin/python benchmarks/bench_executor.py --quick           # a smoke test
+
+Machines here are shared and noisy: compare within one run of this script.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import concurrent.futures as cf
 import functools
 import json
 import os
-import statistics
+import platform
 import subprocess
 import sys
 import tempfile
@@ -37,21 +41,21 @@ REPO = Path(__file__).resolve().parents[1]
 BASE = REPO / "scenarios" / "base.yaml"
 
 
-def experiment_file(folder: Path, runs: int, series: bool) -> Path:
-    p = folder / f"bench_{runs}_{int(series)}.yaml"
-    outcomes = "series: true" if series else "series: false"
+def experiment_file(folder: Path, points: int, reps: int, series: bool) -> Path:
+    p = folder / f"bench_{points}x{reps}_{int(series)}.yaml"
     p.write_text(textwrap.dedent(f"""\
         name: bench
         base: {BASE}
         seed: 1
-        replications: 2
+        replications: {reps}
         factors:
           investment.growth_rate_per_year: {{range: [0.05, 0.15]}}
           jobs.indirect_jobs_per_direct_job: {{range: [0.3, 0.8]}}
-        design: {{kind: monte_carlo, samples: {runs // 2}}}
+        design: {{kind: latin_hypercube, samples: {points}}}
         outcomes:
-          {outcomes}
-          scalars: [{{name: jobs_2017, indicator: jobs_created, year: 2017}}]
+          series: {'true' if series else 'false'}
+          scalars: [{{name: jobs_2017, indicator: jobs_created, year: 2017}},
+                    {{name: employment_2020, indicator: employment, year: 2020}}]
         """))
     return p
 
@@ -61,162 +65,183 @@ def bare_run(args):
     run_fn, base_data, overrides, seed, rep = args
     from gzsim.scenario.loader import apply_overrides, validate_scenario
 
+    if run_fn is None:
+        from gzsim.model import simulate_one as run_fn
     sc = validate_scenario(apply_overrides(base_data, {}, overrides))
     out = run_fn(sc, seed, rep)
-    return {k: float(v[-1]) for k, v in out.items()}  # a small result, like scalar outcomes
+    return {k: float(v[-1]) for k, v in out.items()}
 
 
-def run_fn_for(args):
-    if args.real:
-        return None  # gzsim.model.simulate_one
-    from gzsim.experiments.standin import standin_model
-
-    return functools.partial(standin_model, busy_s=args.busy_ms / 1000)
-
-
-def bare_items(exp_path: Path, run_fn):
+def bare_items(exp_path: Path, run_fn) -> list:
     from gzsim.experiments import load_experiment, make_design
-    from gzsim.experiments.tasks import default_run_fn
 
     exp = load_experiment(exp_path)
     d = make_design(exp)
-    fn = run_fn or default_run_fn()
-    ov = d.all_overrides()
-    return [(fn, exp.base_data, ov[p], exp.root_seed, k)
+    return [(run_fn, exp.base_data, d.overrides(p), exp.root_seed, k)
             for p in range(d.n_points) for k in range(exp.replications)]
 
 
-def bare_pool(workers: int) -> cf.ProcessPoolExecutor:
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["gzsim.model", "gzsim.experiments.tasks"])
-    return cf.ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-
-
-def dask_client(workers: int):
-    import logging
-
-    import distributed
+def serial_per_run(items: list) -> float:
+    """Mean time per run, one after another: each point's scenario validated once (as a sweep's
+    worker does), then its replications run."""
+    from gzsim.model import simulate_one
+    from gzsim.scenario.loader import apply_overrides, validate_scenario
 
     t0 = time.perf_counter()
-    lc = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=logging.ERROR)
-    client = distributed.Client(lc)
-    client.run(lambda: __import__("gzsim.model") and __import__("gzsim.experiments.tasks"))
-    return lc, client, time.perf_counter() - t0
+    scenarios: dict = {}
+    for _, base_data, ov, seed, rep in items:
+        key = repr(sorted(ov.items()))
+        if key not in scenarios:
+            scenarios[key] = validate_scenario(apply_overrides(base_data, {}, ov))
+        simulate_one(scenarios[key], seed, rep)
+    return (time.perf_counter() - t0) / len(items)
 
 
-def time_bare(pool: cf.ProcessPoolExecutor, items) -> float:
-    t0 = time.perf_counter()
-    list(pool.map(bare_run, items))
-    return time.perf_counter() - t0
-
-
-def time_dask(exp_path: Path, run_fn, client, out: Path) -> tuple[float, dict]:
+def gzsim_wall(exp: Path, out: Path, workers: int, run_fn=None) -> tuple[float, dict]:
     from gzsim.experiments import run_sweep
 
     t0 = time.perf_counter()
-    res = run_sweep(exp_path, out, backend="dask", client=client, progress=False, run_fn=run_fn)
+    res = run_sweep(exp, out, workers=workers, backend="processes" if workers > 1 else "serial",
+                    progress=False, run_fn=run_fn)
     return time.perf_counter() - t0, res.stats
+
+
+def ema_wall(exp: Path, workers: int) -> float:
+    from ema_workbench import MultiprocessingEvaluator, Scenario, perform_experiments
+
+    from gzsim.ema import _identifier, ema_model
+    from gzsim.experiments import load_experiment, make_design
+
+    t0 = time.perf_counter()  # like gzsim's: reading the experiment and the design included
+    e = load_experiment(exp)
+    d = make_design(e)
+    scenarios = [Scenario(f"p{p}", **{_identifier(path): v for path, v in d.overrides(p).items()})
+                 for p in range(d.n_points)]
+    model = ema_model(exp)
+    with MultiprocessingEvaluator(model, n_processes=workers) as ev:
+        perform_experiments(model, scenarios=scenarios, evaluator=ev)
+    return time.perf_counter() - t0
+
+
+def real(args, folder: Path) -> list[str]:
+    """Rounds of serial sample, gzsim sweep and EMA (order alternating): this machine's load
+    drifts, so each round's ratios are computed within the round, then the median is taken."""
+    import logging
+    import statistics
+
+    logging.getLogger("EMA").setLevel(logging.WARNING)
+    exp = experiment_file(folder, args.runs // 2, 2, series=False)
+    items = bare_items(exp, None)
+    sample = items[: args.serial_runs - args.serial_runs % 2]  # whole points (2 replications)
+    lines, effs, ratios, emas, st = [], [], [], [], {}
+    for r in range(args.rounds):
+        s1 = serial_per_run(sample)
+        order = ["gzsim", "ema"] if r % 2 == 0 else ["ema", "gzsim"]
+        wall: dict[str, float] = {}
+        for what in order:  # each in a fresh process: neither inherits the other's threads
+            wall[what], st_ = one(what, exp, folder / f"{what}{r}", args.workers)
+            st = st_ if what == "gzsim" else st
+        per = (s1 + serial_per_run(sample)) / 2
+        effs.append(len(items) * per / (args.workers * wall["gzsim"]))
+        emas.append(len(items) * per / (args.workers * wall["ema"]))
+        ratios.append(wall["gzsim"] / wall["ema"])
+        lines.append(f"- round {r}: serial {per * 1000:.1f} ms/run ({len(sample)} runs before "
+                      f"and after), gzsim {wall['gzsim']:.2f} s ({st['tasks']} batches of up to "
+                      f"{st['batch_size']} runs), EMA {wall['ema']:.2f} s, load "
+                      f"{os.getloadavg()[0]:.1f}: efficiency gzsim {effs[-1]:.3f}, EMA "
+                      f"{emas[-1]:.3f}; gzsim/EMA {ratios[-1]:.3f}")
+    lines += [f"- {len(items)} runs (200 points x 2 replications), {args.workers} workers, "
+              f"medians of {args.rounds} rounds:",
+              f"  **parallel efficiency gzsim = {statistics.median(effs):.3f}** (target >= 0.90;"
+              f" EMA {statistics.median(emas):.3f}); "
+              f"**gzsim wall / EMA wall = {statistics.median(ratios):.3f}** (target <= 0.8)"]
+    return lines
+
+
+def one(what: str, exp: Path, out: Path, workers: int) -> tuple[float, dict]:
+    """Time ``gzsim`` or ``ema`` on the design in a fresh Python process (pool start included)."""
+    r = subprocess.run([sys.executable, __file__, "--one", what, str(exp), str(out),
+                        str(workers)], capture_output=True, text=True, cwd=REPO)
+    if r.returncode:
+        raise SystemExit(r.stderr[-3000:])
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    return res["wall"], res["stats"]
 
 
 MEMORY_DRIVER = """
 import json, resource, sys, functools
 from gzsim.experiments import run_sweep
 from gzsim.experiments.standin import standin_model
-real = sys.argv[3] == "1"
-fn = None if real else functools.partial(standin_model, busy_s=0.002)
-res = run_sweep(sys.argv[1], sys.argv[2], backend="dask", workers=2, progress=False, run_fn=fn,
-                flush_seconds=0.5)
+res = run_sweep(sys.argv[1], sys.argv[2], workers=2, progress=False,
+                run_fn=functools.partial(standin_model, busy_s=0.001))
 print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "runs": res.stats["runs_this_session"], "wall": res.stats["wall_time_s"]}))
 """
 
 
-def driver_memory(folder: Path, runs: int, real: bool) -> dict:
-    exp = experiment_file(folder, runs, series=True)
-    out = folder / f"mem_{runs}"
-    r = subprocess.run([sys.executable, "-c", MEMORY_DRIVER, str(exp), str(out),
-                        "1" if real else "0"], capture_output=True, text=True, cwd=REPO)
+def driver_memory(folder: Path, runs: int) -> dict:
+    exp = experiment_file(folder, runs // 2, 2, series=True)
+    r = subprocess.run([sys.executable, "-c", MEMORY_DRIVER, str(exp), str(folder / f"m{runs}")],
+                       capture_output=True, text=True, cwd=REPO)
     if r.returncode:
         raise SystemExit(r.stderr)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    import logging
+def standin(args, folder: Path) -> list[str]:
+    from gzsim.experiments.standin import standin_model
 
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    fn = functools.partial(standin_model, busy_s=args.busy_ms / 1000)
+    runs = 40 if args.quick else args.runs
+    exp = experiment_file(folder, runs // 2, 2, series=False)
+    items = bare_items(exp, fn)
+    with cf.ProcessPoolExecutor(args.workers) as pool:
+        list(pool.map(bare_run, items[: 2 * args.workers]))  # start and import
+        t0 = time.perf_counter()
+        list(pool.map(bare_run, items))
+        bare = time.perf_counter() - t0
+    g2, _ = gzsim_wall(exp, folder / "s2", args.workers, fn)
+    g1, _ = gzsim_wall(exp, folder / "s1", 1, fn)
+    lines = [f"- stand-in {args.busy_ms:g} ms/run, {runs} runs: bare ProcessPoolExecutor.map "
+             f"{bare:.2f} s (warm pool), gzsim sweep {g2:.2f} s (pool start-up included): "
+             f"ratio {g2 / bare:.3f}; speed-up {args.workers} workers / 1: {g1 / g2:.2f}x"]
+    sizes = (400, 1600) if args.quick else (2000, 8000, 16000)
+    mem = [driver_memory(folder, k) for k in sizes]
+    lines.append("- driver peak RSS, full monthly series kept: " + ", ".join(
+        f"{m['runs']} runs {m['maxrss_mb']:.0f} MB" for m in mem)
+        + f" (flat: {mem[-1]['maxrss_mb'] - mem[0]['maxrss_mb']:+.0f} MB)")
+    return lines
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--one"]:  # a child of one(): time one contender, print JSON
+        what, exp, out, workers = sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), \
+            int(sys.argv[5])
+        wall, st = gzsim_wall(exp, out, workers) if what == "gzsim" else \
+            (ema_wall(exp, workers), {})
+        print(json.dumps({"wall": wall, "stats": {k: st.get(k) for k in ("tasks", "batch_size")}}))
+        return
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", type=int, default=None, help="runs per round")
-    ap.add_argument("--rounds", type=int, default=5,
-                    help="interleaved rounds (this machine's speed drifts: compare within one)")
+    ap.add_argument("--real", action="store_true", help="the real model against EMA Workbench")
+    ap.add_argument("--runs", type=int, default=400)
+    ap.add_argument("--serial-runs", type=int, default=40, help="runs timed serially (--real)")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds of the --real comparison")
     ap.add_argument("--busy-ms", type=float, default=50.0, help="stand-in model CPU ms per run")
-    ap.add_argument("--real", action="store_true", help="use gzsim.model.simulate_one")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
-    ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--write", type=Path, default=None, help="append the figures to this file")
     args = ap.parse_args()
-    per_run_s = 0.08 if args.real else args.busy_ms / 1000
-    runs = args.runs or (40 if args.quick else max(40, int(args.workers * 5 / per_run_s)))
-    runs -= runs % 2
-    rounds = 1 if args.quick else args.rounds
-    run_fn = run_fn_for(args)
-    model = "gzsim.model.simulate_one" if args.real else f"stand-in, {args.busy_ms:g} ms CPU/run"
-    print(f"# {runs} runs per round, {rounds} rounds, model: {model}, "
-          f"{os.cpu_count()} CPUs, {args.workers} workers")
-    ratios, speedups = [], []
-    tb_all = td_all = t1_all = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        exp = experiment_file(folder, runs, series=False)
-        items = bare_items(exp, run_fn)
-        pool = bare_pool(args.workers)
-        list(pool.map(bare_run, items[: 2 * args.workers]))  # start and import
-        lc_n, cl_n, start_n = dask_client(args.workers)
-        lc_1, cl_1, _ = dask_client(1)
-        print(f"(LocalCluster start-up, {args.workers} workers, not in the timings: "
-              f"{start_n:.1f} s)")
-        time_dask(exp, run_fn, cl_n, folder / "warm")  # first sweep imports the rest
-        try:
-            for r in range(rounds):
-                order = ["bare", "dask", "one"]
-                order = order[r % 3:] + order[: r % 3]  # rotate: drift hits each alike
-                t: dict[str, float] = {}
-                for what in order:
-                    if what == "bare":
-                        t[what] = time_bare(pool, items)
-                    elif what == "dask":
-                        t[what], st = time_dask(exp, run_fn, cl_n, folder / f"d{r}")
-                    else:
-                        t[what], _ = time_dask(exp, run_fn, cl_1, folder / f"o{r}")
-                ratios.append(t["dask"] / t["bare"])
-                speedups.append(t["one"] / t["dask"])
-                tb_all += t["bare"]
-                td_all += t["dask"]
-                t1_all += t["one"]
-                print(f"round {r}: bare ProcessPoolExecutor.map {t['bare']:6.2f} s | gzsim "
-                      f"sweep on Dask {t['dask']:6.2f} s ({st['tasks']} tasks, "
-                      f"{st['mean_batch_runs']} runs/task) | Dask, 1 worker {t['one']:6.2f} s "
-                      f"| ratio {ratios[-1]:.3f} | speed-up {speedups[-1]:.2f}x", flush=True)
-        finally:
-            pool.shutdown()
-            for c, lc in ((cl_n, lc_n), (cl_1, lc_1)):
-                c.close()
-                lc.close()
-        print(f"RATIO dask/processpool = {statistics.median(ratios):.3f} (median of rounds; "
-              f"totals {td_all / tb_all:.3f})   budget <= 1.05")
-        print(f"SPEEDUP {args.workers} workers / 1 worker = {statistics.median(speedups):.2f}x "
-              f"(median; totals {t1_all / td_all:.2f}x)   budget >= 1.8 for 2 workers")
-        if not args.skip_memory:
-            n = 400 if args.quick else 2000
-            sizes = (n, 4 * n) if args.quick else (n, 4 * n, 8 * n)
-            mem = [driver_memory(folder, k, args.real) for k in sizes]
-            print("driver peak RSS, full monthly series kept: " + ", ".join(
-                f"{m['runs']} runs {m['maxrss_mb']:.0f} MB" for m in mem)
-                + f"   (flat: {mem[-1]['maxrss_mb'] - mem[0]['maxrss_mb']:+.0f} MB for "
-                f"{mem[-1]['runs'] - mem[0]['runs']} more runs)")
+        lines = real(args, Path(tmp)) if args.real else standin(args, Path(tmp))
+    head = (f"### `bench_executor.py {' '.join(sys.argv[1:])}` — "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
+            f"{os.getloadavg()[0]:.1f} at the end")
+    text = "\n".join([head, "", *lines, ""])
+    print(text)
+    if args.write:
+        with open(args.write, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def test_examples_load_and_design(name, kind, n_points):
     assert d.X.shape == (n_points, len(exp.factors))
     assert d.problem["names"] == [f.name for f in exp.factors]
     # every point is a valid scenario
-    from gzsim.experiments.tasks import Job
+    from gzsim.execution.tasks import Job
 
     job = Job(root_seed=1, base_data=exp.base_data)
     for p in range(d.n_points):

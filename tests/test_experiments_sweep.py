@@ -171,7 +171,10 @@ def test_model_exception_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert len(sw.failures) == 6 and sw.complete  # failed runs are done, not missing
 
 
-def test_invalid_point_is_a_failed_run_with_the_validation_message(tmp_path):
+def test_invalid_point_is_refused_before_any_run(tmp_path):
+    """Issue 15: every point's scenario is validated first; the first invalid one is refused."""
+    from gzsim.errors import ScenarioError
+
     p = write_exp(tmp_path, """\
         name: invalid_point
         base: BASE
@@ -181,11 +184,11 @@ def test_invalid_point_is_a_failed_run_with_the_validation_message(tmp_path):
         design: {kind: full_factorial}
         outcomes: series
     """)
-    run_sweep(p, tmp_path / "out", backend="serial", progress=False)
-    runs = read_sweep(tmp_path / "out").runs
-    assert runs["status"].tolist() == ["ok", "failed"]
-    assert "investment.realisation_share" in runs["error"][1]
-    assert "less than or equal to 1" in runs["error"][1]
+    with pytest.raises(ScenarioError) as e:
+        run_sweep(p, tmp_path / "out", backend="serial", progress=False)
+    assert "design point 1 (investment.realisation_share=1.5)" in str(e.value)
+    assert "less than or equal to 1" in str(e.value)
+    assert not (tmp_path / "out" / "runs").exists()
 
 
 def test_worker_process_that_dies_is_isolated_and_recorded(tmp_path):

@@ -77,9 +77,9 @@ def test_formula_check_would_catch_a_wrong_rate(neutral_scenario, many):
 
 def test_money_is_conserved(base_scenario):
     d = District(base_scenario, 5, 0)
-    d.run()
+    out = d.run()
     realised = d.ledger.total("realised_usd_m")
-    disbursed_in_horizon = d.ledger.series("investment_usd_m").sum()
+    disbursed_in_horizon = out["investment_usd_m"].sum() + out["abandoned_usd_m"].sum()
     pipeline = d.investment.pipeline_usd_m(d.n_months - 1)
     assert realised > 0 and pipeline > 0
     assert disbursed_in_horizon + pipeline == pytest.approx(realised, rel=1e-9)
@@ -96,3 +96,114 @@ def test_realisation_share_zero_means_no_disbursement(base_scenario):
     assert out["committed_usd_m"].sum() > 0
     assert out["investment_usd_m"].sum() == 0
     assert out["jobs_direct"].sum() == 0
+
+
+# --- firm exits, depreciation, fiscal room, common random numbers -------------------------
+
+def _variant(sc, **changes):
+    from tests.conftest import variant
+
+    return variant(sc, changes)
+
+
+def test_exits_reduce_firms_and_jobs_can_fall(base_scenario):
+    stop = [{"name": "stop", "start": "2020-01", "levers": {"investment_rate_multiplier": 0.0}}]
+    no_exit = _variant(base_scenario, **{"investment.exit_hazard_per_year": 0.0,
+                                         "policies": stop})
+    exits = _variant(base_scenario, **{"investment.exit_hazard_per_year": 0.1,
+                                       "policies": stop})
+    a, b = simulate_one(no_exit, 3, 0), simulate_one(exits, 3, 0)
+    assert np.all(np.diff(a["firms_operating"]) >= 0)  # no hazard: firms never close
+    assert b["firms_operating"][-1] < a["firms_operating"][-1]
+    assert np.any(np.diff(b["firms_operating"]) < 0)
+    assert b["jobs_direct"][-1] < a["jobs_direct"][-1]
+    # no new projects after 2020: once the last ones ramp up, exits and wear lower direct jobs
+    late = base_scenario.time.month_index(2025, 1)
+    assert b["jobs_direct"][-1] < b["jobs_direct"][late]
+
+
+def test_survival_follows_the_hazard(base_scenario):
+    """Firms started before 2016 still operating in 2030: about exp(-h x age), checked in sum."""
+    h = 0.1
+    sc = _variant(base_scenario, **{"investment.exit_hazard_per_year": h,
+                                    "investment.depreciation_rate_per_year": 0.0})
+    survived = expected = 0.0
+    for k in range(20):
+        survived += simulate_one(sc, 8, k)["firms_operating"][-1]
+    # expected survivors: every firm that started operating (counted in a run without exits,
+    # whose arrivals differ only through the weak labour feedback), times its survival
+    for k in range(20):
+        d = District(_variant(sc, **{"investment.exit_hazard_per_year": 0.0}), 8, k)
+        out = d.run()
+        started = np.diff(np.concatenate([[0.0], out["firms_operating"]]))
+        age_months = d.n_months - 1 - np.arange(d.n_months)
+        # exit month = op + max(1, ceil(T)), T ~ Exp(h) in months: P(alive at the end) ~
+        expected += float((started * np.exp(-h * np.maximum(age_months, 1) / 12)).sum())
+    assert survived == pytest.approx(expected, rel=0.08)
+
+
+def test_depreciated_capital_matches_the_closed_form(base_scenario):
+    from gzsim.model.investment import monthly_rate
+
+    sc = _variant(base_scenario, **{"investment.depreciation_rate_per_year": 0.08})
+    d = District(sc, 1, 0)
+    inv = d.investment
+    keep = 1 - monthly_rate(0.08)
+    size, op, ramp = 120.0, 10, 12
+    for month in (op, op + 5, op + ramp - 1, op + ramp + 30):
+        brute = sum(size / ramp * keep ** (month - j)
+                    for j in range(op, min(month, op + ramp - 1) + 1))
+        assert inv.capital_at(size, op, ramp, month) == pytest.approx(brute)
+    assert monthly_rate(0.08) == pytest.approx(1 - 0.92 ** (1 / 12))
+
+
+def test_fiscal_stress_lowers_realisation(base_scenario):
+    fr = base_scenario.investment.fiscal_room
+    assert fr is not None
+    d = District(base_scenario, 1, 0)
+    d.run()
+    assert d.investment.fiscal_factor(d.n_months - 1) == 1.0  # the base never breaches it
+    tiny = _variant(base_scenario, **{"investment.fiscal_room.capacity.usd_m_per_year": 1.0})
+    com = real = 0.0
+    for k in range(8):
+        out = simulate_one(tiny, 2, k)
+        com += out["committed_usd_m"].sum()
+        real += out["realised_usd_m"].sum()
+    # stress is huge: the realisation multiplier sits at its floor
+    share = base_scenario.investment.realisation_share * fr.floor
+    assert real / com == pytest.approx(share, rel=0.25)
+
+
+def test_investment_reverses_when_fiscal_room_stops_growing(repo):
+    from gzsim import load_scenario
+
+    sc = load_scenario(repo / "scenarios" / "fiscal_squeeze.yaml")
+    y = {yr: sc.time.month_index(yr, 1) for yr in (2017, 2030)}
+    peak = end = 0.0
+    for k in range(4):
+        out = simulate_one(sc, 6, k)
+        peak += out["investment_usd_m"][y[2017]:y[2017] + 12].sum()
+        end += out["investment_usd_m"][y[2030]:y[2030] + 12].sum()
+    assert end < 0.7 * peak
+
+
+def test_a_higher_rate_never_signs_less_in_any_month(neutral_scenario):
+    """Without feedbacks, more arrivals add projects; the month's first projects stay the same."""
+    more = _variant(neutral_scenario, **{"policies": [{
+        "name": "more", "start": "2012-01", "levers": {"investment_rate_multiplier": 1.3}}]})
+    for k in range(3):
+        a, b = simulate_one(neutral_scenario, 9, k), simulate_one(more, 9, k)
+        assert np.all(b["committed_usd_m"] >= a["committed_usd_m"] - 1e-9)
+        assert b["committed_usd_m"].sum() > a["committed_usd_m"].sum()
+
+
+def test_screening_removes_the_polluting_load(base_scenario):
+    screen = _variant(base_scenario, **{"policies": [{
+        "name": "green", "start": "2016-01", "levers": {"max_pollution_class": 0}}]})
+    start = base_scenario.time.month_index(2016, 1)
+    for k in range(2):
+        a, b = simulate_one(base_scenario, 4, k), simulate_one(screen, 4, k)
+        assert a["committed_pollution_weighted_usd_m"][start:].sum() > 0
+        assert np.all(b["committed_pollution_weighted_usd_m"][start:] == 0)
+        np.testing.assert_array_equal(a["committed_pollution_weighted_usd_m"][:start],
+                                      b["committed_pollution_weighted_usd_m"][:start])

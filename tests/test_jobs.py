@@ -16,32 +16,53 @@ def variant(sc, **overrides) -> Scenario:
     return Scenario.model_validate(apply_overrides(sc.model_dump(), {}, overrides))
 
 
-def test_positions_follow_intensities_and_multipliers(base_scenario):
+def test_positions_follow_intensities_multipliers_and_leakage(base_scenario):
     d = District(base_scenario, 0, 0)
     month = 50
-    capital = {name: 10.0 * (i + 1) for i, name in enumerate(base_scenario.sectors)}
-    for name, usd_m in capital.items():
-        d.ledger.add(f"operating_usd_m.{name}", month, usd_m)
-    d.ledger.add("investment_usd_m", month, 40.0)
+    capital = [10.0 * (i + 1) for i in range(len(base_scenario.sectors))]
+    d.investment.capital[:] = capital
+    d.investment.disbursing_usd_m = 40.0
     direct, construction, indirect = d.jobs.positions(month)
-    exp_direct = sum(base_scenario.sectors[n].direct_jobs_per_usd_m * c
-                     for n, c in capital.items())
+    exp_direct = sum(s.direct_jobs_per_usd_m * c
+                     for s, c in zip(base_scenario.sectors.values(), capital, strict=True))
     j = base_scenario.jobs
-    exp_constr = j.construction_job_years_per_usd_m * 12 * 40.0
-    mult = j.indirect_jobs_per_direct_job + j.induced_jobs_per_direct_job
+    exp_constr = (j.construction_job_years_per_usd_m * 12 * 40.0
+                  + d.infrastructure.jobs_district(month))
+    local = (j.indirect_jobs_per_direct_job * (1 - j.indirect_leakage_share)
+             + j.induced_jobs_per_direct_job * (1 - j.induced_leakage_share))
     assert direct == pytest.approx(exp_direct)
     assert construction == pytest.approx(exp_constr)
-    assert indirect == pytest.approx(mult * (exp_direct + exp_constr))
+    assert indirect == pytest.approx(local * (exp_direct + exp_constr))
+
+
+def test_leakage_reduces_district_indirect_jobs(base_scenario):
+    j = base_scenario.jobs
+    assert j.indirect_leakage_share > 0 and j.induced_leakage_share > 0
+    tight = variant(base_scenario, **{"jobs.indirect_leakage_share": 0.0,
+                                      "jobs.induced_leakage_share": 0.0})
+    full = variant(base_scenario, **{"jobs.indirect_leakage_share": 1.0,
+                                     "jobs.induced_leakage_share": 1.0})
+    m = 150
+    ratios = []
+    for sc in (tight, base_scenario, full):
+        d = District(sc, 0, 0)
+        d.investment.capital[:] = [10.0] * len(sc.sectors)
+        direct, construction, indirect = d.jobs.positions(m)
+        ratios.append(indirect / (direct + construction))
+    assert ratios[0] == pytest.approx(j.indirect_jobs_per_direct_job
+                                      + j.induced_jobs_per_direct_job)
+    assert ratios[0] > ratios[1] > ratios[2] == 0.0
 
 
 def test_recorded_positions_equal_formula_every_month(base_scenario):
-    d = District(base_scenario, 4, 1)
-    out = d.run()
     for m in (40, 120, 200):
+        d = District(base_scenario, 4, 1)
+        d.env.run(until=m + 1.5)  # month m's month-end steps and the recorder have run
+        rec = d.recorder.rows[m]
         direct, construction, indirect = d.jobs.positions(m)
-        assert out["jobs_direct"][m] == pytest.approx(direct)
-        assert out["jobs_construction"][m] == pytest.approx(construction)
-        assert out["jobs_indirect"][m] == pytest.approx(indirect)
+        assert rec["jobs_direct"] == pytest.approx(direct)
+        assert rec["jobs_construction"] == pytest.approx(construction)
+        assert rec["jobs_indirect"] == pytest.approx(indirect)
 
 
 @settings(max_examples=15, deadline=None)
@@ -74,3 +95,27 @@ def test_scarce_labour_leaves_vacancies(base_scenario):
     out = simulate_one(tight, 1, 0)
     assert out["employment"].max() <= 1000
     assert out["vacancies"][-1] > 10_000
+
+
+def test_count_draws_are_quantiles_and_monotone():
+    """Inversion draws match scipy's quantiles (exactly, or within 2 on the normal branch)."""
+    import scipy.stats as st
+
+    from gzsim.model.draws import binomial_inverse, poisson_inverse
+
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        u, lam = rng.random(), rng.exponential(80)
+        assert poisson_inverse(u, lam) == st.poisson.ppf(u, lam)
+        n, p = int(rng.integers(0, 400)), rng.random()
+        if n * p * (1 - p) < 400:
+            assert binomial_inverse(u, n, p) == st.binom.ppf(u, n, p)
+        n = int(rng.integers(3000, 50000))
+        assert abs(binomial_inverse(u, n, p) - st.binom.ppf(u, n, p)) <= 2
+    for _ in range(100):  # more trials or a higher rate never give a smaller count
+        u, p, n = rng.random(), rng.uniform(0.05, 0.95), int(rng.integers(1, 20000))
+        ks = [binomial_inverse(u, m, p) for m in range(n, n + 20)]
+        assert ks == sorted(ks)
+        lams = np.sort(rng.exponential(100, 10))
+        assert [poisson_inverse(u, x) for x in lams] == sorted(poisson_inverse(u, x)
+                                                                for x in lams)

@@ -2,85 +2,190 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
 from gzsim.model import District, simulate_one
 from tests.conftest import variant
 
-ONLY_RURAL = {"infrastructure.segment_types.expressway.budget_share": 0.0,
-              "infrastructure.segment_types.highway.budget_share": 0.0,
-              "infrastructure.segment_types.rail.budget_share": 0.0,
-              "infrastructure.segment_types.rural_road.budget_share": 1.0,
-              "infrastructure.plans": [],
-              "infrastructure.budget.growth_rate_per_year": 0.0,
-              "infrastructure.budget.growth_half_life_years": None}
+TYPES = ("expressway", "highway", "rural_road", "rail")
 
 
 def rural_only(base, **more):
-    return variant(base, {**ONLY_RURAL, **more})
+    """Only rural roads get money; flat budget, no plans, no work in progress, flat cost."""
+    changes = {f"infrastructure.segment_types.{t}.budget_share": 0.0 for t in TYPES}
+    changes.update({f"infrastructure.segment_types.{t}.initial_under_construction_km": 0.0
+                    for t in TYPES})
+    changes.update({"infrastructure.segment_types.rural_road.budget_share": 1.0,
+                    "infrastructure.segment_types.rural_road.cost_growth_real_per_year": 0.0,
+                    "infrastructure.plans": [],
+                    "infrastructure.budget.growth_rate_per_year": 0.0,
+                    "infrastructure.budget.growth_half_life_years": None})
+    return variant(base, {**changes, **more})
 
 
-def test_km_built_is_budget_over_cost_when_crews_are_plentiful(base_scenario):
-    sc = rural_only(base_scenario, **{"infrastructure.crews": 100_000,
-                                      "infrastructure.budget.usd_m_per_year": 1200.0})
+def test_km_built_is_money_over_cost_when_capacity_is_ample(base_scenario):
+    sc = rural_only(base_scenario, **{
+        "infrastructure.segment_types.rural_road.max_under_construction_km": 1e9,
+        "infrastructure.segment_types.rural_road.cost_growth_real_per_year": 0.04,
+        "infrastructure.budget.usd_m_per_year": 1200.0})
     seg = sc.infrastructure.segment_types["rural_road"]
     out = simulate_one(sc, 1, 0)
     n, b = sc.time.n_months, seg.build_months
-    per_month_usd_m = 1200.0 / 12
-    # funded at the end of month f, a segment is finished and counted from month f + b + 1
+    cost = seg.cost_usd_m_per_km * 1.04 ** (np.arange(n) / 12)  # real cost growth
+    started = 100.0 / cost  # km started each month: money / cost of that month
     for m in (b + 12, n // 2, n - 1):
-        funded_months = m - b  # months 0 .. m-b-1 have funded segments that are finished by m
-        segments = math.floor(per_month_usd_m * funded_months
-                              / (seg.segment_km * seg.cost_usd_m_per_km) + 1e-9)
+        # started in month f, open from month f + b
         assert out["rural_road_km"][m] - seg.initial_km == pytest.approx(
-            segments * seg.segment_km), m
-    assert np.all(out["expressway_km"] == sc.infrastructure.segment_types["expressway"].initial_km)
+            started[: m - b + 1].sum(), rel=1e-9), m
+    km_per_usd_m = started / 100.0
+    assert km_per_usd_m[-1] < km_per_usd_m[0] / 1.9  # 19 years at 4 % real: cost x 2.1
+    for t in ("expressway", "highway", "rail"):
+        assert np.all(out[f"{t}_km"] == sc.infrastructure.segment_types[t].initial_km)
 
 
-def test_crews_limit_throughput(base_scenario):
-    crews = 3
-    sc = rural_only(base_scenario, **{"infrastructure.crews": crews,
-                                      "infrastructure.budget.usd_m_per_year": 50_000.0})
+def test_capacity_caps_work_under_way(base_scenario):
+    cap = 500.0
+    sc = rural_only(base_scenario, **{
+        "infrastructure.segment_types.rural_road.max_under_construction_km": cap,
+        "infrastructure.budget.usd_m_per_year": 50_000.0})
     seg = sc.infrastructure.segment_types["rural_road"]
-    out = simulate_one(sc, 1, 0)
+    d = District(sc, 1, 0)
+    out = d.run()
     m = sc.time.n_months - 1
-    # crews work back to back from the first month: finished rounds of b months each
-    rounds = m // seg.build_months
-    built = out["rural_road_km"][m] - seg.initial_km
-    assert built == pytest.approx(crews * seg.segment_km * rounds)
-    plentiful = simulate_one(variant(sc, {"infrastructure.crews": 100_000}), 1, 0)
-    assert plentiful["rural_road_km"][m] - seg.initial_km > 10 * built
+    # capacity refills as works open: cap km start every b months
+    assert out["rural_road_km"][m] - seg.initial_km == pytest.approx(
+        cap * (m // seg.build_months))
+    ample = simulate_one(variant(sc, {
+        "infrastructure.segment_types.rural_road.max_under_construction_km": 1e9}), 1, 0)
+    assert ample["rural_road_km"][m] - seg.initial_km > 10 * cap * (m // seg.build_months)
+    assert d.infrastructure.under_km["rural_road"] <= cap + 1e-9
 
 
-def test_plans_steer_the_budget_towards_their_target(base_scenario):
+def test_initial_work_in_progress_opens_over_its_months(base_scenario):
+    sc = variant(base_scenario, {"infrastructure.budget.usd_m_per_year": 0.0})
+    seg = sc.infrastructure.segment_types["expressway"]
+    k, wip = seg.initial_completion_months, seg.initial_under_construction_km
+    assert wip > 0
+    out = simulate_one(sc, 1, 0)
+    for m in (0, k // 2, k - 1, k + 5):
+        opened = wip * min(m + 1, k) / k
+        assert out["expressway_km"][m] == pytest.approx(seg.initial_km + opened), m
+        assert out["expressway_under_construction_km"][m] == pytest.approx(wip - opened, abs=1e-6)
+    # without money the unpaid part of the work in progress is still disbursed, nothing starts
+    instalment = wip * seg.cost_usd_m_per_km * seg.initial_unpaid_share / k
+    assert out["expressway_investment_usd_m"][0] == pytest.approx(instalment)
+    assert out["expressway_investment_usd_m"][k + 1] == 0.0
+
+
+def _pushed(base, mult, start="2014-01", end=None):
+    policy = {"name": "push", "start": start, "levers": {"infrastructure_budget_multiplier": mult}}
+    if end:
+        policy["end"] = end
+    return variant(base, {"policies": [policy]})
+
+
+@pytest.mark.parametrize("mult", [0.5, 1.5, 3.0])
+def test_more_money_never_fewer_km_of_any_type(base_scenario, mult):
+    """A temporary push or cut, on the base (plans, capacity, network ceiling, overflow)."""
+    base_out = simulate_one(base_scenario, 3, 0)
+    push_out = simulate_one(_pushed(base_scenario, mult, end="2021-12"), 3, 0)
+    lo, hi = (push_out, base_out) if mult < 1 else (base_out, push_out)
+    for t in TYPES:
+        assert np.all(hi[f"{t}_km"] >= lo[f"{t}_km"] - 1e-6), t
+    assert hi["rail_km"][-1] > lo["rail_km"][-1]  # and it does build more
+    # construction jobs: never fewer while the money differs (and for the works it paid for);
+    # long after a temporary push they can be fewer, because it finished the works sooner
+    end = base_scenario.time.month_index(2021, 12) + 12
+    assert np.all(hi["jobs_infrastructure"][:end] >= lo["jobs_infrastructure"][:end] - 1e-6)
+
+
+@pytest.mark.parametrize("mult", [0.5, 1.2, 3.0])
+def test_more_money_for_good_never_fewer_construction_jobs(base_scenario, mult):
+    base_out = simulate_one(base_scenario, 4, 1)
+    push_out = simulate_one(_pushed(base_scenario, mult, start="2012-01"), 4, 1)
+    lo, hi = (push_out, base_out) if mult < 1 else (base_out, push_out)
+    assert np.all(hi["jobs_infrastructure"] >= lo["jobs_infrastructure"] - 1e-6)
+    for t in TYPES:
+        assert np.all(hi[f"{t}_km"] >= lo[f"{t}_km"] - 1e-6), t
+
+
+def test_plans_earmark_money_for_their_type(base_scenario):
     no_plan = variant(base_scenario, {"infrastructure.plans": []})
     a = simulate_one(base_scenario, 2, 0)
     b = simulate_one(no_plan, 2, 0)
-    y2024 = base_scenario.time.month_index(2024, 12)
-    assert a["rail_km"][y2024] > b["rail_km"][y2024] + 1000
-    assert a["expressway_km"][y2024] < b["expressway_km"][y2024]  # money moved away from it
+    y2020 = base_scenario.time.month_index(2020, 12)
+    # the 2017 "highway" plan is read as expressway: expressway km rise, other roads give way
+    assert a["expressway_km"][y2020] > b["expressway_km"][y2020] + 200
+    assert a["rail_km"][y2020] >= b["rail_km"][y2020]  # rail is capacity-bound in the base
+    assert a["highway_km"][y2020] < b["highway_km"][y2020]
+    # the earmark itself: in 2018 the plans' types get more of a month's money
+    m = base_scenario.time.month_index(2018, 6)
+    money = District(base_scenario, 2, 0).infrastructure.budget(m)
+    with_plans = District(base_scenario, 2, 0).infrastructure.split(m, money)
+    without = District(no_plan, 2, 0).infrastructure.split(m, money)
+    assert with_plans["expressway"] > without["expressway"]
+    assert sum(with_plans.values()) == pytest.approx(money)
+    rail_only = variant(base_scenario, {"infrastructure.plans": [
+        p.model_dump() for p in base_scenario.infrastructure.plans
+        if p.segment_type == "rail"]})
+    assert District(rail_only, 2, 0).infrastructure.split(m, money)["rail"] > without["rail"]
+
+
+def test_network_ceiling_stops_a_type_and_frees_its_money(base_scenario):
+    seg = base_scenario.infrastructure.segment_types["expressway"]
+    assert seg.max_km is not None
+    out = simulate_one(base_scenario, 1, 0)
+    assert out["expressway_km"].max() <= seg.max_km + 1e-6
+    open_ = np.flatnonzero(out["expressway_km"] >= seg.max_km - 1e-6)
+    assert open_.size > 0  # the base reaches its ceiling before 2030
+    assert np.all(np.abs(out["expressway_investment_usd_m"][open_[0] + 1:]) < 1e-6)
+    assert out["expressway_under_construction_km"][open_[0]] == pytest.approx(0, abs=1e-6)
+
+
+def test_construction_jobs_follow_disbursement_and_district_share(base_scenario):
+    cfg = base_scenario.infrastructure
+    d = District(base_scenario, 1, 0)
+    out = d.run()
+    m = base_scenario.time.n_months - 1
+    disbursed = d.infrastructure.disbursed_usd_m(m)
+    assert out["jobs_infrastructure"][m] == pytest.approx(
+        cfg.construction_job_years_per_usd_m * 12 * disbursed)
+    inv_jobs = (base_scenario.jobs.construction_job_years_per_usd_m * 12
+                * out["investment_usd_m"][m])
+    assert out["jobs_construction"][m] == pytest.approx(
+        inv_jobs + cfg.district_share * out["jobs_infrastructure"][m])
 
 
 def test_accessibility_rises_with_the_network(base_scenario):
     out = simulate_one(base_scenario, 1, 0)
-    assert out["accessibility"][0] == pytest.approx(1.0)
     assert out["accessibility"][-1] > 1.05
     assert np.all(np.diff(out["accessibility"]) >= -1e-12)
 
 
 def test_no_serviced_land_blocks_construction(base_scenario):
     sc = variant(base_scenario, {"land.initial_serviced_km2": 0.0,
-                                 "land.budget.usd_m_per_year": 0.0})
+                                 "land.budget.usd_m_per_year": 0.0,
+                                 "investment.max_land_wait_months": None})
     d = District(sc, 1, 0)
     out = d.run()
     assert out["committed_usd_m"].sum() > 0 and out["realised_usd_m"].sum() > 0
     assert out["investment_usd_m"].sum() == 0
     assert out["jobs_direct"].sum() == 0
     assert out["pipeline_usd_m"][-1] == pytest.approx(out["realised_usd_m"].sum())
-    assert len(d.land.free.get_queue) > 0  # projects queue for land
+    assert d.investment.waiting_for_land() > 0  # projects queue for land
+
+
+def test_projects_give_up_after_waiting_too_long_for_land(base_scenario):
+    sc = variant(base_scenario, {"land.initial_serviced_km2": 0.0,
+                                 "land.budget.usd_m_per_year": 0.0,
+                                 "investment.max_land_wait_months": 6})
+    out = simulate_one(sc, 1, 0)
+    assert out["abandoned_usd_m"].sum() > 0
+    assert out["investment_usd_m"].sum() == 0
+    # realised = abandoned + still waiting (the invariants check it month by month)
+    assert out["abandoned_usd_m"].sum() + out["pipeline_usd_m"][-1] == pytest.approx(
+        out["realised_usd_m"].sum())
 
 
 def test_construction_starts_once_land_is_serviced(base_scenario):
@@ -102,8 +207,37 @@ def test_serviced_land_grows_with_budget_up_to_the_serviceable_area(base_scenari
     assert out["serviced_land_km2"][-1] == pytest.approx(room)
     flat = variant(base_scenario, {"land.budget.growth_rate_per_year": 0.0})
     out = simulate_one(flat, 1, 0)
-    # constant budget: km2 per month = budget / cost, usable after the servicing lag
     per_month = flat.land.budget.usd_m_per_year / 12 / flat.land.cost_usd_m_per_km2
     m = 100
     expected = flat.land.initial_serviced_km2 + per_month * (m - flat.land.servicing_months + 1)
     assert out["serviced_land_km2"][m] == pytest.approx(expected)
+
+
+def test_land_lever_lifts_investment_where_land_is_scarce(repo):
+    """In the documented land-scarce scenario, servicing more land brings more investment."""
+    from gzsim import load_scenario
+
+    scarce = load_scenario(repo / "scenarios" / "land_scarce.yaml")
+    push = load_scenario(repo / "scenarios" / "policy_land_push_scarce.yaml")
+    y0, y1 = (scarce.time.month_index(y, 1) for y in (2017, 2023))
+    diff, attr = [], []
+    for k in range(6):
+        a, b = simulate_one(scarce, 5, k), simulate_one(push, 5, k)
+        diff.append(b["investment_usd_m"][y0:y1].sum() - a["investment_usd_m"][y0:y1].sum())
+        attr.append(a["attractiveness"][y0:y1].min())
+    assert min(attr) < 0.95  # land limits arrivals somewhere in 2017-2022
+    assert np.mean(diff) > 0 and sum(x > 0 for x in diff) >= 5, diff
+
+
+def test_faster_arrivals_make_land_bind_in_the_base(base_scenario):
+    """The base's land programme binds once arrivals are 50 % faster (free land runs short)."""
+    rate = base_scenario.investment.arrival_rate_per_month
+    fast = variant(base_scenario, {"investment.arrival_rate_per_month": 1.5 * rate})
+    y0, y1 = (base_scenario.time.month_index(y, 1) for y in (2017, 2023))
+    base_free, fast_free = [], []
+    for k in range(4):
+        for sc, acc in ((base_scenario, base_free), (fast, fast_free)):
+            out = simulate_one(sc, 5, k)
+            acc.append((out["serviced_land_km2"] - out["land_in_use_km2"])[y0:y1].min())
+    buffer = base_scenario.attractiveness.land_buffer_km2
+    assert np.mean(fast_free) < buffer and np.mean(fast_free) < np.mean(base_free)

@@ -269,6 +269,20 @@ def test_a_run_killed_mid_write_leaves_the_old_results_whole(tmp_path):
     # the next save into the same folder succeeds and replaces it whole
     from gzsim.results import Result
 
+    stale = [p for p in tmp_path.iterdir() if p.name.endswith(".gzsim-tmp")]
+    assert len(stale) == 1  # the killed writer's half-built folder, beside the target
     Result(series=pd.DataFrame(columns=["replication", "date"]), manifest={"tag": "next"}) \
         .save(out)
     assert json.loads((out / "manifest.json").read_text()) == {"tag": "next"}
+    assert not stale[0].exists()  # removed: its process is gone
+
+
+def test_sensitivity_and_calibrate_refuse_a_users_folder_before_running(tmp_path):
+    d = users_folder(tmp_path)
+    (d / "report.md").write_text("my report")
+    before = snapshot(d)
+    code, msg = gz("sensitivity", REPO / "scenarios/experiments/morris.yaml", "--out", d, "-q")
+    assert code == 2 and "not a gzsim sweep folder" in msg
+    code, msg = gz("calibrate", REPO / "calibration/spec.yaml", "--quick", "--out", d)
+    assert code == 2 and "report.md" in msg and "not written by gzsim" in msg
+    assert snapshot(d) == before

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from gzsim.errors import UserError
+from gzsim.errors import AllRunsFailed, UserError
+from gzsim.failfast import ReplicationsFailed
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -38,6 +39,8 @@ def user_errors(fn):
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
+        except (AllRunsFailed, ReplicationsFailed) as e:  # a valid input the model cannot run
+            _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
 
@@ -163,8 +166,9 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     if len(failed) == n:
         first = str(result.failures["error"].iloc[0]).splitlines()[0] \
             if result.failures is not None and len(result.failures) else "?"
-        _fail(f"every replication ({n}) failed, so there is nothing to summarise; the errors "
-              f"are in {out / 'failures.csv'} (first: {first})", 1)
+        raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
+                            f"summarise; the errors are in {out / 'failures.csv'} (first: "
+                            f"{first})")
     print_summary(result, form=form)
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
@@ -270,11 +274,20 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
     from gzsim.commands import experiment_with_overrides
-    from gzsim.experiments import sweep_command_impl
+    from gzsim.execution import cpu_count
+    from gzsim.experiments import ExecutionOptions, sweep_command_impl
 
-    sweep_command_impl(experiment_with_overrides(experiment, overrides), out=out,
-                       workers=workers, scheduler=scheduler, cluster=cluster, shard=shard,
-                       overwrite=overwrite, quiet=quiet)
+    opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
+                            cluster=cluster, progress=not quiet)
+    res = sweep_command_impl(experiment_with_overrides(experiment, overrides), out, opts,
+                             shard=shard, overwrite=overwrite)
+    ran, failed = res.stats.get("runs_this_session", 0), res.stats.get("failed_this_session", 0)
+    if ran and failed == ran:
+        raise AllRunsFailed(f"every run of this session ({ran}) failed; the errors are in "
+                            f"{res.path}/runs.parquet (gzsim.read_sweep('{res.path}').failures)")
+    if failed:
+        click.echo(f"warning: {failed} of {ran} run(s) failed; see "
+                   f"gzsim.read_sweep('{res.path}').failures", err=True)
 
 
 @main.command()
@@ -297,12 +310,15 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
                "policies' questions name). comparison.csv always holds every indicator.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
+@click.option("--unpaired", is_flag=True,
+              help="Allow scenarios of different regions, calendars or seeds: unpaired "
+              "(Welch) intervals instead of paired ones.")
 @format_opt
 @quiet_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...], form: str, quiet: bool) -> None:
+            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
     Every scenario runs the same replications with the same seeds. The headline answers each
@@ -338,7 +354,7 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
                       disable=quiet) as advance:
         cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
                           workers=workers, level=level, indicators=list(indicators) or None,
-                          progress=advance)
+                          progress=advance, unpaired=unpaired)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
@@ -431,8 +447,7 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
 
     exp = experiment_with_overrides(experiment, overrides)
     store = out or Path("results") / exp.name
-    result = run_sweep(exp, store, backend="processes" if (workers or 2) > 1 else "serial",
-                       workers=workers, resume=True, progress=not quiet)
+    result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
     sensitivity_report(exp, result.path, list(indicators), form, click.echo)
     if not quiet:
         click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",

@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from gzsim.aggregate import annual, annual_unit
 from gzsim.errors import UserError
 from gzsim.fileio import atomic_write_bytes
-from gzsim.indicators import INDICATORS
 from gzsim.results import Result
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario
@@ -43,21 +43,6 @@ EXTRA_COLUMNS = ["n_pairs", "n_dropped"]
 NOT_INDICATORS = {"replication", "date"}
 
 
-def annual_unit(indicator: str) -> str:
-    """The unit of an indicator's annual value (a flow per month becomes per year)."""
-    spec = INDICATORS.get(indicator)
-    if spec is None:
-        return ""
-    return spec.unit.replace("/month", "/year") if spec.kind == "flow" else spec.unit
-
-
-def annual_frame(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """Replication x year: a flow summed over the year, a stock in December (last month)."""
-    spec = INDICATORS.get(indicator)
-    kind = spec.kind if spec is not None else "stock"
-    s = series.sort_values(["replication", "date"])
-    g = s.groupby([s["replication"], pd.to_datetime(s["date"]).dt.year.rename("year")])[indicator]
-    return (g.sum() if kind == "flow" else g.last()).unstack()
 
 
 def indicator_columns(series: pd.DataFrame) -> list[str]:
@@ -100,10 +85,27 @@ def paired_stats(d: np.ndarray, level: float) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+def unpaired_stats(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Difference of means ``b - a`` and its Welch t-interval (no common random numbers)."""
+    if len(a) == 0 or len(b) == 0:
+        return float("nan"), float("nan"), float("nan")
+    mean = float(b.mean() - a.mean())
+    if len(a) < 2 or len(b) < 2:
+        return mean, float("nan"), float("nan")
+    if a.std() == 0 and b.std() == 0:
+        return mean, mean, mean
+    ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(level)
+    return mean, float(ci.low), float(ci.high)
+
+
 def paired_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: list[int],
-                level: float, pairs: list[int] | None = None) -> list[dict]:
-    """One row per year: the paired difference other - base over the replications ``pairs``."""
-    a, b = annual_frame(base, indicator), annual_frame(other, indicator)
+                level: float, pairs: list[int] | None = None,
+                paired: bool = True) -> list[dict]:
+    """One row per year: the paired difference other - base over the replications ``pairs``.
+
+    ``paired=False``: each scenario's own successful replications, a Welch interval.
+    """
+    a, b = annual(base, indicator), annual(other, indicator)
     common = a.index.intersection(b.index)
     if pairs is not None:
         common = common.intersection(pd.Index(pairs))
@@ -111,10 +113,10 @@ def paired_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: 
     for y in years:
         if y not in a.columns or y not in b.columns:
             continue
-        av = a.loc[common, y].to_numpy(dtype=float)
-        bv = b.loc[common, y].to_numpy(dtype=float)
-        d = bv - av
-        mean, lo, hi = paired_stats(d, level)
+        av = a.loc[common if paired else a.index, y].to_numpy(dtype=float)
+        bv = b.loc[common if paired else b.index, y].to_numpy(dtype=float)
+        d = bv - av if paired else bv
+        mean, lo, hi = paired_stats(d, level) if paired else unpaired_stats(av, bv, level)
         base_mean = float(av.mean()) if len(av) else float("nan")
         if mean == 0:
             rel = 0.0
@@ -144,6 +146,7 @@ class Comparison:
     level: float
     dropped: dict[str, int]
     chosen: list[str] | None = None  # indicators the user asked for (else the questions')
+    paired: bool = True  # False: unpaired (Welch) intervals, scenarios not on common numbers
 
     def headline(self) -> pd.DataFrame:
         """Per policy scenario: its question's indicators at the compared years (paired)."""
@@ -185,11 +188,40 @@ class Comparison:
         frame = self.headline()
         emit(frame, self.tables(frame) if form in ("table", "md") else [], form, click.echo,
              console, extra={"base": self.base, "level": self.level, "dropped": self.dropped})
+        if not self.paired:
+            click.echo("(unpaired, Welch intervals: the scenarios do not share random numbers)",
+                       err=True)
+
+
+def _pairing_key(res: Result) -> dict[str, Any]:
+    sc = res.manifest.get("scenario", {})
+    return {"region": (sc.get("region") or {}).get("name"),
+            "calendar": (sc.get("time") or {}).get("start"),
+            "horizon end": (sc.get("time") or {}).get("end"),
+            "seed scheme": res.manifest.get("seed_scheme"),
+            "root seed": res.manifest.get("root_seed")}
+
+
+def check_pairable(base: str, base_res: Result, name: str, other: Result) -> None:
+    """Refuse to pair results whose replications do not share their random numbers."""
+    ka, kb = _pairing_key(base_res), _pairing_key(other)
+    diff = [f"{k} ({ka[k]} vs {kb[k]})" for k in ka if ka[k] != kb[k]]
+    if diff:
+        raise UserError(
+            f"{name} and {base} differ in {', '.join(diff)}: their replications do not share "
+            "random numbers, so paired intervals would be wrong. Compare them with --unpaired "
+            "(unpaired=True: Welch intervals over each scenario's own replications).")
+
+
+def _all_pairable(base: str, results: dict[str, Result]) -> None:
+    for name, res in results.items():
+        if name != base:
+            check_pairable(base, results[base], name, res)
 
 
 def compare_results(results: dict[str, Result], base: str | None = None,
                     indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
-                    level: float = 0.90) -> Comparison:
+                    level: float = 0.90, unpaired: bool = False) -> Comparison:
     """Paired differences of already-run results (same seeds) against ``base``.
 
     ``base`` defaults to the first entry; ``indicators`` to every indicator column that the
@@ -215,6 +247,8 @@ def compare_results(results: dict[str, Result], base: str | None = None,
         if missing:
             raise UserError(f"year(s) {missing} were not simulated (the runs cover "
                             f"{min(simulated)}-{max(simulated)})")
+    if not unpaired:
+        _all_pairable(base, results)
     wanted = list(indicators) if indicators is not None else None
     rows, dropped = [], {}
     for name in names:
@@ -235,9 +269,9 @@ def compare_results(results: dict[str, Result], base: str | None = None,
         for ind in cols:
             rows += [{"scenario": name, **r, "n_dropped": n_dropped}
                      for r in paired_rows(base_res.series, other.series, ind, ys, level,
-                                          pairs)]
+                                          pairs, paired=not unpaired)]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS + EXTRA_COLUMNS)
-    return Comparison(base, results, table, level, dropped, wanted)
+    return Comparison(base, results, table, level, dropped, wanted, paired=not unpaired)
 
 
 def _as_scenario(s: Scenario | str | Path) -> Scenario:
@@ -253,7 +287,7 @@ def compare(base: Scenario | str | Path,
             others: Scenario | str | Path | Iterable[Scenario | str | Path],
             replications: int = 20, seed: int | None = None,
             indicators: Iterable[str] | None = None, years: Iterable[int] | None = None,
-            level: float = 0.90, **run_options: Any) -> Comparison:
+            level: float = 0.90, unpaired: bool = False, **run_options: Any) -> Comparison:
     """Run ``base`` and each of ``others`` with the same seeds and compare them pairwise.
 
     Scenarios may be :class:`Scenario` objects or YAML paths. Every scenario runs
@@ -269,6 +303,11 @@ def compare(base: Scenario | str | Path,
         others = [others]
     scenarios = [_as_scenario(s) for s in [base, *others]]
     root = scenarios[0].run.seed if seed is None else int(seed)
+    if not unpaired:  # before running anything: the same check compare_results makes
+        keys = [Result(pd.DataFrame(), {"scenario": sc.model_dump(mode="json")}) for sc in
+                scenarios]
+        for sc, k in zip(scenarios[1:], keys[1:], strict=True):
+            check_pairable(scenarios[0].name, keys[0], sc.name, k)
     results: dict[str, Result] = {}
     total = replications * len(scenarios)
     for i, sc in enumerate(scenarios):
@@ -281,4 +320,4 @@ def compare(base: Scenario | str | Path,
         results[name] = simulate(sc, replications=replications, seed=root, progress=step,
                                  **run_options)
     return compare_results(results, base=next(iter(results)), indicators=indicators,
-                           years=years, level=level)
+                           years=years, level=level, unpaired=unpaired)

@@ -34,9 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from gzsim.execution.tasks import scalar_value
 from gzsim.experiments import load_experiment
 from gzsim.experiments.spec import frozen_distribution
-from gzsim.experiments.tasks import scalar_value
 from gzsim.model import simulate_one
 from gzsim.scenario.loader import apply_overrides, validate_scenario
 

@@ -82,5 +82,15 @@ class ScenarioWarning(UserWarning):
     """
 
 
+class AllRunsFailed(RuntimeError):
+    """Every replication of a run, or every run of a sweep session, failed (exit status 1).
+
+    The failures are recorded (``failures.csv``, ``runs.parquet``); the command says so and
+    exits non-zero instead of reporting an empty result as a success.
+    """
+
+    exit_code = 1
+
+
 class ModelError(RuntimeError):
     """The model reached a state it should never reach (an invariant broke)."""

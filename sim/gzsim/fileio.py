@@ -19,8 +19,12 @@ __all__ = ["atomic_write", "atomic_write_bytes", "library_versions", "write_json
            "write_parquet", "write_parquet_table"]
 
 
-def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
-    """Call ``write(tmp_path)``, fsync, then rename to ``path``: never a half-written file."""
+def atomic_write(path: Path, write: Callable[[str], Any], exclusive: bool = False) -> None:
+    """Call ``write(tmp_path)``, fsync, then rename to ``path``: never a half-written file.
+
+    ``exclusive``: create ``path`` only if it does not exist (``link(2)`` of the temporary file,
+    which fails like ``O_EXCL`` with :class:`FileExistsError`), never replace it.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -29,21 +33,25 @@ def atomic_write(path: Path, write: Callable[[str], Any]) -> None:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if exclusive:
+            os.link(tmp, path)
+            os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_write`)."""
 
     def w(tmp: str) -> None:
         with open(tmp, "wb") as f:
             f.write(data)
 
-    atomic_write(path, w)
+    atomic_write(path, w, exclusive)
 
 
 def write_json(obj: Any, path: Path) -> None:

@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from gzsim.compare import KEY_INDICATORS, annual_frame, annual_unit, paired_stats, succeeded
+from gzsim.aggregate import annual, annual_unit
+from gzsim.compare import KEY_INDICATORS, paired_stats, succeeded
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
 from gzsim.tables import LongTable, Section, fmt, title
@@ -69,14 +70,14 @@ def question_indicators(policies: list[dict], available: list[str]) -> list[str]
 
 def _cumulative_cost(base: pd.DataFrame, other: pd.DataFrame, pairs: list[int]) -> pd.DataFrame:
     """Replication x year: the policy's extra fiscal cost summed from the start to each year."""
-    a, b = annual_frame(base, COST), annual_frame(other, COST)
+    a, b = annual(base, COST), annual(other, COST)
     return (b.loc[pairs] - a.loc[pairs]).cumsum(axis=1)
 
 
 def indicator_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: list[int],
                    pairs: list[int], level: float, cost: pd.DataFrame | None) -> list[dict]:
     """Headline rows of one indicator: difference, relative change, effect per US$ m."""
-    a, b = annual_frame(base, indicator).loc[pairs], annual_frame(other, indicator).loc[pairs]
+    a, b = annual(base, indicator).loc[pairs], annual(other, indicator).loc[pairs]
     d = b - a
     spec = INDICATORS.get(indicator)
     flow = spec is not None and spec.kind == "flow"

@@ -139,7 +139,7 @@ def check_target(path: str | Path, kind: str, *, overwrite: bool = False,
     if not names:
         return "empty"
     mk = marker(path)
-    in_progress = {n for n in names if n.startswith(".") and n.endswith(".tmp")}
+    in_progress = {n for n in names if n.startswith(".") and n.endswith((".tmp", TMP_SUFFIX))}
     if mk is None and kind in _PARTIAL and set(names) - in_progress <= _PARTIAL[kind]:
         mk = {"kind": kind, "partial": True}
     if mk is None:
@@ -208,6 +208,39 @@ def _swap_in(tmp: Path, path: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+TMP_SUFFIX = ".gzsim-tmp"
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove temporary folders a killed gzsim process left next to ``path``.
+
+    Only folders named by :func:`atomic_folder` for this target (``.<name>.<pid>.*.gzsim-tmp``)
+    whose process no longer exists: never a user's file, never a write in progress.
+    """
+    prefix = f".{path.name[:40]}."
+    for p in path.parent.glob(f"{_glob_escape(prefix)}*{TMP_SUFFIX}"):
+        pid = p.name[len(prefix):].split(".", 1)[0]
+        if p.is_dir() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` with glob metacharacters escaped."""
+    import glob
+
+    return glob.escape(text)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @contextlib.contextmanager
 def atomic_folder(path: str | Path, kind: str, *, overwrite: bool = False,
                   replace_own: bool = True, flag: str = "--out") -> Iterator[Path]:
@@ -220,8 +253,9 @@ def atomic_folder(path: str | Path, kind: str, *, overwrite: bool = False,
     check_target(path, kind, overwrite=overwrite, replace_own=replace_own, flag=flag)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name[:40]}.", suffix=".tmp",
-                                    dir=path.parent))
+        _remove_stale(path)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name[:40]}.{os.getpid()}.",
+                                    suffix=TMP_SUFFIX, dir=path.parent))
     except OSError as e:
         raise OutputError(os_message(e, path)) from None
     try:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.fileio import atomic_write_bytes, write_parquet_table
 from gzsim.indicators import INDICATORS
@@ -27,13 +28,8 @@ SUMMARY_INDICATORS = [
 
 
 def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
-    """Annual value per replication and year: sum of a flow, December level of a stock."""
-    df = series[["replication", "date", indicator]].copy()
-    df["year"] = df["date"].dt.year
-    spec = INDICATORS.get(indicator)
-    g = df.groupby(["replication", "year"])[indicator]
-    out = g.sum() if spec is not None and spec.kind == "flow" else g.last()
-    return out.rename(indicator).reset_index()
+    """Annual value per replication and year (:func:`gzsim.aggregate.annual`), long form."""
+    return aggregate.annual(series, indicator).stack().rename(indicator).reset_index()
 
 
 def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | None = None,
@@ -48,11 +44,7 @@ def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | No
         a = a[a["year"].isin(years)]
         for year, grp in a.groupby("year"):
             v = grp[name].to_numpy()
-            spec = INDICATORS.get(name)
-            unit = spec.unit if spec else ""
-            if spec is not None and spec.kind == "flow":
-                unit = unit.replace("/month", "/year")
-            rows.append({"indicator": name, "unit": unit, "year": int(year),
+            rows.append({"indicator": name, "unit": aggregate.annual_unit(name), "year": int(year),
                          "median": float(np.median(v)), "p05": float(np.quantile(v, lo)),
                          "p95": float(np.quantile(v, hi)), "replications": len(v)})
     return pd.DataFrame(rows, columns=["indicator", "unit", "year", "median", "p05", "p95",
@@ -173,6 +165,28 @@ def read_results(path: str | Path) -> Result:
     if not isinstance(manifest, dict):
         raise UserError(f"{p / 'manifest.json'}: expected a JSON object, got "
                         f"{type(manifest).__name__}")
+    _check_manifest(manifest, p / "manifest.json")
     failures = read_csv(p / "failures.csv", what="failures table") \
         if (p / "failures.csv").exists() else None
     return Result(series=series, manifest=manifest, failures=failures)
+
+
+def _check_manifest(manifest: dict, file: Path) -> None:
+    """The fields a reader relies on have their types (a hand-edited manifest is a user error)."""
+    sc = manifest.get("scenario", {})
+    time = sc.get("time", {}) if isinstance(sc, dict) else None
+    years = time.get("milestone_years", []) if isinstance(time, dict) else None
+    checks = [("scenario", isinstance(sc, dict), "an object"),
+              ("scenario.name", not isinstance(sc, dict) or isinstance(sc.get("name", ""), str),
+               "a string"),
+              ("scenario.time", isinstance(time, dict), "an object"),
+              ("scenario.time.milestone_years", isinstance(years, list) and all(
+                  isinstance(y, int) and not isinstance(y, bool) for y in years),
+               "a list of years"),
+              ("replications", isinstance(manifest.get("replications", 0), int), "an integer"),
+              ("failed_replications", isinstance(manifest.get("failed_replications", []), list),
+               "a list")]
+    for field_, ok, what in checks:
+        if not ok:
+            raise UserError(f"{file}: field '{field_}' should be {what}; the manifest was "
+                            "changed by hand or damaged")

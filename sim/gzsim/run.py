@@ -1,53 +1,53 @@
-"""Replications of one scenario, run on local processes: the Python API behind `gzsim run`."""
+"""Replications of one scenario as a :class:`Result`: the Python API behind `gzsim run`."""
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gzsim.arguments import check_replications, check_seed, check_workers
+from gzsim.execution import ExecutionOptions, run_replications
+from gzsim.execution.loop import ReplicationOutput
+from gzsim.failfast import check_main_guard
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
 from gzsim.provenance import describe
 from gzsim.results import Result
+from gzsim.scenario.loader import check_scenario
 from gzsim.scenario.schema import Scenario
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-             workers: int | None = None, backend: str | None = None,
-             progress: Callable[[int, int], None] | None = None, **execute_kwargs) -> Result:
+             options: ExecutionOptions | None = None, **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
-    A run is a sweep of one point: this goes through the same execution layer as
-    ``gzsim sweep`` (:func:`gzsim.experiments.run_replications`). Replication ``k`` always uses
-    ``SeedSequence(seed, spawn_key=(k,))``, whatever the backend or number of workers, so the
-    same seed gives identical results. A replication that raises is recorded, not fatal;
-    when every one fails (or the first few fail the same way) :class:`ReplicationsFailed`
-    quotes the first error. ``workers`` defaults to the number of CPUs (as on the command
-    line), at most one per replication.
+    ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
+    say how (:class:`~gzsim.execution.ExecutionOptions`); workers default to the number of
+    CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
+    ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
+    identical results. A replication that raises is recorded, not fatal; when every one fails
+    (or the first few fail the same way) :class:`~gzsim.failfast.ReplicationsFailed` quotes the
+    first error.
     """
-    import os
-
-    from gzsim.arguments import check_replications, check_seed, check_workers
-    from gzsim.experiments import run_replications
-    from gzsim.failfast import check_main_guard
-    from gzsim.scenario.loader import check_scenario
-
+    opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
-    workers = check_workers(min(os.cpu_count() or 1, n) if workers is None else workers)
-    check_main_guard(1 if backend == "serial" else workers)
+    workers = 1 if opts.kind == "serial" else check_workers(
+        min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
+    opts = ExecutionOptions.of(opts, workers=workers)
+    check_main_guard(workers)
     t0 = time.perf_counter()
-    outputs: dict[int, tuple] = {}
-    runs = run_replications(scenario, n, root, workers=workers, backend=backend,
-                            progress=progress, **execute_kwargs)
+    outputs: dict[int, ReplicationOutput] = {}
+    runs = run_replications(scenario, n, root, opts)
     try:
         for out in runs:
-            outputs[out.replication] = (out.replication, out.arrays, out.error, out.wall_time_s)
+            outputs[out.replication] = out
             if stop_early(outputs, n, scenario.name):
                 break
     finally:
@@ -55,7 +55,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     return assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
 
 
-def stop_early(outputs: dict[int, tuple], n: int, name: str) -> bool:
+def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:
     """Raise when every replication failed, or the first few failed the same way."""
     from gzsim.failfast import STOP_AFTER, all_failed, first_line
 
@@ -69,13 +69,14 @@ def stop_early(outputs: dict[int, tuple], n: int, name: str) -> bool:
     return False
 
 
-def assemble(scenario: Scenario, root: int, n: int, outputs: dict[int, tuple],
-             wall_s: float, workers: int) -> Result:
+
+def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float,
+             workers: int) -> Result:
     """Collect replication outputs into a :class:`Result` with its manifest."""
     dates = month_dates(scenario)
     frames, failures = [], []
     for k in sorted(outputs):
-        _, arrays, err, _dt = outputs[k]
+        _, arrays, err, _dt = outputs[k]  # a ReplicationOutput
         if err is not None:
             failures.append({"replication": k, "error": err})
             continue

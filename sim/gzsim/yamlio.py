@@ -7,6 +7,7 @@ names the file, the line and the dotted field path, and suggests the closest val
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,12 @@ class _Budget:
             raise InputError([Problem(f"the document expands to more than {MAX_VALUES:,} "
                                       "values (aliases expanding exponentially?); refused to "
                                       "protect memory", self.file, line)])
+
+# YAML 1.2 floats that YAML 1.1 reads as strings ('1e6', '1E-3'): numbers, as users mean them.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"))
 
 
 def _construct(node: yaml.Node, loader: _Loader, file: str, path: tuple, origins: Origins,

@@ -46,10 +46,12 @@ class Design:
 
     @property
     def n_points(self) -> int:
+        """Number of design points."""
         return len(self.points)
 
     @property
     def factor_names(self) -> list[str]:
+        """Column names of the factors."""
         return [f.name for f in self.factors]
 
     def overrides(self, point: int) -> dict[str, Any]:
@@ -61,6 +63,7 @@ class Design:
         return {path: _plain(col[point]) for path, col in cols}
 
     def all_overrides(self) -> list[dict[str, Any]]:
+        """The overrides of every point, in order."""
         cols = [self.points[f.name].tolist() for f in self.factors]
         return [{f.path: _plain(v[i]) for f, v in zip(self.factors, cols, strict=True)}
                 for i in range(self.n_points)]
@@ -85,6 +88,7 @@ def _plain(v: Any) -> Any:
 
 
 def salib_problem(factors: list[Factor]) -> dict[str, Any]:
+    """The SALib problem dict of the factors."""
     bounds = [list(map(float, f.spec.range)) if f.spec.kind == "range" else [0.0, 1.0]
               for f in factors]
     return {"num_vars": len(factors), "names": [f.name for f in factors], "bounds": bounds}
@@ -141,78 +145,71 @@ def _factorial_columns(f: Factor) -> list[float]:
     return [(i + 0.5) / k for i in range(k)]
 
 
+def _sample(spec: Any, factors: list[Factor], problem: dict, seed: int
+            ) -> tuple[np.ndarray, dict[str, Any], str]:
+    """``(X in problem space, settings, sampler)`` of a design spec."""
+    d, n = len(factors), spec.samples
+    if spec.kind == "full_factorial":
+        cols = [_factorial_columns(f) for f in factors]
+        X = np.array(list(itertools.product(*cols)), dtype=float).reshape(-1, d)
+        return X, {"levels": {f.name: len(c) for f, c in zip(factors, cols, strict=True)}}, \
+            "itertools.product (first factor varies slowest)"
+    params: dict[str, Any] = {"seed": seed, "samples": n}
+    if spec.kind in ("latin_hypercube", "sobol_sequence"):
+        from scipy.stats import qmc
+
+        params.update(scramble=spec.scramble, optimization=spec.optimization)
+        if spec.kind == "latin_hypercube":
+            params["strength"] = spec.strength
+            u = qmc.LatinHypercube(d, rng=seed, **{k: params[k] for k in (
+                "scramble", "strength", "optimization")}).random(n)
+        else:
+            u = qmc.Sobol(d, scramble=spec.scramble, optimization=spec.optimization,
+                          rng=seed).random_base2(int(math.log2(n)))
+        name = "LatinHypercube" if spec.kind == "latin_hypercube" else "Sobol"
+        return _unit_to_problem(factors, u), params, f"scipy.stats.qmc.{name}"
+    if spec.kind == "monte_carlo":
+        u = np.random.default_rng(np.random.SeedSequence(seed)).random((n, d))
+        return _unit_to_problem(factors, u), params, \
+            "numpy.random.default_rng(SeedSequence(seed)).random"
+    if spec.kind == "sobol":
+        from SALib.sample import sobol as salib_sobol
+
+        params.update(calc_second_order=spec.second_order, scramble=spec.scramble)
+        return salib_sobol.sample(problem, n, calc_second_order=spec.second_order,
+                                  scramble=spec.scramble, seed=seed), params, \
+            "SALib.sample.sobol.sample"
+    from SALib.sample import morris as salib_morris
+
+    params.update(num_levels=spec.num_levels, optimal_trajectories=spec.optimal_trajectories)
+    return salib_morris.sample(problem, n, num_levels=spec.num_levels,
+                               optimal_trajectories=spec.optimal_trajectories, seed=seed), \
+        params, "SALib.sample.morris.sample"
+
+
+def _n_points(spec: Any, factors: list[Factor]) -> int:
+    d = len(factors)
+    if spec.kind == "full_factorial":
+        return math.prod(len(_factorial_columns(f)) for f in factors)
+    if spec.kind == "sobol":
+        return spec.samples * ((2 * d + 2) if spec.second_order else (d + 2))
+    return spec.samples * (d + 1) if spec.kind == "morris" else spec.samples
+
+
 def make_design(experiment: Experiment) -> Design:
     """Build the design of an experiment (deterministic in the design seed)."""
-    spec = experiment.spec.design
-    factors = experiment.factors
-    d = len(factors)
-    seed = experiment.design_seed
+    spec, factors = experiment.spec.design, experiment.factors
     problem = salib_problem(factors)
-    params: dict[str, Any] = {"seed": seed}
-    morris_levels = None
+    _check_size(_n_points(spec, factors), experiment)
     try:
-        if spec.kind == "full_factorial":
-            cols = [_factorial_columns(f) for f in factors]
-            n = math.prod(len(c) for c in cols)
-            _check_size(n, experiment)
-            X = np.array(list(itertools.product(*cols)), dtype=float).reshape(n, d)
-            params = {"levels": {f.name: len(c) for f, c in zip(factors, cols, strict=True)}}
-            sampler = "itertools.product (first factor varies slowest)"
-        elif spec.kind == "latin_hypercube":
-            from scipy.stats import qmc
-
-            _check_size(spec.samples, experiment)
-            eng = qmc.LatinHypercube(d, scramble=spec.scramble, strength=spec.strength,
-                                     optimization=spec.optimization, rng=seed)
-            X = _unit_to_problem(factors, eng.random(spec.samples))
-            params.update(samples=spec.samples, scramble=spec.scramble,
-                          strength=spec.strength, optimization=spec.optimization)
-            sampler = "scipy.stats.qmc.LatinHypercube"
-        elif spec.kind == "sobol_sequence":
-            from scipy.stats import qmc
-
-            _check_size(spec.samples, experiment)
-            eng = qmc.Sobol(d, scramble=spec.scramble, optimization=spec.optimization, rng=seed)
-            X = _unit_to_problem(factors, eng.random_base2(int(math.log2(spec.samples))))
-            params.update(samples=spec.samples, scramble=spec.scramble,
-                          optimization=spec.optimization)
-            sampler = "scipy.stats.qmc.Sobol"
-        elif spec.kind == "monte_carlo":
-            _check_size(spec.samples, experiment)
-            u = np.random.default_rng(np.random.SeedSequence(seed)).random((spec.samples, d))
-            X = _unit_to_problem(factors, u)
-            params.update(samples=spec.samples)
-            sampler = "numpy.random.default_rng(SeedSequence(seed)).random"
-        elif spec.kind == "sobol":
-            from SALib.sample import sobol as salib_sobol
-
-            n = spec.samples * ((2 * d + 2) if spec.second_order else (d + 2))
-            _check_size(n, experiment)
-            X = salib_sobol.sample(problem, spec.samples, calc_second_order=spec.second_order,
-                                   scramble=spec.scramble, seed=seed)
-            params.update(samples=spec.samples, calc_second_order=spec.second_order,
-                          scramble=spec.scramble)
-            sampler = "SALib.sample.sobol.sample"
-        elif spec.kind == "morris":
-            from SALib.sample import morris as salib_morris
-
-            _check_size(spec.samples * (d + 1), experiment)
-            X = salib_morris.sample(problem, spec.samples, num_levels=spec.num_levels,
-                                    optimal_trajectories=spec.optimal_trajectories, seed=seed)
-            morris_levels = spec.num_levels
-            params.update(samples=spec.samples, num_levels=spec.num_levels,
-                          optimal_trajectories=spec.optimal_trajectories)
-            sampler = "SALib.sample.morris.sample"
-        else:  # pragma: no cover - the schema forbids it
-            raise AssertionError(spec.kind)
-    except ExperimentError:
-        raise
-    except (ValueError, TypeError) as e:  # sampler refused its settings
+        X, params, sampler = _sample(spec, factors, problem, experiment.design_seed)
+    except (ValueError, TypeError) as e:  # the sampler refused its settings
         raise ExperimentError([Problem(f"cannot build the '{spec.kind}' design: {e}",
                                        str(experiment.file) if experiment.file else None,
                                        None, "design")]) from None
     params["sampler"] = sampler
     X = np.asarray(X, dtype=float)
+    morris_levels = spec.num_levels if spec.kind == "morris" else None
     points = pd.DataFrame({"point": np.arange(len(X), dtype=np.int64)})
     for j, f in enumerate(factors):
         points[f.name] = values_from_problem_space(f, X[:, j], morris_levels)

@@ -25,24 +25,22 @@ Errors name the file, the line and the field path (:class:`gzsim.errors.Experime
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import hashlib
-import importlib
 import json
 import math
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gzsim.aggregate import AGGREGATIONS, WHOLE_RUN
 from gzsim.errors import ExperimentError, InputError, Problem, ScenarioError
 from gzsim.indicators import INDICATORS
 from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
+from gzsim.scenario.paths import check_scenario_path
 from gzsim.scenario.schema import Scenario
-from gzsim.scenario.sections import registered_sections
 from gzsim.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 
 DesignKind = Literal["full_factorial", "latin_hypercube", "sobol_sequence", "monte_carlo",
@@ -50,9 +48,7 @@ DesignKind = Literal["full_factorial", "latin_hypercube", "sobol_sequence", "mon
 DESIGN_ALIASES = {"ff": "full_factorial", "factorial": "full_factorial",
                   "lhs": "latin_hypercube", "mc": "monte_carlo", "saltelli": "sobol",
                   "qmc_sobol": "sobol_sequence"}
-Aggregation = Literal["annual", "annual_sum", "annual_mean", "december", "final", "total",
-                      "mean", "max", "min"]
-YEARLESS = {"final", "total", "mean", "max", "min"}
+Aggregation = Literal[AGGREGATIONS]  # type: ignore[valid-type]  # gzsim.aggregate's vocabulary
 Scalar = bool | int | float | str
 RESERVED_COLUMNS = {"run_id", "point", "replication", "seed_entropy", "status", "error",
                     "traceback", "wall_time_s", "worker", "date"}
@@ -124,6 +120,7 @@ class FactorSpec(_Frozen):
 
     @property
     def kind(self) -> str:
+        """``range``, ``levels`` or ``distribution``."""
         if self.range is not None:
             return "range"
         if self.distribution is not None:
@@ -158,9 +155,12 @@ def frozen_distribution(spec: dict[str, Any]):
 
 
 class DesignSpec(_Frozen):
-    """How points are chosen. ``samples`` means: points (latin_hypercube, sobol_sequence,
-    monte_carlo); the base sample N (sobol: N*(D+2) points, N*(2D+2) with second_order);
-    trajectories (morris: N*(D+1) points). full_factorial takes every combination of levels."""
+    """How points are chosen.
+
+    ``samples`` means: points (latin_hypercube, sobol_sequence, monte_carlo); the base sample N
+    (sobol: N*(D+2) points, N*(2D+2) with second_order); trajectories (morris: N*(D+1)
+    points). full_factorial takes every combination of levels.
+    """
 
     kind: DesignKind
     samples: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
@@ -204,6 +204,7 @@ class ScalarOutcome(_Frozen):
     indicator: str
     year: int | None = None
     aggregation: Aggregation = "annual"  # annual = sum of a flow, December of a stock
+    quarter: Annotated[int, Field(ge=1, le=4)] | None = None  # quarter_sum only
 
     @field_validator("indicator")
     @classmethod
@@ -231,11 +232,13 @@ class ScalarOutcome(_Frozen):
 
     @model_validator(mode="after")
     def _year(self) -> ScalarOutcome:
-        if self.aggregation in YEARLESS and self.year is not None:
+        if self.aggregation in WHOLE_RUN and self.year is not None:
             raise ValueError(f"aggregation '{self.aggregation}' covers the whole run; "
                              "drop 'year' or use annual/annual_sum/annual_mean/december")
-        if self.aggregation not in YEARLESS and self.year is None:
+        if self.aggregation not in WHOLE_RUN and self.year is None:
             raise ValueError(f"aggregation '{self.aggregation}' needs a 'year'")
+        if (self.aggregation == "quarter_sum") != (self.quarter is not None):
+            raise ValueError("'quarter' (1-4) goes with aggregation quarter_sum, and only with it")
         return self
 
 
@@ -353,19 +356,23 @@ class Experiment:
 
     @property
     def name(self) -> str:
+        """The experiment's name."""
         return self.spec.name
 
     @property
     def root_seed(self) -> int:
+        """Root seed of the runs (default: the base scenario's)."""
         return int(self.spec.seed if self.spec.seed is not None else self.base_scenario.run.seed)
 
     @property
     def design_seed(self) -> int:
+        """Seed of the design sampler (default: the root seed)."""
         d = self.spec.design.seed
         return int(d if d is not None else self.root_seed)
 
     @property
     def replications(self) -> int:
+        """Replications per design point."""
         return self.spec.replications
 
     def resolved(self) -> dict:
@@ -391,74 +398,6 @@ class Experiment:
         return hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest()
 
 
-# --- path checks --------------------------------------------------------------------------------
-
-def _unwrap(ann: Any) -> Any:
-    """Strip Annotated / Optional from a type annotation."""
-    for _ in range(6):
-        origin = typing.get_origin(ann)
-        if origin is Annotated:
-            ann = typing.get_args(ann)[0]
-        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-            args = [a for a in typing.get_args(ann) if a is not type(None)]
-            if len(args) != 1:
-                return ann
-            ann = args[0]
-        else:
-            return ann
-    return ann
-
-
-def _fields(model: type[BaseModel]) -> dict[str, Any]:
-    """Field annotations of a schema part; the scenario's include registered process sections."""
-    out = {k: f.annotation for k, f in model.model_fields.items()}
-    if model is Scenario:
-        out.update(registered_sections())
-    return out
-
-
-def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario) -> str | None:
-    """Why ``path`` is not a settable scalar of the scenario, or None if it is."""
-    for module in (data.get("plugins") or []) if isinstance(data, dict) else []:
-        with contextlib.suppress(ImportError):  # the scenario's own validation reports it
-            importlib.import_module(str(module))
-    parts = path.split(".")
-    current: Any = model
-    node: Any = data
-    for i, part in enumerate(parts):
-        here = ".".join(parts[: i + 1])
-        ann = _unwrap(current)
-        origin = typing.get_origin(ann)
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            fields = _fields(ann)
-            if part not in fields:
-                near = difflib.get_close_matches(part, list(fields), n=1, cutoff=0.5)
-                hint = f" (did you mean '{'.'.join(parts[:i] + [near[0]])}'?)" if near else \
-                    f"; valid keys here: {', '.join(sorted(fields))}"
-                return f"'{here}' is not a scenario field{hint}"
-            current = fields[part]
-            node = node.get(part) if isinstance(node, dict) else None
-        elif origin is dict:
-            keys = sorted(node) if isinstance(node, dict) else []
-            if part not in keys:
-                near = difflib.get_close_matches(part, keys, n=1, cutoff=0.5)
-                hint = f" (did you mean '{'.'.join(parts[:i] + [near[0]])}'?)" if near else \
-                    f"; the base scenario has {', '.join(keys) or 'none'}"
-                return f"'{here}' does not exist in the base scenario{hint}"
-            current = typing.get_args(ann)[-1]
-            node = node[part]
-        elif origin is list:
-            return (f"'{'.'.join(parts[:i])}' is a list; factors can only set mapping fields "
-                    "(list elements are not addressable by a dotted path)")
-        else:
-            return f"'{'.'.join(parts[:i])}' is a value, not a mapping; cannot set '{here}'"
-    leaf = _unwrap(current)
-    if (isinstance(leaf, type) and issubclass(leaf, BaseModel)) or \
-            typing.get_origin(leaf) in (dict, list):
-        return f"'{path}' is a group of fields, not a single value; name one of its fields"
-    return None
-
-
 # --- loading ------------------------------------------------------------------------------------
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -480,8 +419,10 @@ def load_experiment(path: str | Path) -> Experiment:
 
 def experiment_from_data(data: dict, origins: Origins | None = None,
                          file: str | Path | None = None) -> Experiment:
-    """Validate an experiment mapping (e.g. built in a notebook); ``base`` is relative to
-    ``file``'s folder (or the current folder)."""
+    """Validate an experiment mapping (e.g. built in a notebook).
+
+    ``base`` is relative to ``file``'s folder (or the current folder).
+    """
     origins = origins or {}
     fname = str(file) if file is not None else None
     try:
@@ -494,17 +435,32 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         f, line = origin_of(origins, key)
         return f or fname, line
 
-    folder = Path(file).parent if file is not None else Path(".")
-    base_file = (folder / spec.base)
+    base_file = (Path(file).parent if file is not None else Path(".")) / spec.base
     if not base_file.exists():
-        f, line = where("base")
         raise ExperimentError([Problem(f"base scenario '{spec.base}' not found (looked for "
-                                       f"{base_file})", f, line, "base")])
+                                       f"{base_file})", *where("base"), "base")])
     try:
         base_data, base_origins = resolve_scenario_data(base_file)
     except ScenarioError as e:
         raise ExperimentError(e.problems) from None
+    factors = _factors(spec, base_data, where)
+    base_data = apply_overrides(base_data, base_origins, spec.set)
+    try:
+        base_scenario = validate_scenario(base_data, base_origins, str(base_file))
+    except ScenarioError as e:
+        for pr in e.problems:  # point 'set' problems at the experiment file
+            if pr.file and pr.file.startswith("--set"):
+                pr.file, pr.line = where("set", pr.path or "")
+                pr.path = f"set.{pr.path}"
+        raise ExperimentError(e.problems) from None
+    _check_years(spec, base_scenario, where)
+    return Experiment(spec=spec, file=Path(file) if file is not None else None,
+                      base_file=base_file, base_data=base_data, base_origins=base_origins,
+                      base_scenario=base_scenario, factors=factors)
 
+
+def _factors(spec: ExperimentSpec, base_data: dict, where: Any) -> list[Factor]:
+    """The factors, after checking every ``set`` and factor path against the base scenario."""
     problems: list[Problem] = []
     for key in spec.set:
         why = check_scenario_path(key, base_data)
@@ -521,30 +477,17 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         factors.append(Factor(fs.name or key, key, fs))
     if problems:
         raise ExperimentError(problems)
+    return factors
 
-    base_data = apply_overrides(base_data, base_origins, spec.set)
-    try:
-        base_scenario = validate_scenario(base_data, base_origins, str(base_file))
-    except ScenarioError as e:
-        for pr in e.problems:  # point 'set' problems at the experiment file
-            if pr.file and pr.file.startswith("--set"):
-                pr.file, pr.line = where("set", pr.path or "")
-                pr.path = f"set.{pr.path}"
-        raise ExperimentError(e.problems) from None
 
+def _check_years(spec: ExperimentSpec, base: Scenario, where: Any) -> None:
     problems = []
-    n = base_scenario.time.n_months
     for i, s in enumerate(spec.outcomes.scalars):
-        if s.year is not None:
-            december = base_scenario.time.month_index(s.year, 12)
-            if not 0 <= december < n:
-                problems.append(Problem(
-                    f"year {s.year} (its December) is outside the simulated period "
-                    f"{base_scenario.time.start} .. {base_scenario.time.end}",
-                    *where("outcomes", "scalars", i, "year"),
-                    f"outcomes.scalars.{i}.year"))
+        if s.year is not None and not 0 <= base.time.month_index(s.year, 12) < \
+                base.time.n_months:
+            problems.append(Problem(
+                f"year {s.year} (its December) is outside the simulated period "
+                f"{base.time.start} .. {base.time.end}",
+                *where("outcomes", "scalars", i, "year"), f"outcomes.scalars.{i}.year"))
     if problems:
         raise ExperimentError(problems)
-    return Experiment(spec=spec, file=Path(file) if file is not None else None,
-                      base_file=base_file, base_data=base_data, base_origins=base_origins,
-                      base_scenario=base_scenario, factors=factors)

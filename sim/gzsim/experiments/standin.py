@@ -19,15 +19,18 @@ from gzsim.scenario.schema import Scenario
 
 def standin_model(scenario: Scenario, root_seed: int, replication: int, *, busy_s: float = 0.0,
                   sleep_s: float = 0.0, fail_above_realisation: float | None = None,
-                  exit_above_realisation: float | None = None) -> dict[str, np.ndarray]:
+                  exit_above_realisation: float | None = None,
+                  exit_while_file: str | None = None) -> dict[str, np.ndarray]:
     """Monthly arrays driven by a few scenario values and the replication's random numbers.
 
     ``busy_s``: CPU time to burn (like a SimPy model, it holds the GIL); ``sleep_s``: time to
     wait; ``fail_above_realisation``: raise ``ValueError`` when the scenario's realisation share
-    is above it; ``exit_above_realisation``: kill the worker process (``os._exit``) instead.
+    is above it; ``exit_above_realisation``: kill the worker process (``os._exit``) instead,
+    only while the file ``exit_while_file`` exists if that is given (a passing fault).
     """
     share = scenario.investment.realisation_share
-    if exit_above_realisation is not None and share > exit_above_realisation:
+    if exit_above_realisation is not None and share > exit_above_realisation and (
+            exit_while_file is None or os.path.exists(exit_while_file)):
         os._exit(13)
     if fail_above_realisation is not None and share > fail_above_realisation:
         raise ValueError(f"stand-in model refuses realisation_share={share}")

@@ -1,27 +1,26 @@
-"""The sweep store: plain Parquet files with run status, written so a crash loses nothing done.
+"""The sweep store: one Parquet file per batch of runs, named by its run range.
 
 Layout of a sweep folder ``DIR``::
 
-    DIR/manifest.json            experiment as resolved, design, seeds, versions (written once)
-    DIR/design.parquet           one row per design point: factor values, x:<factor> sample
-    DIR/runs.parquet             every planned run: run_id, point, replication, factor values,
-                                 seed_entropy, status (ok|failed|pending), error, traceback,
-                                 wall_time_s, worker, scalar outcomes (rewritten at the end of
-                                 each session; a snapshot)
-    DIR/runs/part-<tag>.parquet  the commit log: records of finished runs, one file per flush
-    DIR/series/part-<tag>.parquet  monthly series of the runs committed by runs/part-<tag>
-                                 (run_id, point, replication, date, one column per indicator)
-    DIR/sessions/<session>.json  statistics of each driver session (shard, backend, wall time)
+    DIR/manifest.json               experiment as resolved, design, seeds, versions, code
+                                    fingerprint, batch grid (created once, exclusively)
+    DIR/design.parquet              one row per design point: factor values, x:<factor> sample
+    DIR/runs/part-<lo>-<hi>.parquet   records of runs lo..hi-1: run_id, point, replication,
+                                    factor values, seed_entropy, status (ok|failed), error,
+                                    traceback, fault (model|infrastructure), wall_time_s, worker,
+                                    scalar outcomes
+    DIR/series/part-<lo>-<hi>.parquet monthly series of the batch's successful runs
+    DIR/runs.parquet                every planned run with its status (a snapshot for DuckDB
+                                    users, rewritten after each session; gzsim never reads it)
+    DIR/sessions/<session>.json     statistics of each driver session
 
-Every file is written under a temporary name and renamed into place (atomic on POSIX), the
-series part before the runs part that commits it: a run is done if and only if it appears in a
-``runs/part-*.parquet``. An interrupted session leaves at most an uncommitted series part, which
-readers ignore and the next session removes. So ``--resume`` computes exactly the missing runs.
-
-DuckDB / polars read it as is::
-
-    SELECT * FROM 'DIR/runs.parquet';  SELECT * FROM 'DIR/series/*.parquet';
-    pl.scan_parquet("DIR/series/*.parquet")
+Runs are cut into batches on a fixed grid (``batch_size`` in the manifest), so a run belongs to
+exactly one batch file whoever computes it. Every file is written under a temporary name,
+fsynced and renamed (:mod:`gzsim.fileio`), the series file before the runs file that commits
+it. The one source of truth for what is done is the set of *intact* runs files: readable, with
+``hi - lo`` rows, whose series file (if the batch kept series) is readable with the row count
+the runs file records, and with no run lost to an infrastructure fault. Anything else is
+recomputed by the next session.
 """
 
 from __future__ import annotations
@@ -29,12 +28,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
+import io
 import json
 import os
 import re
 import time
-import uuid
-from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,71 +42,47 @@ import numpy as np
 import pandas as pd
 
 from gzsim.errors import UserError
-from gzsim.experiments.tasks import BatchOutput, RunSeries
-from gzsim.fileio import write_json, write_parquet, write_parquet_table  # noqa: F401
+from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
+from gzsim.fileio import atomic_write_bytes, write_json, write_parquet
 
-FORMAT = "gzsim-sweep/1"
-PART_RE = re.compile(r"^part-(?P<tag>[A-Za-z0-9_.\-]+)\.parquet$")
-RUN_COLUMNS = ["run_id", "point", "replication"]
-STATUS_COLUMNS = ["seed_entropy", "status", "error", "traceback", "wall_time_s", "worker"]
-PENDING = "pending"
-ORPHAN_AGE_S = 120.0  # an uncommitted series part older than this belongs to a dead session
+FORMAT = "gzsim-sweep/2"
+PART_RE = re.compile(r"^part-(?P<lo>\d+)-(?P<hi>\d+)\.parquet$")
+STALE_S = 120.0  # a temporary file older than this belongs to a dead session
 
 
 class StoreError(UserError):
     """The output folder cannot be used for this sweep."""
 
 
-def parts(folder: Path) -> dict[str, Path]:
-    """``{tag: path}`` of the committed-format part files in a folder, in tag order."""
-    if not folder.is_dir():
-        return {}
-    out = {}
-    for p in sorted(folder.iterdir()):
-        m = PART_RE.match(p.name)
-        if m:
-            out[m.group("tag")] = p
-    return out
+def code_fingerprint() -> dict[str, str]:
+    """The gzsim version and a hash of its Python sources: which model computed the runs."""
+    import gzsim
+
+    root = Path(gzsim.__file__).parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
+    return {"gzsim": gzsim.__version__, "source_sha256": h.hexdigest()}
 
 
-def _dates(start: str, n: int, cache: dict) -> np.ndarray:
-    key = (start, n)
-    if key not in cache:
-        y, m = start.split("-")
-        cache[key] = pd.date_range(f"{y}-{m}-01", periods=n, freq="MS").to_numpy()
-    return cache[key]
+def part_name(lo: int, hi: int) -> str:
+    """File name of the batch of runs ``lo``..``hi - 1``."""
+    return f"part-{lo:09d}-{hi:09d}.parquet"
 
 
-def series_frame(series: dict[int, RunSeries], run_point_rep: dict[int, tuple[int, int]],
-                 date_cache: dict | None = None) -> pd.DataFrame:
-    """One row per (run, month): run_id, point, replication, date, then the indicators."""
-    date_cache = {} if date_cache is None else date_cache
-    names: list[str] = []
-    for s in series.values():
-        for k in s.arrays:
-            if k not in names:
-                names.append(k)
-    ids, pts, reps, dates = [], [], [], []
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in names}
-    for rid in sorted(series):
-        s = series[rid]
-        n = len(next(iter(s.arrays.values()))) if s.arrays else 0
-        p, k = run_point_rep[rid]
-        ids.append(np.full(n, rid, dtype=np.int64))
-        pts.append(np.full(n, p, dtype=np.int64))
-        reps.append(np.full(n, k, dtype=np.int64))
-        dates.append(_dates(s.start, n, date_cache))
-        for name in names:
-            a = s.arrays.get(name)
-            cols[name].append(np.asarray(a, dtype=float) if a is not None else np.full(n, np.nan))
-    def cat(xs: list[np.ndarray], dt: Any) -> np.ndarray:
-        return np.concatenate(xs) if xs else np.empty(0, dtype=dt)
+@dataclass(frozen=True)
+class Scan:
+    """What the store holds: intact batches ``{lo: hi}`` and why others are not counted."""
 
-    data = {"run_id": cat(ids, np.int64), "point": cat(pts, np.int64),
-            "replication": cat(reps, np.int64), "date": cat(dates, "datetime64[ns]")}
-    for name in names:
-        data[name] = cat(cols[name], float)
-    return pd.DataFrame(data)
+    intact: dict[int, int]
+    damaged: dict[int, str]  # lo -> reason
+    retry: frozenset[int] = frozenset()  # intact batches with runs lost to a worker fault
+
+    def done_ids(self) -> np.ndarray:
+        """Run ids of the intact batches."""
+        if not self.intact:
+            return np.empty(0, np.int64)
+        return np.concatenate([np.arange(lo, hi) for lo, hi in self.intact.items()])
 
 
 class SweepStore:
@@ -114,246 +90,248 @@ class SweepStore:
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        self._lock_fd: int | None = None
+        self.runs_dir, self.series_dir = self.root / "runs", self.root / "series"
+        self.manifest_path = self.root / "manifest.json"
+        self._locks: list[int] = []
 
-    # --- paths ----------------------------------------------------------------------------------
-    @property
-    def manifest_path(self) -> Path:
-        return self.root / "manifest.json"
-
-    @property
-    def design_path(self) -> Path:
-        return self.root / "design.parquet"
-
-    @property
-    def runs_path(self) -> Path:
-        return self.root / "runs.parquet"
-
-    @property
-    def runs_dir(self) -> Path:
-        return self.root / "runs"
-
-    @property
-    def series_dir(self) -> Path:
-        return self.root / "series"
-
-    @property
-    def sessions_dir(self) -> Path:
-        return self.root / "sessions"
-
-    def exists(self) -> bool:
-        return self.manifest_path.exists()
-
-    # --- locking --------------------------------------------------------------------------------
-    def lock(self, shared: bool) -> None:
-        """Advisory lock: one whole-sweep session, or any number of shard sessions, at a time."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-        except OSError as e:
-            os.close(fd)
-            if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                raise StoreError(f"{self.root}: another gzsim sweep is writing into this folder "
-                                 "(shards may share a folder; a whole sweep may not)") from None
-            raise
-        self._lock_fd = fd
-
-    @contextlib.contextmanager
-    def init_lock(self):
-        """Exclusive (blocking) lock while a session creates or checks the manifest and design:
-        shards started together agree on one folder."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".init.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-    def unlock(self) -> None:
-        if self._lock_fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-                os.close(self._lock_fd)
-            self._lock_fd = None
-
-    # --- manifest and design --------------------------------------------------------------------
+    # --- creating and checking -----------------------------------------------------------------
     def read_manifest(self) -> dict:
+        """The manifest, or a clear error."""
         try:
-            return json.loads(self.manifest_path.read_text())
+            m = json.loads(self.manifest_path.read_text())
         except FileNotFoundError:
             raise StoreError(f"{self.root}: not a gzsim sweep folder (no manifest.json)") \
                 from None
         except (OSError, json.JSONDecodeError) as e:
             raise StoreError(f"{self.manifest_path}: unreadable manifest ({e})") from None
+        if m.get("format") != FORMAT:
+            raise StoreError(f"{self.root}: sweep format {m.get('format')!r}, this gzsim reads "
+                             f"{FORMAT!r}; start again with --overwrite or another --out")
+        return m
 
-    def write_manifest(self, manifest: dict) -> None:
-        write_json(manifest, self.manifest_path)
+    def create(self, manifest: dict, design: pd.DataFrame) -> dict:
+        """Write design and manifest unless another session did; return the manifest in use."""
+        if not self.manifest_path.exists():
+            write_parquet(design, self.root / "design.parquet")
+            with contextlib.suppress(FileExistsError):  # a session started with us won
+                atomic_write_bytes(self.manifest_path, json.dumps(
+                    manifest, indent=2, default=str).encode(), exclusive=True)
+        found = self.read_manifest()
+        if found.get("fingerprint") != manifest["fingerprint"]:
+            raise StoreError(f"{self.root} holds another experiment (or the same one with a "
+                             "different base scenario, seed or design); use --overwrite to "
+                             "replace it or choose another --out")
+        if found.get("code") != manifest["code"]:
+            old, new = found.get("code") or {}, manifest["code"]
+            raise StoreError(
+                f"{self.root}: the model code changed since this sweep began (gzsim "
+                f"{old.get('gzsim')}, source {str(old.get('source_sha256'))[:12]} -> gzsim "
+                f"{new['gzsim']}, source {new['source_sha256'][:12]}); resuming would mix two "
+                "models' runs in one store. Finish it with the code it began with, or start "
+                "again with --overwrite (or another --out)")
+        return found
 
-    def write_design(self, frame: pd.DataFrame) -> None:
-        write_parquet(frame, self.design_path)
+    def wipe(self) -> None:
+        """Remove what a sweep wrote (``--overwrite``)."""
+        import shutil
 
-    def read_design(self) -> pd.DataFrame:
-        return pd.read_parquet(self.design_path)
+        for d in (self.runs_dir, self.series_dir, self.root / "sessions"):
+            shutil.rmtree(d, ignore_errors=True)
+        for f in ("runs.parquet", "design.parquet", "manifest.json"):
+            (self.root / f).unlink(missing_ok=True)
 
-    # --- commits --------------------------------------------------------------------------------
-    def committed(self) -> dict[str, Path]:
-        return parts(self.runs_dir)
+    # --- locking -------------------------------------------------------------------------------
+    def lock(self, shard: tuple[int, int] | None) -> None:
+        """One whole-sweep session, or shard sessions each computing a different shard."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        names = [(".lock", shard is not None)]
+        if shard is not None:
+            names.append((f"sessions/.lock-shard-{shard[0]}-of-{shard[1]}", False))
+        (self.root / "sessions").mkdir(exist_ok=True)
+        for name, shared in names:
+            fd = os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644)
+            self._locks.append(fd)
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
+            except OSError as e:
+                self.unlock()
+                if e.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                what = f"shard {shard[0]}/{shard[1]}" if shard and not shared else "a sweep"
+                raise StoreError(f"{self.root}: another gzsim session is already computing "
+                                 f"{what} in this folder (shards may share a folder, each "
+                                 "computed once at a time; a whole sweep may not)") from None
 
-    def done_run_ids(self) -> np.ndarray:
-        """Run ids with a committed record (ok or failed), sorted, unique."""
+    def unlock(self) -> None:
+        """Release the session locks."""
+        for fd in self._locks:
+            with contextlib.suppress(OSError):
+                os.close(fd)  # releases the flock
+        self._locks = []
+
+    # --- what is done --------------------------------------------------------------------------
+    def _check(self, path: Path, lo: int, hi: int) -> tuple[bool, str | None]:
+        """(has lost runs, None) for an intact batch, else (False, why it does not count)."""
         import pyarrow.parquet as pq
 
-        ids = [pq.read_table(p, columns=["run_id"]).column(0).to_numpy()
-               for p in self.committed().values()]
-        if not ids:
-            return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(ids).astype(np.int64))
+        try:
+            md = pq.read_metadata(path)
+            meta = md.metadata or {}
+            if md.num_rows != hi - lo:
+                return False, f"{md.num_rows} records for {hi - lo} runs"
+            rows = int(meta.get(b"gzsim.series_rows", b"0"))
+            if rows:
+                sp = self.series_dir / path.name
+                if not sp.exists():
+                    return False, f"its series file series/{path.name} is missing"
+                if pq.read_metadata(sp).num_rows != rows:
+                    return False, f"series/{path.name} has the wrong number of rows"
+        except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+            return False, f"unreadable ({type(e).__name__}: {e})"
+        return int(meta.get(b"gzsim.lost", b"0")) > 0, None
 
-    def remove_orphans(self, any_age: bool) -> list[Path]:
-        """Delete series parts no runs part commits, and stale temporary files.
-
-        ``any_age``: the caller holds the folder exclusively (no other session can be between
-        writing a series part and committing it); otherwise only old leftovers go.
-        """
-        now = time.time()
-        committed = set(self.committed())
-        removed = []
-        for folder in (self.series_dir, self.runs_dir, self.root):
-            if not folder.is_dir():
+    def scan(self) -> Scan:
+        """Check every batch file: which count as done, and why others do not."""
+        intact: dict[int, int] = {}
+        damaged: dict[int, str] = {}
+        retry = set()
+        paths = sorted(self.runs_dir.glob("part-*.parquet")) if self.runs_dir.is_dir() else []
+        for p in paths:
+            m = PART_RE.match(p.name)
+            if not m:
                 continue
-            for p in folder.iterdir():
+            lo, hi = int(m["lo"]), int(m["hi"])
+            has_lost, why = self._check(p, lo, hi)
+            if why is None and intact and max(intact) < lo < intact[max(intact)]:
+                why = "overlaps another batch"
+            if why is None:
+                intact[lo] = hi
+                if has_lost:
+                    retry.add(lo)
+            else:
+                damaged[lo] = f"runs/{p.name}: {why}"
+        return Scan(intact, damaged, frozenset(retry))
+
+    def clean(self, scan: Scan, scope: tuple[int, int], exclusive: bool) -> None:
+        """Delete what the scan did not count in ``scope``, and stale temporary files.
+
+        That is damaged batches and series files no intact batch commits; everywhere when
+        ``exclusive``.
+        """
+        lo_s, hi_s = scope
+        now = time.time()
+        for folder in (self.runs_dir, self.series_dir, self.root):
+            for p in (folder.iterdir() if folder.is_dir() else []):
                 m = PART_RE.match(p.name)
-                try:
-                    age = now - p.stat().st_mtime
-                except FileNotFoundError:
-                    continue
-                orphan = (folder == self.series_dir and m and m.group("tag") not in committed)
-                stale_tmp = p.name.startswith(".") and p.name.endswith(".tmp")
-                if (orphan or stale_tmp) and (any_age or age > ORPHAN_AGE_S):
-                    with contextlib.suppress(FileNotFoundError):
-                        p.unlink()
-                        removed.append(p)
-        return removed
+                if p.name.endswith(".tmp"):
+                    with contextlib.suppress(OSError):
+                        if exclusive or now - p.stat().st_mtime > STALE_S:
+                            p.unlink()
+                elif folder != self.root and p.suffix == ".parquet":
+                    lo = int(m["lo"]) if m else -1
+                    counted = m and scan.intact.get(lo) == int(m["hi"])
+                    if not counted and (exclusive or lo_s <= lo < hi_s):
+                        p.unlink(missing_ok=True)
 
-    def commit(self, tag: str, records: pd.DataFrame, series: pd.DataFrame | None) -> None:
-        """Write a series part (if any), then the runs part that commits it."""
-        if series is not None and len(series):  # columns carry unit, geography and kind
-            from gzsim.results import annotated_table
-
-            write_parquet_table(annotated_table(series), self.series_dir / f"part-{tag}.parquet")
-        write_parquet(records, self.runs_dir / f"part-{tag}.parquet")
+    # --- writing -------------------------------------------------------------------------------
+    def commit(self, lo: int, hi: int, runs: bytes, series: bytes | None) -> None:
+        """The series file, then the runs file that commits it."""
+        if series is not None:
+            atomic_write_bytes(self.series_dir / part_name(lo, hi), series)
+        atomic_write_bytes(self.runs_dir / part_name(lo, hi), runs)
 
     def write_session(self, session: str, stats: dict) -> None:
-        write_json(stats, self.sessions_dir / f"{session}.json")
+        """A session's statistics."""
+        write_json(stats, self.root / "sessions" / f"{session}.json")
 
-    # --- reading --------------------------------------------------------------------------------
-    def read_records(self) -> pd.DataFrame:
-        """Committed run records (first commit of a run wins), sorted by run id."""
-        frames = [pd.read_parquet(p).assign(_part=tag) for tag, p in self.committed().items()]
-        frames = [f for f in frames if len(f)]
-        if not frames:
-            return pd.DataFrame(columns=[*RUN_COLUMNS, "status", "_part"])
-        df = pd.concat(frames, ignore_index=True)
-        df = df.drop_duplicates("run_id", keep="first").sort_values("run_id")
-        return df.reset_index(drop=True)
+    # --- reading -------------------------------------------------------------------------------
+    def read(self, scan: Scan, folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
+        """The intact batches' files in ``folder`` (runs or series) through pyarrow.dataset."""
+        import pyarrow.dataset as pads
 
-    def read_series(self, records: pd.DataFrame, columns: list[str] | None = None
-                    ) -> pd.DataFrame:
-        """Series rows of the committed runs, from the part that committed each run."""
-        frames = []
-        series_parts = parts(self.series_dir)
-        if "_part" not in records:
-            return pd.DataFrame(columns=[*RUN_COLUMNS, "date"])
-        by_part = records.groupby("_part")["run_id"]
-        for tag, ids in by_part:
-            p = series_parts.get(str(tag))
-            if p is None:
-                continue
-            df = pd.read_parquet(p, columns=columns)
-            frames.append(df[df["run_id"].isin(ids.to_numpy())])
-        if not frames:
-            return pd.DataFrame(columns=[*RUN_COLUMNS, "date"])
-        out = pd.concat(frames, ignore_index=True)
-        return out.sort_values(["run_id", "date"], kind="stable").reset_index(drop=True)
+        paths = [str(folder / part_name(lo, hi)) for lo, hi in sorted(scan.intact.items())]
+        paths = [p for p in paths if os.path.exists(p)]
+        if not paths:
+            return pd.DataFrame(columns=["run_id", "point", "replication"])
+        return pads.dataset(paths, format="parquet").to_table(columns=columns).to_pandas()
 
 
-def new_session_id(shard: tuple[int, int] | None) -> str:
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    sh = f"s{shard[0]}of{shard[1]}" if shard else "all"
-    return f"{stamp}-{sh}-{uuid.uuid4().hex[:8]}"
+# --- encoding a batch (on the worker) -----------------------------------------------------------
+
+@dataclass
+class Part:
+    """A batch encoded for the store: records and series as Parquet bytes."""
+
+    lo: int
+    hi: int
+    runs: bytes
+    series: bytes | None
+    results: list[RunResult]  # without arrays: what the driver counts
 
 
-class PartWriter:
-    """Buffers batch outputs in the driver and commits them as parts; memory stays bounded.
+def _parquet(table: Any, meta: dict[str, str]) -> bytes:
+    import pyarrow.parquet as pq
 
-    Flushes when ``flush_rows`` series rows (or ``flush_runs`` run records) are buffered, when
-    ``flush_seconds`` have passed since the last flush, and on :meth:`close`.
-    """
+    buf = io.BytesIO()
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
 
-    def __init__(self, store: SweepStore, session: str, points: pd.DataFrame,
-                 seed_entropy: int, scalar_names: Iterable[str], *, flush_seconds: float = 10.0,
-                 flush_rows: int = 200_000, flush_runs: int = 50_000):
-        self.store = store
-        self.session = session
-        self.points = points.set_index("point")
-        self.seed_entropy = int(seed_entropy)
-        self.scalar_names = list(scalar_names)
-        self.flush_seconds = flush_seconds
-        self.flush_rows = flush_rows
-        self.flush_runs = flush_runs
-        self._records: list[dict] = []
-        self._series: dict[int, RunSeries] = {}
-        self._rows = 0
-        self._seq = 0
-        self._last = time.monotonic()
-        self._dates: dict = {}
-        self.committed_runs = 0
 
-    def add(self, out: BatchOutput) -> None:
-        self._records.extend(out.records)
-        for rid, s in out.series.items():
-            self._series[rid] = s
-            self._rows += len(next(iter(s.arrays.values()))) if s.arrays else 0
-        if (self._rows >= self.flush_rows or len(self._records) >= self.flush_runs
-                or time.monotonic() - self._last >= self.flush_seconds):
-            self.flush()
+def _described(table: Any) -> Any:
+    """Indicator columns carry unit, geography and kind in their Parquet field metadata."""
+    from gzsim.indicators import INDICATORS
 
-    def records_frame(self, records: list[dict]) -> pd.DataFrame:
-        df = pd.DataFrame.from_records(records)
-        for c in ("run_id", "point", "replication"):
-            df[c] = df[c].astype(np.int64)
-        df["seed_entropy"] = np.int64(self.seed_entropy)
-        factors = self.points.loc[df["point"].to_numpy()].reset_index(drop=True)
-        for c in ("error", "traceback", "worker"):
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
-        for name in self.scalar_names:
-            if name not in df:
-                df[name] = np.nan
-            df[name] = df[name].astype(float)
-        cols = [*RUN_COLUMNS]
-        out = pd.concat([df[cols], factors], axis=1)
-        for c in [*STATUS_COLUMNS, *self.scalar_names]:
-            out[c] = df[c].to_numpy()
-        out["wall_time_s"] = out["wall_time_s"].astype(float)
-        return out
+    fields = []
+    for f in table.schema:
+        spec = INDICATORS.get(f.name)
+        if spec is not None:
+            f = f.with_metadata({"unit": spec.unit, "geography": spec.geography,
+                                 "kind": spec.kind, "description": spec.description})
+        fields.append(f)
+    return table.cast(pa_schema(fields))
 
-    def flush(self) -> None:
-        self._last = time.monotonic()
-        if not self._records:
-            return
-        records = self.records_frame(self._records)
-        series = None
-        if self._series:
-            rpr = {r["run_id"]: (r["point"], r["replication"]) for r in self._records}
-            series = series_frame(self._series, rpr, self._dates)
-        tag = f"{self.session}-{self._seq:05d}"
-        self.store.commit(tag, records, series)
-        self._seq += 1
-        self.committed_runs += len(self._records)
-        self._records = []
-        self._series = {}
-        self._rows = 0
+
+def pa_schema(fields: list) -> Any:
+    """A pyarrow schema from fields (kept apart so pyarrow loads only where it is used)."""
+    import pyarrow as pa
+
+    return pa.schema(fields)
+
+
+def encode_part(job: Job, batch: Batch, results: list[RunResult]) -> Part:
+    """The batch's records and series as Parquet bytes (the ``Job.encoder`` of sweeps)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    results = sorted(results, key=lambda r: r.run_id)
+    i64, f64, s = pa.int64(), pa.float64(), pa.string()
+    cols: dict[str, Any] = {k: pa.array([getattr(r, k) for r in results], i64)
+                            for k in ("run_id", "point", "replication")}
+    for name, path in job.factors:
+        cols[name] = pa.array([batch.overrides[r.point][path] for r in results])
+    cols["seed_entropy"] = pa.array([job.root_seed] * len(results), i64)
+    for k in ("status", "error", "traceback", "fault"):
+        cols[k] = pa.array([getattr(r, k) for r in results], s)
+    cols["wall_time_s"] = pa.array([r.wall_time_s for r in results], f64)
+    cols["worker"] = pa.array([r.worker for r in results], s)
+    for o in job.scalars:
+        cols[o.name] = pa.array([r.scalars.get(o.name, np.nan) for r in results], f64)
+    ok = [r for r in results if r.arrays]
+    series, rows = None, 0
+    if ok:
+        n = len(next(iter(ok[0].arrays.values())))
+        dates = pd.date_range(f"{ok[0].start}-01", periods=n, freq="MS").to_numpy()
+        names = list(ok[0].arrays)
+        data = {k: np.repeat([getattr(r, k) for r in ok], n)
+                for k in ("run_id", "point", "replication")}
+        data["date"] = np.tile(dates, len(ok))
+        for name in names:
+            data[name] = np.concatenate([r.arrays.get(name, np.full(n, np.nan)) for r in ok])
+        rows = len(ok) * n
+        series = _parquet(_described(pa.table(data)), {})
+    meta = {"gzsim.series_rows": str(rows),
+            "gzsim.lost": str(sum(r.fault == INFRASTRUCTURE for r in results))}
+    for r in results:
+        r.arrays = None
+    return Part(batch.lo, batch.hi, _parquet(pa.table(cols), meta), series, results)

@@ -32,6 +32,7 @@ def labour_effect(cfg: Attractiveness, shortage: float) -> float:
 
 def attractiveness(cfg: Attractiveness, *, accessibility: float, free_land_km2: float | None,
                    tax_incentive_share: float, shortage: float) -> float:
+    """The arrival multiplier: the product of the effects above (land only if modelled)."""
     value = (access_effect(cfg, accessibility) * incentive_effect(cfg, tax_incentive_share)
              * labour_effect(cfg, shortage))
     if free_land_km2 is not None:

@@ -9,7 +9,6 @@ month-end steps; the recorder samples last.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ from gzsim.model import (  # noqa: F401
     training,
 )
 from gzsim.model.attractiveness import attractiveness
+from gzsim.model.clock import monthly
 from gzsim.model.investment import SectorDraw
 from gzsim.model.ledger import Ledger
 from gzsim.model.policies import PolicySchedule
@@ -57,7 +57,15 @@ class District:
             if cls.name not in self._absent:
                 self._procs[cls.name] = cls(self)
         self.processes: list[Process] = list(self._procs.values())
+        self._stepping = [p for p in self.processes if p.monthly_step]
         self.recorder = Recorder(self)
+        self.env.process(monthly(self.env, self.n_months, self._month_end))
+
+    def _month_end(self, month: int) -> None:
+        """Every process's month-end step in tick order, then the recorder's sample."""
+        for p in self._stepping:
+            p.step(month)
+        self.recorder.sample(month)
 
     def __getattr__(self, name: str) -> Any:
         """``district.jobs`` etc.: a process by name, ``None`` if this scenario lacks it."""
@@ -81,7 +89,7 @@ class District:
         """Multiplier on the project arrival rate, from last month's state."""
         return attractiveness(
             self.scenario.attractiveness, accessibility=self.accessibility(),
-            free_land_km2=self.land.free.level if self.land else None,
+            free_land_km2=self.land.free_km2 if self.land else None,
             tax_incentive_share=self.levers(month).tax_incentive_share,
             shortage=self.jobs.shortage())
 
@@ -101,11 +109,6 @@ class District:
         limit = self.levers(month).max_pollution_class
         return limit is None or sector.pollution_class <= limit
 
-    def before_construction(self, sector: SectorDraw, size_usd_m: float) -> Generator:
-        """A project occupies its serviced land before it can build (waits if there is none)."""
-        if self.land is not None:
-            yield from self.land.take(size_usd_m * sector.land_km2_per_usd_m)
-
     def on_relocated(self, households: int, month: int) -> None:
         """Relocated households: their workers join the pool, their people change poverty stock."""
         cfg = self.scenario.resettlement
@@ -115,8 +118,8 @@ class District:
             self.poverty.relocated(int(round(households * cfg.people_per_household)))
 
     def operating_usd_m(self, month: int) -> float:
-        """Capital operating this month, all sectors (ramp-up counted pro rata)."""
-        return sum(self.ledger.get(f"operating_usd_m.{s}", month) for s in self._sector_names)
+        """Capital operating in the month last stepped, all sectors (depreciated, net of exits)."""
+        return sum(self.investment.capital)
 
     def run(self) -> dict[str, np.ndarray]:
         """Run to the horizon; the recorded monthly indicator arrays."""

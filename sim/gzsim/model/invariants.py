@@ -30,6 +30,59 @@ def _close(a: np.ndarray, b: np.ndarray, scale: float) -> bool:
     return bool(np.all(np.abs(a - b) <= 1e-6 * max(scale, 1.0)))
 
 
+def _money(a: dict[str, np.ndarray]) -> list[str]:
+    """Realised money is disbursed, still in the pipeline, or abandoned, month by month."""
+    out = []
+    realised = np.cumsum(a["realised_usd_m"])
+    accounted = np.cumsum(a["investment_usd_m"]) + a["pipeline_usd_m"]
+    if "abandoned_usd_m" in a:
+        accounted = accounted + np.cumsum(a["abandoned_usd_m"])
+    if not _close(realised, accounted, realised[-1]):
+        out.append("money not conserved: cumulative realised != disbursed + pipeline "
+                   "+ abandoned")
+    if np.any(realised > np.cumsum(a["committed_usd_m"]) + 1e-6):
+        out.append("more money realised than committed")
+    return out
+
+
+def _network_and_firms(a: dict[str, np.ndarray]) -> list[str]:
+    """Stocks that only grow; km are started, then open, never lost; no negative firms."""
+    out = []
+    for name in ("expressway_km", "highway_km", "rural_road_km", "rail_km",
+                 "serviced_land_km2", "people_resettled", "people_left_poverty",
+                 "workers_trained"):
+        if name in a and np.any(np.diff(a[name]) < -1e-9):
+            out.append(f"{name} decreased")
+    if np.any(a["firms_operating"] < -1e-9):
+        out.append("negative firms operating")
+    for name in ("expressway", "rail"):
+        under = a.get(f"{name}_under_construction_km")
+        if under is None:
+            continue
+        if np.any(under < -1e-9):
+            out.append(f"{name}_under_construction_km negative")
+        if np.any(np.diff(a[f"{name}_km"] + under) < -1e-6):
+            out.append(f"{name}: open + under construction km decreased")
+    if "jobs_infrastructure" in a and np.any(a["jobs_infrastructure"] < -1e-9):
+        out.append("negative infrastructure jobs")
+    return out
+
+
+def _land(a: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
+    """Land in use within serviced land within the serviceable area."""
+    out: list[str] = []
+    if "serviced_land_km2" not in a or scenario.land is None:
+        return out
+    room = scenario.region.area_km2 * scenario.land.serviceable_share
+    if np.any(a["land_in_use_km2"] > a["serviced_land_km2"] + 1e-9):
+        out.append("land in use above serviced land")
+    if np.any(a["serviced_land_km2"] > room * (1 + 1e-9)):
+        out.append("serviced land above the serviceable area")
+    if np.any(a["land_in_use_km2"] < -1e-9):
+        out.append("negative land in use")
+    return out
+
+
 def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
     """Every invariant the run breaks (empty when all hold)."""
     out: list[str] = []
@@ -40,33 +93,13 @@ def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
                    f"{sorted(set(a) - declared)}, missing {sorted(declared - set(a))}")
         return out
 
-    # money: what was realised is disbursed or still in the pipeline, month by month
-    realised = np.cumsum(a["realised_usd_m"])
-    accounted = np.cumsum(a["investment_usd_m"]) + a["pipeline_usd_m"]
-    if not _close(realised, accounted, realised[-1]):
-        out.append("money not conserved: cumulative realised != disbursed + pipeline")
-    if np.any(np.cumsum(a["realised_usd_m"]) > np.cumsum(a["committed_usd_m"]) + 1e-6):
-        out.append("more money realised than committed")
-
+    out += _money(a) + _network_and_firms(a)
     if np.any(a["employment"] > a["labour_force"] + 1e-9):
         out.append("employment above the labour force")
     if np.any(a["employment"] < 0) or np.any(a["vacancies"] < -1e-9):
         out.append("negative employment or vacancies")
 
-    for name in ("expressway_km", "highway_km", "rural_road_km", "rail_km",
-                 "serviced_land_km2", "people_resettled", "people_left_poverty",
-                 "workers_trained", "firms_operating"):
-        if name in a and np.any(np.diff(a[name]) < -1e-9):
-            out.append(f"{name} decreased")
-
-    if "serviced_land_km2" in a and scenario.land is not None:
-        room = scenario.region.area_km2 * scenario.land.serviceable_share
-        if np.any(a["land_in_use_km2"] > a["serviced_land_km2"] + 1e-9):
-            out.append("land in use above serviced land")
-        if np.any(a["serviced_land_km2"] > room * (1 + 1e-9)):
-            out.append("serviced land above the serviceable area")
-        if np.any(a["land_in_use_km2"] < -1e-9):
-            out.append("negative land in use")
+    out += _land(a, scenario)
 
     if scenario.resettlement is not None:
         cfg = scenario.resettlement

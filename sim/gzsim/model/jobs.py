@@ -1,9 +1,12 @@
 """Job creation and the labour pool.
 
-Positions: direct jobs of operating firms (sector intensity x operating capital), construction
-jobs while money is disbursed, and indirect + induced jobs as multipliers on both (the IMPLAN /
-RIMS II way). The labour pool fills vacancies with a lag (a binomial share of what can be filled
-each month); open vacancies draw migrants. Employment can never exceed the labour force.
+Positions: direct jobs of operating firms (sector intensity x depreciated operating capital),
+construction jobs while money is disbursed (the district's projects, plus the district's share of
+the province's road and rail works), and indirect + induced jobs as multipliers on both (the
+IMPLAN / RIMS II way), less what leaks out of the district (suppliers and shops elsewhere).
+The labour pool fills vacancies with a lag (a binomial share of what can be filled each month,
+drawn by inversion so more positions never mean fewer hires under common random numbers);
+open vacancies draw migrants. Employment can never exceed the labour force.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from gzsim.model.draws import binomial_inverse, poisson_inverse
 from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
@@ -19,17 +23,22 @@ if TYPE_CHECKING:
 
 @register
 class JobsProcess(Process):
+    """The district's positions and the labour pool that fills them."""
+
     name = "jobs"
     section = None
     tick = 70
+    STREAMS = ("jobs.labour_market",)
     INDICATORS = (
         Indicator("jobs_direct", "jobs", "district", "stock",
-                  "direct positions offered by operating firms (sector intensity x operating "
-                  "capital)"),
+                  "direct positions offered by operating firms (sector intensity x depreciated "
+                  "operating capital)"),
         Indicator("jobs_construction", "jobs", "district", "stock",
-                  "temporary construction positions supported by this month's disbursement"),
+                  "temporary construction positions supported by this month's disbursement "
+                  "(district projects plus the district's share of road and rail works)"),
         Indicator("jobs_indirect", "jobs", "district", "stock",
-                  "indirect (supplier) and induced (household spending) positions, by multipliers"),
+                  "indirect (supplier) and induced (household spending) positions in the "
+                  "district, by multipliers net of leakage"),
         Indicator("jobs_created", "jobs/month", "district", "flow",
                   "new jobs filled that month (hires out of the labour pool)"),
         Indicator("employment", "people", "district", "stock",
@@ -45,8 +54,8 @@ class JobsProcess(Process):
         sc = district.scenario
         self.jobs = sc.jobs
         self.labour = sc.labour
-        self.intensity = {n: s.direct_jobs_per_usd_m for n, s in sc.sectors.items()}
-        self.rng = district.streams.get("jobs.labour_market")
+        self.intensity = [s.direct_jobs_per_usd_m for s in sc.sectors.values()]  # sector order
+        self.draws = self.rng("jobs.labour_market")
         self.labour_force = float(sc.labour.initial_labour_force_people)
         self.employment = 0.0
         self.vacancies = 0.0
@@ -59,30 +68,39 @@ class JobsProcess(Process):
         """Workers joining the district's pool (resettled households, trainees...)."""
         self.labour_force += people
 
+    def local_multiplier(self) -> float:
+        """Indirect + induced jobs per direct or construction job that stay in the district."""
+        j = self.jobs
+        return (j.indirect_jobs_per_direct_job * (1 - j.indirect_leakage_share)
+                + j.induced_jobs_per_direct_job * (1 - j.induced_leakage_share))
+
     def positions(self, month: int) -> tuple[float, float, float]:
         """(direct, construction, indirect+induced) positions the economy offers this month."""
-        led = self.d.ledger
-        direct = sum(self.intensity[s] * led.get(f"operating_usd_m.{s}", month)
-                     for s in self.intensity)
-        construction = self.jobs.construction_job_years_per_usd_m * 12 * led.get(
-            "investment_usd_m", month)
-        mult = self.jobs.indirect_jobs_per_direct_job + self.jobs.induced_jobs_per_direct_job
-        return direct, construction, mult * (direct + construction)
+        direct = sum(j * k for j, k in zip(self.intensity, self.d.investment.capital,
+                                           strict=True))
+        construction = (self.jobs.construction_job_years_per_usd_m * 12
+                        * self.d.investment.disbursing_usd_m)
+        net = self.d.infrastructure
+        if net is not None:
+            construction += net.jobs_district(month)
+        return direct, construction, self.local_multiplier() * (direct + construction)
 
     def step(self, month: int) -> None:
+        """Positions, layoffs, hires out of the pool, migration and natural growth."""
         direct, construction, indirect = self.positions(month)
         demand = math.floor(direct + construction + indirect)
         if self.employment > demand:
             self.employment = float(demand)  # firms shed jobs at once
         fillable = int(max(0.0, min(demand - self.employment,
                                     self.labour_force - self.employment)))
-        hires = int(self.rng.binomial(fillable, self.labour.vacancy_fill_share_per_month))
+        u_hire, u_migrants = self.draws.random(2).tolist()  # two uniforms a month, always
+        hires = binomial_inverse(u_hire, fillable, self.labour.vacancy_fill_share_per_month)
         self.employment += hires
         self.vacancies = demand - self.employment
         self.shortages.append(self.vacancies / demand if demand > 0 else 0.0)
         migrants = self.labour.migrants_per_vacancy_per_month * self.vacancies
         self.labour_force *= 1 + self.monthly_growth
-        self.labour_force += float(self.rng.poisson(migrants)) if migrants > 0 else 0.0
+        self.labour_force += float(poisson_inverse(u_migrants, migrants))
         self.last = {"jobs_direct": direct, "jobs_construction": construction,
                      "jobs_indirect": indirect, "jobs_created": float(hires)}
 
@@ -92,8 +110,10 @@ class JobsProcess(Process):
         return sum(recent) / len(recent) if recent else 0.0
 
     def employment_rate(self) -> float:
+        """Employed / labour force (0 with no labour force)."""
         return self.employment / self.labour_force if self.labour_force > 0 else 0.0
 
     def indicators(self, month: int) -> dict[str, float]:
+        """Positions, hires, employment, vacancies and the pool this month."""
         return {**self.last, "employment": self.employment, "vacancies": self.vacancies,
                 "labour_force": self.labour_force}

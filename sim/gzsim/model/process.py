@@ -13,10 +13,11 @@ to the code that produces them:
 - ``config``: for a process that brings its own scenario section, the section's schema
   (registered with :mod:`gzsim.scenario.sections`, so the scenario accepts it).
 
-It implements ``step(month)`` (called at each month end, in tick order) and ``indicators(month)``
-(sampled after every step). Adding a process is one module with a ``@register``-ed class, its
-schema section and its YAML: the district, the recorder, the indicator registry (and so results,
-comparisons, sweeps and calibration targets) pick it up.
+It implements ``step(month)`` and ``indicators(month)``. The district runs ONE month-end tick
+that calls every process's ``step`` in tick order and then samples every ``indicators`` (one
+SimPy event a month instead of one per process). Adding a process is one module with a
+``@register``-ed class, its schema section and its YAML: the district, the recorder, the
+indicator registry (and so results, comparisons, sweeps and calibration targets) pick it up.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from gzsim.model.clock import monthly
 from gzsim.scenario.sections import register_section
 
 if TYPE_CHECKING:
@@ -56,13 +56,11 @@ class Process:
     INDICATORS: ClassVar[tuple[Indicator, ...]] = ()
     STREAMS: ClassVar[tuple[str, ...]] = ()
     config: ClassVar[type | None] = None
-    monthly_step: ClassVar[bool] = True  # False: the process runs its own SimPy generators
+    monthly_step: ClassVar[bool] = True  # False: no month-end work (own SimPy generators only)
 
     def __init__(self, district: District):
         self.d = district
         self.cfg: Any = getattr(district.scenario, self.section) if self.section else None
-        if self.monthly_step:
-            district.env.process(monthly(district.env, district.n_months, self.step))
 
     @classmethod
     def present(cls, scenario: Scenario) -> bool:

@@ -6,8 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gzsim.model.clock import monthly
-
 if TYPE_CHECKING:
     from gzsim.model.district import District
 
@@ -18,7 +16,6 @@ class Recorder:
     def __init__(self, district: District):
         self.d = district
         self.rows: list[dict[str, float]] = []
-        district.env.process(monthly(district.env, district.n_months, self.sample))
 
     def sample(self, month: int) -> None:
         """Record this month's indicator values of every process."""

@@ -135,8 +135,9 @@ def apply_overrides(
         node = data
         for i, part in enumerate(path[:-1]):
             nxt = node.get(part)
-            if nxt is None:
+            if nxt is None:  # created by the override: errors inside it are located there
                 nxt = node[part] = {}
+                origins[path[: i + 1]] = (f"{OVERRIDE_ORIGIN} {'.'.join(path)}", None)
             elif not isinstance(nxt, dict):
                 raise ScenarioError([Problem(
                     f"cannot set '{'.'.join(path)}': '{'.'.join(path[: i + 1])}' is not a mapping",
@@ -244,3 +245,15 @@ def load_scenario(
                                                   f"{o[0]}={o[1]}" for o in given],
         "sources": notes}
     return scenario
+
+
+def check_design_points(base_data: dict, points: Iterable[tuple[int, Mapping[str, Any]]],
+                        what: str = "design point") -> None:
+    """Validate the scenario of each ``(index, overrides)``; refuse with the first invalid one."""
+    for i, overrides in points:
+        try:
+            validate_scenario(apply_overrides(base_data, {}, dict(overrides)), {}, None)
+        except ScenarioError as e:
+            values = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+            raise ScenarioError([Problem(f"{what} {i} ({values}) gives an invalid scenario: "
+                                         f"{p}") for p in e.problems]) from None

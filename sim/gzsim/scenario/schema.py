@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from gzsim.scenario.schema_network import Attractiveness, Infrastructure, Land
+from gzsim.scenario.schema_network import Attractiveness, FiscalRoom, Infrastructure, Land
 from gzsim.scenario.schema_people import Poverty, Resettlement, Training
 from gzsim.scenario.sections import validate_sections
 from gzsim.scenario.types import Frozen, Months, NonNeg, Positive, Rate, Share, parse_year_month
@@ -106,6 +106,10 @@ class Investment(Frozen):
     realisation_share: Share  # probability a signed project is actually built
     lead_months: Months = 6  # from signing to construction start
     ramp_up_months: Annotated[int, Field(ge=1, le=120)] = 12  # linear ramp to full operation
+    max_land_wait_months: Months | None = None  # a project waiting longer for land goes away
+    exit_hazard_per_year: NonNeg = 0.0  # operating firms close at this hazard
+    depreciation_rate_per_year: Share = 0.0  # operating capital wears out (jobs follow it)
+    fiscal_room: FiscalRoom | None = None  # province co-financing squeezed by its spending
 
 
 class Jobs(Frozen):
@@ -114,6 +118,8 @@ class Jobs(Frozen):
     construction_job_years_per_usd_m: NonNeg  # construction job-years per US$ m disbursed
     indirect_jobs_per_direct_job: NonNeg  # supplier jobs (IMPLAN/RIMS II type I - 1)
     induced_jobs_per_direct_job: NonNeg  # household-spending jobs (type II - type I)
+    indirect_leakage_share: Share = 0.0  # of supplier jobs that fall outside the district
+    induced_leakage_share: Share = 0.0  # of household-spending jobs outside the district
 
 
 class Labour(Frozen):

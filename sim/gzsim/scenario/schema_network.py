@@ -38,24 +38,38 @@ class Budget(Frozen):
 
 
 class SegmentType(Frozen):
-    """A kind of link (expressway, highway, rural road, rail) and what a segment of it costs."""
+    """A kind of link (expressway, highway, rural road, rail): network, work in progress, cost.
 
-    initial_km: NonNeg  # network length at the scenario's start
-    cost_usd_m_per_km: Positive  # mountain terrain makes this high
-    build_months: Annotated[int, Field(ge=1, le=240)]  # one segment, once a crew is on it
-    segment_km: Positive  # length of one work package (one SimPy process)
+    Money is in constant prices of the scenario's price base (``Infrastructure.price_base``);
+    the cost of a km grows at a real rate as later links need more bridges and tunnels.
+    """
+
+    initial_km: NonNeg  # open to traffic at the scenario's start
+    initial_under_construction_km: NonNeg = 0.0  # work in progress at the start
+    initial_completion_months: Annotated[int, Field(ge=1, le=240)] = 36  # WIP opens evenly
+    initial_unpaid_share: Share = 0.0  # of the WIP's cost still to pay, over the same months
+    cost_usd_m_per_km: Positive  # at the scenario's start, constant prices
+    cost_growth_real_per_year: Rate = 0.0  # bridge and tunnel shares rise with later links
+    build_months: Annotated[int, Field(ge=1, le=240)]  # from start of works to opening
+    max_under_construction_km: Positive  # build capacity: km of this type under way at once
+    max_km: Positive | None = None  # network ceiling (a long-run plan); then money goes elsewhere
     budget_share: Share  # share of the budget when no plan steers it (normalised)
     accessibility_weight: NonNeg  # weight of this kind in the accessibility index
 
 
 class Plan(Frozen):
-    """A target: ``add_km`` more of ``segment_type`` between ``start`` and ``by``."""
+    """A target: ``add_km`` more of ``segment_type`` between ``start`` and ``by``.
+
+    A plan earmarks money for its type on an even schedule (see the infrastructure process);
+    whether the target is reached is an output, not an input.
+    """
 
     name: str
     segment_type: SegmentName
     add_km: Positive
     start: str
     by: str
+    reading: str = ""  # how the source's wording was mapped to a segment type
 
     @field_validator("start", "by")
     @classmethod
@@ -71,12 +85,15 @@ class Plan(Frozen):
 
 
 class Infrastructure(Frozen):
-    """Province-scale road and rail build-out by limited crews."""
+    """Province-scale road and rail build-out, limited by money and by build capacity per type."""
 
+    price_base: str = ""  # what the money's constant prices are (documentation only)
     budget: Budget
-    crews: Annotated[int, Field(ge=1, le=100_000)]  # segments that can be built at once
     segment_types: dict[SegmentName, SegmentType]
     plans: list[Plan] = Field(default_factory=list)
+    plans_max_budget_share: Share = 1.0  # plans' earmarks never take more of a month's money
+    construction_job_years_per_usd_m: NonNeg = 0.0  # on-site job-years per US$ m disbursed
+    district_share: Share = 0.0  # of the province's works (and their jobs) inside the district
 
     @field_validator("segment_types")
     @classmethod
@@ -90,6 +107,20 @@ class Infrastructure(Frozen):
         if sum(s.accessibility_weight * s.initial_km for s in v.values()) <= 0:
             raise ValueError("accessibility needs a positive weight on some existing network")
         return v
+
+
+class FiscalRoom(Frozen):
+    """The province's room to co-finance projects, squeezed by its infrastructure spending.
+
+    Stress ``r`` = infrastructure money released over the last 12 months / ``capacity`` (a
+    year's amount). The realisation share is multiplied by
+    ``max(floor, 1 - realisation_elasticity * max(0, r - stress_threshold))``.
+    """
+
+    capacity: Budget  # infrastructure spending the province can carry in a year
+    stress_threshold: Positive = 1.0  # r at which funds in place start to fall
+    realisation_elasticity: NonNeg = 0.0  # fall in the realisation multiplier per unit of r
+    floor: Share = 0.0  # the multiplier never falls below this
 
 
 class Land(Frozen):

@@ -1,0 +1,113 @@
+"""One rule for a year's value of an indicator, and one vocabulary of aggregations.
+
+The annual value of a *flow* (an amount per month) is its sum over the year's months; the annual
+value of a *stock* (an end-of-month level) is its December level (the last simulated month of
+the year). Which is which comes from the indicator registry :mod:`gzsim.indicators`; an
+indicator it does not know is read as a stock. Results, comparisons, calibration targets and
+sweep outcomes all aggregate through :func:`aggregate`, so they cannot disagree.
+
+Aggregations (one value per row of a replication x month array):
+
+- ``annual``: the rule above for ``year`` (or summed / December over ``period`` for a flow /
+  stock); ``annual_sum``, ``december``, ``annual_mean``: that explicitly;
+- ``annual_growth``: annual_sum(year) / annual_sum(year - 1) - 1;
+- ``change``: December of ``year`` (or the period's last year) minus December of the year before
+  (the period's first year);
+- ``quarter_sum``: a flow summed over quarter ``quarter`` of ``year``;
+- ``final``, ``total``, ``mean``, ``max``, ``min``: over the whole run (no year).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gzsim.indicators import INDICATORS
+
+AGGREGATIONS = ("annual", "annual_sum", "annual_mean", "december", "annual_growth", "change",
+                "quarter_sum", "final", "total", "mean", "max", "min")
+WHOLE_RUN = ("final", "total", "mean", "max", "min")
+
+
+def kind(indicator: str) -> str:
+    """``flow`` or ``stock`` (an indicator the registry does not know counts as a stock)."""
+    spec = INDICATORS.get(indicator)
+    return spec.kind if spec is not None else "stock"
+
+
+def annual_unit(indicator: str) -> str:
+    """The unit of an indicator's annual value (a flow per month becomes per year)."""
+    spec = INDICATORS.get(indicator)
+    if spec is None:
+        return ""
+    return spec.unit.replace("/month", "/year") if spec.kind == "flow" else spec.unit
+
+
+def _months(start: str, year: int, n: int, months: range = range(1, 13)) -> np.ndarray:
+    """Column indices of ``months`` of ``year`` within a run of ``n`` months from ``start``."""
+    y0, m0 = (int(x) for x in str(start)[:7].split("-"))
+    idx = np.array([(year - y0) * 12 + (m - m0) for m in months])
+    idx = idx[(idx >= 0) & (idx < n)]
+    if not len(idx):
+        raise ValueError(f"year {year} is outside the simulated period (from {start}, "
+                         f"{n} months)")
+    return idx
+
+
+def aggregate(values: np.ndarray, start: str, aggregation: str, indicator: str = "",
+              year: int | None = None, period: tuple[int, int] | None = None,
+              quarter: int | None = None) -> np.ndarray:
+    """One value per row of ``values`` (replications x months, first month ``start``)."""
+    v = np.atleast_2d(np.asarray(values, dtype=float))
+    n = v.shape[1]
+    if aggregation in WHOLE_RUN:
+        return v[:, -1] if aggregation == "final" else \
+            getattr(np, {"total": "sum"}.get(aggregation, aggregation))(v, axis=1)
+    y0, y1 = period if period else (year, year)
+    if y1 is None or y0 is None:
+        raise ValueError(f"aggregation '{aggregation}' needs a year or a period")
+    if aggregation == "annual":
+        aggregation = "annual_sum" if kind(indicator) == "flow" else "december"
+
+    def total(a: int, b: int) -> np.ndarray:
+        return sum(v[:, _months(start, y, n)].sum(axis=1) for y in range(a, b + 1))
+
+    def december(y: int) -> np.ndarray:
+        return v[:, _months(start, y, n)[-1]]
+
+    if aggregation == "annual_sum":
+        return total(y0, y1)
+    if aggregation == "december":
+        return december(y1)
+    if aggregation == "annual_mean":
+        return np.concatenate([v[:, _months(start, y, n)] for y in range(y0, y1 + 1)],
+                              axis=1).mean(axis=1)
+    if aggregation == "annual_growth":
+        return total(y1, y1) / total(y0 - 1, y0 - 1) - 1
+    if aggregation == "change":
+        return december(y1) - december(y0 - 1)
+    if aggregation == "quarter_sum":
+        q = quarter or 1
+        return v[:, _months(start, y1, n, range(3 * q - 2, 3 * q + 1))].sum(axis=1)
+    raise ValueError(f"unknown aggregation '{aggregation}'; expected one of "
+                     f"{', '.join(AGGREGATIONS)}")
+
+
+def matrix(series: pd.DataFrame, indicator: str) -> tuple[pd.Index, str, np.ndarray]:
+    """A tidy series frame as (replications, first month 'YYYY-MM', replication x month array)."""
+    if indicator not in series.columns:
+        raise KeyError(f"indicator '{indicator}' is not in the simulated series")
+    wide = series.pivot_table(index="replication", columns="date", values=indicator,
+                              aggfunc="first", dropna=False).sort_index(axis=1)
+    start = pd.Timestamp(wide.columns[0]).strftime("%Y-%m") if len(wide.columns) else "2000-01"
+    return wide.index, start, wide.to_numpy(dtype=float)
+
+
+def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
+    """Replication x year: each year's value by the rule above (columns are the years)."""
+    reps, start, v = matrix(series, indicator)
+    years = sorted(pd.to_datetime(series["date"]).dt.year.unique().tolist())
+    data = {y: aggregate(v, start, "annual", indicator, year=y) for y in years}
+    out = pd.DataFrame(data, index=reps)
+    out.columns.name = "year"
+    return out

@@ -1,0 +1,377 @@
+"""One execution layer for every run gzsim does: one loop over a ``concurrent.futures.Executor``.
+
+:func:`execute` submits batches of runs to an executor, keeps a bounded window of them in
+flight (about two per worker, so a worker never waits for the driver), blocks in
+``concurrent.futures.wait`` until one completes (no polling), retries batches lost to
+infrastructure, and yields each batch's output. Model exceptions never reach this layer:
+:func:`~gzsim.execution.tasks.run_batch` records them per run.
+
+Executors (:class:`ExecutionOptions`): ``serial`` (this process), ``processes`` (a
+``ProcessPoolExecutor`` with warm workers, rebuilt if a worker process dies), ``dask``
+(``client.get_executor()`` of a ``LocalCluster``, a ``scheduler`` address or file, a
+dask-jobqueue ``cluster`` (slurm, pbs, sge, lsf, configured the dask-jobqueue way), or a
+``client`` you pass), or any ``executor`` you pass. Batch sizes are fixed, chosen from the run
+count and the workers (:func:`batch_size`); a run takes about 0.1 s.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import dataclasses
+import logging
+import math
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from gzsim.errors import UserError
+from gzsim.execution.tasks import Batch, Job, RunFn, lost, run_batch, warm
+from gzsim.scenario.schema import Scenario
+
+log = logging.getLogger(__name__)
+JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
+            "lsf": "LSFCluster"}
+_TRANSIENT = {"KilledWorker", "CommClosedError", "StreamClosedError", "FutureCancelledError",
+              "CancelledError", "BrokenProcessPool", "FutureLostError"}
+
+
+class ExecutionError(UserError):
+    """The executor could not be used (bad address, missing package, broken task)."""
+
+
+@dataclass(frozen=True)
+class ExecutionOptions:
+    """How runs are executed; shared by run, compare, calibrate and sweep.
+
+    ``backend``: ``serial``, ``processes``, ``dask`` or ``executor`` (default: ``dask`` when a
+    scheduler, cluster or client is given, else ``processes`` for more than one worker, else
+    ``serial``). ``progress``: a bar (True), nothing (False) or a callable.
+    """
+
+    workers: int | None = None
+    backend: str | None = None
+    scheduler: str | None = None
+    cluster: str | None = None
+    batch_size: int | None = None
+    retries: int = 3
+    progress: bool | Callable[..., None] = False
+    client: Any = None
+    executor: Any = None
+
+    @classmethod
+    def of(cls, options: ExecutionOptions | None, **fields: Any) -> ExecutionOptions:
+        """``options`` with ``fields`` replaced (``max_retries`` is an alias of ``retries``)."""
+        if "max_retries" in fields:
+            fields["retries"] = fields.pop("max_retries")
+        known = {f.name for f in dataclasses.fields(cls)}
+        bad = sorted(set(fields) - known)
+        if bad:
+            raise TypeError(f"unknown execution option(s) {bad}; known: {sorted(known)}")
+        return dataclasses.replace(options or cls(), **fields)
+
+    @property
+    def kind(self) -> str:
+        """The backend these options select."""
+        if self.backend:
+            return self.backend
+        if self.executor is not None:
+            return "executor"
+        if self.scheduler or self.cluster or self.client is not None:
+            return "dask"
+        return "processes" if (self.workers or 1) > 1 else "serial"
+
+
+def cpu_count() -> int:
+    """CPUs this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def batch_size(n_runs: int, workers: int, cap: int = 64) -> int:
+    """Runs per batch: about 32 batches per worker, at most ``cap``.
+
+    So the last batches end together; a run takes about 0.1 s, a batch's own cost a few ms.
+    """
+    return max(1, min(cap, math.ceil(n_runs / (32 * max(1, workers)))))
+
+
+class SerialExecutor(cf.Executor):
+    """Runs each task in this process when it is submitted."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
+        """Run ``fn`` now; return its finished future."""
+        f: cf.Future = cf.Future()
+        try:
+            f.set_result(fn(*args, **kwargs))
+        except BaseException as e:
+            f.set_exception(e)
+        return f
+
+
+def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
+    """A process pool of warm workers: the model is imported once, not per task.
+
+    Forked from the driver (which has imported it) when no other thread is alive to make fork
+    unsafe, else from a forkserver that preloads it.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        ctx = multiprocessing.get_context("fork")
+    elif "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["gzsim.execution.tasks", "gzsim.model"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    return cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=warm)
+
+
+@contextlib.contextmanager
+def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
+    """A ``distributed.Client`` and its description; closes what it created."""
+    try:
+        import distributed
+    except ImportError:
+        raise ExecutionError("the Dask backend needs dask and distributed: "
+                             "pip install 'gzsim[cluster]'") from None
+    if opts.client is not None:
+        yield opts.client, f"client {opts.client.scheduler.address}"
+        return
+    if opts.scheduler and opts.cluster:
+        raise ExecutionError("give either --scheduler or --cluster, not both")
+    with contextlib.ExitStack() as stack:
+        if opts.scheduler:
+            s = opts.scheduler
+            kw = {"scheduler_file": s} if s.endswith(".json") else {"address": s}
+            try:
+                client = stack.enter_context(distributed.Client(**kw, timeout="30s"))
+            except (OSError, TimeoutError, ValueError) as e:
+                raise ExecutionError(f"cannot connect to the Dask scheduler at '{s}': {e}") \
+                    from None
+            yield client, f"scheduler {client.scheduler.address}"
+            return
+        n = opts.workers or cpu_count()
+        if opts.cluster:
+            cluster, desc = _jobqueue(opts.cluster, n), f"{opts.cluster} (dask-jobqueue)"
+            stack.enter_context(cluster)
+        else:
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR))
+            desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
+        client = stack.enter_context(distributed.Client(cluster))
+        yield client, desc
+
+
+def _jobqueue(name: str, workers: int) -> Any:
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise ExecutionError("--cluster needs dask-jobqueue: pip install 'gzsim[cluster]'") \
+            from None
+    try:
+        cluster = getattr(dask_jobqueue, JOBQUEUE[name])()
+    except (ValueError, TypeError, KeyError) as e:
+        raise ExecutionError(f"cannot start a {name} cluster (configure it in "
+                             f"~/.config/dask/jobqueue.yaml or DASK_JOBQUEUE__*): {e}") from None
+    cluster.scale(n=workers)
+    return cluster
+
+
+@contextlib.contextmanager
+def executor_for(opts: ExecutionOptions) -> Iterator[tuple[Any, str, int]]:
+    """``(executor, description, worker slots)`` for the options; shut down on exit."""
+    kind = opts.kind
+    if kind == "serial":
+        yield SerialExecutor(), "this process", 1
+    elif kind == "processes":
+        n = opts.workers or cpu_count()
+        with _process_pool(n) as pool:
+            yield pool, f"ProcessPoolExecutor ({n} workers)", n
+    elif kind == "executor":
+        yield opts.executor, type(opts.executor).__name__, opts.workers or cpu_count()
+    elif kind == "dask":
+        with dask_client(opts) as (client, desc):
+            slots = sum(client.nthreads().values()) or opts.workers or 1
+            yield client.get_executor(pure=False), desc, slots
+    else:
+        raise ExecutionError(f"unknown backend '{kind}' (serial, processes, dask, executor)")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors that come from infrastructure (worker death, network), not from the task."""
+    return isinstance(exc, (cf.CancelledError, TimeoutError, OSError, EOFError)) or \
+        any(t.__name__ in _TRANSIENT for t in type(exc).__mro__)
+
+
+class _Loop:
+    """The loop: a bounded window of batches in flight, retries, isolation of worker killers.
+
+    A process pool that breaks (a worker process died) fails every task in flight without
+    saying whose worker died. Those batches become *suspects*, rerun one at a time: one that
+    completes was innocent; one that breaks the pool alone is retried, then split into single
+    runs, and a run that still kills its worker is recorded as failed (an infrastructure fault,
+    which a later resume retries).
+    """
+
+    def __init__(self, job: Job, executor: Any, opts: ExecutionOptions, stats: dict, slots: int):
+        self.job, self.ex, self.opts, self.stats = job, executor, opts, stats
+        self.window = 2 * slots
+        self.slots = slots
+        self.pending: dict[cf.Future, Batch] = {}
+        self.queue: deque[Batch] = deque()
+        self.suspects: deque[Batch] = deque()
+        self.pieces: dict[int, tuple[Batch, list]] = {}  # split batches being reassembled
+        self.own_pool = False
+
+    def submit(self, b: Batch) -> None:
+        try:
+            self.pending[self.ex.submit(run_batch, self.job, b, b.whole)] = b
+        except cf.process.BrokenProcessPool:  # broke since the last wait: rebuild, rerun
+            self.suspects.appendleft(b)
+            self.rebuild()
+            return
+        self.stats["tasks"] = self.stats.get("tasks", 0) + 1
+
+    def fill(self, batches: Iterator[Batch]) -> None:
+        while self.suspects and not self.pending:
+            self.submit(self.suspects.popleft())
+        if self.suspects:
+            return
+        while len(self.pending) < self.window:
+            b = self.queue.popleft() if self.queue else next(batches, None)
+            if b is None:
+                return
+            self.submit(b)
+
+    def charge(self, b: Batch, exc: BaseException, into: deque[Batch]) -> list:
+        """A batch lost to infrastructure: retry it, split it, or record its run as lost."""
+        b.attempt += 1
+        self.stats["retries"] = self.stats.get("retries", 0) + 1
+        if b.attempt <= self.opts.retries:
+            log.warning("batch %d..%d lost (%s: %s); retry %d/%d", b.lo, b.hi,
+                        type(exc).__name__, exc, b.attempt, self.opts.retries)
+            into.append(b)
+        elif len(b.runs) > 1:
+            self.pieces.setdefault(b.lo, (b, []))
+            into.extend(Batch([r], b.overrides, b.lo, b.hi, 0, False) for r in b.runs)
+        else:
+            self.stats["lost_runs"] = self.stats.get("lost_runs", 0) + 1
+            return self.deliver(b, lost(b, self.job, exc, b.attempt))
+        return []
+
+    def deliver(self, b: Batch, out: Any) -> list:
+        """The output of a whole batch, once all its pieces (if it was split) are in."""
+        if not b.whole:
+            parent, got = self.pieces[b.lo]
+            got.extend(out)
+            if len(got) < len(parent.runs):
+                return []
+            del self.pieces[b.lo]
+            b, out = parent, got
+        return [self.job.encoder(self.job, b, out) if self.job.encoder and isinstance(out, list)
+                else out]
+
+    def run(self, batches: Iterator[Batch]) -> Iterator[Any]:
+        while True:
+            self.fill(batches)
+            if not self.pending:
+                return
+            alone = len(self.pending) == 1
+            done, _ = cf.wait(self.pending, return_when=cf.FIRST_COMPLETED)
+            broken = False
+            for f in done:
+                b = self.pending.pop(f)
+                try:
+                    exc = f.exception()
+                except cf.CancelledError as e:
+                    exc = e
+                if exc is None:
+                    yield from self.deliver(b, f.result())
+                elif not is_transient(exc):
+                    raise ExecutionError(f"a task failed outside the model ({type(exc).__name__}"
+                                         f": {exc}); results so far are kept") from exc
+                elif isinstance(exc, cf.process.BrokenProcessPool):
+                    broken = True
+                    if alone:
+                        yield from self.charge(b, exc, self.suspects)
+                    else:
+                        self.suspects.append(b)
+                else:
+                    yield from self.charge(b, exc, self.queue)
+            if broken:
+                self.rebuild()
+
+    def rebuild(self) -> None:
+        """Every batch still in flight on a broken pool is lost with it: rerun them alone."""
+        self.stats["retries"] = self.stats.get("retries", 0) + len(self.pending)
+        self.suspects.extend(self.pending.values())
+        self.pending.clear()
+        if not isinstance(self.ex, cf.ProcessPoolExecutor):
+            raise ExecutionError("the executor broke; results so far are kept")
+        self.ex.shutdown(wait=False, cancel_futures=True)
+        self.ex, self.own_pool = _process_pool(self.slots), True
+
+    def close(self) -> None:
+        for f in self.pending:
+            f.cancel()
+        if self.own_pool:
+            self.ex.shutdown(wait=True, cancel_futures=True)
+
+
+def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
+            stats: dict) -> Iterator[Any]:
+    """Run ``batches`` on the executor the options name; yield outputs as they complete.
+
+    An output is what ``job.encoder`` makes of a batch, else its list of run results.
+    ``stats`` receives backend, cluster, slots, tasks, retries, lost runs.
+    """
+    with executor_for(opts) as (ex, desc, slots):
+        stats.update(backend=opts.kind, cluster=desc, slots=slots, tasks=0, retries=0,
+                     lost_runs=0)
+        loop = _Loop(job, ex, opts, stats, slots)
+        try:
+            yield from loop.run(iter(batches))
+        finally:
+            loop.close()
+
+
+class ReplicationOutput(NamedTuple):
+    """One replication: its arrays, or the error that stopped it."""
+    replication: int
+    arrays: dict | None
+    error: str | None  # one-line message, then the traceback
+    wall_time_s: float
+
+
+def run_replications(scenario: Scenario, replications: int, root_seed: int,
+                     options: ExecutionOptions | None = None, *, run_fn: RunFn | None = None,
+                     **fields: Any) -> Iterator[ReplicationOutput]:
+    """Replications ``0..replications-1`` of one scenario, as they complete (any order).
+
+    The one function that runs a scenario's replications (``gzsim run``, compare, calibrate):
+    same executors, batching, retries and failure capture as a sweep. Replication ``k`` uses
+    ``SeedSequence(root_seed, spawn_key=(k,))`` whatever runs it. ``fields`` override
+    ``options``; a callable ``progress`` gets ``(done, total)``.
+    """
+    opts = ExecutionOptions.of(options, **fields)
+    n = int(replications)
+    job = Job(root_seed=int(root_seed), replications=n, run_fn=run_fn, base_scenario=scenario)
+    workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
+    size = opts.batch_size or batch_size(n, workers)
+    batches = (Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
+               for lo in range(0, n, size))
+    done = 0
+    for results in execute(job, batches, opts, {}):
+        for r in results:
+            err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
+            yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
+        done += len(results)
+        if callable(opts.progress):
+            opts.progress(done, n)
