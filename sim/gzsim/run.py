@@ -33,18 +33,21 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     (or the first few fail the same way) :class:`~gzsim.failfast.ReplicationsFailed` quotes the
     first error.
     """
+    run_fn = fields.pop("run_fn", None)  # a stand-in model (tests, what-if models)
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
+    if opts.workers is None and opts.backend is None:  # the CLI's default: every CPU
+        opts = ExecutionOptions.of(opts, workers=min(os.cpu_count() or 1, n))
     workers = 1 if opts.kind == "serial" else check_workers(
         min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
     t0 = time.perf_counter()
     outputs: dict[int, ReplicationOutput] = {}
-    runs = run_replications(scenario, n, root, opts)
+    runs = run_replications(scenario, n, root, opts, run_fn=run_fn)
     try:
         for out in runs:
             outputs[out.replication] = out
