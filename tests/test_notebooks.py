@@ -74,3 +74,12 @@ def test_sweep_analysis_notebook(tmp_path):
     assert "wider than the index itself" in text and "base samples would" in text
     assert (tmp_path / "sobol" / "runs.parquet").exists()
     assert not list(tmp_path.rglob("*.yaml"))  # the sample size changed in memory
+
+
+def test_uncertainty_bands_notebook():
+    nb = execute("uncertainty_bands.ipynb",
+                 "REPLICATIONS = 6\nSEED = 1\nWORKERS = 1\nPOLICY = 'policy_tax_incentives.yaml'"
+                 "\nINDICATOR = 'investment_usd_m'\nYEAR = 2020")
+    text = outputs_text(nb)
+    assert "band_width" in text
+    assert ("times as wide" in text) or ("only the model's randomness" in text)

@@ -6,7 +6,6 @@ Exit codes: 0 success, 2 a user error (bad file, value or option; one paragraph,
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -79,6 +78,11 @@ set_opt = click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VA
                        help="Override a scenario value, e.g. "
                        "--set investment.growth_rate_per_year=0.12")
 # the options every command that can use them spells the same way
+uncertainty_opt = click.option(
+    "--uncertainty", type=click.Choice(["posterior", "noise"]), default=None,
+    help="posterior: each replication draws its parameters from the calibrated posterior as "
+    "well as its random streams (the default when the scenario has a posterior); noise: "
+    "parameters fixed, random streams only.")
 quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
                            help="Local worker processes (default: number of CPUs).")
@@ -135,9 +139,11 @@ def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
 @workers_opt
 @quiet_opt
 @format_opt
+@uncertainty_opt
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
-        out: Path | None, workers: int | None, quiet: bool, form: str) -> None:
+        out: Path | None, workers: int | None, quiet: bool, form: str,
+        uncertainty: str | None) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
@@ -160,7 +166,8 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     check_target(out, "run")  # refuse a folder that is not ours before running anything
     workers = workers or min(os.cpu_count() or 1, n)
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
-        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance)
+        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
+                          uncertainty=uncertainty)
     result.save(out)
     failed = result.manifest.get("failed_replications", [])
     if len(failed) == n:
@@ -170,6 +177,9 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
                             f"summarise; the errors are in {out / 'failures.csv'} (first: "
                             f"{first})")
     print_summary(result, form=form)
+    from gzsim.uncertainty import describe as describe_uncertainty
+
+    click.echo(describe_uncertainty(result.manifest), err=form in ("csv", "json"))
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
                    f"the summary; see {out / 'failures.csv'}", err=True)
@@ -180,62 +190,66 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
 @main.command()
 @click.argument("spec", type=click.Path(dir_okay=False, path_type=Path),
                 default=Path("calibration/spec.yaml"))
-@click.option("--quick", is_flag=True, help="Few replications and evaluations (for tests).")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-              help="Local worker processes (default: number of CPUs).")
+@click.option("--quick", is_flag=True,
+              help="About a minute: few particles and generations; writes to a new "
+              "results/calibration-quick-<time>/ unless --out says otherwise.")
+@workers_opt
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for report.md, report.csv and fit.png (default: the spec's folder; "
-              "with --quick a new results/calibration-quick-<time>/).")
+              help="Folder for abc.db, posterior.parquet, report.md and figures (default: the "
+              "spec's folder). Rerunning into the same folder resumes from its abc.db.")
 @click.option("--fitted", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Where to write the fitted values (default: the spec's 'output'; with "
-              "--quick, OUT/fitted.yaml: a smoke run never replaces the real fit).")
+              help="Where to write fitted.yaml (default: the spec's 'output' for a full run "
+              "into the spec's folder, else OUT/fitted.yaml).")
+@click.option("--overwrite", is_flag=True, help="Discard OUT's abc.db and start again.")
 @quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None, quiet: bool) -> None:
-    """Fit free parameters to calibration targets and write the fitted values and a report.
+              fitted: Path | None, overwrite: bool, quiet: bool) -> None:
+    r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
-    SPEC (default calibration/spec.yaml) names the scenario, the targets file, the free
-    parameters with bounds, and the targets in the objective.
+    Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
+    posterior (posterior.parquet), its report (report.md, report.csv) and figures.
+
+    Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
+    rerunning the same command continues from it after an interruption (even SIGKILL).
 
     \b
     Example:
-      gzsim calibrate calibration/spec.yaml --quick --out /tmp/calib
+      gzsim calibrate --quick
+      gzsim calibrate calibration/spec.yaml --workers 2
     """
     import os
+    import shlex
 
     from rich.console import Console
 
-    from gzsim.calibration.fit import calibrate as run_calibration
-    from gzsim.calibration.report import write_outputs
+    from gzsim.calibration.run import calibrate as run_calibration
 
     console = Console(stderr=True)
     workers = workers or os.cpu_count() or 1
+    out_dir = calibration_targets(spec, quick, out)
+    if overwrite and (out_dir / "abc.db").exists():
+        (out_dir / "abc.db").unlink()
 
-    def show(rec: dict) -> None:
-        if quiet:
-            return
-        params = ", ".join(f"{k.split('.')[-1]}={v:.4g}" for k, v in rec.items()
-                           if k not in ("evaluation", "cost"))
-        console.print(f"[dim]evaluation {rec['evaluation']:>3}[/]  cost {rec['cost']:10.4f}  "
-                      f"{params}")
+    def show(g: dict) -> None:
+        if not quiet:
+            console.print(f"generation {g['t']:>2}: epsilon {g['epsilon']:.3f}, "
+                          f"{g['samples']:,} simulations, acceptance {g['acceptance_rate']:.3f}")
 
-    from gzsim.calibration.spec import load_spec
-
-    out_dir, fitted_path = calibration_targets(spec, load_spec(spec)[0].output, quick, out,
-                                               fitted)
-    with console.status("calibrating...") if not quiet else contextlib.nullcontext():
-        problem, result = run_calibration(spec, quick=quick, workers=workers, on_evaluation=show)
-    table = write_calibration(problem, result, out_dir, fitted_path, str(spec), quick,
-                              write_outputs)
-    click.echo(result.parameters[["path", "value", "se", "ci90_low", "ci90_high"]]
-               .to_string(index=False))
-    click.echo("")
-    click.echo(table[["id", "observed", "sim_mean", "rel_error", "tolerance",
-                      "within_tolerance"]].to_string(index=False))
-    n_out = int((~table["within_tolerance"]).sum()) if len(table) else 0
-    click.echo(f"\nFitted values written to {fitted_path}; report in {out_dir}/report.md "
-               f"({n_out} target(s) outside tolerance).")
+    command = "gzsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    problem, post, info = run_calibration(spec, quick=quick, workers=workers, out_dir=out_dir,
+                                          fitted_path=fitted, on_generation=show,
+                                          command=command, progress=not quiet)
+    params, ppc, run = info["params"], info["ppc"], info["run"]
+    click.echo(params[["path", "median", "p05", "p95", "identified"]].to_string(index=False))
+    hist = ppc[ppc["fitted"] & (ppc["year"] <= 2015)]
+    click.echo(f"\nESS {post.ess:.1f} of {len(post.particles)}; {len(problem.fitted)} fitted "
+               f"targets - {len(problem.priors.priors)} free parameters = "
+               f"{len(problem.fitted) - len(problem.priors.priors)} degrees of freedom; "
+               f"{int(hist['inside_band'].sum())}/{len(hist)} fitted 2011-2015 targets inside "
+               f"the 90 % predictive band; {run['wall_time_s']:.0f} s.")
+    click.echo(f"Posterior in {out_dir}/posterior.parquet, report in {out_dir}/report.md, "
+               f"fitted values in {info['fitted_path']}.")
 
 
 @main.command()
@@ -315,10 +329,12 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
               "(Welch) intervals instead of paired ones.")
 @format_opt
 @quiet_opt
+@uncertainty_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool) -> None:
+            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool,
+            uncertainty: str | None) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
     Every scenario runs the same replications with the same seeds. The headline answers each
@@ -354,7 +370,7 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
                       disable=quiet) as advance:
         cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
                           workers=workers, level=level, indicators=list(indicators) or None,
-                          progress=advance, unpaired=unpaired)
+                          progress=advance, unpaired=unpaired, uncertainty=uncertainty)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
@@ -369,6 +385,10 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
                 if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
                     save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
     cmp.print(form=form)
+    from gzsim.uncertainty import describe as describe_uncertainty
+
+    click.echo(describe_uncertainty(next(iter(cmp.results.values())).manifest) + " Differences "
+               "pair the same draw and streams across scenarios.", err=form in ("csv", "json"))
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
@@ -471,41 +491,13 @@ def indicators(form: str) -> None:
     print_indicators(form, click.echo)
 
 
-def calibration_targets(spec: Path, output: str, quick: bool, out: Path | None,
-                        fitted: Path | None) -> tuple[Path, Path]:
+def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
     """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+    from gzsim.calibration.run import OUTPUT_FILES
     from gzsim.outdir import check_files, timestamped
 
     if quick and out is None:
         out = timestamped("results", "calibration-quick")
-        fitted = fitted or out / "fitted.yaml"
     out_dir = out or spec.parent
-    fitted_path = fitted or (spec.parent / output)
-    check_files(out_dir, "calibration", CALIBRATION_FILES)
-    check_files(fitted_path.parent, "calibration", [fitted_path.name], flag="--fitted")
-    return out_dir, fitted_path
-
-
-CALIBRATION_FILES = ("report.md", "report.csv", "fit.png", "fit.svg")
-
-
-def write_calibration(problem, result, out_dir: Path, fitted_path: Path, spec: str,
-                      quick: bool, write_outputs) -> object:
-    """Write the report and fitted values into a staging folder, then put them in place."""
-    import tempfile
-
-    from gzsim.outdir import OutputError, os_message, place_files
-
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        stage_ctx = tempfile.TemporaryDirectory(prefix=".calibrate.", dir=out_dir)
-    except OSError as e:
-        raise OutputError(os_message(e, out_dir)) from None
-    with stage_ctx as stage_name:
-        stage = Path(stage_name)
-        table = write_outputs(problem, result, stage, stage / "fitted.yaml", spec, quick)
-        names = {n: n for n in CALIBRATION_FILES if (stage / n).exists()}
-        place_files(stage, out_dir, "calibration", names)
-        place_files(stage, fitted_path.parent, "calibration", {"fitted.yaml": fitted_path.name},
-                    flag="--fitted")
-    return table
+    check_files(out_dir, "calibration", OUTPUT_FILES)
+    return out_dir

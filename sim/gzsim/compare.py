@@ -294,7 +294,9 @@ def compare(base: Scenario | str | Path,
     ``replications`` from the same root ``seed`` (default: the base's ``run.seed``), so
     replication ``k`` uses the same random numbers everywhere (common random numbers).
     ``run_options`` go to :func:`gzsim.run.simulate` (``workers``, default all CPUs as on the
-    command line; ``backend``); ``progress(done, total)`` counts replications over all
+    command line; ``backend``; ``uncertainty``: with ``posterior``, the default when the base
+    has a posterior, replication ``k`` also uses the same posterior draw in every scenario, see
+    :mod:`gzsim.uncertainty`); ``progress(done, total)`` counts replications over all
     scenarios. A scenario whose name is already taken (e.g. the base against itself) gets
     ``_2``, ``_3``...
     """

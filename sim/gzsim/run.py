@@ -12,6 +12,7 @@ import pandas as pd
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
 from gzsim.execution.loop import ReplicationOutput
+from gzsim.execution.tasks import RunFn
 from gzsim.failfast import check_main_guard
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
@@ -22,32 +23,38 @@ from gzsim.scenario.schema import Scenario
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
-             options: ExecutionOptions | None = None, **fields: Any) -> Result:
+             options: ExecutionOptions | None = None, uncertainty: str | None = None, *,
+             run_fn: RunFn | None = None,
+             **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
-    say how (:class:`~gzsim.execution.ExecutionOptions`); workers default to the number of
+    say how (:class:`~gzsim.execution.ExecutionOptions`); ``run_fn`` replaces the model (any
+    picklable ``(scenario, root_seed, replication) -> arrays``, run without posterior
+    draws); workers default to the number of
     CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
     (or the first few fail the same way) :class:`~gzsim.failfast.ReplicationsFailed` quotes the
-    first error.
+    first error. ``uncertainty``: ``posterior`` draws each replication's parameters from the
+    scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
+    posterior when the scenario has one (:mod:`gzsim.uncertainty`).
     """
-    run_fn = fields.pop("run_fn", None)  # a stand-in model (tests, what-if models)
+    from gzsim.uncertainty import plan_draws
+
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
-    if opts.workers is None and opts.backend is None:  # the CLI's default: every CPU
-        opts = ExecutionOptions.of(opts, workers=min(os.cpu_count() or 1, n))
-    workers = 1 if opts.kind == "serial" else check_workers(
+    workers = 1 if opts.backend == "serial" else check_workers(
         min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
     t0 = time.perf_counter()
+    plan = plan_draws(scenario, n, root, uncertainty) if run_fn is None else None
     outputs: dict[int, ReplicationOutput] = {}
-    runs = run_replications(scenario, n, root, opts, run_fn=run_fn)
+    runs = run_replications(scenario, n, root, opts, run_fn=plan.run_fn() if plan else run_fn)
     try:
         for out in runs:
             outputs[out.replication] = out
@@ -55,7 +62,9 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
                 break
     finally:
         runs.close()
-    return assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+    result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+    result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+    return result
 
 
 def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:

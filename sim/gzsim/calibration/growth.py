@@ -24,6 +24,7 @@ from gzsim.calibration.targets import Target
 
 @dataclass(frozen=True)
 class GrowthFit:
+    """A fitted growth path with its standard errors and the figures behind it."""
     name: str
     model: str  # "constant" or "decaying"
     params: dict[str, float]
@@ -33,6 +34,7 @@ class GrowthFit:
     note: str
 
     def rate(self, year: float) -> float:
+        """The fitted growth rate in ``year``."""
         if self.model == "constant":
             return self.params["g0"]
         t0 = self.observations[0][1]

@@ -57,6 +57,15 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
     return data
 
 
+def _apply_posterior(data: dict, path: Path) -> dict:
+    """``posterior: FILE`` (top level) -> ``run.posterior``, resolved against this file."""
+    ref = data.pop("posterior", None)
+    if ref is None:
+        return data
+    return {**data, "run": {**(data.get("run") or {}),
+                            "posterior": str((path.parent / str(ref)).resolve())}}
+
+
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
     """Read a file and everything it extends, merged (the extending file wins)."""
     real = path.resolve()
@@ -74,6 +83,7 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
         )
     parent = data.pop("extends", None)
     data = _apply_fitted(data, origins, path)
+    data = _apply_posterior(data, path)
     if parent is None:
         return data, origins
     if not isinstance(parent, str):

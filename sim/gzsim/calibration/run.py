@@ -1,0 +1,117 @@
+"""`gzsim calibrate`: build the problem, run (or resume) ABC-SMC, write posterior and report."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from gzsim.calibration.abc import run_abc
+from gzsim.calibration.figures import correlations, prior_posterior
+from gzsim.calibration.posterior import Posterior, write_posterior
+from gzsim.calibration.predictive import check_table, predictive
+from gzsim.calibration.problem import CalibrationProblem, build_problem
+from gzsim.calibration.report import markdown, parameter_table, weighted_corr
+from gzsim.fileio import atomic_write_bytes
+
+QUICK_OUT = Path("results") / "calibrate-quick"
+#: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
+OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "parameters.csv",
+                "fit.png", "fit.svg", "posterior.png", "posterior.svg", "correlations.png",
+                "correlations.svg", "fitted.yaml")
+
+
+def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
+              out_dir: Path | None = None, fitted_path: Path | None = None,
+              on_generation: Callable[[dict], None] | None = None,
+              command: str = "gzsim calibrate", progress: bool = False
+              ) -> tuple[CalibrationProblem, Posterior, dict]:
+    """Run the calibration of ``spec_path``; write everything into ``out_dir``.
+
+    Default ``out_dir``: the spec's folder for a full run, ``results/calibrate-quick`` for
+    ``quick`` (a quick run never overwrites the committed calibration unless told to).
+    """
+    t0 = time.perf_counter()
+    problem = build_problem(spec_path, quick=quick)
+    spec_dir = Path(spec_path).parent
+    out_dir = Path(out_dir) if out_dir is not None else (QUICK_OUT if quick else spec_dir)
+    problem.screen()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
+    abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
+                  progress=progress)
+    meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
+            "simulation_seeds": {
+                "entropy": problem.spec.seed,
+                "replication": ("k for k < replications (common random numbers)"
+                                if problem.settings.crn else
+                                "crc32(float64 parameter values, sorted by path) * 1000 + k"),
+                "crn": problem.settings.crn},
+            "numpy_global_seed": {"entropy": problem.spec.seed, "spawn_key": [11]},
+            "settings": problem.settings.model_dump(), "fingerprint": abc.fingerprint,
+            "database": abc.db_path.name, "stop_reason": abc.stop_reason,
+            "generations": abc.generations.to_dict("records"),
+            "total_simulations": abc.total_simulations,
+            "fitted_targets": [t.id for t in problem.fitted],
+            "growth_values": problem.growth_values,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    post = write_posterior(abc.particles, meta, out_dir / "posterior.parquet")
+    ppc = check_table(problem, predictive(problem, post, problem.settings.predictive_draws,
+                                          workers), {t.id for t in problem.fitted})
+    params = parameter_table(problem, post)
+    corr = weighted_corr(post)
+    run = {"generations": abc.generations.to_dict("records"), "db": abc.db_path.name,
+           "total_simulations": abc.total_simulations, "stop_reason": abc.stop_reason,
+           "wall_time_s": time.perf_counter() - t0, "workers": workers,
+           "resumed_from": abc.resumed_from}
+    _write(problem, post, params, corr, ppc, run, out_dir, command)
+    fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
+                                  else out_dir / "fitted.yaml")
+    write_fitted(problem, params, fitted_path, out_dir / "posterior.parquet", command)
+    _mark(out_dir)
+    return problem, post, {"params": params, "ppc": ppc, "run": run, "out_dir": out_dir,
+                           "fitted_path": fitted_path}
+
+
+def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
+    from gzsim.plots import calibration_fit, save_figure
+
+    atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
+    atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
+    atomic_write_bytes(out_dir / "report.md", markdown(problem, post, params, corr, ppc, run,
+                                                       command).encode())
+    save_figure(prior_posterior(post, problem.priors), out_dir / "posterior")
+    save_figure(correlations(corr), out_dir / "correlations")
+    if len(ppc):
+        save_figure(calibration_fit(ppc), out_dir / "fit")
+
+
+def _mark(out_dir: Path) -> None:
+    """List this command's files in the folder's marker (the rest of the folder is the user's)."""
+    from gzsim.outdir import marker, write_marker
+
+    mk = marker(out_dir) or {}
+    if mk and not mk.get("files") and not mk.get("legacy"):
+        return  # the whole folder is already gzsim's
+    write_marker(out_dir, "calibration", [*(mk.get("files") or []), *OUTPUT_FILES])
+
+
+def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Path,
+                 command: str) -> None:
+    """Posterior medians (used by noise-only runs) and the posterior scenarios draw from."""
+    import os
+
+    rel = os.path.relpath(posterior.resolve(), path.resolve().parent)
+    doc = {"generated_by": command,
+           "generated_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+           "note": "Generated file: do not edit by hand; rerun gzsim calibrate to regenerate. "
+                   "values are posterior medians; runs with --uncertainty posterior draw each "
+                   "replication's values from the posterior file instead.",
+           "posterior": rel,
+           "values": {**problem.growth_values,
+                      **{r.path: float(r.median) for r in params.itertuples()}},
+           "identified": {r.path: bool(r.identified) for r in params.itertuples()}}
+    atomic_write_bytes(path, yaml.safe_dump(doc, sort_keys=False).encode())

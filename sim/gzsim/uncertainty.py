@@ -1,0 +1,162 @@
+"""Parameter uncertainty in every run: each replication draws its parameters from the posterior.
+
+``gzsim run``, ``gzsim compare``, :func:`gzsim.simulate` and the notebooks call
+:func:`plan_draws`; with ``uncertainty="posterior"`` (the default once the scenario points at a
+posterior, through ``posterior:``) replication ``k`` takes the particle drawn, with the posterior
+weights, by its own stream ``SeedSequence(root, spawn_key=(k, crc32("posterior-draw")))``, as
+well as its usual random streams. So the draw depends only on (root seed, replication): the same
+replication of two scenarios uses the same parameters and the same streams (paired comparisons
+stay sharp) and the result does not depend on workers or executors. A parameter that the
+scenario sets itself (a policy, a ``--set``) is not overridden: it differs from the posterior
+median the calibrated scenarios carry, and the manifest lists it as kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gzsim.errors import UserError
+from gzsim.model.streams import stream_key
+from gzsim.scenario.schema import Scenario
+
+MODES = ("posterior", "noise")
+DRAW_STREAM = "posterior-draw"
+
+
+def draw_rng(root_seed: int, replication: int) -> np.random.Generator:
+    """The generator that picks replication ``replication``'s posterior particle."""
+    return np.random.default_rng(np.random.SeedSequence(
+        int(root_seed), spawn_key=(int(replication), stream_key(DRAW_STREAM))))
+
+
+def _value_at(data: dict, path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+@dataclass(frozen=True)
+class DrawPlan:
+    """Which posterior particle, and which values, each replication uses."""
+
+    posterior: str
+    particles: list[int]
+    values: list[dict[str, float]]
+    kept: dict[str, str] = field(default_factory=dict)  # path -> why the scenario's value stays
+    ess: float = float("nan")
+
+    def manifest(self) -> dict[str, Any]:
+        """What the run's manifest records: the posterior, the scheme and each draw."""
+        return {"mode": "posterior", "posterior": self.posterior,
+                "posterior_ess": round(self.ess, 2),
+                "draw_scheme": "particle ~ weights, generator SeedSequence(root_seed, "
+                               f"spawn_key=(replication, crc32('{DRAW_STREAM}')))",
+                "kept_scenario_values": self.kept,
+                "draws": [{"replication": k, "particle": p, "values": v}
+                          for k, (p, v) in enumerate(zip(self.particles, self.values,
+                                                         strict=True))]}
+
+    def run_fn(self) -> PosteriorRunFn:
+        """The model function the execution layer calls."""
+        return PosteriorRunFn({k: v for k, v in enumerate(self.values)})
+
+
+@dataclass(frozen=True)
+class PosteriorRunFn:
+    """A picklable model function for the execution layer: replication k's draw, then run."""
+
+    values: dict[int, dict[str, float]]
+
+    def __call__(self, scenario: Scenario, root_seed: int, replication: int):
+        """Run replication ``replication`` with its drawn parameters."""
+        from gzsim.model import simulate_one
+        from gzsim.scenario.loader import apply_overrides, validate_scenario
+
+        changes = self.values.get(int(replication), {})
+        if changes:
+            scenario = validate_scenario(apply_overrides(scenario.model_dump(), {}, changes),
+                                         {}, "posterior draw")
+        return simulate_one(scenario, root_seed, replication)
+
+
+def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
+    """``posterior`` or ``noise``; ``None`` means posterior when the scenario has one."""
+    if uncertainty not in (None, *MODES):
+        raise UserError(f"--uncertainty must be one of {', '.join(MODES)}, got '{uncertainty}'")
+    path = getattr(scenario.run, "posterior", None)
+    if uncertainty is None:
+        return "posterior" if path and Path(path).is_file() else "noise"
+    if uncertainty == "posterior" and not path:
+        raise UserError(f"scenario '{scenario.name}' points at no posterior (add "
+                        "'posterior: ../calibration/posterior.parquet' or use --uncertainty "
+                        "noise)")
+    return uncertainty
+
+
+def plan_draws(scenario: Scenario, replications: int, root_seed: int,
+               uncertainty: str | None = None) -> DrawPlan | None:
+    """The posterior draw of every replication, or ``None`` for noise-only runs."""
+    if resolve_mode(scenario, uncertainty) == "noise":
+        return None
+    from gzsim.calibration.posterior import read_posterior
+
+    post = read_posterior(scenario.run.posterior)
+    medians = post.quantiles((0.5,))["q0.5"]
+    data = scenario.model_dump()
+    kept, use = {}, []
+    for p in post.paths:
+        try:
+            own = float(_value_at(data, p))
+        except (KeyError, TypeError):
+            kept[p] = "not a parameter of this scenario"
+            continue
+        if abs(own - medians[p]) > 1e-9 * max(1.0, abs(medians[p])):
+            kept[p] = f"the scenario sets {own:g} (posterior median {medians[p]:g})"
+        else:
+            use.append(p)
+    particles, values = [], []
+    for k in range(int(replications)):
+        i = post.draw(draw_rng(root_seed, k))
+        particles.append(i)
+        row = post.values(i)
+        values.append({p: row[p] for p in use})
+    return DrawPlan(str(scenario.run.posterior), particles, values, kept, post.ess)
+
+
+def describe(manifest: dict[str, Any]) -> str:
+    """One sentence for the CLI: what the bands printed hold."""
+    u = manifest.get("uncertainty") or {"mode": "noise"}
+    if u.get("mode") != "posterior":
+        return ("90 % bands: the model's randomness only (noise); parameters fixed at their "
+                "calibrated values (--uncertainty posterior to include parameter uncertainty).")
+    n = len({d["particle"] for d in u["draws"]})
+    return (f"90 % bands include parameter uncertainty: each replication drew its parameters "
+            f"from the posterior ({Path(u['posterior']).name}, {n} distinct particles, ESS "
+            f"{u['posterior_ess']:.0f}) as well as its random streams.")
+
+
+def posterior_factors(posterior: str | Path, level: float = 0.90,
+                      paths: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Experiment factors spanning each parameter's posterior interval (for sweeps, SALib).
+
+    ``{path: {"range": [low, high]}}`` with the weighted ``level`` interval of the posterior:
+    put them under an experiment's ``factors:`` so that ``gzsim sweep`` and
+    ``gzsim sensitivity`` vary the calibrated parameters over what the data allow (marginals
+    only: the design ignores the posterior's correlations).
+    """
+    from gzsim.calibration.posterior import read_posterior
+
+    post = read_posterior(posterior)
+    a = (1 - level) / 2
+    q = post.quantiles((a, 1 - a))
+    chosen = paths or post.paths
+    missing = [p for p in chosen if p not in post.paths]
+    if missing:
+        raise UserError(f"{posterior}: no posterior for {', '.join(missing)}; it has "
+                        f"{', '.join(post.paths)}")
+    return {p: {"range": [float(q.loc[p].iloc[0]), float(q.loc[p].iloc[1])]} for p in chosen}

@@ -1,0 +1,89 @@
+"""Posterior draws per replication: reproducible, worker-independent, paired, recorded."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gzsim import load_scenario, simulate
+from gzsim.calibration.posterior import write_posterior
+from gzsim.errors import UserError
+from gzsim.uncertainty import plan_draws, resolve_mode
+from tests.conftest import BASE
+
+PATH = "investment.arrival_rate_per_month"
+
+
+@pytest.fixture(scope="module")
+def posterior_scenario(tmp_path_factory):
+    """The base pointing at a hand-made posterior whose median is the base's own value."""
+    tmp = tmp_path_factory.mktemp("post")
+    base = load_scenario(BASE)
+    v = base.investment.arrival_rate_per_month
+    particles = pd.DataFrame({"generation": 0, PATH: [0.5 * v, v, 2.0 * v],
+                              "weight": [1 / 3] * 3, "distance": 0.0})
+    write_posterior(particles, {"test": True}, tmp / "posterior.parquet")
+    (tmp / "sc.yaml").write_text(f"extends: {BASE}\nname: base_post\n"
+                                 "posterior: posterior.parquet\n"
+                                 "time: {end: 2017-12, milestone_years: [2015, 2017]}\n")
+    return tmp / "sc.yaml"
+
+
+def test_posterior_is_the_default_once_there_is_one(posterior_scenario):
+    sc = load_scenario(posterior_scenario)
+    assert resolve_mode(sc, None) == "posterior"
+    assert resolve_mode(sc, "noise") == "noise"
+    bare = load_scenario(BASE, overrides=["run.posterior=null"])
+    assert resolve_mode(bare, None) == "noise"
+    with pytest.raises(UserError, match="points at no posterior"):
+        resolve_mode(bare, "posterior")
+
+
+def test_draws_are_recorded_reproducible_and_worker_independent(posterior_scenario):
+    sc = load_scenario(posterior_scenario)
+    a = simulate(sc, replications=6, seed=3, workers=1)
+    b = simulate(sc, replications=6, seed=3, workers=2)
+    pd.testing.assert_frame_equal(a.series, b.series)
+    u = a.manifest["uncertainty"]
+    assert u["mode"] == "posterior" and len(u["draws"]) == 6
+    assert len({d["particle"] for d in u["draws"]}) >= 2
+    noise = simulate(sc, replications=6, seed=3, uncertainty="noise")
+    assert noise.manifest["uncertainty"]["mode"] == "noise"
+    # parameter uncertainty widens the spread of investment across replications
+    def spread(r):
+        inv = r.series.groupby("replication")["investment_usd_m"].sum()
+        return float(inv.max() - inv.min())
+    assert spread(a) > spread(noise)
+
+
+def test_a_scenario_setting_the_parameter_keeps_its_value(posterior_scenario):
+    sc = load_scenario(posterior_scenario, overrides=[f"{PATH}=7.25"])
+    plan = plan_draws(sc, 4, 3, "posterior")
+    assert PATH in plan.kept and all(PATH not in v for v in plan.values)
+
+
+def test_the_same_replication_draws_the_same_particle_in_every_scenario(posterior_scenario):
+    a = load_scenario(posterior_scenario)
+    b = load_scenario(posterior_scenario, overrides=["policies=[]", "name=other"])
+    pa, pb = plan_draws(a, 8, 11, None), plan_draws(b, 8, 11, None)
+    assert pa.particles == pb.particles
+    assert np.all(np.isin(pa.particles, [0, 1, 2]))
+
+
+def test_posterior_factors_for_sweeps(posterior_scenario, tmp_path):
+    from gzsim.experiments import experiment_from_data, make_design
+    from gzsim.uncertainty import posterior_factors
+
+    post = posterior_scenario.parent / "posterior.parquet"
+    factors = posterior_factors(post)
+    lo, hi = factors[PATH]["range"]
+    assert lo < hi
+    exp = experiment_from_data({"name": "post_lhs", "base": str(posterior_scenario),
+                                "factors": factors,
+                                "design": {"kind": "latin_hypercube", "samples": 8}}, {},
+                               file=tmp_path / "e.yaml")
+    values = make_design(exp).points[PATH]
+    assert len(values) == 8 and ((values >= lo) & (values <= hi)).all()
+    with pytest.raises(UserError, match="no posterior for"):
+        posterior_factors(post, paths=["jobs.nothing"])
