@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -179,7 +180,8 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     print_summary(result, form=form)
     from gzsim.uncertainty import describe as describe_uncertainty
 
-    click.echo(describe_uncertainty(result.manifest), err=form in ("csv", "json"))
+    click.echo(textwrap.fill(describe_uncertainty(result.manifest), 80),
+               err=form in ("csv", "json"))
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
                    f"the summary; see {out / 'failures.csv'}", err=True)
@@ -387,8 +389,9 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     cmp.print(form=form)
     from gzsim.uncertainty import describe as describe_uncertainty
 
-    click.echo(describe_uncertainty(next(iter(cmp.results.values())).manifest) + " Differences "
-               "pair the same draw and streams across scenarios.", err=form in ("csv", "json"))
+    note = describe_uncertainty(next(iter(cmp.results.values())).manifest) + \
+        " Differences pair the same draw and streams across scenarios."
+    click.echo(textwrap.fill(note, 80), err=form in ("csv", "json"))
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
