@@ -389,9 +389,9 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     cmp.print(form=form)
     from gzsim.uncertainty import describe as describe_uncertainty
 
-    click.echo(textwrap.fill(describe_uncertainty(next(iter(cmp.results.values())).manifest)
-                             + " Differences pair the same draw and streams across scenarios.",
-                             80), err=form in ("csv", "json"))
+    note = describe_uncertainty(next(iter(cmp.results.values())).manifest) + \
+        " Differences pair the same draw and streams across scenarios."
+    click.echo(textwrap.fill(note, 80), err=form in ("csv", "json"))
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))

@@ -16,13 +16,7 @@ from pydantic import ValidationError
 from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
 from gzsim.scenario.checks import scenario_issues, split
 from gzsim.scenario.schema import Scenario
-from gzsim.scenario.sources import (
-    chain_files,
-    find_fitted,
-    project_file,
-    project_path,
-    unwrap_sources,
-)
+from gzsim.scenario.sources import chain_files, find_fitted, in_project, unwrap_sources
 from gzsim.yamlio import (
     Origins,
     _Loader,
@@ -68,8 +62,8 @@ def _apply_posterior(data: dict, path: Path) -> dict:
     ref = data.pop("posterior", None)
     if ref is None:
         return data
-    # not found anywhere: where the project keeps it (runs are noise-only until it exists)
-    found = project_file(str(ref), path) or project_path(str(ref))
+    here = path.parent / str(ref)  # else the same name in the project (a copied scenario)
+    found = here if here.exists() else (in_project(str(ref)) or here)
     return {**data, "run": {**(data.get("run") or {}), "posterior": str(found.resolve())}}
 
 

@@ -51,14 +51,8 @@ def unwrap_sources(data: Any, prefix: str = "") -> tuple[Any, dict[str, dict[str
     return data, notes
 
 
-def project_file(ref: str, path: Path) -> Path | None:
-    """``ref`` relative to the scenario file, else the same name in the gzsim project.
-
-    So a copied ``base.yaml`` still finds ``calibration/fitted.yaml`` and the posterior.
-    """
-    here = path.parent / ref
-    if here.exists() or Path(ref).is_absolute():
-        return here
+def in_project(ref: str) -> Path | None:
+    """The file ``ref`` names (leading ``../`` dropped) inside the gzsim project, if any."""
     parts = [p for p in Path(ref).parts if p not in ("..", ".")]
     project = Path(__file__).resolve().parents[3]  # sim/gzsim/scenario -> the project root
     for k in range(len(parts)):
@@ -68,21 +62,22 @@ def project_file(ref: str, path: Path) -> Path | None:
     return None
 
 
-def project_path(ref: str) -> Path:
-    """``ref`` under the gzsim project root, ``..`` and ``.`` dropped (it may not exist yet)."""
-    parts = [p for p in Path(ref).parts if p not in ("..", ".")]
-    return Path(__file__).resolve().parents[3].joinpath(*parts)
-
-
 def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
-    """Where ``fitted_values: REF`` points (see :func:`project_file`), or a located error."""
-    found = project_file(ref, path)
+    """Where ``fitted_values: REF`` points.
+
+    Relative to the scenario file first, else the same name in the gzsim project, so a copied
+    ``base.yaml`` still finds ``calibration/fitted.yaml``.
+    """
+    here = path.parent / ref
+    if here.exists() or Path(ref).is_absolute():
+        return here
+    found = in_project(ref)
     if found is not None:
         return found
     project = Path(__file__).resolve().parents[3]
     raise ScenarioError([Problem(
-        f"fitted_values: '{ref}' not found (looked for {path.parent / ref} and under {project}). "
-        "Give its path relative to this scenario file or an absolute path (e.g. fitted_values: "
+        f"fitted_values: '{ref}' not found (looked for {here} and under {project}). Give its "
+        "path relative to this scenario file or an absolute path (e.g. fitted_values: "
         "/path/to/calibration/fitted.yaml), copy the fitted file next to the scenario, or "
         "remove the fitted_values: line to use the scenario's own values", file, line,
         "fitted_values")])
@@ -105,6 +100,11 @@ def chain_files(path: str | Path) -> list[dict[str, str]]:
         if data.get("fitted_values") is not None:
             fitted = find_fitted(str(data["fitted_values"]), p, str(p), None)
             out.append({"path": str(fitted.resolve()), "role": "fitted_values"})
+        if isinstance(data.get("posterior"), str):
+            post = p.parent / data["posterior"]
+            post = post if post.exists() else (in_project(data["posterior"]) or post)
+            if post.is_file():
+                out.append({"path": str(post.resolve()), "role": "posterior"})
         parent = data.get("extends")
         p, role = (p.parent / parent, "extends") if isinstance(parent, str) else (None, "")
     return out
