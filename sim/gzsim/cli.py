@@ -254,6 +254,19 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                f"fitted values in {info['fitted_path']}.")
 
 
+def _difference_charts(cmp, folder: Path) -> None:
+    """Charts of the headline indicators (and the fiscal cost behind cost-effectiveness)."""
+    from gzsim.plots import difference_chart, save_figure
+
+    head = cmp.headline()
+    charted = list(dict.fromkeys(head["indicator"]))
+    if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
+        charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+    for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
+        if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
+            save_figure(difference_chart(cmp, ind), folder / f"diff_{ind}")
+
+
 @main.command()
 @click.argument("experiment", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -376,16 +389,7 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
-            from gzsim.plots import difference_chart, save_figure
-
-            head = cmp.headline()
-            charted = list(dict.fromkeys(head["indicator"]))
-            if head["per_usd_m"].notna().any() and \
-                    "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
-                charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
-            for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
-                if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
-                    save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
+            _difference_charts(cmp, tmp / "plots")
     cmp.print(form=form)
     from gzsim.uncertainty import describe as describe_uncertainty
 

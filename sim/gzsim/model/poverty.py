@@ -160,6 +160,7 @@ class PovertyProcess(Process):
         return target
 
     def step(self, month: int) -> None:
+        """Re-entry, growth and job exits, job finding, then the programme (module, 1-4)."""
         cfg, s = self.cfg, self.stocks
         q_r = monthly_probability(cfg.reentry_rate_per_year)
         back = {k: v * q_r for k, v in self.exited.items()}
