@@ -152,9 +152,11 @@ def test_committed_posterior_and_report_agree():
         pytest.skip("no committed posterior yet")
     post = read_posterior(post_path)
     fitted = yaml.safe_load((CAL / "fitted.yaml").read_text())
-    base = build_problem(CAL / "spec.yaml").base_data
-    med = typed_values(base, dict(post.quantiles((0.5,))["q0.5"]))  # whole numbers stay whole
-    for path in post.paths:
+    problem = build_problem(CAL / "spec.yaml")
+    med = typed_values(problem.base_data, dict(post.quantiles((0.5,))["q0.5"]))
+    # a posterior older than a model change may hold a parameter the model no longer has: it is
+    # then left out of fitted.yaml (and the runs record it as kept, see gzsim.uncertainty)
+    for path in [p for p in post.paths if p in problem.priors.paths]:
         assert fitted["values"][path] == pytest.approx(med[path]), path
     report = (CAL / "report.md").read_text()
     assert "Effective sample size" in report and "inside the 90 % posterior predictive" in report

@@ -35,8 +35,27 @@ def parameter_rows(text: str) -> list[tuple[str, str, str]]:
             stack.append((indent, key))
             continue
         path = ".".join([k for _, k in stack] + [key])
-        rows.append((path, value, (m.group("note") or "").replace("|", "/")))
+        note = m.group("note") or ""
+        value, note = _annotated(value, note)
+        rows.append((path, value, note.replace("|", "/")))
     return rows
+
+
+def _annotated(value: str, note: str) -> tuple[str, str]:
+    """A value written with its source as data ({value, source, note, unit}): value and note."""
+    if not value.startswith("{"):
+        return value, note
+    import yaml
+
+    try:
+        data = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value, note
+    if not isinstance(data, dict) or "value" not in data:
+        return value, note
+    parts = [str(data[k]) for k in ("unit", "source", "note") if k in data] + \
+        ([note] if note else [])
+    return str(data["value"]), "; ".join(parts)
 
 
 def parameter_table() -> str:

@@ -153,7 +153,7 @@ pd.DataFrame([{"id": t.id, "value": t.value, "unit": t.unit, "year": t.year or t
                "maps to": t.maps_to.model_dump(exclude_none=True) if t.maps_to else "context"}
               for t in targets.targets])
 """),
-    ("md", "## The posterior: median and interval (5th to 95th percentile) of each free parameter"),
+    ("md", "## The posterior: median and 5th-95th percentile interval of each free parameter"),
     ("code", """
 from gzsim.calibration.posterior import read_posterior
 
@@ -197,7 +197,7 @@ lines += [f"- **{r.id}** ({r.year}): simulated mean {r.sim_mean:,.4g} against "
 display(Markdown("\\n".join(lines)))
 """),
     ("md", """
-Plans (the highway and rail kilometres promised for 2020) are policy inputs, never fitted as if
+Plans (the 2017 article's highway and rail targets for 2020) are policy inputs, never fitted as if
 achieved. The report (`calibration/report.md`) lists the posterior of every free parameter,
 which ones the targets pin down, the degrees of freedom, and the targets not fitted and why.
 """),
@@ -210,8 +210,8 @@ UNCERTAINTY = [
 Every run draws each replication's parameters from the calibrated posterior as well as its
 random streams (`--uncertainty posterior`, the default once a posterior exists). Here we run the
 same policy comparison twice, with the model's randomness only (`noise`) and with the full
-uncertainty (`posterior`), and compare the bands (5th to 95th percentile) of the levels and
-of the policy effect.
+uncertainty (`posterior`), and compare the 5th-95th percentile bands of the levels and of the
+policy effect.
 Replication *k* uses the same parameter draw and the same random streams in both scenarios, so
 the effect is paired.
 """),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -179,7 +180,8 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     print_summary(result, form=form)
     from gzsim.uncertainty import describe as describe_uncertainty
 
-    click.echo(describe_uncertainty(result.manifest), err=form in ("csv", "json"))
+    click.echo(textwrap.fill(describe_uncertainty(result.manifest), 80),
+               err=form in ("csv", "json"))
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
                    f"the summary; see {out / 'failures.csv'}", err=True)
@@ -250,6 +252,19 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                f"the 90 % predictive band; {run['wall_time_s']:.0f} s.")
     click.echo(f"Posterior in {out_dir}/posterior.parquet, report in {out_dir}/report.md, "
                f"fitted values in {info['fitted_path']}.")
+
+
+def _difference_charts(cmp, folder: Path) -> None:
+    """Charts of the headline indicators (and the fiscal cost behind cost-effectiveness)."""
+    from gzsim.plots import difference_chart, save_figure
+
+    head = cmp.headline()
+    charted = list(dict.fromkeys(head["indicator"]))
+    if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
+        charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+    for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
+        if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
+            save_figure(difference_chart(cmp, ind), folder / f"diff_{ind}")
 
 
 @main.command()
@@ -374,21 +389,13 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
-            from gzsim.plots import difference_chart, save_figure
-
-            head = cmp.headline()
-            charted = list(dict.fromkeys(head["indicator"]))
-            if head["per_usd_m"].notna().any() and \
-                    "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
-                charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
-            for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
-                if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
-                    save_figure(difference_chart(cmp, ind), tmp / "plots" / f"diff_{ind}")
+            _difference_charts(cmp, tmp / "plots")
     cmp.print(form=form)
     from gzsim.uncertainty import describe as describe_uncertainty
 
-    click.echo(describe_uncertainty(next(iter(cmp.results.values())).manifest) + " Differences "
-               "pair the same draw and streams across scenarios.", err=form in ("csv", "json"))
+    note = describe_uncertainty(next(iter(cmp.results.values())).manifest) + \
+        " Differences pair the same draw and streams across scenarios."
+    click.echo(textwrap.fill(note, 80), err=form in ("csv", "json"))
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))

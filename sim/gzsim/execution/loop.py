@@ -315,6 +315,11 @@ class _Loop:
         self.pending.clear()
         if not isinstance(self.ex, cf.ProcessPoolExecutor):
             raise ExecutionError("the executor broke; results so far are kept")
+        # Python 3.11 leaves the surviving workers of a broken pool running (blocked on its
+        # queue); as non-daemon children they would hang the interpreter's exit
+        for proc in list((getattr(self.ex, "_processes", None) or {}).values()):
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                proc.terminate()
         self.ex.shutdown(wait=False, cancel_futures=True)
         self.ex, self.own_pool = _process_pool(self.slots), True
 

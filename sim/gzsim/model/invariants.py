@@ -50,7 +50,7 @@ def _network_and_firms(a: dict[str, np.ndarray]) -> list[str]:
     out = []
     for name in ("expressway_km", "highway_km", "rural_road_km", "rail_km",
                  "serviced_land_km2", "people_resettled", "people_left_poverty",
-                 "workers_trained"):
+                 "workers_trained", "people_reentered_poverty", "poverty_programme_exits"):
         if name in a and np.any(np.diff(a[name]) < -1e-9):
             out.append(f"{name} decreased")
     if np.any(a["firms_operating"] < -1e-9):
@@ -83,6 +83,29 @@ def _land(a: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
     return out
 
 
+def _people(a: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
+    """Households and poor people are conserved; re-entries and programme exits bounded."""
+    out: list[str] = []
+    if scenario.resettlement is not None:
+        cfg = scenario.resettlement
+        total = round(cfg.households_to_relocate)
+        moved = a["people_resettled"] / cfg.people_per_household
+        if not _close(a["households_waiting"] + moved, np.full_like(moved, total), total):
+            out.append("households not conserved: waiting + relocated != programme size")
+    if scenario.poverty is not None:
+        initial = round(scenario.poverty.initial_poor_people)
+        if not _close(a["poor_people"] + a["people_left_poverty"] - a["people_reentered_poverty"],
+                      np.full_like(a["poor_people"], initial), initial):
+            out.append("poor people not conserved: poor + left - re-entered != initial poor")
+        if np.any(a["people_reentered_poverty"] > a["people_left_poverty"] + 1e-6 * initial):
+            out.append("more people fell back into poverty than had left it")
+        if np.any(a["poverty_programme_exits"] > a["people_left_poverty"] + 1e-6 * initial):
+            out.append("programme exits above all exits")
+        if np.any(a["poor_people"] < 0):
+            out.append("negative poor people")
+    return out
+
+
 def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
     """Every invariant the run breaks (empty when all hold)."""
     out: list[str] = []
@@ -99,22 +122,9 @@ def violations(arrays: dict[str, np.ndarray], scenario: Scenario) -> list[str]:
     if np.any(a["employment"] < 0) or np.any(a["vacancies"] < -1e-9):
         out.append("negative employment or vacancies")
 
-    out += _land(a, scenario)
-
-    if scenario.resettlement is not None:
-        cfg = scenario.resettlement
-        total = round(cfg.households_to_relocate)
-        moved = a["people_resettled"] / cfg.people_per_household
-        if not _close(a["households_waiting"] + moved, np.full_like(moved, total), total):
-            out.append("households not conserved: waiting + relocated != programme size")
-    if scenario.poverty is not None:
-        initial = round(scenario.poverty.initial_poor_people)
-        if not _close(a["poor_people"] + a["people_left_poverty"],
-                      np.full_like(a["poor_people"], initial), initial):
-            out.append("poor people not conserved: poor + left poverty != initial poor")
-        if np.any(a["poor_people"] < 0):
-            out.append("negative poor people")
+    out += _land(a, scenario) + _people(a, scenario)
     return out
+
 
 
 def check(arrays: dict[str, np.ndarray], scenario: Scenario) -> None:

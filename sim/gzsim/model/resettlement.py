@@ -1,20 +1,29 @@
-"""Resettlement (province scale): homes built from a housing budget, households moved in batches.
+"""Resettlement (province scale): quota-driven relocation into homes built from a housing budget.
 
-Finished, empty homes are a SimPy Container. Money accumulates; each time it covers a package of
-``homes_per_start`` homes (never more homes than households still to house), the package is
-built in ``build_months`` and its homes are put in the container. Households move in batches
-as soon as a batch's homes are ready: they leave the waiting stock, their workers join the
-labour pool (the district's share of them) and their people enter the poverty process as
-relocated households.
+Why quotas: the relocation programme was run by annual tasks handed down to counties; money
+followed the tasks. So households move as the cumulative quota falls due, and the housing budget
+limits them only where it cannot pay for the homes the quota needs (it "binds").
+
+Each month: the budget release (x the housing lever) goes into a fund; homes are started, in
+packages of ``homes_per_start``, while the fund pays for them and fewer are started than the
+quota will need by the time they are finished (``build_months`` later); finished, empty homes are
+a SimPy Container. Then the households due (cumulative quota not yet met) move into the homes
+that are ready, in batches of ``batch_households`` (the last batch may be smaller): they leave
+the waiting stock, their workers join the labour pool (the district's share) and their people
+enter the poverty process as relocated. More money can only start homes earlier, so relocation
+(and with it poverty exits) is never lower with a larger budget.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+import numpy as np
 import simpy
 
 from gzsim.model.budget import monthly_amount
+from gzsim.model.poverty import quota_per_month
 from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
@@ -23,6 +32,8 @@ if TYPE_CHECKING:
 
 @register
 class ResettlementProcess(Process):
+    """Households waiting, homes built and relocation by quota (see the module)."""
+
     name = "resettlement"
     section = "resettlement"
     tick = 40
@@ -47,47 +58,64 @@ class ResettlementProcess(Process):
         self.homes = simpy.Container(district.env)  # finished homes not yet moved into
         self.fund_usd_m = 0.0
         self.spending_usd_m = 0.0
-        district.env.process(self.relocate())
+        per_month = quota_per_month(cfg.quotas, district.scenario.time)
+        # households due by the end of each month (cumulative quota), carried over when unmet
+        self.due = np.cumsum(per_month) / cfg.people_per_household
 
     def budget(self, month: int) -> float:
+        """Housing money released this month (US$ m), with the housing lever applied."""
         mult = self.d.levers(month).housing_budget_multiplier
         return monthly_amount(self.cfg.housing_budget, self.d.scenario.time, month) * mult
 
+    def due_by(self, month: int) -> int:
+        """Households the quota asks to have moved by the end of ``month`` (capped)."""
+        k = min(month, len(self.due) - 1)
+        return min(self.households_total, math.floor(self.due[k] + 1e-9))
+
     def step(self, month: int) -> None:
-        to_build = self.households_total - self.homes_started
-        if to_build <= 0:
-            self.spending_usd_m = 0.0
-            return
+        """Fund and start the homes the quota will need, then move the households due."""
         money = self.budget(month)
         self.spending_usd_m = money
         self.fund_usd_m += money
+        # homes started now are usable at the end of month + build_months + 1
+        needed = self.due_by(month + self.cfg.build_months + 1) - self.homes_started
         cost = self.cfg.cost_usd_m_per_home
-        while to_build > 0:
-            n = min(self.cfg.homes_per_start, to_build)
+        while needed > 0:
+            n = min(self.cfg.homes_per_start, needed)
             if self.fund_usd_m < n * cost:
                 break
             self.fund_usd_m -= n * cost
             self.homes_started += n
-            to_build -= n
+            needed -= n
             self.d.env.process(self.build(n))
+        self.relocate(month)
 
     def build(self, n: int):
+        """SimPy generator: ``n`` homes take ``build_months`` to finish."""
         yield self.d.env.timeout(self.cfg.build_months)
         yield self.homes.put(n)
 
-    def relocate(self):
-        """Move households in batches as their homes become ready."""
-        while self.households_waiting > 0:
-            batch = min(self.cfg.batch_households, self.households_waiting)
-            yield self.homes.get(batch)
-            self.households_waiting -= batch
-            self.households_relocated += batch
-            self.d.on_relocated(batch, int(self.d.env.now))
+    def relocate(self, month: int) -> None:
+        """Move the households due into ready homes, in whole batches (the last may be short)."""
+        can = min(self.due_by(month) - self.households_relocated, int(self.homes.level),
+                  self.households_waiting)
+        if can <= 0:
+            return
+        if can < self.households_waiting:
+            can -= can % self.cfg.batch_households
+        if can <= 0:
+            return
+        self.homes.get(can)  # enough homes are there: the level drops at once
+        self.households_waiting -= can
+        self.households_relocated += can
+        self.d.on_relocated(can, month)
 
     def people_resettled(self) -> float:
+        """People relocated so far (households x people per household)."""
         return self.households_relocated * self.cfg.people_per_household
 
     def indicators(self, month: int) -> dict[str, float]:
+        """Waiting households, people resettled, housing money this month."""
         return {"households_waiting": float(self.households_waiting),
                 "people_resettled": self.people_resettled(),
                 "housing_spending_usd_m": self.spending_usd_m}

@@ -17,9 +17,12 @@ if TYPE_CHECKING:
 
 @register
 class TrainingProcess(Process):
+    """Training places: cohorts start each month and graduate into the district's pool."""
+
     name = "training"
     section = "training"
     tick = 60
+    STREAMS = ("training.completion",)
     INDICATORS = (
         Indicator("workers_trained", "people", "district", "stock",
                   "graduates of training places who joined the labour pool (cumulative)"),
@@ -27,12 +30,12 @@ class TrainingProcess(Process):
 
     def __init__(self, district: District):
         super().__init__(district)
-        self.cfg = district.scenario.training
-        self.rng = district.streams.get("training.completion")
+        self.completion_rng = self.rng("training.completion")
         self.graduates = 0
         self._carry = 0.0
 
     def step(self, month: int) -> None:
+        """Start this month's cohort; graduate the cohort that started a course ago."""
         places = (self.cfg.places_per_year + self.d.levers(month).training_places_per_year) / 12
         self._carry += places
         starters = int(self._carry)
@@ -42,9 +45,10 @@ class TrainingProcess(Process):
         started = int(self.d.ledger.get("trainees_starting", month - self.cfg.course_months)
                       if month >= self.cfg.course_months else 0)
         if started:
-            done = int(self.rng.binomial(started, self.cfg.completion_share))
+            done = int(self.completion_rng.binomial(started, self.cfg.completion_share))
             self.graduates += done
             self.d.jobs.add_workers(done * self.cfg.new_worker_share)
 
     def indicators(self, month: int) -> dict[str, float]:
+        """Graduates so far."""
         return {"workers_trained": float(self.graduates)}

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
 from gzsim.scenario.checks import scenario_issues, split
 from gzsim.scenario.schema import Scenario
-from gzsim.scenario.sources import chain_files, find_fitted, unwrap_sources
+from gzsim.scenario.sources import chain_files, find_fitted, in_project, unwrap_sources
 from gzsim.yamlio import (
     Origins,
     _Loader,
@@ -62,8 +62,9 @@ def _apply_posterior(data: dict, path: Path) -> dict:
     ref = data.pop("posterior", None)
     if ref is None:
         return data
-    return {**data, "run": {**(data.get("run") or {}),
-                            "posterior": str((path.parent / str(ref)).resolve())}}
+    here = path.parent / str(ref)  # else the same name in the project (a copied scenario)
+    found = here if here.exists() else (in_project(str(ref)) or here)
+    return {**data, "run": {**(data.get("run") or {}), "posterior": str(found.resolve())}}
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:

@@ -286,3 +286,16 @@ class Scenario(Frozen):
         if self.resettlement is not None and self.poverty is None:
             raise ValueError("resettlement needs a poverty section (relocated people are poor)")
         return self
+
+    @model_validator(mode="after")
+    def _poor_stock_dated(self) -> Scenario:
+        """The initial poor stock must be the one observed just before the run starts."""
+        if self.poverty is not None:
+            y, m = parse_year_month(self.time.start)
+            before = (y, m - 1) if m > 1 else (y - 1, 12)
+            if parse_year_month(self.poverty.initial_stock_as_of) != before:
+                raise ValueError(
+                    f"poverty.initial_stock_as_of ({self.poverty.initial_stock_as_of}) must be "
+                    f"the month before time.start ({self.time.start}): initial_poor_people is "
+                    f"the stock on the start date; give the stock observed then")
+        return self

@@ -51,6 +51,17 @@ def unwrap_sources(data: Any, prefix: str = "") -> tuple[Any, dict[str, dict[str
     return data, notes
 
 
+def in_project(ref: str) -> Path | None:
+    """The file ``ref`` names (leading ``../`` dropped) inside the gzsim project, if any."""
+    parts = [p for p in Path(ref).parts if p not in ("..", ".")]
+    project = Path(__file__).resolve().parents[3]  # sim/gzsim/scenario -> the project root
+    for k in range(len(parts)):
+        candidate = project.joinpath(*parts[k:])
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
     """Where ``fitted_values: REF`` points.
 
@@ -60,12 +71,10 @@ def find_fitted(ref: str, path: Path, file: str, line: int | None) -> Path:
     here = path.parent / ref
     if here.exists() or Path(ref).is_absolute():
         return here
-    parts = [p for p in Path(ref).parts if p not in ("..", ".")]
-    project = Path(__file__).resolve().parents[3]  # sim/gzsim/scenario -> the project root
-    for k in range(len(parts)):
-        candidate = project.joinpath(*parts[k:])
-        if candidate.is_file():
-            return candidate
+    found = in_project(ref)
+    if found is not None:
+        return found
+    project = Path(__file__).resolve().parents[3]
     raise ScenarioError([Problem(
         f"fitted_values: '{ref}' not found (looked for {here} and under {project}). Give its "
         "path relative to this scenario file or an absolute path (e.g. fitted_values: "
@@ -91,6 +100,11 @@ def chain_files(path: str | Path) -> list[dict[str, str]]:
         if data.get("fitted_values") is not None:
             fitted = find_fitted(str(data["fitted_values"]), p, str(p), None)
             out.append({"path": str(fitted.resolve()), "role": "fitted_values"})
+        if isinstance(data.get("posterior"), str):
+            post = p.parent / data["posterior"]
+            post = post if post.exists() else (in_project(data["posterior"]) or post)
+            if post.is_file():
+                out.append({"path": str(post.resolve()), "role": "posterior"})
         parent = data.get("extends")
         p, role = (p.parent / parent, "extends") if isinstance(parent, str) else (None, "")
     return out
