@@ -185,11 +185,9 @@ def test_plot_refuses_a_users_folder(tmp_path):
 
 def test_quick_calibration_never_targets_the_calibration_folder():
     spec = REPO / "calibration" / "spec.yaml"
-    out, fitted = calibration_targets(spec, "fitted.yaml", quick=True, out=None, fitted=None)
+    out = calibration_targets(spec, quick=True, out=None)
     assert out.parent == Path("results") and out.name.startswith("calibration-quick-")
-    assert fitted == out / "fitted.yaml"
-    out, fitted = calibration_targets(spec, "fitted.yaml", quick=False, out=None, fitted=None)
-    assert fitted == spec.parent / "fitted.yaml"  # the full fit: the files it owns there
+    assert calibration_targets(spec, quick=False, out=None) == spec.parent  # the full fit
 
 
 def test_calibration_files_replace_only_owned_files(tmp_path):

@@ -240,40 +240,50 @@ def test_plot_of_a_damaged_results_folder_is_a_message(tmp_path, damage):
     assert ("series.parquet" in msg) if damage != "json" else ("manifest.json:1" in msg)
 
 
-def test_calibration_spec_problems_are_located(tmp_path):
+def _calibration_copy(tmp_path):
     import shutil
 
-    from gzsim.calibration.fit import calibrate
-
     cal = tmp_path / "calibration"
-    shutil.copytree(REPO / "calibration", cal)
+    shutil.copytree(REPO / "calibration", cal, ignore=shutil.ignore_patterns("abc.db"))
     shutil.copytree(REPO / "scenarios", tmp_path / "scenarios")
-    spec = (cal / "spec.yaml").read_text()
-    first_path = spec.split("- path: ", 1)[1].split()[0]
-    bad = spec.replace(f"- path: {first_path}", "- path: investment.no_such_rate", 1)
-    bad = bad.replace("use_targets:", "use_targets:\n  - no_such_target", 1)
-    (cal / "spec.yaml").write_text(bad)
+    return cal
+
+
+def test_calibration_spec_problems_are_located(tmp_path):
+    from gzsim.calibration.problem import build_problem
+
+    cal = _calibration_copy(tmp_path)
+    priors = (cal / "priors.yaml").read_text()
+    first_path = priors.split("  - path: ", 1)[1].split()[0]
+    (cal / "priors.yaml").write_text(
+        priors.replace(f"  - path: {first_path}", "  - path: investment.no_such_rate", 1))
     with pytest.raises(UserError) as e:
-        calibrate(cal / "spec.yaml", quick=True)
+        build_problem(cal / "spec.yaml", quick=True)
     msg = str(e.value)
-    assert "unknown parameter path 'investment.no_such_rate'" in msg
-    assert f"{cal / 'spec.yaml'}" in msg and "unknown target id 'no_such_target'" in msg
+    assert "'investment.no_such_rate' is not a number in the scenario" in msg
+    assert f"{cal / 'priors.yaml'}:" in msg
+
+
+def test_calibration_refuses_zero_tolerances(tmp_path):
+    from gzsim.calibration.problem import build_problem
+
+    cal = _calibration_copy(tmp_path)
+    text = (cal / "targets.yaml").read_text()
+    (cal / "targets.yaml").write_text(text.replace(
+        "    confidence: H\n", "    confidence: H\n    tolerance: 0\n    tolerance_note: x\n", 1))
+    with pytest.raises(UserError, match="tolerance.*greater than 0"):
+        build_problem(cal / "spec.yaml", quick=True)
 
 
 def test_calibration_refuses_targets_beyond_the_horizon(tmp_path):
-    import shutil
+    from gzsim.calibration.problem import build_problem
 
-    from gzsim.calibration.fit import calibrate
-
-    cal = tmp_path / "calibration"
-    shutil.copytree(REPO / "calibration", cal)
-    shutil.copytree(REPO / "scenarios", tmp_path / "scenarios")
+    cal = _calibration_copy(tmp_path)
     spec = (cal / "spec.yaml").read_text()
-    if "horizon_end:" in spec:
-        spec = "\n".join(ln for ln in spec.splitlines() if not ln.startswith("horizon_end:"))
+    spec = "\n".join(ln for ln in spec.splitlines() if not ln.startswith("horizon_end:"))
     (cal / "spec.yaml").write_text(spec + "\nhorizon_end: 2013-12\n")
     with pytest.raises(UserError, match="outside the simulated years 2012-2013"):
-        calibrate(cal / "spec.yaml", quick=True)
+        build_problem(cal / "spec.yaml", quick=True)
 
 
 def test_read_results_of_not_a_folder(tmp_path):

@@ -30,6 +30,7 @@ from gzsim.errors import Problem, TargetsError, UserError
 from gzsim.model import month_dates, simulate_one
 from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
 from gzsim.scenario.schema import Scenario
+from gzsim.scenario.types import parse_year_month
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,20 @@ class CalibrationProblem:
         return self.input_only
 
 
+def _check_horizon(spec: CalibrationSpec, spec_path: str | Path, base_data: dict,
+                   candidates: list[TargetView]) -> None:
+    """Refuse fitted targets after the simulated years (they would count as zero)."""
+    end = spec.horizon_end or (base_data.get("time") or {}).get("end", "2030-12")
+    start = (base_data.get("time") or {}).get("start", "2012-01")
+    y0, y1 = parse_year_month(str(start))[0], parse_year_month(str(end))[0]
+    late = [t for t in candidates if t.year is not None and not y0 <= t.year <= y1]
+    if late:
+        raise TargetsError([Problem(
+            f"target '{t.id}' ({t.year}) is outside the simulated years {y0}-{y1}; extend "
+            "horizon_end (or the scenario's time.end) or leave the target out", str(spec_path),
+            None, "horizon_end") for t in late])
+
+
 def build_problem(spec_path: str | Path, quick: bool = False) -> CalibrationProblem:
     """Load spec, targets and priors; apply the scipy growth fits; check everything."""
     spec, spec_dir = load_spec(spec_path)
@@ -232,5 +247,6 @@ def build_problem(spec_path: str | Path, quick: bool = False) -> CalibrationProb
         raise TargetsError([Problem(f"'{p}' has a prior and a growth fit value", str(spec_path),
                                     None, "growth_values") for p in clash])
     candidates = [target_view(t) for t in tf.fitted]
+    _check_horizon(spec, spec_path, base_data, candidates)
     return CalibrationProblem(spec, Path(spec_path), spec.quick if quick else spec.full,
                               base_data, tf, priors, candidates, fits, growth_values)

@@ -134,8 +134,8 @@ class Target(Frozen):
     source: Source
     confidence: Literal[GRADES]  # type: ignore[valid-type]
     maps_to: MapsTo | None
-    tolerance: Annotated[float, Field(ge=0)] | None = None
-    tolerance_abs: Annotated[float, Field(ge=0)] | None = None
+    tolerance: Annotated[float, Field(gt=0)] | None = None  # 0 would make any miss infinite
+    tolerance_abs: Annotated[float, Field(gt=0)] | None = None
     tolerance_note: str = ""  # why a stated tolerance differs from the confidence grade's
     weight: Annotated[float, Field(gt=0)] = 1.0
     growth_series: str | None = None  # also an observation of this growth series
