@@ -83,7 +83,9 @@ def test_a_copied_base_still_finds_its_fitted_values(tmp_path):
     copy.write_text(BASE.read_text())
     assert _values(load_scenario(copy)) == _values(load_scenario(BASE))
     lost = tmp_path / "lost.yaml"
-    lost.write_text(BASE.read_text().replace("../calibration/fitted.yaml", "nowhere/fit.yaml"))
+    fitted_line = next(ln for ln in BASE.read_text().splitlines()
+                       if ln.startswith("fitted_values:"))
+    lost.write_text(BASE.read_text().replace(fitted_line, "fitted_values: nowhere/fit.yaml"))
     with pytest.raises(UserError, match="relative to this scenario file") as e:
         load_scenario(lost)
     assert "lost.yaml" in str(e.value)

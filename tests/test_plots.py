@@ -65,9 +65,9 @@ def test_difference_chart_uses_annual_unit_and_zero_line(runs, tmp_path):
 @pytest.mark.parametrize("style", ["report", "mean_ci90", "low_high"])
 def test_calibration_fit_accepts_both_naming_styles(style, tmp_path):
     table = pd.read_csv(REPO / "calibration" / "report.csv")
-    if style == "mean_ci90":
-        table = table.drop(columns=["sim_median"]).rename(
-            columns={"sim_p05": "ci90_low", "sim_p95": "ci90_high"})
+    if style == "mean_ci90":  # a least-squares report names its centre sim_mean
+        table = table.rename(columns={"sim_median": "sim_mean", "sim_p05": "ci90_low",
+                                      "sim_p95": "ci90_high"})
     elif style == "low_high":
         table = table.rename(columns={"sim_p05": "sim_low", "sim_p95": "sim_high"})
     fig = calibration_fit(table)
@@ -141,9 +141,14 @@ def test_difference_chart_has_one_legend_entry_per_scenario(runs):
     assert labels == ["policy_training", "interval excludes 0", "interval includes 0"]
 
 
-def test_calibration_fit_shows_means_when_the_table_has_them():
-    table = pd.read_csv(REPO / "calibration" / "report.csv")
-    texts = [t.get_text() for t in calibration_fit(table).axes[0].get_legend().get_texts()]
+def test_calibration_fit_shows_the_centre_the_table_has():
+    """Means for a fit on means; the posterior predictive report (ABC) has medians."""
+    ppc = pd.read_csv(REPO / "calibration" / "report.csv")
+    texts = [t.get_text() for t in calibration_fit(ppc).axes[0].get_legend().get_texts()]
+    assert any("simulated median" in t for t in texts)
+    means = pd.DataFrame({"id": ["a"], "observed": [10.0], "sim_mean": [9.0],
+                          "sim_median": [8.0], "sim_low": [8.0], "sim_high": [11.0]})
+    texts = [t.get_text() for t in calibration_fit(means).axes[0].get_legend().get_texts()]
     assert any("simulated mean" in t for t in texts)
 
 
