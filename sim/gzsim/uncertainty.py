@@ -140,8 +140,11 @@ def describe(manifest: dict[str, Any]) -> str:
     """One sentence for the CLI: what the bands printed hold."""
     u = manifest.get("uncertainty") or {"mode": "noise"}
     if u.get("mode") != "posterior":
-        return ("90 % bands: the model's randomness only (noise); parameters fixed at their "
-                "calibrated values (--uncertainty posterior to include parameter uncertainty).")
+        has = ((manifest.get("scenario") or {}).get("run") or {}).get("posterior")
+        how = ("--uncertainty posterior to include parameter uncertainty" if has else
+               "this scenario points at no posterior, so parameter uncertainty is not included")
+        return ("90 % bands: the model's randomness only (noise); parameters fixed at the "
+                f"scenario's values ({how}).")
     n = len({d["particle"] for d in u["draws"]})
     return (f"90 % bands include parameter uncertainty: each replication drew its parameters "
             f"from the posterior ({Path(u['posterior']).name}, {n} distinct particles, ESS "
