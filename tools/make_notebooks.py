@@ -138,7 +138,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from IPython.display import Markdown, display
 
 import gzsim
@@ -230,6 +229,7 @@ import numpy as np
 import pandas as pd
 
 import gzsim
+from gzsim.aggregate import annual
 from gzsim.compare import compare
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
@@ -240,17 +240,11 @@ modes = ["noise", "posterior"] if has_posterior else ["noise"]
 print("posterior:", base.run.posterior if has_posterior else "none (noise only)")
 """),
     ("code", """
-def annual(result, indicator, year):
-    s = result.series
-    s = s[s["date"].dt.year == year]
-    return s.groupby("replication")[indicator].sum()
-
-
 rows = []
 for mode in modes:
     cmp = compare(base, [policy], replications=REPLICATIONS, seed=SEED, workers=WORKERS,
                   uncertainty=mode)
-    b, p = (annual(r, INDICATOR, YEAR) for r in cmp.results.values())
+    b, p = (annual(r.series, INDICATOR)[YEAR] for r in cmp.results.values())
     d = p - b
     for what, v in (("base level", b), ("policy level", p), ("paired effect", d)):
         lo, mid, hi = np.quantile(v, [0.05, 0.5, 0.95])
@@ -259,8 +253,9 @@ for mode in modes:
 bands = pd.DataFrame(rows)
 bands
 """),
-    ("code", """
+    ("code", '''
 def words(bands):
+    """The bands' story in words, computed from the table above."""
     w = bands.set_index(["uncertainty", "quantity"])["band_width"]
     m = bands.set_index(["uncertainty", "quantity"])["median"]
     if "posterior" not in bands["uncertainty"].values:
@@ -279,7 +274,7 @@ def words(bands):
 
 
 print(words(bands))
-"""),
+'''),
 ]
 
 SWEEP = [
