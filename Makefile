@@ -27,7 +27,7 @@ test: setup
 	GZSIM_SLURM=$$slurm $(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check sim tests benchmarks
+	$(BIN)/ruff check .
 
 # Benchmarks print ratios measured within one run; bench_executor.py also appends its figures
 # to benchmarks/results.md (date, machine, load).
