@@ -52,14 +52,21 @@ def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | No
 
 
 def annotated_table(frame: pd.DataFrame, scenario: str = ""):
-    """The frame as a pyarrow table whose columns carry unit, geography, kind and meaning.
+    """The frame as a pyarrow table whose columns carry unit, geography, kind and meaning."""
+    import pyarrow as pa
+
+    return describe_columns(pa.Table.from_pandas(frame, preserve_index=False), scenario)
+
+
+def describe_columns(table, scenario: str = ""):
+    """A pyarrow table whose indicator columns carry unit, geography, kind and meaning.
 
     Any Parquet reader sees them (``pyarrow.parquet.read_schema(path).field(name).metadata``),
-    and the schema's ``gzsim`` metadata holds the same as JSON for the whole table.
+    and the schema's ``gzsim`` metadata holds the same as JSON for the whole table. Run results
+    and sweep series parts both go through here.
     """
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
     fields, described = [], {}
     for f in table.schema:
         spec = INDICATORS.get(f.name)

@@ -44,6 +44,7 @@ import pandas as pd
 from gzsim.errors import UserError
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
 from gzsim.fileio import atomic_write_bytes, write_json, write_parquet
+from gzsim.results import describe_columns
 
 FORMAT = "gzsim-sweep/2"
 PART_RE = re.compile(r"^part-(?P<lo>\d+)-(?P<hi>\d+)\.parquet$")
@@ -278,27 +279,6 @@ def _parquet(table: Any, meta: dict[str, str]) -> bytes:
     return buf.getvalue()
 
 
-def _described(table: Any) -> Any:
-    """Indicator columns carry unit, geography and kind in their Parquet field metadata."""
-    from gzsim.indicators import INDICATORS
-
-    fields = []
-    for f in table.schema:
-        spec = INDICATORS.get(f.name)
-        if spec is not None:
-            f = f.with_metadata({"unit": spec.unit, "geography": spec.geography,
-                                 "kind": spec.kind, "description": spec.description})
-        fields.append(f)
-    return table.cast(pa_schema(fields))
-
-
-def pa_schema(fields: list) -> Any:
-    """A pyarrow schema from fields (kept apart so pyarrow loads only where it is used)."""
-    import pyarrow as pa
-
-    return pa.schema(fields)
-
-
 def encode_part(job: Job, batch: Batch, results: list[RunResult]) -> Part:
     """The batch's records and series as Parquet bytes (the ``Job.encoder`` of sweeps)."""
     import pandas as pd
@@ -329,7 +309,7 @@ def encode_part(job: Job, batch: Batch, results: list[RunResult]) -> Part:
         for name in names:
             data[name] = np.concatenate([r.arrays.get(name, np.full(n, np.nan)) for r in ok])
         rows = len(ok) * n
-        series = _parquet(_described(pa.table(data)), {})
+        series = _parquet(describe_columns(pa.table(data)), {})
     meta = {"gzsim.series_rows": str(rows),
             "gzsim.lost": str(sum(r.fault == INFRASTRUCTURE for r in results))}
     for r in results:
