@@ -5,6 +5,8 @@ them with the same measurements, and this script writes them into docs/model.md.
 
     python tools/direction_table.py          # rewrite the table in docs/model.md in place
     python tools/direction_table.py --check  # exit 1 if docs/model.md is out of date
+    python tools/direction_table.py --posterior-draws 12 --replications 5
+                                             # every row at 12 posterior particles (weighted)
 
 Each lever is applied as a policy over the whole run and compared with the same scenario without
 it, on common random numbers (same seed, same replications): the paired difference of an
@@ -217,7 +219,49 @@ def with_table(text: str, body: str) -> str:
     return text[:i] + "\n" + body + "\n" + text[j:]
 
 
+def table_at(values: dict[str, float]) -> dict:
+    """The table with its base-derived scenarios run at these parameter values."""
+    table = load_table()
+    for spec in table["scenarios"].values():
+        if spec["file"] == "scenarios/base.yaml":
+            spec["set"] = {**values, **(spec.get("set") or {})}
+    return table
+
+
+def posterior_table(draw: int) -> tuple[dict[str, float], dict]:
+    """Particle ``draw`` of the base's posterior (weighted, its own stream) and its table."""
+    from gzsim.calibration.posterior import read_posterior
+    from gzsim.calibration.problem import typed_values
+    from gzsim.scenario.loader import resolve_scenario_data
+
+    post = read_posterior(REPO / "calibration" / "posterior.parquet")
+    rng = np.random.default_rng(np.random.SeedSequence(2017, spawn_key=(draw,)))
+    data, _ = resolve_scenario_data(REPO / "scenarios" / "base.yaml")
+    values = typed_values(data, post.values(post.draw(rng)))
+    return values, table_at(values)
+
+
+def check_posterior(draws: int, replications: int) -> int:
+    """Measure every row at ``draws`` posterior particles; print the violations."""
+    rows = bad = 0
+    for d in range(draws):
+        _, table = posterior_table(100 + d)
+        table["settings"]["replications"] = replications
+        fail = table["settings"]["fail_confidence"]
+        for row, effects in measure(table).items():
+            rows += 1
+            if v := violations(row, effects, fail):
+                bad += 1
+                print(f"draw {d}: {row.lever}/{row.scenario}/{row.indicator}: " + "; ".join(v))
+    print(f"{rows} rows at {draws} posterior draws x {replications} replications: "
+          f"{bad} violations")
+    return 1 if bad else 0
+
+
 def main(argv: list[str]) -> int:
+    if "--posterior-draws" in argv:
+        reps = int(argv[argv.index("--replications") + 1]) if "--replications" in argv else 3
+        return check_posterior(int(argv[argv.index("--posterior-draws") + 1]), reps)
     table = load_table()
     new = with_table(DOC.read_text(), render(table, measure(table)))
     if "--check" in argv:
