@@ -17,9 +17,8 @@ from gzsim.experiments.sweep import (
     print_stats,
     read_sweep,
     run_sweep,
-    sweep_command_impl,
 )
 
 __all__ = ["Design", "ExecutionOptions", "Experiment", "ReplicationOutput", "Sweep",
            "SweepResult", "experiment_from_data", "load_experiment", "make_design",
-           "print_stats", "read_sweep", "run_replications", "run_sweep", "sweep_command_impl"]
+           "print_stats", "read_sweep", "run_replications", "run_sweep"]

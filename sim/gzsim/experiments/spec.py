@@ -50,7 +50,7 @@ def frozen_distribution(spec: dict[str, Any]):
     dist = getattr(st, name, None)
     if not isinstance(dist, st.rv_continuous | st.rv_discrete):
         near = difflib.get_close_matches(name, [n for n in dir(st) if isinstance(
-            getattr(st, n), st.rv_continuous | st.rv_discrete)], n=1)
+            getattr(st, n, None), st.rv_continuous | st.rv_discrete)], n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         raise ValueError(f"unknown scipy.stats distribution '{name}'{hint}")
     try:
@@ -66,6 +66,18 @@ def frozen_distribution(spec: dict[str, Any]):
 def _distribution(spec: dict[str, Any]) -> dict[str, Any]:
     frozen_distribution(spec)  # raises ValueError with a readable message
     return spec
+
+
+def _indicator(name: str) -> str:
+    if name not in INDICATORS:
+        near = difflib.get_close_matches(name, list(INDICATORS), n=1, cutoff=0.5)
+        hint = f" (did you mean '{near[0]}'?)" if near else \
+            f"; indicators are {', '.join(INDICATORS)}"
+        raise ValueError(f"unknown indicator '{name}'{hint}")
+    return name
+
+
+IndicatorName = Annotated[str, AfterValidator(_indicator)]
 
 
 def _distinct(v: list, what: str) -> list:
@@ -162,20 +174,10 @@ class ScalarOutcome(_Frozen):
     """A scalar KPI of one run, computed on the worker (keeps outputs small)."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-    indicator: str
+    indicator: IndicatorName
     year: int | None = None
     aggregation: Aggregation = "annual"  # annual = sum of a flow, December of a stock
     quarter: Annotated[int, Field(ge=1, le=4)] | None = None  # quarter_sum only
-
-    @field_validator("indicator")
-    @classmethod
-    def _known(cls, v: str) -> str:
-        if v not in INDICATORS:
-            near = difflib.get_close_matches(v, list(INDICATORS), n=1, cutoff=0.5)
-            hint = f" (did you mean '{near[0]}'?)" if near else \
-                f"; indicators are {', '.join(INDICATORS)}"
-            raise ValueError(f"unknown indicator '{v}'{hint}")
-        return v
 
     @property
     def unit(self) -> str:
@@ -203,16 +205,8 @@ class ScalarOutcome(_Frozen):
 class Outcomes(_Frozen):
     """What to keep from every run: the monthly series (all or some indicators), scalars."""
 
-    series: bool | list[str] = True
+    series: bool | list[IndicatorName] = True
     scalars: list[ScalarOutcome] = Field(default_factory=list)
-
-    @field_validator("series")
-    @classmethod
-    def _names(cls, v: bool | list[str]) -> bool | list[str]:
-        bad = [n for n in v if n not in INDICATORS] if isinstance(v, list) else []
-        if bad:
-            raise ValueError(f"unknown indicator(s) {bad}; indicators are {', '.join(INDICATORS)}")
-        return v
 
     @model_validator(mode="after")
     def _something(self) -> Outcomes:

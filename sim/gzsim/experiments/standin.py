@@ -35,10 +35,8 @@ def standin_model(scenario: Scenario, root_seed: int, replication: int, *, busy_
     if fail_above_realisation is not None and share > fail_above_realisation:
         raise ValueError(f"stand-in model refuses realisation_share={share}")
     t_end = time.perf_counter() + busy_s
-    x = 0.0
-    while time.perf_counter() < t_end:
-        for i in range(1000):
-            x += i * 1e-9
+    while time.perf_counter() < t_end:  # holds the GIL, like a SimPy model
+        pass
     if sleep_s:
         time.sleep(sleep_s)
     n = scenario.time.n_months

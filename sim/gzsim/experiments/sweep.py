@@ -134,7 +134,7 @@ class Sweep:
         """Every planned run; ``status`` is ``ok``, ``failed`` or ``pending`` (not done yet)."""
         done = self.store.read(self.scan, self.store.runs_dir)
         rest = np.setdiff1d(np.arange(len(self._design) * self.replications, dtype=np.int64),
-                            self.scan.done_ids())
+                            done["run_id"].to_numpy(np.int64))
         pend = pd.DataFrame({"run_id": rest, "point": rest // self.replications,
                              "replication": rest % self.replications}).join(
             self.design.set_index("point"), on="point").assign(
@@ -456,19 +456,3 @@ def print_stats(result: SweepResult, console: Any = None) -> None:
         t.add_row(*row)
     (console or Console()).print(t)
 
-
-def sweep_command_impl(experiment_path: str | Path | Experiment, out: str | Path | None,
-                       options: ExecutionOptions, *, shard: str | None = None,
-                       overwrite: bool = False, console: Any = None) -> SweepResult:
-    """What ``gzsim sweep EXPERIMENT.yaml [...]`` does; raises UserError subclasses."""
-    from rich.console import Console
-
-    exp = experiment_path if isinstance(experiment_path, Experiment) \
-        else load_experiment(experiment_path)
-    out_path = Path(out) if out is not None else Path("results") / exp.name
-    result = run_sweep(exp, out_path, options, shard=shard, overwrite=overwrite)
-    if options.progress:
-        print_stats(result, console)
-    (console or Console()).print(f"Results in {out_path}/ (runs/ and series/ Parquet files, "
-                                 f"manifest.json); read them with gzsim.read_sweep('{out_path}')")
-    return result
