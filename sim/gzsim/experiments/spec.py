@@ -269,6 +269,11 @@ class Factor:
     spec: FactorSpec
 
 
+def factors_of(factors: dict[str, FactorSpec]) -> list[Factor]:
+    """The factors (``{path: spec}``) in the order the file gives them."""
+    return [Factor(f.name or path, path, f) for path, f in factors.items()]
+
+
 @dataclass
 class Experiment:
     """A loaded experiment: the spec, where it came from, and its validated base scenario.
@@ -310,9 +315,6 @@ class Experiment:
         return {"spec": self.spec.model_dump(mode="json"),
                 "file": str(self.file) if self.file else None, "base_file": str(self.base_file),
                 "root_seed": self.root_seed, "design_seed": self.design_seed,
-                "factors": [{"name": f.name, "path": f.path,
-                             **f.spec.model_dump(mode="json", exclude_none=True)}
-                            for f in self.factors],
                 "base_scenario": self.base_scenario.model_dump(mode="json")}
 
     def fingerprint(self) -> str:
@@ -375,9 +377,8 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
                 pr.file, pr.line, pr.path = where("set", pr.path or "")
         raise ExperimentError(e.problems) from None
     _check_years(spec, base_scenario, where)
-    return Experiment(spec=spec, file=Path(file) if file is not None else None,
-                      base_file=base_file, base_data=base_data, base_scenario=base_scenario,
-                      factors=[Factor(f.name or p, p, f) for p, f in spec.factors.items()])
+    return Experiment(spec, Path(file) if file is not None else None, base_file, base_data,
+                      base_scenario, factors_of(spec.factors))
 
 
 def _check_paths(spec: ExperimentSpec, base_data: dict, where: Any) -> None:

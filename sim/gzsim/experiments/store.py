@@ -226,7 +226,7 @@ class SweepStore:
         paths = [p for lo, hi in sorted(scan.intact.items())
                  if (p := folder / part_name(lo, hi)).exists()]
         if not paths:
-            return pd.DataFrame(columns=["run_id", "point", "replication"])
+            return pd.DataFrame(columns=["run_id", "point", "replication", "date"])
         return pads.dataset(list(map(str, paths)), format="parquet").to_table().to_pandas()
 
 

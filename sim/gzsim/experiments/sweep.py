@@ -30,9 +30,9 @@ from gzsim.execution.tasks import FAILED, OK, Batch, Job, RunFn
 from gzsim.experiments.design import X_PREFIX, Design, make_design
 from gzsim.experiments.spec import (
     Experiment,
-    Factor,
     FactorSpec,
     ScalarOutcome,
+    factors_of,
     load_experiment,
 )
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
@@ -97,8 +97,8 @@ class Sweep:
         self.store = SweepStore(path)
         self.path = self.store.root
         self.manifest = m = self.store.read_manifest()
-        self.factors = [Factor(f["name"], f["path"], FactorSpec.model_validate(
-            {k: v for k, v in f.items() if k != "path"})) for f in m["experiment"]["factors"]]
+        self.factors = factors_of({p: FactorSpec.model_validate(f)
+                                   for p, f in m["experiment"]["spec"]["factors"].items()})
         self.factor_names = [f.name for f in self.factors]
         self.replications = int(m["runs"]["replications"])
         self.problem: dict = m["design"]["problem"]  # SALib's (names, num_vars, bounds)
@@ -132,19 +132,15 @@ class Sweep:
     @cached_property
     def runs(self) -> pd.DataFrame:
         """Every planned run; ``status`` is ``ok``, ``failed`` or ``pending`` (not done yet)."""
-        done = self.store.read(self.scan, self.store.runs_dir)
-        rest = np.setdiff1d(np.arange(len(self._design) * self.replications, dtype=np.int64),
-                            done["run_id"].to_numpy(np.int64))
-        pend = pd.DataFrame({"run_id": rest, "point": rest // self.replications,
-                             "replication": rest % self.replications}).join(
-            self.design.set_index("point"), on="point").assign(
-            seed_entropy=np.int64(self.manifest["seeds"]["root_seed"]), status=PENDING,
-            wall_time_s=np.nan, **{c: np.nan for c in self.outcome_names})
-        if not len(done):
-            done = pd.DataFrame(columns=[*pend.columns, "error", "traceback", "fault", "worker"])
-        if len(pend):
-            done = pd.concat([done, pend.reindex(columns=done.columns)], ignore_index=True)
-        return done.sort_values("run_id", kind="stable").reset_index(drop=True)
+        ids = np.arange(len(self._design) * self.replications, dtype=np.int64)
+        plan = pd.DataFrame({"run_id": ids, "point": ids // self.replications,
+                             "replication": ids % self.replications})
+        done = self.store.read(self.scan, self.store.runs_dir).set_index("run_id")
+        runs = plan.join(self.design.set_index("point"), on="point").join(done.reindex(columns=[
+            "seed_entropy", "status", "error", "traceback", "fault", "wall_time_s", "worker",
+            *self.outcome_names]), on="run_id")
+        return runs.assign(seed_entropy=np.int64(self.manifest["seeds"]["root_seed"]),
+                           status=runs["status"].fillna(PENDING))
 
     @property
     def failures(self) -> pd.DataFrame:
