@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +41,6 @@ from gzsim.results import describe_columns
 
 FORMAT = "gzsim-sweep/2"
 PART_RE = re.compile(r"^part-(?P<lo>\d+)-(?P<hi>\d+)\.parquet$")
-STALE_S = 120.0  # a temporary file older than this belongs to a dead session
 
 
 class StoreError(UserError):
@@ -190,24 +188,20 @@ class SweepStore:
         return Scan(intact, damaged, frozenset(retry))
 
     def clean(self, scan: Scan, scope: tuple[int, int], exclusive: bool) -> None:
-        """Delete in ``scope`` (everywhere when ``exclusive``) what the scan did not count.
+        """Delete what the scan did not count in ``scope`` (everywhere when ``exclusive``).
 
-        That is damaged batches, series files no intact batch commits, temporary files (of any
-        age when ``exclusive``, else of dead sessions).
+        That is damaged batches and series files no intact batch commits; and, when
+        ``exclusive`` (no other session can be writing), temporary files of dead sessions.
         """
-        now = time.time()
         for folder in (self.runs_dir, self.series_dir, self.root):
             for p in (folder.iterdir() if folder.is_dir() else []):
                 m = PART_RE.match(p.name)
-                if p.name.endswith(".tmp"):
-                    with contextlib.suppress(OSError):
-                        if exclusive or now - p.stat().st_mtime > STALE_S:
-                            p.unlink()
-                elif folder != self.root and p.suffix == ".parquet":
-                    lo = int(m["lo"]) if m else -1
-                    if (not m or scan.intact.get(lo) != int(m["hi"])) and \
-                            (exclusive or scope[0] <= lo < scope[1]):
-                        p.unlink(missing_ok=True)
+                if p.name.endswith(".tmp") and exclusive:
+                    p.unlink(missing_ok=True)
+                elif folder != self.root and p.suffix == ".parquet" and \
+                        (not m or scan.intact.get(int(m["lo"])) != int(m["hi"])) and \
+                        (exclusive or (m and scope[0] <= int(m["lo"]) < scope[1])):
+                    p.unlink(missing_ok=True)
 
     def commit(self, lo: int, hi: int, runs: bytes, series: bytes | None) -> None:
         """The series file, then the runs file that commits it."""
