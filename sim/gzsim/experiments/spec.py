@@ -238,12 +238,12 @@ class ExperimentSpec(_Frozen):
 
     @model_validator(mode="after")
     def _names_free(self) -> ExperimentSpec:
-        names = _distinct([f.name or p for p, f in self.factors.items()], "factor names")
-        for n in [*names, *(s.name for s in self.outcomes.scalars)]:
-            if n in RESERVED_COLUMNS or n.startswith("x:"):
-                raise ValueError(f"name '{n}' is reserved for a column gzsim writes; "
-                                 "give the factor or outcome another 'name'")
-        _distinct([*names, *(s.name for s in self.outcomes.scalars)], "factor and outcome names")
+        names = _distinct([*(f.name or p for p, f in self.factors.items()),
+                           *(s.name for s in self.outcomes.scalars)], "factor and outcome names")
+        taken = [n for n in names if n in RESERVED_COLUMNS or n.startswith("x:")]
+        if taken:
+            raise ValueError(f"{taken} are names of columns gzsim writes; give the factor or "
+                             "outcome another 'name'")
         return self
 
     @model_validator(mode="after")

@@ -1,19 +1,14 @@
 """The sweep store: one Parquet file per batch of runs, named by its run range.
 
-A sweep folder holds ``manifest.json`` (the experiment as resolved, design, seeds, versions,
-code fingerprint, batch grid; created once, exclusively), ``design.parquet`` (factor values
-and the ``x:<factor>`` sample), ``runs/part-<lo>-<hi>.parquet`` (one record per run: ids, factor
-values, seed, status, error, traceback, fault, wall time, worker, scalar outcomes),
-``series/part-<lo>-<hi>.parquet`` (the monthly series of the batch's successful runs),
-``runs.parquet`` (every planned run: a snapshot for DuckDB users, rewritten after each session;
-gzsim never reads it) and ``sessions/<session>.json`` (statistics of each driver session).
-
-Runs are cut into batches on a fixed grid (``batch_size`` in the manifest), so a run belongs to
-exactly one batch file whoever computes it. Files are written atomically (:mod:`gzsim.fileio`),
-the series file before the runs file that commits it. What is done is the set of *intact*
-runs files: readable, with ``hi - lo`` rows, whose series file (if the batch kept series) has
-the row count the runs file records, and with no run lost to an infrastructure fault. Anything
-else is recomputed by the next session.
+``DIR/manifest.json`` (created once, exclusively) and ``DIR/design.parquet`` say what the sweep
+is; ``DIR/runs/part-<lo>-<hi>.parquet`` holds a record per run (status, error, scalar outcomes)
+and ``DIR/series/part-<lo>-<hi>.parquet`` the monthly series of the batch's successful runs;
+``DIR/runs.parquet`` is a snapshot for DuckDB users (gzsim never reads it) and
+``DIR/sessions/`` the statistics of each session. Batches lie on a fixed grid, so a run belongs
+to one batch file whoever computes it. Files are written atomically (:mod:`gzsim.fileio`), the
+series file before the runs file that commits it. What is done is the set of *intact* runs
+files: readable, with ``hi - lo`` rows, whose series file has the row count the runs file
+records, and with no run lost to an infrastructure fault. The next session recomputes the rest.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sweeps: run an experiment's design into a resumable store (:func:`run_sweep`), read it back.
+"""Sweeps: run what is not done of an experiment's design into its store (:func:`run_sweep`).
 
 A run is ``(point, replication)`` with ``run_id = point * replications + replication``; it uses
 the root seed and its replication index only (common random numbers across points). Rerunning
@@ -13,35 +13,25 @@ import functools
 import hashlib
 import time
 import uuid
-import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from gzsim.errors import UserError
 from gzsim.execution import ExecutionOptions, batch_size, cpu_count, execute
 from gzsim.execution.tasks import FAILED, OK, Batch, Job, RunFn
-from gzsim.experiments.design import X_PREFIX, Design, make_design
-from gzsim.experiments.spec import (
-    Experiment,
-    FactorSpec,
-    ScalarOutcome,
-    factors_of,
-    load_experiment,
-)
+from gzsim.experiments.design import Design, make_design
+from gzsim.experiments.reader import PENDING, Sweep
+from gzsim.experiments.spec import Experiment, load_experiment
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
 from gzsim.fileio import library_versions, write_parquet
-from gzsim.indicators import INDICATORS
 from gzsim.outdir import OutputError, check_target, os_message, write_marker
 from gzsim.scenario.loader import check_design_points
 
-PENDING = "pending"
 MAX_CHECKED_POINTS = 5_000  # design points validated before a sweep starts (~1.5 ms each)
 SEED_SCHEME = ("numpy SeedSequence(entropy=root_seed, spawn_key=(replication,)); per-process "
                "streams add crc32(stream name) to the spawn key. The same replication index "
@@ -76,165 +66,6 @@ def shard_range(n: int, shard: tuple[int, int] | None) -> tuple[int, int]:
     i, k = shard or (0, 1)
     return i * n // k, (i + 1) * n // k
 
-
-def factor_dims(paths: list[str]) -> dict[str, str]:
-    """A dimension name without dots for each factor path: its last part, made unique."""
-    out: dict[str, str] = {}
-    for p in paths:
-        parts, k = p.split("."), 1
-        while (name := "_".join(parts[-k:])) in out.values() and k < len(parts):
-            k += 1
-        out[p] = name
-    return out
-
-
-# --- reading ------------------------------------------------------------------------------------
-
-class Sweep:
-    """A sweep folder, read: ``runs``, ``series``, ``scalars``, ``design``, ``problem``, ``X``."""
-
-    def __init__(self, path: str | Path):
-        self.store = SweepStore(path)
-        self.path = self.store.root
-        self.manifest = m = self.store.read_manifest()
-        self.factors = factors_of({p: FactorSpec.model_validate(f)
-                                   for p, f in m["experiment"]["spec"]["factors"].items()})
-        self.factor_names = [f.name for f in self.factors]
-        self.replications = int(m["runs"]["replications"])
-        self.problem: dict = m["design"]["problem"]  # SALib's (names, num_vars, bounds)
-        self.outcome_names = [s["name"] for s in m["outcomes"]["scalars"]]
-        self.scan = self.store.scan()
-        if self.scan.damaged:
-            warnings.warn(f"{self.path}: {len(self.scan.damaged)} batch(es) do not count as "
-                          f"done and their runs read as pending; `gzsim sweep` into this "
-                          f"folder recomputes them: {'; '.join(self.scan.damaged.values())}",
-                          stacklevel=2)
-
-    def __repr__(self) -> str:
-        counts = self.runs["status"].value_counts().to_dict()
-        return f"<Sweep {self.manifest['experiment']['spec']['name']!r} at {self.path}: " \
-               f"{len(self.runs)} runs {counts}>"
-
-    @cached_property
-    def _design(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "design.parquet")
-
-    @property
-    def design(self) -> pd.DataFrame:
-        """One row per design point: ``point`` and the factor values."""
-        return self._design[["point", *self.factor_names]]
-
-    @property
-    def X(self) -> np.ndarray:
-        """The design as sampled, in the problem's space (rows = points)."""
-        return self._design[[X_PREFIX + n for n in self.factor_names]].to_numpy(float)
-
-    @cached_property
-    def runs(self) -> pd.DataFrame:
-        """Every planned run; ``status`` is ``ok``, ``failed`` or ``pending`` (not done yet)."""
-        ids = np.arange(len(self._design) * self.replications, dtype=np.int64)
-        plan = pd.DataFrame({"run_id": ids, "point": ids // self.replications,
-                             "replication": ids % self.replications})
-        done = self.store.read(self.scan, self.store.runs_dir).set_index("run_id")
-        runs = plan.join(self.design.set_index("point"), on="point").join(done.reindex(columns=[
-            "seed_entropy", "status", "error", "traceback", "fault", "wall_time_s", "worker",
-            *self.outcome_names]), on="run_id")
-        return runs.assign(seed_entropy=np.int64(self.manifest["seeds"]["root_seed"]),
-                           status=runs["status"].fillna(PENDING))
-
-    @property
-    def failures(self) -> pd.DataFrame:
-        """The failed runs."""
-        return self.runs[self.runs["status"] == FAILED].reset_index(drop=True)
-
-    @property
-    def missing(self) -> np.ndarray:
-        """Run ids not done yet."""
-        return self.runs.loc[self.runs["status"] == PENDING, "run_id"].to_numpy()
-
-    @property
-    def complete(self) -> bool:
-        """Whether every run is done (ok or failed)."""
-        return len(self.missing) == 0
-
-    @cached_property
-    def series(self) -> pd.DataFrame:
-        """Monthly series of the successful runs: run_id, point, replication, date, indicators."""
-        df = self.store.read(self.scan, self.store.series_dir)
-        return df.sort_values(["run_id", "date"], kind="stable").reset_index(drop=True)
-
-    @cached_property
-    def outcome_specs(self) -> dict[str, ScalarOutcome]:
-        """The scalar outcomes as declared (indicator, year, aggregation, ``unit``) by name."""
-        return {s["name"]: ScalarOutcome.model_validate(s)
-                for s in self.manifest["experiment"]["spec"]["outcomes"]["scalars"]}
-
-    @property
-    def outcome_units(self) -> dict[str, str]:
-        """Unit of each scalar outcome, e.g. ``{"jobs_created_2017": "jobs/year"}``."""
-        return {n: s.unit for n, s in self.outcome_specs.items()}
-
-    @property
-    def scalars(self) -> pd.DataFrame:
-        """Scalar outcomes of the successful runs with their factor values (EMA-style table).
-
-        ``.attrs["units"]`` holds each outcome's unit.
-        """
-        out = self.runs.loc[self.runs["status"] == OK, ["run_id", "point", "replication",
-                                                        *self.factor_names,
-                                                        *self.outcome_names]]
-        out = out.reset_index(drop=True)
-        out.attrs["units"] = self.outcome_units
-        return out
-
-    def to_xarray(self, what: str = "series", by_factor: bool = False):
-        """``series``: dims (point, replication, date); ``scalars``: dims (point, replication).
-
-        Factor values are coordinates along ``point``, named by :func:`factor_dims` (the dotted
-        path is the coordinate's ``path`` attribute). ``by_factor``: a grid design (full
-        factorial) gets one dimension per factor instead of ``point``; for sampled designs see
-        :func:`gzsim.surface.response_surface`.
-        """
-        import xarray as xr
-
-        if what not in ("series", "scalars"):
-            raise ValueError("what must be 'series' or 'scalars'")
-        df = self.series.drop(columns=["run_id"]) if what == "series" else \
-            self.scalars.drop(columns=["run_id", *self.factor_names])
-        index = ["point", "replication", *(["date"] if what == "series" else [])]
-        ds = xr.Dataset.from_dataframe(df.set_index(index))
-        pts = self.design.set_index("point")
-        pts = pts.loc[pts.index.isin(ds["point"].values)]
-        dims = factor_dims([f.path for f in self.factors])
-        for f in self.factors:
-            ds = ds.assign_coords({dims[f.path]: ("point", pts[f.name].to_numpy())})
-            ds[dims[f.path]].attrs.update(path=f.path, column=f.name)
-        for name in ds.data_vars:
-            if (spec := INDICATORS.get(str(name))) is not None:
-                ds[name].attrs.update(units=spec.unit, geography=spec.geography, kind=spec.kind,
-                                      description=spec.description)
-            elif (s := self.outcome_specs.get(str(name))) is not None:
-                ds[name].attrs.update(units=s.unit, indicator=s.indicator,
-                                      aggregation=s.aggregation, year=s.year or "")
-        ds.attrs.update(experiment=self.manifest["experiment"]["spec"]["name"],
-                        design=self.manifest["design"]["kind"],
-                        root_seed=self.manifest["seeds"]["root_seed"])
-        if not by_factor:
-            return ds
-        cols = pts[self.factor_names]
-        if len(cols.drop_duplicates()) != len(pts) or \
-                int(np.prod(cols.nunique().to_numpy())) != len(pts):
-            raise UserError("by_factor needs a grid design (each factor combination once); "
-                            "use gzsim.surface.response_surface for sampled designs")
-        return ds.set_index(point=list(dims.values())).unstack("point")
-
-
-def read_sweep(path: str | Path) -> Sweep:
-    """Read a sweep folder written by :func:`run_sweep` / ``gzsim sweep``."""
-    return Sweep(path)
-
-
-# --- running ------------------------------------------------------------------------------------
 
 @dataclass
 class SweepResult:
@@ -432,23 +263,21 @@ def print_stats(result: SweepResult, console: Any = None) -> None:
     from rich.table import Table
 
     s = result.stats
-    rows = [("backend", f"{s.get('backend')}: {s.get('cluster')}") if s.get("backend") else None,
-            ("shard", f"{s['shard'][0]}/{s['shard'][1]} ({s['runs_in_scope']} runs)")
-            if s.get("shard") else None,
-            ("runs", f"{s.get('runs_this_session')} this session, {s.get('runs_done_before')} "
-                     f"done before, {s.get('runs_total')} in the design"),
-            ("failures", f"{s.get('failed_this_session', 0)} this session"),
-            ("all sessions", f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
-                             f"failed, {s.get('runs_pending_total')} pending"),
-            ("wall time", f"{s.get('wall_time_s', 0):.2f} s"),
-            ("batches", f"{s.get('tasks')} of up to {s.get('batch_size')} runs, "
-                        f"{s.get('retries')} retried, {s.get('lost_runs')} runs lost"),
-            ("time per run", f"{s['time_per_run_s'] * 1000:.1f} ms ({s.get('runs_per_s')} "
-                             "runs/s overall)") if s.get("time_per_run_s") is not None else None,
-            ("runs per worker", ", ".join(f"{k}: {v}" for k, v in
-                                          (s.get("runs_per_worker") or {}).items()) or "-")]
-    t = Table(title=f"sweep '{s.get('experiment')}' -> {result.path}", show_header=False)
-    for row in filter(None, rows):  # a resumed sweep with nothing left to run has no backend
-        t.add_row(*row)
+    rows = {"backend": s.get("backend") and f"{s['backend']}: {s['cluster']}",  # none: no runs
+            "shard": s["shard"] and "{}/{}".format(*s["shard"]) + f" ({s['runs_in_scope']} runs)",
+            "runs": f"{s['runs_this_session']} this session, {s['runs_done_before']} done "
+                    f"before, {s['runs_total']} in the design",
+            "failures": f"{s['failed_this_session']} this session",
+            "all sessions": f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
+                            f"failed, {s.get('runs_pending_total')} pending",
+            "wall time": f"{s['wall_time_s']:.2f} s",
+            "batches": f"{s['tasks']} of up to {s['batch_size']} runs, {s['retries']} "
+                       f"retried, {s['lost_runs']} runs lost",
+            "time per run": s["time_per_run_s"] is not None and f"{s['time_per_run_s'] * 1000:.1f}"
+                            f" ms ({s['runs_per_s']} runs/s overall)",
+            "runs per worker": ", ".join(f"{k}: {v}" for k, v in s["runs_per_worker"].items())}
+    t = Table(title=f"sweep '{s['experiment']}' -> {result.path}", show_header=False)
+    for key, text in rows.items():
+        if text:
+            t.add_row(key, text)
     (console or Console()).print(t)
-
