@@ -1,12 +1,8 @@
-"""Designs: factors -> a table of design points (one row per point, one column per factor).
+"""Designs: factors -> design points, drawn by ``scipy.stats.qmc``, ``numpy`` or ``SALib.sample``.
 
-Samplers are the field's own: ``scipy.stats.qmc`` (Latin hypercube, Sobol sequence),
-``numpy`` (plain Monte Carlo), ``SALib.sample`` (Saltelli/Sobol for Sobol indices, Morris).
-
-Every design also keeps ``X``, the sample in the space of the SALib ``problem`` it carries: a
-factor with a ``range`` in its own units, a factor given by ``levels`` or a ``distribution`` in
-[0, 1] (mapped to a level, or through the distribution's quantile function). So
-``SALib.analyze`` can be run on ``(problem, X, Y)`` directly.
+``X`` keeps the sample in the space of the SALib ``problem``: a ``range`` factor in its own
+units, a ``levels`` or ``distribution`` factor in [0, 1] (mapped to a level, or through the
+quantile function). So ``SALib.analyze`` runs on ``(problem, X, Y)`` directly.
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
-"""Reading a sweep folder: runs, series, scalar outcomes, the design, xarray views.
+"""Reading a sweep folder: ``runs``, ``series``, ``scalars``, the design, xarray views.
 
-::
-
-    sw = gzsim.read_sweep("results/lhs")
-    sw.runs        # one row per planned run: factor values, seed, status, error, outcomes
-    sw.series      # one row per successful run and month: run_id, point, replication, date, ...
-    sw.scalars     # scalar outcomes of the successful runs, with their factor values
-    sw.to_xarray() # series as (point, replication, date), factor values as point coordinates
+Any Parquet reader (DuckDB, polars) reads the folder as well; this one knows what is done.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
 """A stand-in model for tests and benchmarks of the execution layer (not a model of anything).
 
-Same contract as ``gzsim.model.simulate_one``: ``(scenario, root_seed, replication) ->
-{indicator: monthly array}``, deterministic in its arguments. Its cost and its failures are
-configurable through keyword arguments, bound with :func:`functools.partial` (which pickles)::
-
-    run_fn = functools.partial(standin_model, busy_s=0.05, fail_above_realisation=0.9)
+Same contract as ``gzsim.model.simulate_one``; cost and failures are keyword arguments, bound
+with :func:`functools.partial` (which pickles).
 """
 
 from __future__ import annotations
