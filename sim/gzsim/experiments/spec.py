@@ -10,7 +10,8 @@ import difflib
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -28,7 +29,12 @@ from pydantic import (
 from gzsim.aggregate import AGGREGATIONS, WHOLE_RUN, annual_unit
 from gzsim.errors import ExperimentError, InputError, Problem, ScenarioError
 from gzsim.indicators import INDICATORS
-from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
+from gzsim.scenario.loader import (
+    apply_overrides,
+    parse_override,
+    resolve_scenario_data,
+    validate_scenario,
+)
 from gzsim.scenario.paths import check_scenario_path
 from gzsim.scenario.schema import Scenario
 from gzsim.yamlio import Origins, load_yaml, origin_of, problems_from_validation
@@ -276,10 +282,11 @@ def factors_of(factors: dict[str, FactorSpec]) -> list[Factor]:
 
 @dataclass
 class Experiment:
-    """A loaded experiment: the spec, where it came from, and its validated base scenario.
+    """A loaded experiment: the spec, where it came from, its validated base scenario, seeds.
 
     ``base_data`` is the base scenario mapping with the experiment's ``set`` overrides applied
-    (not yet the factors); points apply their factor values to it and validate.
+    (not yet the factors); points apply their factor values to it and validate. ``root_seed``
+    defaults to the base scenario's, ``design_seed`` (the sampler's) to the root seed.
     """
 
     spec: ExperimentSpec
@@ -287,7 +294,9 @@ class Experiment:
     base_file: Path
     base_data: dict
     base_scenario: Scenario
-    factors: list[Factor] = field(default_factory=list)
+    factors: list[Factor]
+    root_seed: int
+    design_seed: int
 
     @property
     def name(self) -> str:
@@ -298,17 +307,6 @@ class Experiment:
     def replications(self) -> int:
         """Replications per design point."""
         return self.spec.replications
-
-    @property
-    def root_seed(self) -> int:
-        """Root seed of the runs (default: the base scenario's)."""
-        return int(self.spec.seed if self.spec.seed is not None else self.base_scenario.run.seed)
-
-    @property
-    def design_seed(self) -> int:
-        """Seed of the design sampler (default: the root seed)."""
-        return int(self.spec.design.seed if self.spec.design.seed is not None
-                   else self.root_seed)
 
     def resolved(self) -> dict:
         """The experiment as resolved: spec, seeds, and the base scenario as validated."""
@@ -324,11 +322,12 @@ class Experiment:
         return hashlib.sha256(json.dumps(r, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def load_experiment(path: str | Path, overrides: Iterable[str] = ()) -> Experiment:
     """Read, validate and resolve an experiment file (its base scenario included).
 
-    Raises :class:`ExperimentError` naming file, line and field for any mistake, including
-    mistakes in the base scenario or the factor paths.
+    ``overrides`` (``key.path=value``, as ``--set`` gives them) join its ``set:`` mapping, and
+    so its fingerprint. Raises :class:`ExperimentError` naming file, line and field for any
+    mistake, including mistakes in the base scenario or the factor paths.
     """
     p = Path(path)
     try:
@@ -338,6 +337,9 @@ def load_experiment(path: str | Path) -> Experiment:
     if not isinstance(data, dict):
         raise ExperimentError([Problem(f"expected a mapping of experiment fields, got "
                                        f"{type(data).__name__}", str(p), 1)])
+    if overrides and isinstance(data.get("set") or {}, dict):
+        data = {**data, "set": {**(data.get("set") or {}), **{
+            ".".join(k): v for k, v in map(parse_override, overrides)}}}
     return experiment_from_data(data, origins, file=p)
 
 
@@ -377,8 +379,10 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
                 pr.file, pr.line, pr.path = where("set", pr.path or "")
         raise ExperimentError(e.problems) from None
     _check_years(spec, base_scenario, where)
+    root = int(spec.seed if spec.seed is not None else base_scenario.run.seed)
     return Experiment(spec, Path(file) if file is not None else None, base_file, base_data,
-                      base_scenario, factors_of(spec.factors))
+                      base_scenario, factors_of(spec.factors), root,
+                      int(spec.design.seed if spec.design.seed is not None else root))
 
 
 def _check_paths(spec: ExperimentSpec, base_data: dict, where: Any) -> None:
