@@ -339,3 +339,31 @@ def test_run_replications_records_failures(base_scenario):
     fn = functools.partial(standin_model, fail_above_realisation=0.0)
     outs = list(run_replications(base_scenario, 3, 1, run_fn=fn))
     assert all(o.arrays is None and o.error.startswith("ValueError: stand-in") for o in outs)
+
+
+def test_second_order_sobol_design_is_analysed_as_one(tmp_path):
+    """The design's settings reach SALib: a second-order Saltelli sample is analysed as one."""
+    from SALib.analyze import sobol
+
+    from gzsim.sensitivity import sobol_indices
+
+    p = write_exp(tmp_path, """\
+        name: second_order
+        base: BASE
+        factors:
+          investment.growth_rate_per_year: {range: [0.05, 0.17]}
+          investment.realisation_share: {range: [0.08, 0.49]}
+        design: {kind: sobol, samples: 8, second_order: true}
+        outcomes:
+          series: false
+          scalars: [{name: inv, indicator: investment_usd_m, year: 2013}]
+    """)
+    run_sweep(p, tmp_path / "so", backend="serial", progress=False,
+              run_fn=functools.partial(standin_model))
+    sw = read_sweep(tmp_path / "so")
+    assert len(sw.runs) == 8 * (2 * 2 + 2) and sw.manifest["design"]["params"]["second_order"]
+    y = sw.scalars.sort_values("point")["inv"].to_numpy()
+    ref = sobol.analyze(sw.problem, y, calc_second_order=True, seed=0)
+    got = sobol_indices(sw, "inv").set_index("factor").loc[sw.problem["names"]]
+    np.testing.assert_allclose(got["S1"], ref["S1"])
+    np.testing.assert_allclose(got["ST"], ref["ST"])

@@ -89,3 +89,12 @@ def test_no_source_figure_in_the_code():
             if ARTICLE_FIGURES.search(code) and '"""' not in code:
                 hits.append(f"{path.relative_to(REPO)}:{i}: {line.strip()}")
     assert not hits, "figures from the sources belong in YAML:\n" + "\n".join(hits)
+
+
+MAX_EXPERIMENTS_LINES = 1_400  # issue 10: the execution layer about half its old size
+
+
+def test_experiments_stay_small():
+    """``sim/gzsim/experiments/`` (designs, sweeps, the store) holds at most 1,400 lines."""
+    n = sum(len(p.read_text().splitlines()) for p in (SIM / "experiments").glob("*.py"))
+    assert n <= MAX_EXPERIMENTS_LINES, f"experiments/ has {n} lines (> {MAX_EXPERIMENTS_LINES})"

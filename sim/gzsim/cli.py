@@ -304,12 +304,17 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
     """
     from gzsim.commands import experiment_with_overrides
     from gzsim.execution import cpu_count
-    from gzsim.experiments import ExecutionOptions, sweep_command_impl
+    from gzsim.experiments import ExecutionOptions, print_stats, run_sweep
 
     opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)
-    res = sweep_command_impl(experiment_with_overrides(experiment, overrides), out, opts,
-                             shard=shard, overwrite=overwrite)
+    exp = experiment_with_overrides(experiment, overrides)
+    res = run_sweep(exp, out or Path("results") / exp.name, opts, shard=shard,
+                    overwrite=overwrite)
+    if not quiet:
+        print_stats(res)
+    click.echo(f"Results in {res.path}/ (runs/ and series/ Parquet files, manifest.json); "
+               f"read them with gzsim.read_sweep('{res.path}')")
     ran, failed = res.stats.get("runs_this_session", 0), res.stats.get("failed_this_session", 0)
     if ran and failed == ran:
         raise AllRunsFailed(f"every run of this session ({ran}) failed; the errors are in "

@@ -18,29 +18,10 @@ from gzsim.tables import LongTable, Section, emit
 
 
 def experiment_with_overrides(path: str | Path, overrides: tuple[str, ...] | list[str] = ()):
-    """The experiment at ``path``, with ``--set`` values added to its ``set:`` mapping.
-
-    The values become part of the experiment (and of its fingerprint), so a store made with
-    other values is never mixed with this one.
-    """
-    from gzsim.errors import InputError
+    """The experiment at ``path`` with ``--set`` values in its ``set:`` (and fingerprint)."""
     from gzsim.experiments import load_experiment
-    from gzsim.experiments.spec import ExperimentError, experiment_from_data
-    from gzsim.scenario.loader import parse_override
-    from gzsim.yamlio import load_yaml
 
-    if not overrides:
-        return load_experiment(path)
-    try:
-        data, origins = load_yaml(Path(path), what="experiment")
-    except InputError as e:
-        raise ExperimentError(e.problems) from None
-    if not isinstance(data, dict):
-        return load_experiment(path)  # its own clear error
-    extra = dict(parse_override(o) for o in overrides)
-    data = {**data, "set": {**(data.get("set") or {}),
-                            **{".".join(k): v for k, v in extra.items()}}}
-    return experiment_from_data(data, origins, file=path)
+    return load_experiment(path, overrides)
 
 
 def sensitivity_report(exp: Any, store: Path, outcomes: list[str], form: str,

@@ -3,7 +3,7 @@
 A grid design (full factorial) gives the surface exactly, one cell per factor combination. A
 sampled design (LHS, Monte Carlo, Sobol, Morris) is binned: each factor's range is cut into
 ``bins`` equal-count bins and each cell holds the mean of the runs that fall in it (NaN where
-none does). Dimensions are named without dots (:func:`gzsim.experiments.sweep.factor_dims`).
+none does). Dimensions are named without dots (:func:`gzsim.experiments.reader.factor_dims`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from gzsim.errors import UserError
-from gzsim.experiments.sweep import factor_dims
+from gzsim.experiments.reader import factor_dims
 
 
 def numeric_factors(sweep: Any) -> list[str]:

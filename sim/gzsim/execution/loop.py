@@ -1,17 +1,9 @@
 """One execution layer for every run gzsim does: one loop over a ``concurrent.futures.Executor``.
 
-:func:`execute` submits batches of runs to an executor, keeps a bounded window of them in
-flight (about two per worker, so a worker never waits for the driver), blocks in
-``concurrent.futures.wait`` until one completes (no polling), retries batches lost to
-infrastructure, and yields each batch's output. Model exceptions never reach this layer:
-:func:`~gzsim.execution.tasks.run_batch` records them per run.
-
-Executors (:class:`ExecutionOptions`): ``serial`` (this process), ``processes`` (a
-``ProcessPoolExecutor`` with warm workers, rebuilt if a worker process dies), ``dask``
-(``client.get_executor()`` of a ``LocalCluster``, a ``scheduler`` address or file, a
-dask-jobqueue ``cluster`` (slurm, pbs, sge, lsf, configured the dask-jobqueue way), or a
-``client`` you pass), or any ``executor`` you pass. Batch sizes are fixed, chosen from the run
-count and the workers (:func:`batch_size`); a run takes about 0.1 s.
+:func:`execute` keeps about two batches per worker in flight, waits in
+``concurrent.futures.wait`` (no polling), retries batches lost to infrastructure and yields
+each batch's output; model exceptions are recorded per run by
+:func:`~gzsim.execution.tasks.run_batch`. Executors: see :class:`ExecutionOptions`.
 """
 
 from __future__ import annotations
@@ -48,9 +40,12 @@ class ExecutionError(UserError):
 class ExecutionOptions:
     """How runs are executed; shared by run, compare, calibrate and sweep.
 
-    ``backend``: ``serial``, ``processes``, ``dask`` or ``executor`` (default: ``dask`` when a
-    scheduler, cluster or client is given, else ``processes`` for more than one worker, else
-    ``serial``). ``progress``: a bar (True), nothing (False) or a callable.
+    ``backend``: ``serial`` (this process), ``processes`` (a ``ProcessPoolExecutor`` of warm
+    workers, rebuilt if a worker dies), ``dask`` (``client.get_executor()`` of a
+    ``LocalCluster``, a ``scheduler`` address or file, a dask-jobqueue ``cluster`` or a
+    ``client``) or ``executor`` (any you pass). Default: ``dask`` when a scheduler, cluster or
+    client is given, else ``processes`` for more than one worker, else ``serial``. Batch sizes
+    are fixed (:func:`batch_size`). ``progress``: a bar (True), nothing (False) or a callable.
     """
 
     workers: int | None = None

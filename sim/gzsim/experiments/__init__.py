@@ -5,21 +5,16 @@ Execution itself (options, the executor loop, replications) is :mod:`gzsim.execu
 - :mod:`~gzsim.experiments.spec`     experiment files -> :class:`Experiment` (located errors)
 - :mod:`~gzsim.experiments.design`   factors -> design points (scipy.stats.qmc, SALib)
 - :mod:`~gzsim.experiments.store`    one Parquet file per batch, integrity, resume
-- :mod:`~gzsim.experiments.sweep`    :func:`run_sweep`, :func:`read_sweep`
+- :mod:`~gzsim.experiments.sweep`    :func:`run_sweep`: what is not done yet, on any executor
+- :mod:`~gzsim.experiments.reader`   :func:`read_sweep`: runs, series, scalars, xarray
 """
 
 from gzsim.execution import ExecutionOptions, ReplicationOutput, run_replications
 from gzsim.experiments.design import Design, make_design
+from gzsim.experiments.reader import Sweep, read_sweep
 from gzsim.experiments.spec import Experiment, experiment_from_data, load_experiment
-from gzsim.experiments.sweep import (
-    Sweep,
-    SweepResult,
-    print_stats,
-    read_sweep,
-    run_sweep,
-    sweep_command_impl,
-)
+from gzsim.experiments.sweep import SweepResult, print_stats, run_sweep
 
 __all__ = ["Design", "ExecutionOptions", "Experiment", "ReplicationOutput", "Sweep",
            "SweepResult", "experiment_from_data", "load_experiment", "make_design",
-           "print_stats", "read_sweep", "run_replications", "run_sweep", "sweep_command_impl"]
+           "print_stats", "read_sweep", "run_replications", "run_sweep"]

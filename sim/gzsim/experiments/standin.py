@@ -1,10 +1,7 @@
 """A stand-in model for tests and benchmarks of the execution layer (not a model of anything).
 
-Same contract as ``gzsim.model.simulate_one``: ``(scenario, root_seed, replication) ->
-{indicator: monthly array}``, deterministic in its arguments. Its cost and its failures are
-configurable through keyword arguments, bound with :func:`functools.partial` (which pickles)::
-
-    run_fn = functools.partial(standin_model, busy_s=0.05, fail_above_realisation=0.9)
+Same contract as ``gzsim.model.simulate_one``; cost and failures are keyword arguments, bound
+with :func:`functools.partial` (which pickles).
 """
 
 from __future__ import annotations
@@ -35,10 +32,8 @@ def standin_model(scenario: Scenario, root_seed: int, replication: int, *, busy_
     if fail_above_realisation is not None and share > fail_above_realisation:
         raise ValueError(f"stand-in model refuses realisation_share={share}")
     t_end = time.perf_counter() + busy_s
-    x = 0.0
-    while time.perf_counter() < t_end:
-        for i in range(1000):
-            x += i * 1e-9
+    while time.perf_counter() < t_end:  # holds the GIL, like a SimPy model
+        pass
     if sleep_s:
         time.sleep(sleep_s)
     n = scenario.time.n_months

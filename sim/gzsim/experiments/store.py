@@ -1,26 +1,14 @@
 """The sweep store: one Parquet file per batch of runs, named by its run range.
 
-Layout of a sweep folder ``DIR``::
-
-    DIR/manifest.json               experiment as resolved, design, seeds, versions, code
-                                    fingerprint, batch grid (created once, exclusively)
-    DIR/design.parquet              one row per design point: factor values, x:<factor> sample
-    DIR/runs/part-<lo>-<hi>.parquet   records of runs lo..hi-1: run_id, point, replication,
-                                    factor values, seed_entropy, status (ok|failed), error,
-                                    traceback, fault (model|infrastructure), wall_time_s, worker,
-                                    scalar outcomes
-    DIR/series/part-<lo>-<hi>.parquet monthly series of the batch's successful runs
-    DIR/runs.parquet                every planned run with its status (a snapshot for DuckDB
-                                    users, rewritten after each session; gzsim never reads it)
-    DIR/sessions/<session>.json     statistics of each driver session
-
-Runs are cut into batches on a fixed grid (``batch_size`` in the manifest), so a run belongs to
-exactly one batch file whoever computes it. Every file is written under a temporary name,
-fsynced and renamed (:mod:`gzsim.fileio`), the series file before the runs file that commits
-it. The one source of truth for what is done is the set of *intact* runs files: readable, with
-``hi - lo`` rows, whose series file (if the batch kept series) is readable with the row count
-the runs file records, and with no run lost to an infrastructure fault. Anything else is
-recomputed by the next session.
+``DIR/manifest.json`` (created once, exclusively) and ``DIR/design.parquet`` say what the sweep
+is; ``DIR/runs/part-<lo>-<hi>.parquet`` holds a record per run (status, error, scalar outcomes)
+and ``DIR/series/part-<lo>-<hi>.parquet`` the monthly series of the batch's successful runs;
+``DIR/runs.parquet`` is a snapshot for DuckDB users (gzsim never reads it) and
+``DIR/sessions/`` the statistics of each session. Batches lie on a fixed grid, so a run belongs
+to one batch file whoever computes it. Files are written atomically (:mod:`gzsim.fileio`), the
+series file before the runs file that commits it. What is done is the set of *intact* runs
+files: readable, with ``hi - lo`` rows, whose series file has the row count the runs file
+records, and with no run lost to an infrastructure fault. The next session recomputes the rest.
 """
 
 from __future__ import annotations
@@ -33,13 +21,13 @@ import io
 import json
 import os
 import re
-import time
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from gzsim.errors import UserError
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
@@ -48,7 +36,6 @@ from gzsim.results import describe_columns
 
 FORMAT = "gzsim-sweep/2"
 PART_RE = re.compile(r"^part-(?P<lo>\d+)-(?P<hi>\d+)\.parquet$")
-STALE_S = 120.0  # a temporary file older than this belongs to a dead session
 
 
 class StoreError(UserError):
@@ -59,8 +46,7 @@ def code_fingerprint() -> dict[str, str]:
     """The gzsim version and a hash of its Python sources: which model computed the runs."""
     import gzsim
 
-    root = Path(gzsim.__file__).parent
-    h = hashlib.sha256()
+    root, h = Path(gzsim.__file__).parent, hashlib.sha256()
     for p in sorted(root.rglob("*.py")):
         h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
     return {"gzsim": gzsim.__version__, "source_sha256": h.hexdigest()}
@@ -79,12 +65,6 @@ class Scan:
     damaged: dict[int, str]  # lo -> reason
     retry: frozenset[int] = frozenset()  # intact batches with runs lost to a worker fault
 
-    def done_ids(self) -> np.ndarray:
-        """Run ids of the intact batches."""
-        if not self.intact:
-            return np.empty(0, np.int64)
-        return np.concatenate([np.arange(lo, hi) for lo, hi in self.intact.items()])
-
 
 class SweepStore:
     """Writes and reads one sweep folder (see the module docs for the layout)."""
@@ -95,7 +75,6 @@ class SweepStore:
         self.manifest_path = self.root / "manifest.json"
         self._locks: list[int] = []
 
-    # --- creating and checking -----------------------------------------------------------------
     def read_manifest(self) -> dict:
         """The manifest, or a clear error."""
         try:
@@ -122,8 +101,8 @@ class SweepStore:
             raise StoreError(f"{self.root} holds another experiment (or the same one with a "
                              "different base scenario, seed or design); use --overwrite to "
                              "replace it or choose another --out")
-        if found.get("code") != manifest["code"]:
-            old, new = found.get("code") or {}, manifest["code"]
+        old, new = found.get("code") or {}, manifest["code"]
+        if old != new:
             raise StoreError(
                 f"{self.root}: the model code changed since this sweep began (gzsim "
                 f"{old.get('gzsim')}, source {str(old.get('source_sha256'))[:12]} -> gzsim "
@@ -134,24 +113,19 @@ class SweepStore:
 
     def wipe(self) -> None:
         """Remove what a sweep wrote (``--overwrite``)."""
-        import shutil
-
         for d in (self.runs_dir, self.series_dir, self.root / "sessions"):
             shutil.rmtree(d, ignore_errors=True)
         for f in ("runs.parquet", "design.parquet", "manifest.json"):
             (self.root / f).unlink(missing_ok=True)
 
-    # --- locking -------------------------------------------------------------------------------
     def lock(self, shard: tuple[int, int] | None) -> None:
         """One whole-sweep session, or shard sessions each computing a different shard."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        names = [(".lock", shard is not None)]
+        (self.root / "sessions").mkdir(parents=True, exist_ok=True)
+        names = [(".lock", shard is not None)]  # shared by shards, exclusive for a whole sweep
         if shard is not None:
             names.append((f"sessions/.lock-shard-{shard[0]}-of-{shard[1]}", False))
-        (self.root / "sessions").mkdir(exist_ok=True)
         for name, shared in names:
-            fd = os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644)
-            self._locks.append(fd)
+            self._locks.append(fd := os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644))
             try:
                 fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
             except OSError as e:
@@ -170,23 +144,20 @@ class SweepStore:
                 os.close(fd)  # releases the flock
         self._locks = []
 
-    # --- what is done --------------------------------------------------------------------------
     def _check(self, path: Path, lo: int, hi: int) -> tuple[bool, str | None]:
         """(has lost runs, None) for an intact batch, else (False, why it does not count)."""
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # here and below: not loaded by `import gzsim`
 
         try:
             md = pq.read_metadata(path)
             meta = md.metadata or {}
+            rows = int(meta.get(b"gzsim.series_rows", b"0"))
             if md.num_rows != hi - lo:
                 return False, f"{md.num_rows} records for {hi - lo} runs"
-            rows = int(meta.get(b"gzsim.series_rows", b"0"))
-            if rows:
-                sp = self.series_dir / path.name
-                if not sp.exists():
-                    return False, f"its series file series/{path.name} is missing"
-                if pq.read_metadata(sp).num_rows != rows:
-                    return False, f"series/{path.name} has the wrong number of rows"
+            if rows and not (self.series_dir / path.name).exists():
+                return False, f"its series file series/{path.name} is missing"
+            if rows and pq.read_metadata(self.series_dir / path.name).num_rows != rows:
+                return False, f"series/{path.name} has the wrong number of rows"
         except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
             return False, f"unreadable ({type(e).__name__}: {e})"
         return int(meta.get(b"gzsim.lost", b"0")) > 0, None
@@ -196,45 +167,37 @@ class SweepStore:
         intact: dict[int, int] = {}
         damaged: dict[int, str] = {}
         retry = set()
-        paths = sorted(self.runs_dir.glob("part-*.parquet")) if self.runs_dir.is_dir() else []
-        for p in paths:
-            m = PART_RE.match(p.name)
-            if not m:
+        for p in sorted(self.runs_dir.glob("part-*.parquet")):
+            if not (m := PART_RE.match(p.name)):
                 continue
             lo, hi = int(m["lo"]), int(m["hi"])
             has_lost, why = self._check(p, lo, hi)
             if why is None and intact and max(intact) < lo < intact[max(intact)]:
                 why = "overlaps another batch"
-            if why is None:
-                intact[lo] = hi
-                if has_lost:
-                    retry.add(lo)
-            else:
+            if why is not None:
                 damaged[lo] = f"runs/{p.name}: {why}"
+                continue
+            intact[lo] = hi
+            if has_lost:
+                retry.add(lo)
         return Scan(intact, damaged, frozenset(retry))
 
     def clean(self, scan: Scan, scope: tuple[int, int], exclusive: bool) -> None:
-        """Delete what the scan did not count in ``scope``, and stale temporary files.
+        """Delete what the scan did not count in ``scope`` (everywhere when ``exclusive``).
 
-        That is damaged batches and series files no intact batch commits; everywhere when
-        ``exclusive``.
+        That is damaged batches and series files no intact batch commits; and, when
+        ``exclusive`` (no other session can be writing), temporary files of dead sessions.
         """
-        lo_s, hi_s = scope
-        now = time.time()
         for folder in (self.runs_dir, self.series_dir, self.root):
             for p in (folder.iterdir() if folder.is_dir() else []):
                 m = PART_RE.match(p.name)
-                if p.name.endswith(".tmp"):
-                    with contextlib.suppress(OSError):
-                        if exclusive or now - p.stat().st_mtime > STALE_S:
-                            p.unlink()
-                elif folder != self.root and p.suffix == ".parquet":
-                    lo = int(m["lo"]) if m else -1
-                    counted = m and scan.intact.get(lo) == int(m["hi"])
-                    if not counted and (exclusive or lo_s <= lo < hi_s):
-                        p.unlink(missing_ok=True)
+                if p.name.endswith(".tmp") and exclusive:
+                    p.unlink(missing_ok=True)
+                elif folder != self.root and p.suffix == ".parquet" and \
+                        (not m or scan.intact.get(int(m["lo"])) != int(m["hi"])) and \
+                        (exclusive or (m and scope[0] <= int(m["lo"]) < scope[1])):
+                    p.unlink(missing_ok=True)
 
-    # --- writing -------------------------------------------------------------------------------
     def commit(self, lo: int, hi: int, runs: bytes, series: bytes | None) -> None:
         """The series file, then the runs file that commits it."""
         if series is not None:
@@ -245,16 +208,15 @@ class SweepStore:
         """A session's statistics."""
         write_json(stats, self.root / "sessions" / f"{session}.json")
 
-    # --- reading -------------------------------------------------------------------------------
-    def read(self, scan: Scan, folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    def read(self, scan: Scan, folder: Path) -> pd.DataFrame:
         """The intact batches' files in ``folder`` (runs or series) through pyarrow.dataset."""
         import pyarrow.dataset as pads
 
-        paths = [str(folder / part_name(lo, hi)) for lo, hi in sorted(scan.intact.items())]
-        paths = [p for p in paths if os.path.exists(p)]
+        paths = [p for lo, hi in sorted(scan.intact.items())
+                 if (p := folder / part_name(lo, hi)).exists()]
         if not paths:
-            return pd.DataFrame(columns=["run_id", "point", "replication"])
-        return pads.dataset(paths, format="parquet").to_table(columns=columns).to_pandas()
+            return pd.DataFrame(columns=["run_id", "point", "replication", "date"])
+        return pads.dataset(list(map(str, paths)), format="parquet").to_table().to_pandas()
 
 
 # --- encoding a batch (on the worker) -----------------------------------------------------------
@@ -270,48 +232,49 @@ class Part:
     results: list[RunResult]  # without arrays: what the driver counts
 
 
-def _parquet(table: Any, meta: dict[str, str]) -> bytes:
+def _parquet(table: pa.Table, meta: dict[str, str] | None = None) -> bytes:
     import pyarrow.parquet as pq
 
     buf = io.BytesIO()
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    pq.write_table(table, buf, compression="zstd")
+    pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}),
+                                                  **(meta or {})}), buf, compression="zstd")
     return buf.getvalue()
+
+
+def _series(results: list[RunResult]) -> pa.Table | None:
+    """One row per successful run and month: run_id, point, replication, date, indicators."""
+    ok = [r for r in results if r.arrays]
+    if not ok:
+        return None
+    n = len(next(iter(ok[0].arrays.values())))
+    data = {k: np.repeat([getattr(r, k) for r in ok], n) for k in ("run_id", "point",
+                                                                    "replication")}
+    data["date"] = np.tile(pd.date_range(f"{ok[0].start}-01", periods=n, freq="MS").to_numpy(),
+                           len(ok))
+    for name in ok[0].arrays:
+        data[name] = np.concatenate([r.arrays.get(name, np.full(n, np.nan)) for r in ok])
+    return describe_columns(pa.table(data))
 
 
 def encode_part(job: Job, batch: Batch, results: list[RunResult]) -> Part:
     """The batch's records and series as Parquet bytes (the ``Job.encoder`` of sweeps)."""
-    import pandas as pd
-    import pyarrow as pa
-
     results = sorted(results, key=lambda r: r.run_id)
-    i64, f64, s = pa.int64(), pa.float64(), pa.string()
-    cols: dict[str, Any] = {k: pa.array([getattr(r, k) for r in results], i64)
-                            for k in ("run_id", "point", "replication")}
-    for name, path in job.factors:
-        cols[name] = pa.array([batch.overrides[r.point][path] for r in results])
-    cols["seed_entropy"] = pa.array([job.root_seed] * len(results), i64)
-    for k in ("status", "error", "traceback", "fault"):
-        cols[k] = pa.array([getattr(r, k) for r in results], s)
-    cols["wall_time_s"] = pa.array([r.wall_time_s for r in results], f64)
-    cols["worker"] = pa.array([r.worker for r in results], s)
-    for o in job.scalars:
-        cols[o.name] = pa.array([r.scalars.get(o.name, np.nan) for r in results], f64)
-    ok = [r for r in results if r.arrays]
-    series, rows = None, 0
-    if ok:
-        n = len(next(iter(ok[0].arrays.values())))
-        dates = pd.date_range(f"{ok[0].start}-01", periods=n, freq="MS").to_numpy()
-        names = list(ok[0].arrays)
-        data = {k: np.repeat([getattr(r, k) for r in ok], n)
-                for k in ("run_id", "point", "replication")}
-        data["date"] = np.tile(dates, len(ok))
-        for name in names:
-            data[name] = np.concatenate([r.arrays.get(name, np.full(n, np.nan)) for r in ok])
-        rows = len(ok) * n
-        series = _parquet(describe_columns(pa.table(data)), {})
-    meta = {"gzsim.series_rows": str(rows),
+
+    def col(key: str, typ: pa.DataType) -> pa.Array:
+        return pa.array([getattr(r, key) for r in results], typ)
+
+    cols = {k: col(k, pa.int64()) for k in ("run_id", "point", "replication")}
+    cols |= {name: pa.array([batch.overrides[r.point][path] for r in results])
+             for name, path in job.factors}
+    cols["seed_entropy"] = pa.array([job.root_seed] * len(results), pa.int64())
+    cols |= {k: col(k, pa.string()) for k in ("status", "error", "traceback", "fault")}
+    cols |= {"wall_time_s": col("wall_time_s", pa.float64()), "worker": col("worker", pa.string())}
+    cols |= {o.name: pa.array([r.scalars.get(o.name, np.nan) for r in results], pa.float64())
+             for o in job.scalars}
+    series = _series(results)
+    meta = {"gzsim.series_rows": str(len(series) if series is not None else 0),
             "gzsim.lost": str(sum(r.fault == INFRASTRUCTURE for r in results))}
     for r in results:
         r.arrays = None
-    return Part(batch.lo, batch.hi, _parquet(pa.table(cols), meta), series, results)
+    return Part(batch.lo, batch.hi, _parquet(pa.table(cols), meta),
+                None if series is None else _parquet(series), results)

@@ -1,14 +1,4 @@
-"""Sweeps: run an experiment's design into a resumable store, and read it back.
-
-::
-
-    import gzsim
-    res = gzsim.run_sweep("scenarios/experiments/lhs.yaml", "results/lhs", workers=2)
-    sw = gzsim.read_sweep("results/lhs")
-    sw.runs        # one row per run: factor values, seed, status, error, wall time, outcomes
-    sw.series      # one row per run and month: run_id, point, replication, date, indicators
-    sw.scalars     # scalar outcomes of the successful runs, with their factor values
-    sw.to_xarray() # series as (point, replication, date), factor values as point coordinates
+"""Sweeps: run what is not done of an experiment's design into its store (:func:`run_sweep`).
 
 A run is ``(point, replication)`` with ``run_id = point * replications + replication``; it uses
 the root seed and its replication index only (common random numbers across points). Rerunning
@@ -23,47 +13,38 @@ import functools
 import hashlib
 import time
 import uuid
-import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from gzsim.errors import UserError
 from gzsim.execution import ExecutionOptions, batch_size, cpu_count, execute
 from gzsim.execution.tasks import FAILED, OK, Batch, Job, RunFn
-from gzsim.experiments.design import Design, design_from_frame, make_design
-from gzsim.experiments.spec import (
-    Experiment,
-    Factor,
-    FactorSpec,
-    ScalarOutcome,
-    load_experiment,
-)
+from gzsim.experiments.design import Design, make_design
+from gzsim.experiments.reader import PENDING, Sweep
+from gzsim.experiments.spec import Experiment, load_experiment
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
 from gzsim.fileio import library_versions, write_parquet
-from gzsim.indicators import INDICATORS
 from gzsim.outdir import OutputError, check_target, os_message, write_marker
+from gzsim.scenario.loader import check_design_points
 
-PENDING = "pending"
+MAX_CHECKED_POINTS = 5_000  # design points validated before a sweep starts (~1.5 ms each)
 SEED_SCHEME = ("numpy SeedSequence(entropy=root_seed, spawn_key=(replication,)); per-process "
                "streams add crc32(stream name) to the spawn key. The same replication index "
                "gets the same random numbers at every design point (common random numbers).")
 
 
 def callable_name(fn: Any) -> str:
-    """A readable name of the model callable, for the manifest."""
-    if fn is None:
-        return "gzsim.model.simulate_one"
+    """A readable name of the model callable (stable across processes), for the manifest."""
     if isinstance(fn, functools.partial):
         args = [repr(a) for a in fn.args] + [f"{k}={v!r}" for k, v in sorted(fn.keywords.items())]
         return f"partial({', '.join([callable_name(fn.func), *args])})"
-    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+    return "gzsim.model.simulate_one" if fn is None else \
+        f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
 def parse_shard(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
@@ -86,257 +67,12 @@ def shard_range(n: int, shard: tuple[int, int] | None) -> tuple[int, int]:
     return i * n // k, (i + 1) * n // k
 
 
-# --- reading ------------------------------------------------------------------------------------
-
-class Sweep:
-    """A sweep folder, read: ``runs``, ``series``, ``scalars``, ``design``, ``problem``, ``X``."""
-
-    def __init__(self, path: str | Path):
-        self.store = SweepStore(path)
-        self.path = self.store.root
-        self.manifest = self.store.read_manifest()
-        self.factors = [Factor(f["name"], f["path"], FactorSpec.model_validate(
-            {k: v for k, v in f.items() if k != "path"}))
-            for f in self.manifest["experiment"]["factors"]]
-        self.factor_names = [f.name for f in self.factors]
-        self.replications = int(self.manifest["runs"]["replications"])
-        self.outcome_names = [s["name"] for s in self.manifest["outcomes"]["scalars"]]
-        self.scan = self.store.scan()
-        if self.scan.damaged:
-            warnings.warn(f"{self.path}: {len(self.scan.damaged)} batch(es) do not count as "
-                          f"done and their runs read as pending; `gzsim sweep` into this "
-                          f"folder recomputes them: {'; '.join(self.scan.damaged.values())}",
-                          stacklevel=2)
-
-    def __repr__(self) -> str:
-        counts = self.runs["status"].value_counts().to_dict()
-        return f"<Sweep {self.manifest['experiment']['spec']['name']!r} at {self.path}: " \
-               f"{len(self.runs)} runs {counts}>"
-
-    @cached_property
-    def design_(self) -> Design:
-        """The design as a :class:`Design`."""
-        d = self.manifest["design"]
-        return design_from_frame(pd.read_parquet(self.path / "design.parquet"), self.factors,
-                                 d["kind"], d["problem"], d["params"])
-
-    @property
-    def design(self) -> pd.DataFrame:
-        """One row per design point: ``point`` and the factor values."""
-        return self.design_.points
-
-    @property
-    def problem(self) -> dict:
-        """The SALib problem dict (names, num_vars, bounds) the design was drawn in."""
-        return self.design_.problem
-
-    @property
-    def X(self) -> np.ndarray:
-        """The design as sampled, in the problem's space (rows = points)."""
-        return self.design_.X
-
-    @cached_property
-    def runs(self) -> pd.DataFrame:
-        """Every planned run; ``status`` is ``ok``, ``failed`` or ``pending`` (not done yet)."""
-        done = self.store.read(self.scan, self.store.runs_dir)
-        n = len(self.design) * self.replications
-        rest = np.setdiff1d(np.arange(n, dtype=np.int64), self.scan.done_ids())
-        pend = pd.DataFrame({"run_id": rest, "point": rest // self.replications,
-                             "replication": rest % self.replications})
-        pend = pend.join(self.design.set_index("point"), on="point")
-        pend = pend.assign(seed_entropy=np.int64(self.manifest["seeds"]["root_seed"]),
-                           status=PENDING, wall_time_s=np.nan,
-                           **{c: np.nan for c in self.outcome_names})
-        if not len(done):
-            done = pd.DataFrame(columns=[*pend.columns, "error", "traceback", "fault", "worker"])
-        if len(pend):
-            done = pd.concat([done, pend.reindex(columns=done.columns)], ignore_index=True)
-        return done.sort_values("run_id", kind="stable").reset_index(drop=True)
-
-    @property
-    def failures(self) -> pd.DataFrame:
-        """The failed runs."""
-        return self.runs[self.runs["status"] == FAILED].reset_index(drop=True)
-
-    @property
-    def missing(self) -> np.ndarray:
-        """Run ids not done yet."""
-        return self.runs.loc[self.runs["status"] == PENDING, "run_id"].to_numpy()
-
-    @property
-    def complete(self) -> bool:
-        """Whether every run is done (ok or failed)."""
-        return len(self.missing) == 0
-
-    @cached_property
-    def series(self) -> pd.DataFrame:
-        """Monthly series of the successful runs: run_id, point, replication, date, indicators."""
-        return self.read_series()
-
-    def read_series(self, indicators: list[str] | None = None) -> pd.DataFrame:
-        """Series of the successful runs, only ``indicators`` if given."""
-        cols = None if indicators is None else ["run_id", "point", "replication", "date",
-                                                *indicators]
-        df = self.store.read(self.scan, self.store.series_dir, cols)
-        return df.sort_values(["run_id", "date"], kind="stable").reset_index(drop=True)
-
-    @property
-    def outcome_specs(self) -> list[ScalarOutcome]:
-        """The scalar outcomes as declared (indicator, year, aggregation, ``unit``)."""
-        return [ScalarOutcome.model_validate(s) for s in
-                self.manifest["experiment"]["spec"]["outcomes"]["scalars"]]
-
-    @property
-    def outcome_units(self) -> dict[str, str]:
-        """Unit of each scalar outcome, e.g. ``{"jobs_created_2017": "jobs/year"}``."""
-        return {s.name: s.unit for s in self.outcome_specs}
-
-    @property
-    def scalars(self) -> pd.DataFrame:
-        """Scalar outcomes of the successful runs with their factor values (EMA-style table).
-
-        ``.attrs["units"]`` holds each outcome's unit.
-        """
-        ok = self.runs[self.runs["status"] == OK]
-        out = ok[["run_id", "point", "replication", *self.factor_names,
-                  *self.outcome_names]].reset_index(drop=True)
-        out.attrs["units"] = self.outcome_units
-        return out
-
-    def to_xarray(self, what: str = "series", by_factor: bool = False):
-        """``series``: dims (point, replication, date); ``scalars``: dims (point, replication).
-
-        Factor values are coordinates along ``point``, named without dots (the path's last
-        part, see :func:`factor_dims`; the dotted path is in the coordinate's ``path``
-        attribute). ``by_factor``: a grid design (full factorial) gets one dimension per factor
-        instead of ``point``; for sampled designs see :func:`gzsim.surface.response_surface`.
-        """
-        import xarray as xr
-
-        if what == "series":
-            df = self.series.drop(columns=["run_id"]).set_index(["point", "replication", "date"])
-        elif what == "scalars":
-            df = self.scalars.drop(columns=["run_id", *self.factor_names]) \
-                .set_index(["point", "replication"])
-        else:
-            raise ValueError("what must be 'series' or 'scalars'")
-        ds = xr.Dataset.from_dataframe(df)
-        pts = self.design.set_index("point")
-        pts = pts.loc[pts.index.isin(ds["point"].values)]
-        dims = factor_dims([f.path for f in self.factors])
-        ds = ds.assign_coords({dims[f.path]: ("point", pts[f.name].to_numpy())
-                               for f in self.factors})
-        for f in self.factors:
-            ds[dims[f.path]].attrs.update(path=f.path, column=f.name)
-        scalars = {s.name: s for s in self.outcome_specs}
-        for name in ds.data_vars:
-            spec = INDICATORS.get(str(name))
-            if spec:
-                ds[name].attrs.update(units=spec.unit, geography=spec.geography, kind=spec.kind,
-                                      description=spec.description)
-            elif str(name) in scalars:
-                s = scalars[str(name)]
-                ds[name].attrs.update(units=s.unit, indicator=s.indicator,
-                                      aggregation=s.aggregation, year=s.year or "")
-        ds.attrs.update(experiment=self.manifest["experiment"]["spec"]["name"],
-                        design=self.manifest["design"]["kind"],
-                        root_seed=self.manifest["seeds"]["root_seed"])
-        if by_factor:
-            names = list(dims.values())
-            cols = pts[[f.name for f in self.factors]]
-            if len(cols.drop_duplicates()) != len(pts) or \
-                    int(np.prod(cols.nunique().to_numpy())) != len(pts):
-                raise UserError("by_factor needs a grid design (each factor combination once); "
-                                "use gzsim.surface.response_surface for sampled designs")
-            ds = ds.set_index(point=names).unstack("point")
-        return ds
-
-def factor_dims(paths: list[str]) -> dict[str, str]:
-    """A dimension name without dots for each factor path: its last part, made unique."""
-    out: dict[str, str] = {}
-    for p in paths:
-        parts = p.split(".")
-        k = 1
-        while (name := "_".join(parts[-k:])) in out.values() and k < len(parts):
-            k += 1
-        out[p] = name
-    return out
-
-
-
-def read_sweep(path: str | Path) -> Sweep:
-    """Read a sweep folder written by :func:`run_sweep` / ``gzsim sweep``."""
-    return Sweep(path)
-
-
-# --- running ------------------------------------------------------------------------------------
-
 @dataclass
 class SweepResult:
     """What :func:`run_sweep` did (session statistics) and where the results are."""
 
     path: Path
     stats: dict[str, Any] = field(default_factory=dict)
-
-    def read(self) -> Sweep:
-        """Read the sweep folder."""
-        return read_sweep(self.path)
-
-
-def _manifest(exp: Experiment, design: Design, run_fn: RunFn | None, size: int) -> dict:
-    text = None
-    if exp.file is not None:
-        with contextlib.suppress(OSError):
-            text = Path(exp.file).read_text(encoding="utf-8")
-    model = callable_name(run_fn)
-    n = design.n_points * exp.replications
-    return {
-        "format": FORMAT,
-        "fingerprint": hashlib.sha256(f"{exp.fingerprint()}|{model}".encode()).hexdigest(),
-        "code": code_fingerprint(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "experiment": exp.resolved(), "experiment_yaml": text, "model": model,
-        "design": design.describe(),
-        "runs": {"n_points": design.n_points, "replications": exp.replications, "n_runs": n,
-                 "run_id": "point * replications + replication", "batch_size": size},
-        "seeds": {"root_seed": exp.root_seed, "design_seed": exp.design_seed,
-                  "scheme": SEED_SCHEME},
-        "outcomes": exp.spec.outcomes.model_dump(mode="json"),
-        "versions": library_versions(("pyarrow", "pydantic", "SALib", "dask", "distributed",
-                                      "dask-jobqueue", "xarray")),
-    }
-
-
-def _batches(design: Design, reps: int, size: int, todo: list[int]) -> Iterator[Batch]:
-    """The grid batches starting at ``todo`` (lazily: the driver's memory stays flat)."""
-    n = design.n_points * reps
-    for lo in todo:
-        hi = min(lo + size, n)
-        points = range(lo // reps, (hi - 1) // reps + 1)
-        yield Batch(list(range(lo, hi)), {p: design.overrides(p) for p in points}, lo, hi)
-
-
-@contextlib.contextmanager
-def _progress(progress: Any, label: str, total: int, done0: int) -> Iterator[Any]:
-    """Yields ``update(done_in_session, failed_in_session)``."""
-    if callable(progress):
-        yield lambda done, failed: progress(done0 + done, total, failed)
-        return
-    if not progress:
-        yield lambda done, failed: None
-        return
-    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    # refreshed on each update, no thread: the driver stays single-threaded (and can fork)
-    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  auto_refresh=False) as prog:
-        task = prog.add_task(label, total=total, completed=done0)
-
-        def update(done: int, failed: int) -> None:
-            prog.update(task, completed=done0 + done, refresh=True,
-                        description=f"{label} [red]{failed} failed[/red]" if failed else label)
-
-        yield update
 
 
 def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = None,
@@ -345,13 +81,12 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
               **fields: Any) -> SweepResult:
     """Run what is not done yet of an experiment into ``out_dir``; return session statistics.
 
-    ``options`` (or its fields as keywords: ``workers``, ``backend``, ``scheduler``,
-    ``cluster``, ``client``, ``executor``, ``batch_size``, ``retries``, ``progress``) say how
-    (:class:`~gzsim.execution.ExecutionOptions`; ``progress`` defaults to a bar, a
-    callable gets ``(done, total, failed)``). ``shard=(i, n)`` or ``"i/n"``: only the i-th of n
-    slices of the batches (job arrays); shards write into the same folder. ``run_fn``: the
-    model (default ``gzsim.model.simulate_one``), any picklable ``(scenario, root_seed,
-    replication) -> {indicator: array}``. Each batch is committed when it completes.
+    ``options`` (or its fields as keywords) say how (:class:`~gzsim.execution.ExecutionOptions`;
+    ``progress`` defaults to a bar, a callable gets ``(done, total, failed)``).
+    ``shard=(i, n)`` or ``"i/n"``: only the i-th of n slices of the batches (job arrays);
+    shards write into the same folder. ``run_fn``: the model (default
+    ``gzsim.model.simulate_one``), any picklable ``(scenario, root_seed, replication) ->
+    {indicator: array}``. Each batch is committed when it completes.
     """
     for legacy in ("resume", "flush_seconds", "flush_rows", "target_task_seconds",
                    "max_in_flight"):  # always resumes; batches are fixed and committed at once
@@ -380,20 +115,12 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
         store.unlock()
 
 
-MAX_CHECKED_POINTS = 5_000  # about 1.5 ms each
-
-
 def _check_points(exp: Experiment, design: Design) -> None:
-    """Refuse the first design point whose scenario is invalid.
+    """Refuse the first design point whose scenario is invalid, before anything runs.
 
     Above MAX_CHECKED_POINTS points: each factor's extremes and an even spread of points.
     """
-    from gzsim.scenario.loader import check_design_points
-
-    n = design.n_points
-    if exp.base_data is None or not design.factors:
-        return
-    idx = np.arange(n)
+    n, idx = design.n_points, np.arange(design.n_points)
     if n > MAX_CHECKED_POINTS:
         ext = [int(f(design.points[fac.name].to_numpy())) for fac in design.factors
                for f in (np.argmin, np.argmax)]
@@ -401,13 +128,45 @@ def _check_points(exp: Experiment, design: Design) -> None:
     check_design_points(exp.base_data, ((int(i), design.overrides(int(i))) for i in idx))
 
 
+def _manifest(exp: Experiment, design: Design, run_fn: RunFn | None, size: int) -> dict:
+    text = None
+    if exp.file is not None:
+        with contextlib.suppress(OSError):
+            text = Path(exp.file).read_text(encoding="utf-8")
+    model = callable_name(run_fn)
+    return {
+        "format": FORMAT,
+        "fingerprint": hashlib.sha256(f"{exp.fingerprint()}|{model}".encode()).hexdigest(),
+        "code": code_fingerprint(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "experiment": exp.resolved(), "experiment_yaml": text, "model": model,
+        "design": design.describe(),
+        "runs": {"n_points": design.n_points, "replications": exp.replications,
+                 "n_runs": design.n_points * exp.replications,
+                 "run_id": "point * replications + replication", "batch_size": size},
+        "seeds": {"root_seed": exp.root_seed, "design_seed": exp.design_seed,
+                  "scheme": SEED_SCHEME},
+        "outcomes": exp.spec.outcomes.model_dump(mode="json"),
+        "versions": library_versions(("pyarrow", "pydantic", "SALib", "dask", "distributed",
+                                      "dask-jobqueue", "xarray")),
+    }
+
+
+def _batches(design: Design, reps: int, size: int, todo: list[int]) -> Iterator[Batch]:
+    """The grid batches starting at ``todo`` (lazily: the driver's memory stays flat)."""
+    n = design.n_points * reps
+    for lo in todo:
+        hi = min(lo + size, n)
+        points = range(lo // reps, (hi - 1) // reps + 1)
+        yield Batch(list(range(lo, hi)), {p: design.overrides(p) for p in points}, lo, hi)
+
 
 def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn: RunFn | None,
              shard: tuple[int, int] | None) -> SweepResult:
     """One driver session: create or check the store, then compute the batches not done."""
     design = make_design(exp)
     if not store.manifest_path.exists():
-        _check_points(exp, design)  # refuse the first invalid point before anything runs
+        _check_points(exp, design)
     reps, n = exp.replications, design.n_points * exp.replications
     workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
     man = store.create(_manifest(exp, design, run_fn, opts.batch_size or batch_size(n, workers)),
@@ -419,15 +178,15 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
     scope = (starts[0], min(starts[-1] + size, n)) if starts else (0, 0)
     scan = store.scan()
     store.clean(scan, scope, exclusive=shard is None)
-    spec = exp.spec.outcomes
+    outcomes = exp.spec.outcomes
     job = Job(root_seed=exp.root_seed, replications=reps, run_fn=run_fn,
-              base_data=exp.base_data, token=man["fingerprint"],
-              series=tuple(spec.series) if isinstance(spec.series, list) else spec.series,
-              scalars=tuple(spec.scalars), factors=tuple((f.name, f.path) for f in exp.factors),
+              base_data=exp.base_data, token=man["fingerprint"], scalars=tuple(outcomes.scalars),
+              series=tuple(outcomes.series) if isinstance(outcomes.series, list)
+              else outcomes.series, factors=tuple((f.name, f.path) for f in exp.factors),
               encoder=encode_part)
+    tag = "s{}of{}".format(*shard) if shard else "all"
     stats: dict[str, Any] = {
-        "session": f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-"
-                   f"{'s{}of{}'.format(*shard) if shard else 'all'}-{uuid.uuid4().hex[:8]}",
+        "session": f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{tag}-{uuid.uuid4().hex[:8]}",
         "experiment": exp.name, "out": str(store.root), "shard": list(shard) if shard else None,
         "runs_total": n, "runs_in_scope": scope[1] - scope[0], "batch_size": size,
         "tasks": 0, "retries": 0, "lost_runs": 0,
@@ -438,6 +197,23 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
     _drive(store, job, _batches(design, reps, size, todo) if todo else None, opts, stats,
            label)
     return SweepResult(store.root, stats)
+
+
+@contextlib.contextmanager
+def _progress(progress: Any, label: str, total: int, done0: int) -> Iterator[Any]:
+    """Yields ``update(done_in_session, failed_in_session)``."""
+    if callable(progress) or not progress:
+        yield lambda done, failed: progress and progress(done0 + done, total, failed)
+        return
+    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    # refreshed on each update, no thread: the driver stays single-threaded (and can fork)
+    with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  auto_refresh=False) as prog:
+        task = prog.add_task(label, total=total, completed=done0)
+        yield lambda done, failed: prog.update(
+            task, completed=done0 + done, refresh=True,
+            description=f"{label} [red]{failed} failed[/red]" if failed else label)
 
 
 def _drive(store: SweepStore, job: Job, batches: Iterator[Batch] | None, opts: ExecutionOptions,
@@ -486,54 +262,22 @@ def print_stats(result: SweepResult, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = console or Console()
     s = result.stats
-    t = Table(title=f"sweep '{s.get('experiment')}' -> {result.path}", show_header=False)
-    rows = [("runs", f"{s.get('runs_this_session')} this session, {s.get('runs_done_before')} "
-                     f"done before, {s.get('runs_total')} in the design"),
-            ("failures", f"{s.get('failed_this_session', 0)} this session"),
-            ("all sessions", f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
-                             f"failed, {s.get('runs_pending_total')} pending"),
-            ("wall time", f"{s.get('wall_time_s', 0):.2f} s"),
-            ("batches", f"{s.get('tasks')} of up to {s.get('batch_size')} runs, "
-                        f"{s.get('retries')} retried, {s.get('lost_runs')} runs lost")]
-    if s.get("backend"):  # a resumed sweep with nothing left to run started no backend
-        rows.insert(0, ("backend", f"{s['backend']}: {s.get('cluster')}"))
-    if s.get("shard"):
-        rows.insert(1, ("shard", f"{s['shard'][0]}/{s['shard'][1]} ({s['runs_in_scope']} runs)"))
-    if s.get("time_per_run_s") is not None:
-        rows.append(("time per run", f"{s['time_per_run_s'] * 1000:.1f} ms "
-                                     f"({s.get('runs_per_s')} runs/s overall)"))
-    per = s.get("runs_per_worker") or {}
-    rows.append(("runs per worker", ", ".join(f"{k}: {v}" for k, v in per.items()) or "-"))
-    for row in rows:
-        t.add_row(*row)
-    console.print(t)
-    if s.get("failed_this_session"):
-        console.print(f"[red]{s['failed_this_session']} run(s) failed[/red]; see "
-                      f"gzsim.read_sweep('{result.path}').failures (error, traceback)")
-
-
-def sweep_command_impl(experiment_path: str | Path | Experiment, out: str | Path | None,
-                       options: ExecutionOptions, *, shard: str | None = None,
-                       resume: bool = False, overwrite: bool = False,
-                       console: Any = None) -> SweepResult:
-    """What ``gzsim sweep EXPERIMENT.yaml [...]`` does; raises UserError subclasses.
-
-    Local processes unless ``--scheduler``/``--cluster`` name Dask; rerunning into the same
-    folder always resumes (``--resume`` says so explicitly).
-    """
-    from rich.console import Console
-
-    console = console or Console()
-    exp = experiment_path if isinstance(experiment_path, Experiment) \
-        else load_experiment(experiment_path)
-    out_path = Path(out) if out is not None else Path("results") / exp.name
-    if resume and not (out_path / "manifest.json").exists():
-        console.print(f"--resume: {out_path} holds no sweep yet; starting it")
-    result = run_sweep(exp, out_path, options, shard=shard, overwrite=overwrite)
-    if options.progress:
-        print_stats(result, console)
-    console.print(f"Results in {out_path}/ (runs/ and series/ Parquet files, manifest.json); "
-                  f"read them with gzsim.read_sweep('{out_path}')")
-    return result
+    rows = {"backend": s.get("backend") and f"{s['backend']}: {s['cluster']}",  # none: no runs
+            "shard": s["shard"] and "{}/{}".format(*s["shard"]) + f" ({s['runs_in_scope']} runs)",
+            "runs": f"{s['runs_this_session']} this session, {s['runs_done_before']} done "
+                    f"before, {s['runs_total']} in the design",
+            "failures": f"{s['failed_this_session']} this session",
+            "all sessions": f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
+                            f"failed, {s.get('runs_pending_total')} pending",
+            "wall time": f"{s['wall_time_s']:.2f} s",
+            "batches": f"{s['tasks']} of up to {s['batch_size']} runs, {s['retries']} "
+                       f"retried, {s['lost_runs']} runs lost",
+            "time per run": s["time_per_run_s"] is not None and f"{s['time_per_run_s'] * 1000:.1f}"
+                            f" ms ({s['runs_per_s']} runs/s overall)",
+            "runs per worker": ", ".join(f"{k}: {v}" for k, v in s["runs_per_worker"].items())}
+    t = Table(title=f"sweep '{s['experiment']}' -> {result.path}", show_header=False)
+    for key, text in rows.items():
+        if text:
+            t.add_row(key, text)
+    (console or Console()).print(t)
