@@ -40,3 +40,30 @@ def test_bad_experiment_and_bad_shard_are_user_errors(cli, tmp_path):
     assert "investment.growth_rate" in res.stderr and "Traceback" not in res.stderr
     res = cli("sweep", LHS, "--out", tmp_path / "o", "--shard", "3/2")
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+def test_sensitivity_over_posterior_parameters_end_to_end(cli, tmp_path):
+    """The posterior example runs through `gzsim sensitivity` (short horizon) and says where
+    its ranges came from; a bad posterior path is a located user error."""
+    import json
+
+    import pandas as pd
+
+    example = SCENARIOS / "experiments" / "sobol_posterior.yaml"
+    out = tmp_path / "sp"
+    res = cli("sensitivity", example, "-i", "poor_people_2018", "--out", out,
+              "--set", "time.end=2025-12", "--workers", "1", "-q")
+    assert res.returncode == 0, res.stderr
+    sw = read_sweep(out)
+    assert sw.complete and len(sw.runs) == 64 and (sw.runs["status"] == "ok").all()
+    src = json.loads((out / "manifest.json").read_text())["experiment"]["posterior_factors"]
+    assert src["posterior"].endswith("posterior.parquet") and len(src["sha256"]) == 64
+    indices = pd.read_csv(out / "sensitivity_poor_people_2018.csv")
+    assert "poverty.growth_elasticity" in set(indices.iloc[:, 0])
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(example.read_text().replace("level: 0.9 ", "paths: [jobs.nope]")
+                   .replace("../base.yaml", str(SCENARIOS / "base.yaml")))
+    res = cli("sweep", bad, "--out", tmp_path / "o")
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "bad.yaml:18" in res.stderr and "no posterior for jobs.nope" in res.stderr

@@ -37,7 +37,8 @@ MINIMAL = textwrap.dedent(MINIMAL)
 
 @pytest.mark.parametrize("name,kind,n_points", [
     ("full_factorial", "full_factorial", 6), ("lhs", "latin_hypercube", 8),
-    ("sobol", "sobol", 20), ("morris", "morris", 16), ("monte_carlo", "monte_carlo", 10)])
+    ("sobol", "sobol", 20), ("morris", "morris", 16), ("monte_carlo", "monte_carlo", 10),
+    ("sobol_posterior", "sobol", 64)])
 def test_examples_load_and_design(name, kind, n_points):
     exp = load_experiment(EXAMPLES / f"{name}.yaml")
     d = make_design(exp)
@@ -122,6 +123,21 @@ def test_distribution_factor_sampled_through_ppf(tmp_path):
 def test_seed_defaults_to_base_scenario_seed(tmp_path):
     exp = load_experiment(write(tmp_path, MINIMAL))
     assert exp.root_seed == 20170716 and exp.design_seed == 20170716
+
+
+def test_posterior_example_spans_the_calibrated_intervals():
+    """sobol_posterior.yaml: the lever, then every posterior parameter over its 90 % interval."""
+    from gzsim.uncertainty import posterior_factors
+
+    exp = load_experiment(EXAMPLES / "sobol_posterior.yaml")
+    post = REPO / "calibration" / "posterior.parquet"
+    want = posterior_factors(post, 0.9, scenario_data=exp.base_data)
+    assert [f.path for f in exp.factors] == ["training.places_per_year", *want]
+    for f in exp.factors[1:]:
+        assert list(f.spec.range) == want[f.path]["range"]
+        assert f.spec.integer == want[f.path].get("integer", False)
+    assert exp.factors[-1].spec.integer  # months: the scenario holds whole numbers
+    assert exp.posterior_source["posterior"] == str(post.resolve())
 
 
 def errors_of(tmp_path, text) -> ExperimentError:

@@ -87,3 +87,86 @@ def test_posterior_factors_for_sweeps(posterior_scenario, tmp_path):
     assert len(values) == 8 and ((values >= lo) & (values <= hi)).all()
     with pytest.raises(UserError, match="no posterior for"):
         posterior_factors(post, paths=["jobs.nothing"])
+
+
+
+def _experiment(folder, posterior_factors: str, more_factors: str = "", base: str = "sc.yaml",
+                design: str = "sobol, samples: 2"):
+    """Load an experiment file: line 3 is ``posterior_factors``, then the factors."""
+    from gzsim.experiments import load_experiment
+
+    f = folder / "exp.yaml"
+    f.write_text(f"name: pf\nbase: {base}\n{posterior_factors}\n"
+                 "factors:\n  jobs.indirect_jobs_per_direct_job: {range: [0.3, 0.8]}\n"
+                 f"{more_factors}design: {{kind: {design}}}\n")
+    return load_experiment(f)
+
+
+def test_experiment_posterior_factors_expand_to_the_posterior_intervals(posterior_scenario):
+    import hashlib
+
+    from gzsim.experiments import make_design
+    from gzsim.uncertainty import posterior_factors
+
+    post = posterior_scenario.parent / "posterior.parquet"
+    exp = _experiment(posterior_scenario.parent,
+                      "posterior_factors: {posterior: posterior.parquet, level: 0.5}")
+    assert [f.path for f in exp.factors] == ["jobs.indirect_jobs_per_direct_job", PATH]
+    want = posterior_factors(post, 0.5)[PATH]["range"]
+    assert list(exp.factors[1].spec.range) == want
+    assert want != posterior_factors(post)[PATH]["range"]
+    # `posterior_factors: {}` takes the base scenario's own posterior, at 90 %
+    dflt = _experiment(posterior_scenario.parent, "posterior_factors: {}")
+    assert list(dflt.factors[1].spec.range) == posterior_factors(post)[PATH]["range"]
+    src = dflt.resolved()["posterior_factors"]
+    assert src["sha256"] == hashlib.sha256(post.read_bytes()).hexdigest() and src["level"] == 0.9
+    assert make_design(dflt).problem["bounds"][1] == posterior_factors(post)[PATH]["range"]
+    assert exp.fingerprint() != dflt.fingerprint()
+
+
+@pytest.mark.parametrize("pf,more,path,line,message", [
+    ("posterior_factors: {posterior: nowhere.parquet}", "", "posterior_factors.posterior", 3,
+     "posterior file not found"),
+    ("posterior_factors: {paths: [jobs.nothing]}", "", "posterior_factors.paths", 3,
+     "no posterior for jobs.nothing"),
+    (f"posterior_factors: {{paths: [{PATH}]}}\nset: {{{PATH}: 7}}", "", f"set.{PATH}", 4,
+     "also a posterior factor"),
+    ("posterior_factors: {}", f"  {PATH}: {{range: [1, 2]}}\n", f"factors.{PATH}", 6,
+     "also a posterior factor"),
+    ("posterior_factors: {level: 1.5}", "", "posterior_factors.level", 3, "less than 1"),
+])
+def test_posterior_factor_errors_are_located(posterior_scenario, pf, more, path, line,
+                                             message):
+    from gzsim.errors import ExperimentError
+
+    with pytest.raises(ExperimentError) as ei:
+        _experiment(posterior_scenario.parent, pf, more)
+    (pr,) = ei.value.problems
+    assert (pr.path, pr.line, pr.file.endswith("exp.yaml")) == (path, line, True), pr
+    assert message in pr.message
+
+
+def test_posterior_factors_need_a_sampling_design_and_some_factor(posterior_scenario, tmp_path):
+    from gzsim.errors import ExperimentError
+    from gzsim.experiments import experiment_from_data
+
+    with pytest.raises(ExperimentError, match="ranges: use a sampling design"):
+        _experiment(posterior_scenario.parent, "posterior_factors: {}", design="full_factorial")
+    with pytest.raises(ExperimentError, match="give 'factors' or 'posterior_factors'"):
+        experiment_from_data({"name": "none", "base": str(posterior_scenario),
+                              "design": {"kind": "sobol", "samples": 2}}, file=tmp_path / "e")
+    only = experiment_from_data({"name": "only", "base": str(posterior_scenario),
+                                 "posterior_factors": {}, "design": {"kind": "sobol",
+                                                                      "samples": 2}},
+                                file=tmp_path / "e.yaml")
+    assert [f.path for f in only.factors] == [PATH]
+
+
+def test_a_base_without_posterior_needs_a_posterior_file(posterior_scenario):
+    from gzsim.errors import ExperimentError
+
+    folder = posterior_scenario.parent
+    (folder / "bare.yaml").write_text(f"extends: {BASE}\nname: bare\nrun: {{posterior: null}}\n")
+    with pytest.raises(ExperimentError, match="points at no posterior") as ei:
+        _experiment(folder, "posterior_factors: {}", base="bare.yaml")
+    assert (ei.value.problems[0].path, ei.value.problems[0].line) == ("posterior_factors", 3)

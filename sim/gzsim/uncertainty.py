@@ -13,13 +13,15 @@ median the calibrated scenarios carry, and the manifest lists it as kept.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gzsim.errors import UserError
+from gzsim.errors import ExperimentError, Problem, UserError
 from gzsim.model.streams import stream_key
 from gzsim.scenario.schema import Scenario
 
@@ -153,14 +155,15 @@ def describe(manifest: dict[str, Any]) -> str:
             f"{u['posterior_ess']:.0f}) as well as its random streams.")
 
 
-def posterior_factors(posterior: str | Path, level: float = 0.90,
-                      paths: list[str] | None = None) -> dict[str, dict[str, Any]]:
+def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[str] | None = None,
+                      scenario_data: dict | None = None) -> dict[str, dict[str, Any]]:
     """Experiment factors spanning each parameter's posterior interval (for sweeps, SALib).
 
     ``{path: {"range": [low, high]}}`` with the weighted ``level`` interval of the posterior:
-    put them under an experiment's ``factors:`` so that ``gzsim sweep`` and
-    ``gzsim sensitivity`` vary the calibrated parameters over what the data allow (marginals
-    only: the design ignores the posterior's correlations).
+    an experiment's ``posterior_factors:`` adds them to its ``factors:`` so that ``gzsim sweep``
+    and ``gzsim sensitivity`` vary the calibrated parameters over what the data allow (marginals
+    only: the design ignores the posterior's correlations). With ``scenario_data`` a parameter
+    the scenario holds as a whole number (months) gets ``integer: true``.
     """
     from gzsim.calibration.posterior import read_posterior
 
@@ -172,4 +175,43 @@ def posterior_factors(posterior: str | Path, level: float = 0.90,
     if missing:
         raise UserError(f"{posterior}: no posterior for {', '.join(missing)}; it has "
                         f"{', '.join(post.paths)}")
-    return {p: {"range": [float(q.loc[p].iloc[0]), float(q.loc[p].iloc[1])]} for p in chosen}
+    data = scenario_data or {}
+    return {p: {"range": [float(q.loc[p].iloc[0]), float(q.loc[p].iloc[1])],
+                **({"integer": True} if _has(data, p) and type(_value_at(data, p)) is int
+                   else {})} for p in chosen}
+
+
+def posterior_source(posterior: str | Path, level: float) -> dict[str, Any]:
+    """Where posterior factors' ranges came from (for the sweep's manifest): file and fit."""
+    from gzsim.calibration.posterior import read_posterior
+
+    post = read_posterior(posterior)
+    return {"posterior": str(posterior), "level": level, "ess": round(post.ess, 2),
+            "sha256": hashlib.sha256(Path(posterior).read_bytes()).hexdigest(),
+            "calibration_fingerprint": post.meta.get("fingerprint"),
+            "created": post.meta.get("created")}
+
+
+def experiment_posterior_factors(pf: Any, data: dict, folder: Path, where: Callable[..., tuple],
+                                 taken: dict[str, dict]) -> tuple[dict[str, dict], dict | None]:
+    """An experiment's ``posterior_factors:`` (``pf``) as factors and their provenance.
+
+    ``posterior`` is relative to the experiment's ``folder`` (default: the base scenario's own);
+    ``where(*key)`` locates errors; a path also in ``taken`` (``factors``, ``set``) is an error.
+    """
+    if pf is None:
+        return {}, None
+    post = folder / pf.posterior if pf.posterior else (data.get("run") or {}).get("posterior")
+    if post is None:
+        raise ExperimentError([Problem("the base scenario points at no posterior: give "
+                                       "'posterior: FILE'", *where("posterior_factors"))])
+    try:
+        found = posterior_factors(post, pf.level, pf.paths, data)
+    except UserError as e:
+        key = ("paths",) if pf.paths and Path(post).is_file() else ("posterior",) * bool(
+            pf.posterior)
+        raise ExperimentError([Problem(str(e), *where("posterior_factors", *key))]) from None
+    if both := [Problem(f"'{p}' is also a posterior factor (posterior_factors): drop one",
+                        *where(k, p)) for k, given in taken.items() for p in found if p in given]:
+        raise ExperimentError(both)
+    return found, posterior_source(post, pf.level)

@@ -37,6 +37,7 @@ from gzsim.scenario.loader import (
 )
 from gzsim.scenario.paths import check_scenario_path
 from gzsim.scenario.schema import Scenario
+from gzsim.uncertainty import experiment_posterior_factors
 from gzsim.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 
 Aggregation = Literal[AGGREGATIONS]  # type: ignore[valid-type]  # gzsim.aggregate's vocabulary
@@ -222,6 +223,13 @@ class Outcomes(_Frozen):
         return self
 
 
+class PosteriorFactors(_Frozen):
+    """One range factor per posterior parameter: its weighted ``level`` interval."""
+    posterior: Annotated[str, Field(min_length=1)] | None = None  # default: the base's posterior
+    level: Annotated[float, Field(gt=0, lt=1)] = 0.90
+    paths: Annotated[list[str], Field(min_length=1)] | None = None  # default: all of them
+
+
 class ExperimentSpec(_Frozen):
     """An experiment file as written (paths unresolved)."""
 
@@ -231,7 +239,8 @@ class ExperimentSpec(_Frozen):
     seed: Seed | None = None
     replications: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     set: dict[str, Any] = Field(default_factory=dict)
-    factors: Annotated[dict[str, FactorSpec], Field(min_length=1)]
+    factors: dict[str, FactorSpec] = Field(default_factory=dict)
+    posterior_factors: PosteriorFactors | None = None  # adds factors (experiment_from_data)
     design: DesignSpec
     outcomes: Outcomes = Field(default_factory=Outcomes)
 
@@ -255,6 +264,9 @@ class ExperimentSpec(_Frozen):
     @model_validator(mode="after")
     def _design_fits(self) -> ExperimentSpec:
         grid = self.design.kind == "full_factorial"
+        if not self.factors and not self.posterior_factors or grid and self.posterior_factors:
+            raise ValueError("posterior_factors are ranges: use a sampling design" if grid and
+                             self.posterior_factors else "give 'factors' or 'posterior_factors'")
         for path, f in self.factors.items():
             if grid and f.kind != "levels" and not isinstance(f.levels, int):
                 raise ValueError(f"full_factorial: factor '{path}' needs levels (a list, or "
@@ -297,6 +309,7 @@ class Experiment:
     factors: list[Factor]
     root_seed: int
     design_seed: int
+    posterior_source: dict | None = None  # where posterior_factors' ranges came from
 
     @property
     def name(self) -> str:
@@ -313,6 +326,7 @@ class Experiment:
         return {"spec": self.spec.model_dump(mode="json"),
                 "file": str(self.file) if self.file else None, "base_file": str(self.base_file),
                 "root_seed": self.root_seed, "design_seed": self.design_seed,
+                "posterior_factors": self.posterior_source,
                 "base_scenario": self.base_scenario.model_dump(mode="json")}
 
     def fingerprint(self) -> str:
@@ -361,7 +375,7 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         f, line = origin_of(origins, key)
         return f or fname, line, ".".join(map(str, key))
 
-    base_file = (Path(file).parent if file is not None else Path(".")) / spec.base
+    base_file = (folder := Path(file).parent if file is not None else Path(".")) / spec.base
     if not base_file.exists():
         raise ExperimentError([Problem(f"base scenario '{spec.base}' not found (looked for "
                                        f"{base_file})", *where("base"))])
@@ -369,6 +383,10 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         base_data, base_origins = resolve_scenario_data(base_file)
     except ScenarioError as e:
         raise ExperimentError(e.problems) from None
+    found, source = experiment_posterior_factors(spec.posterior_factors, base_data, folder, where,
+                                                 {"factors": spec.factors, "set": spec.set})
+    spec = spec.model_copy(update={"factors": {**spec.factors, **{
+        p: FactorSpec(**f) for p, f in found.items()}}})
     _check_paths(spec, base_data, where)
     base_data = apply_overrides(base_data, base_origins, spec.set)
     try:
@@ -382,7 +400,7 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
     root = int(spec.seed if spec.seed is not None else base_scenario.run.seed)
     return Experiment(spec, Path(file) if file is not None else None, base_file, base_data,
                       base_scenario, factors_of(spec.factors), root,
-                      int(spec.design.seed if spec.design.seed is not None else root))
+                      int(spec.design.seed if spec.design.seed is not None else root), source)
 
 
 def _check_paths(spec: ExperimentSpec, base_data: dict, where: Any) -> None:
