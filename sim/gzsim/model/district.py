@@ -57,6 +57,11 @@ class District:
             if cls.name not in self._absent:
                 self._procs[cls.name] = cls(self)
         self.processes: list[Process] = list(self._procs.values())
+        # plain attributes from here on (``district.jobs`` is read thousands of times a run;
+        # ``__getattr__`` still answers while the processes are being built)
+        by_name = dict.fromkeys(self._absent) | self._procs
+        self.__dict__.update({k: v for k, v in by_name.items()
+                              if k not in self.__dict__ and not hasattr(District, k)})
         self._stepping = [p for p in self.processes if p.monthly_step]
         self.recorder = Recorder(self)
         self.env.process(monthly(self.env, self.n_months, self._month_end))

@@ -85,4 +85,7 @@ class PolicySchedule:
 
     def __call__(self, month: int) -> Any:
         """The levers in force in ``month`` (clamped to the horizon)."""
-        return self._by_month[min(max(month, 0), len(self._by_month) - 1)]
+        by_month = self._by_month
+        if 0 <= month < len(by_month):
+            return by_month[month]
+        return by_month[0 if month < 0 else -1]
