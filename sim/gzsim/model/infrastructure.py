@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from gzsim.model.budget import monthly_amount
+from gzsim.model.budget import monthly_amount, monthly_amounts
 from gzsim.model.process import Indicator, Process, register
 from gzsim.scenario.schema import parse_year_month
 
@@ -103,6 +103,7 @@ class InfrastructureProcess(Process):
         total = sum(shares.values())
         self.default_shares = {t: v / total for t, v in shares.items()}
         self.stalled = False  # some type holds money it could not use this month
+        self._amounts = monthly_amounts(self.cfg.budget, district.scenario.time)  # before levers
         # the month's release and the plans' earmarks do not depend on the run's state
         self.money_usd_m = [self.budget(m) for m in range(n)]
         self.earmarks = [self._earmarks(m) for m in range(n)]
@@ -110,6 +111,8 @@ class InfrastructureProcess(Process):
     def budget(self, month: int) -> float:
         """US$ m this month, with the infrastructure lever applied."""
         mult = self.d.levers(month).infrastructure_budget_multiplier
+        if 0 <= month < len(self._amounts):
+            return self._amounts[month] * mult
         return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
 
     def complete(self, t: str) -> bool:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gzsim.model.budget import monthly_amount
+from gzsim.model.budget import monthly_amount, monthly_amounts
 from gzsim.model.poverty import quota_per_month
 from gzsim.model.process import Indicator, Process, register
 
@@ -59,6 +59,7 @@ class ResettlementProcess(Process):
         self.homes_due: dict[int, int] = {}  # month -> homes finishing at that month's end
         self.fund_usd_m = 0.0
         self.spending_usd_m = 0.0
+        self._amounts = monthly_amounts(cfg.housing_budget, district.scenario.time)  # no levers
         per_month = quota_per_month(cfg.quotas, district.scenario.time)
         # households due by the end of each month (cumulative quota), carried over when unmet
         self.due = np.cumsum(per_month) / cfg.people_per_household
@@ -66,6 +67,8 @@ class ResettlementProcess(Process):
     def budget(self, month: int) -> float:
         """Housing money released this month (US$ m), with the housing lever applied."""
         mult = self.d.levers(month).housing_budget_multiplier
+        if 0 <= month < len(self._amounts):
+            return self._amounts[month] * mult
         return monthly_amount(self.cfg.housing_budget, self.d.scenario.time, month) * mult
 
     def due_by(self, month: int) -> int:
