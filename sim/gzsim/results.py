@@ -128,11 +128,12 @@ class Result:
         ds.attrs["scenario"] = self.scenario_name
         return ds
 
-    def save(self, out_dir: str | Path) -> Path:
+    def save(self, out_dir: str | Path, summary: pd.DataFrame | None = None) -> Path:
         """Write the results folder atomically (see :mod:`gzsim.outdir`).
 
         ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
-        no file of an older run, e.g. a stale ``failures.csv``, survives).
+        no file of an older run, e.g. a stale ``failures.csv``, survives). ``summary``: this
+        result's :meth:`summary`, when the caller has it already (it is not computed twice).
         """
         from gzsim.outdir import atomic_folder
 
@@ -140,7 +141,8 @@ class Result:
         with atomic_folder(out, "run") as tmp:
             write_parquet_table(annotated_table(self.series, self.scenario_name),
                                 tmp / "series.parquet")
-            atomic_write_bytes(tmp / "summary.csv", self.summary().to_csv(index=False).encode())
+            summ = self.summary() if summary is None else summary
+            atomic_write_bytes(tmp / "summary.csv", summ.to_csv(index=False).encode())
             if self.failures is not None and len(self.failures):
                 atomic_write_bytes(tmp / "failures.csv",
                                    self.failures.to_csv(index=False).encode())
