@@ -29,6 +29,17 @@ class Recorder:
         for fn, append in zip(self._sources, self._appends, strict=True):
             append(fn(month))
 
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        """Each recorded month as one dict of every indicator (built on demand, to inspect)."""
+        out = []
+        for parts in zip(*self._rows, strict=True):
+            row: dict[str, float] = {}
+            for part in parts:
+                row.update(part)
+            out.append(row)
+        return out
+
     def arrays(self) -> dict[str, np.ndarray]:
         """The recorded months as one float array per indicator.
 
