@@ -44,7 +44,8 @@ class LandProcess(Process):
         self.pipeline_km2 = 0.0  # paid for, being serviced
         self.free_km2 = cfg.initial_serviced_km2
         self.spending_usd_m = 0.0
-        self._amounts = monthly_amounts(self.cfg.budget, district.scenario.time)  # before levers
+        self._amounts = district.once("land.amounts", lambda: monthly_amounts(
+            cfg.budget, district.scenario.time))  # before levers
 
     def budget(self, month: int) -> float:
         """US$ m for servicing land this month, with the land lever applied."""

@@ -108,12 +108,14 @@ class PovertyProcess(Process):
         self.cfg = cfg
         time = district.scenario.time
         y0, m0 = parse_year_month(time.start)
-        self.year_of = [y0 + (m0 - 1 + m) // 12 for m in range(time.n_months)]
+        self.year_of = district.once("poverty.year_of", lambda: [
+            y0 + (m0 - 1 + m) // 12 for m in range(time.n_months)])
         years = sorted(set(self.year_of))
         self.growth = growth_path(cfg, years, district.streams.get("poverty.growth"))
         self.delivery = delivery_shocks(cfg.programme.delivery_cv, years,
                                         district.streams.get("poverty.delivery"))
-        self.quota = quota_per_month(cfg.programme.quotas, time)
+        self.quota = district.once("poverty.quota", lambda: quota_per_month(
+            cfg.programme.quotas, time))
         prog = cfg.programme
         self.goal_from = (time.month_index(*parse_year_month(prog.goal_from))
                           if prog.goal_from else None)

@@ -59,10 +59,12 @@ class ResettlementProcess(Process):
         self.homes_due: dict[int, int] = {}  # month -> homes finishing at that month's end
         self.fund_usd_m = 0.0
         self.spending_usd_m = 0.0
-        self._amounts = monthly_amounts(cfg.housing_budget, district.scenario.time)  # no levers
-        per_month = quota_per_month(cfg.quotas, district.scenario.time)
-        # households due by the end of each month (cumulative quota), carried over when unmet
-        self.due = np.cumsum(per_month) / cfg.people_per_household
+        # the budget before levers; households due by the end of each month (cumulative quota,
+        # carried over when unmet): neither depends on the run
+        self._amounts, self.due = district.once("resettlement.paths", lambda: (
+            monthly_amounts(cfg.housing_budget, district.scenario.time),
+            np.cumsum(quota_per_month(cfg.quotas, district.scenario.time))
+            / cfg.people_per_household))
 
     def budget(self, month: int) -> float:
         """Housing money released this month (US$ m), with the housing lever applied."""
