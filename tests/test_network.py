@@ -166,6 +166,7 @@ def test_accessibility_rises_with_the_network(base_scenario):
 def test_no_serviced_land_blocks_construction(base_scenario):
     sc = variant(base_scenario, {"land.initial_serviced_km2": 0.0,
                                  "land.budget.usd_m_per_year": 0.0,
+                                 "land.reserve_refill_share_per_month": 0.0,
                                  "investment.max_land_wait_months": None})
     d = District(sc, 1, 0)
     out = d.run()
@@ -179,6 +180,7 @@ def test_no_serviced_land_blocks_construction(base_scenario):
 def test_projects_give_up_after_waiting_too_long_for_land(base_scenario):
     sc = variant(base_scenario, {"land.initial_serviced_km2": 0.0,
                                  "land.budget.usd_m_per_year": 0.0,
+                                 "land.reserve_refill_share_per_month": 0.0,
                                  "investment.max_land_wait_months": 6})
     out = simulate_one(sc, 1, 0)
     assert out["abandoned_usd_m"].sum() > 0
@@ -190,6 +192,7 @@ def test_projects_give_up_after_waiting_too_long_for_land(base_scenario):
 
 def test_construction_starts_once_land_is_serviced(base_scenario):
     sc = variant(base_scenario, {"land.initial_serviced_km2": 0.0,
+                                 "land.reserve_refill_share_per_month": 0.0,
                                  "land.budget.start": "2016-01"})
     out = simulate_one(sc, 1, 0)
     first_land = int(np.argmax(out["serviced_land_km2"] > 0))
@@ -205,12 +208,39 @@ def test_serviced_land_grows_with_budget_up_to_the_serviceable_area(base_scenari
     out = simulate_one(sc, 1, 0)
     room = sc.region.area_km2 * sc.land.serviceable_share
     assert out["serviced_land_km2"][-1] == pytest.approx(room)
-    flat = variant(base_scenario, {"land.budget.growth_rate_per_year": 0.0})
+    flat = variant(base_scenario, {"land.budget.growth_rate_per_year": 0.0,
+                                   "land.reserve_refill_share_per_month": 0.0})
     out = simulate_one(flat, 1, 0)
     per_month = flat.land.budget.usd_m_per_year / 12 / flat.land.cost_usd_m_per_km2
     m = 100
     expected = flat.land.initial_serviced_km2 + per_month * (m - flat.land.servicing_months + 1)
     assert out["serviced_land_km2"][m] == pytest.approx(expected)
+
+
+def test_the_land_reserve_services_what_projects_claim(base_scenario):
+    """Each month the district starts servicing refill x (target - uncommitted land), no more."""
+    sc = variant(base_scenario, {"land.budget.usd_m_per_year": 0.0,
+                                 "land.initial_serviced_km2": 0.0})
+    d = District(sc, 1, 0)
+    land, cfg = d.land, sc.land
+    for month in range(60):  # step the district month by month through its processes
+        gap = cfg.reserve_target_km2 - land.uncommitted_km2()
+        before = land.pipeline_km2 + land.serviced_km2
+        d._month_end(month)
+        started = land.spending_usd_m / cfg.cost_usd_m_per_km2
+        assert started == pytest.approx(cfg.reserve_refill_share_per_month * max(gap, 0.0))
+        assert land.pipeline_km2 + land.serviced_km2 == pytest.approx(before + started)
+    assert land.serviced_km2 > 0  # with no budget at all, the reserve alone serviced land
+    off = variant(sc, {"land.reserve_refill_share_per_month": 0.0})
+    assert simulate_one(off, 1, 0)["serviced_land_km2"][-1] == 0
+
+
+def test_more_projects_bring_more_servicing_through_the_reserve(base_scenario):
+    fast = variant(base_scenario, {"investment.arrival_rate_per_month":
+                                   2 * base_scenario.investment.arrival_rate_per_month})
+    a, b = simulate_one(base_scenario, 3, 0), simulate_one(fast, 3, 0)
+    assert b["land_spending_usd_m"].sum() > a["land_spending_usd_m"].sum()
+    assert b["serviced_land_km2"][-1] >= a["serviced_land_km2"][-1]
 
 
 def test_land_lever_lifts_investment_where_land_is_scarce(repo):

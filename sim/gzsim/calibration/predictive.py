@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from gzsim.calibration.posterior import Posterior, weighted_quantile
-from gzsim.calibration.problem import CalibrationProblem, Simulator, TargetView, series_of
+from gzsim.calibration.problem import CalibrationProblem, Simulator, TargetView
 
 PPC_STREAM = 13  # spawn-key purpose of the predictive draws
 
@@ -21,8 +21,7 @@ PPC_STREAM = 13  # spawn-key purpose of the predictive draws
 def _one(args: tuple[Simulator, dict, int, int]) -> dict[str, float]:
     sim, values, seed, rep = args
     try:
-        sc = sim.scenario(values)
-        return sim.stats(series_of(sc, seed, [rep]))
+        return sim.stats(values, [rep], seed)
     except Exception:  # noqa: BLE001 - a failed draw is reported as missing
         return {t.id: float("nan") for t in sim.targets}
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gzsim.aggregate import aggregate
 from gzsim.calibration.growth import GrowthFit, fit_all
 from gzsim.calibration.priors import PriorsFile, load_priors
 from gzsim.calibration.quantities import simulated_values
@@ -57,6 +58,12 @@ class TargetView:
         """One simulated value per replication of the series."""
         return simulated_values(series, self.indicator, self.aggregation, self.year,
                                 self.period, self.quarter)
+
+    def values_of(self, runs: list[dict[str, np.ndarray]], start: str) -> np.ndarray:
+        """The same, straight from the model's arrays (no frame: the hot path of ABC)."""
+        v = np.vstack([run[self.indicator] for run in runs])
+        return aggregate(v, start, self.aggregation, self.indicator, self.year, self.period,
+                         self.quarter)
 
 
 def target_view(t: Target) -> TargetView:
@@ -121,16 +128,18 @@ class Simulator:
             changes["time.end"] = self.horizon_end
         return validate_scenario(apply_overrides(self.base_data, {}, changes))
 
-    def stats(self, series: pd.DataFrame) -> dict[str, float]:
-        """Each fitted target's mean over the replications of ``series``."""
-        return {t.id: float(np.mean(t.values(series))) for t in self.targets}
+    def stats(self, values: dict[str, float], replications: list[int],
+              seed: int | None = None) -> dict[str, float]:
+        """Each target's mean over these replications of the scenario at ``values``."""
+        sc = self.scenario(values)
+        runs = [simulate_one(sc, self.seed if seed is None else seed, k) for k in replications]
+        return {t.id: float(np.mean(t.values_of(runs, sc.time.start))) for t in self.targets}
 
     def __call__(self, params: dict[str, float]) -> dict[str, float]:
         """Summary statistics at ``params``; NaN (never accepted) if the model rejects them."""
         try:
             values = dict(params)
-            sc = self.scenario(values)
-            return self.stats(series_of(sc, self.seed, self.replication_ids(values)))
+            return self.stats(values, self.replication_ids(values))
         except Exception:  # a parameter set the model rejects is simply never accepted
             return {t.id: float("nan") for t in self.targets}
 

@@ -105,7 +105,7 @@ class District:
         """Multiplier on the project arrival rate, from last month's state."""
         return attractiveness(
             self.scenario.attractiveness, accessibility=self.accessibility(),
-            free_land_km2=self.land.free_km2 if self.land else None,
+            free_land_km2=self.land.uncommitted_km2() if self.land else None,
             tax_incentive_share=self.levers(month).tax_incentive_share,
             shortage=self.jobs.shortage())
 

@@ -125,6 +125,7 @@ class InvestmentProcess(Process):
         self.n_projects = 0
         self.n_spill = 0
         self.not_started_usd_m = 0.0  # realised, waiting for construction to start
+        self.claimed_km2 = 0.0  # land the realised projects not yet started will need
         self.waiting: deque[Waiting] = deque()
         self.capital = [0.0] * len(self.sectors)  # operating capital by sector, US$ m
         # books by month (plain dicts, the hot path): ramp-up increments as changes in the
@@ -230,6 +231,7 @@ class InvestmentProcess(Process):
             if u_real >= p_realise:
                 continue  # signed but never realised (funds never in place)
             realised += size
+            self.claimed_km2 += size * sector.land_km2_per_usd_m
             self.waiting.append(Waiting(month + self.inv.lead_months, sector, size, u_dur,
                                         u_exit))
         self.not_started_usd_m += realised
@@ -274,12 +276,14 @@ class InvestmentProcess(Process):
             if max_wait is not None and month + 1 - w.ready_month > max_wait:
                 self.waiting.popleft()  # the investor gave up waiting for land
                 self.not_started_usd_m -= w.size_usd_m
+                self.claimed_km2 -= w.size_usd_m * w.sector.land_km2_per_usd_m
                 self.d.ledger.add("abandoned_usd_m", month, w.size_usd_m)
                 continue
             if land is not None and not land.try_take(w.size_usd_m * w.sector.land_km2_per_usd_m):
                 return
             self.waiting.popleft()
             self.not_started_usd_m -= w.size_usd_m
+            self.claimed_km2 -= w.size_usd_m * w.sector.land_km2_per_usd_m
             self.build(w, max(w.ready_month, month + 1))
 
     def build(self, w: Waiting, start: int) -> None:

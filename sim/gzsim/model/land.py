@@ -4,6 +4,13 @@ Free serviced land is a counter: the investment process asks for a project's lan
 (:meth:`LandProcess.try_take`) when its construction is due, and projects wait in signing order
 (first come, first served) while there is not enough. Servicing takes ``servicing_months`` from
 spending to usable land and never goes beyond the serviceable share of the district's area.
+
+Servicing is budget-led, plus demand-led through a land reserve (the land reserve centres of
+Chinese cities and districts keep a stock of serviced land for investors): each month the
+district also starts servicing a share ``s`` of the gap between its reserve target ``R`` and
+the uncommitted land ``U = free + being serviced - claimed by realised projects not started``,
+``extra = s * max(0, R - U)``. More projects then bring more servicing instead of leaving less
+land for the next ones (docs/model.md).
 """
 
 from __future__ import annotations
@@ -61,12 +68,24 @@ class LandProcess(Process):
             self.pipeline_km2 -= ready
             self.serviced_km2 += ready
             self.free_km2 += ready
-        km2 = min(self.budget(month) / self.cfg.cost_usd_m_per_km2,
+        km2 = min(self.budget(month) / self.cfg.cost_usd_m_per_km2 + self.demand_km2(),
                   max(0.0, self.room_km2 - self.serviced_km2 - self.pipeline_km2))
         self.spending_usd_m = km2 * self.cfg.cost_usd_m_per_km2
         if km2 > 0:
             self.pipeline_km2 += km2
             self.d.ledger.add("land_ready_km2", month + max(1, self.cfg.servicing_months), km2)
+
+    def demand_km2(self) -> float:
+        """Land serviced this month to refill the reserve (0 without a reserve target)."""
+        share = self.cfg.reserve_refill_share_per_month
+        if share == 0:
+            return 0.0
+        gap = self.cfg.reserve_target_km2 - self.uncommitted_km2()
+        return share * gap if gap > 0 else 0.0
+
+    def uncommitted_km2(self) -> float:
+        """Free land and land being serviced, less what realised projects have claimed."""
+        return max(0.0, self.free_km2 + self.pipeline_km2 - self.d.investment.claimed_km2)
 
     def try_take(self, km2: float) -> bool:
         """Occupy ``km2`` of free serviced land if there is enough (never more than the room)."""

@@ -131,6 +131,10 @@ class Land(Frozen):
     budget: Budget
     cost_usd_m_per_km2: Positive
     servicing_months: Annotated[int, Field(ge=0, le=240)] = 12  # from spending to usable land
+    # land reserve: each month the district also services this share of the gap between its
+    # reserve target and the uncommitted land (free + being serviced - claimed); 0 = off
+    reserve_target_km2: NonNeg = 0.0
+    reserve_refill_share_per_month: Share = 0.0
 
 
 class Attractiveness(Frozen):
