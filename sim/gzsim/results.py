@@ -39,11 +39,11 @@ def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | No
     rows = []
     if series.empty:  # every replication failed: an empty table, not an error
         names = []
+    wanted = set(years)
     for name in names:
-        a = annual(series, name)
-        a = a[a["year"].isin(years)]
-        for year, grp in a.groupby("year"):
-            v = grp[name].to_numpy()
+        wide = aggregate.annual(series, name)  # replication x year, years ascending
+        for year in (y for y in wide.columns if y in wanted):
+            v = wide[year].to_numpy()
             rows.append({"indicator": name, "unit": aggregate.annual_unit(name), "year": int(year),
                          "median": float(np.median(v)), "p05": float(np.quantile(v, lo)),
                          "p95": float(np.quantile(v, hi)), "replications": len(v)})
