@@ -17,6 +17,7 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
 
 import simpy
@@ -85,7 +86,7 @@ def main() -> None:
         f"target <= 1.0); fastest of each {min(times) / min(bare):.2f}; each repetition's own "
         f"ratio {per_rep[0]:.2f}-{per_rep[-1]:.2f}",
     ]
-    head = (f"### `bench_model.py {args.scenario} --reps {args.reps}` — "
+    head = (f"### `bench_model.py {' '.join(sys.argv[1:])}` — "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
             f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
             f"{platform.python_version()}, SimPy {simpy.__version__}, load "
