@@ -87,3 +87,35 @@ def test_direction_table_in_model_doc_is_current(measured):
     text = (REPO / "docs" / "model.md").read_text()
     assert dt.with_table(text, dt.render(TABLE, measured)) == text, \
         "run: python tools/direction_table.py"
+
+
+def _table_at(values: dict[str, float]) -> dict:
+    """The direction table with the base-derived scenarios run at these parameter values."""
+    table = dt.load_table()
+    for spec in table["scenarios"].values():
+        if spec["file"] == "scenarios/base.yaml":
+            spec["set"] = {**values, **(spec.get("set") or {})}
+    return table
+
+
+@pytest.mark.parametrize("draw", range(3))
+def test_directions_hold_at_posterior_draws(draw):
+    """Runs draw their parameters from the posterior, so the directions must hold there too.
+
+    Three particles drawn with the posterior weights (a fixed stream), every row of the table.
+    """
+    import numpy as np
+
+    from gzsim.calibration.posterior import read_posterior
+    from gzsim.calibration.problem import typed_values
+    from gzsim.scenario.loader import resolve_scenario_data
+
+    post = read_posterior(REPO / "calibration" / "posterior.parquet")
+    rng = np.random.default_rng(np.random.SeedSequence(2017, spawn_key=(draw,)))
+    data, _ = resolve_scenario_data(REPO / "scenarios" / "base.yaml")
+    values = typed_values(data, post.values(post.draw(rng)))
+    table = _table_at(values)
+    fail = TABLE["settings"]["fail_confidence"]
+    bad = [f"{r.lever}/{r.scenario}/{r.indicator}: " + "; ".join(v)
+           for r, e in dt.measure(table).items() if (v := dt.violations(r, e, fail))]
+    assert not bad, f"at posterior particle {values}: " + " | ".join(bad)

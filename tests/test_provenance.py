@@ -43,7 +43,8 @@ def test_manifest_records_time_command_overrides_files_version_platform(saved):
     roles = [(f["role"], f["path"]) for f in prov["files"]]
     assert roles == [("scenario", str(TAX.resolve())), ("extends", str(BASE.resolve())),
                      ("fitted_values",
-                      str((REPO / "calibration" / "fitted_least_squares.yaml").resolve()))]
+                      str((REPO / "calibration" / "fitted.yaml").resolve())),
+                     ("posterior", str((REPO / "calibration" / "posterior.parquet").resolve()))]
     for f in prov["files"]:
         with open(f["path"], "rb") as fh:
             assert f["sha256"] == hashlib.sha256(fh.read()).hexdigest()

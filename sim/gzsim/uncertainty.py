@@ -123,7 +123,9 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
             kept[p] = "not a parameter of this scenario"
             continue
         own = float(_value_at(data, p))
-        if abs(own - medians[p]) > 1e-9 * max(1.0, abs(medians[p])):
+        # fitted.yaml holds whole-number parameters (km, months, people) rounded
+        slack = 0.5 if own == round(own) else 0.0
+        if abs(own - medians[p]) > slack + 1e-9 * max(1.0, abs(medians[p])):
             kept[p] = f"the scenario sets {own:g} (posterior median {medians[p]:g})"
         else:
             use.append(p)

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gzsim.calibration.problem import CalibrationProblem
+from gzsim.calibration.priors import PriorsFile
+from gzsim.calibration.problem import CalibrationProblem, Simulator
 from gzsim.errors import UserError
 
 DB_NAME = "abc.db"
@@ -55,6 +56,7 @@ def fingerprint(problem: CalibrationProblem) -> str:
         "targets": [(t.id, t.value, t.scale) for t in problem.fitted],
         "settings": problem.settings.model_dump(), "seed": problem.spec.seed,
         "growth": problem.growth_values, "horizon": problem.spec.horizon_end,
+        "space": "normal scores",
         "base": base}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -67,12 +69,32 @@ def _sampler(workers: int):
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
 
 
+@dataclass
+class NormalScoresModel:
+    """The pyabc model on normal scores: maps a particle to natural values, then simulates."""
+
+    simulator: Simulator
+    priors: PriorsFile
+
+    def __call__(self, z: dict[str, float]) -> dict[str, float]:
+        """Summary statistics at the natural-scale values of normal scores ``z``."""
+        return self.simulator(self.priors.from_normal_scores(z))
+
+
 def _make_abc(problem: CalibrationProblem, workers: int):
     import pyabc
 
-    return pyabc.ABCSMC(problem.simulator(), problem.priors.pyabc_distribution(),
-                        problem.distance(), population_size=problem.settings.population,
-                        sampler=_sampler(workers), eps=pyabc.QuantileEpsilon(alpha=0.5))
+    from gzsim.calibration.transition import GaussianTransition  # pyabc: an optional extra
+
+    s = problem.settings
+    transition = {"gaussian": GaussianTransition,
+                  "global": pyabc.MultivariateNormalTransition,
+                  "local": pyabc.LocalTransition}[s.transition](scaling=s.kernel_scaling)
+    return pyabc.ABCSMC(NormalScoresModel(problem.simulator(), problem.priors),
+                        problem.priors.normal_scores_distribution(),
+                        problem.distance(), population_size=s.population,
+                        transitions=transition, sampler=_sampler(workers),
+                        eps=pyabc.QuantileEpsilon(alpha=s.quantile_alpha))
 
 
 def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
@@ -155,7 +177,9 @@ def collect(hist, db_path: Path, wall_s: float, resumed_from: int | None, fp: st
             on_generation(rec)
     df, w = hist.get_distribution(m=0, t=hist.max_t)
     dist = hist.get_weighted_distances(t=hist.max_t)
-    particles = df.reset_index(drop=True)[problem.priors.paths].copy()
+    z = df.reset_index(drop=True)[problem.priors.paths]
+    particles = pd.DataFrame([problem.priors.from_normal_scores(r) for r in
+                              z.to_dict("records")], columns=problem.priors.paths)
     particles["weight"] = np.asarray(w, dtype=float) / np.sum(w)
     particles["distance"] = dist["distance"].to_numpy()
     particles.insert(0, "generation", int(hist.max_t))

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import numpy as np
 from pydantic import Field, ValidationError, model_validator
-from scipy import stats
+from scipy import special, stats
 
 from gzsim.errors import InputError, Problem, TargetsError
 from gzsim.scenario.types import Frozen
@@ -106,6 +106,23 @@ class PriorsFile(Frozen):
         import pyabc
 
         return pyabc.Distribution(**{p.path: pyabc.RV(*_rv(p)) for p in self.priors})
+
+    def normal_scores_distribution(self) -> Any:
+        """The joint prior in normal scores: every parameter standard normal for pyabc.
+
+        ABC-SMC then perturbs particles where every prior has the same scale and light tails;
+        on the natural scale a parameter the data leave free (a lognormal's upper tail) let the
+        kernel widen generation after generation and the weights collapse onto one particle.
+        """
+        import pyabc
+
+        return pyabc.Distribution(**{p.path: pyabc.RV("norm", 0.0, 1.0) for p in self.priors})
+
+    def from_normal_scores(self, z: dict[str, float]) -> dict[str, float]:
+        """Natural-scale values of normal scores: ``F^-1(Phi(z))`` for each prior ``F``."""
+        return {p.path: float(p.frozen().ppf(np.clip(special.ndtr(z[p.path]), 1e-12,
+                                                        1 - 1e-12)))
+                for p in self.priors}
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` independent draws (rows) of every prior (columns), for pilots and tests."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -25,6 +25,12 @@ class Settings(Frozen):
     min_acceptance_rate: Annotated[float, Field(ge=0, le=1)] = 0.02
     max_walltime_minutes: Annotated[float, Field(gt=0)] = 24
     predictive_draws: Annotated[int, Field(ge=4, le=100_000)] = 200
+    # the proposal: "gaussian" (one Gaussian fitted to the population: even weights in many
+    # dimensions, see calibration/transition.py), or pyabc's mixtures "global" (one kernel
+    # covariance) and "local" (each particle's nearest neighbours)
+    transition: Literal["gaussian", "global", "local"] = "gaussian"
+    kernel_scaling: Annotated[float, Field(gt=0, le=100)] = 1.5  # multiplies its covariance
+    quantile_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.5  # next epsilon: this quantile
 
 
 class CalibrationSpec(Frozen):
