@@ -29,11 +29,13 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
-# Benchmarks print ratios measured within one run; bench_executor.py also appends its figures
-# to benchmarks/results.md (date, machine, load).
+# Benchmarks print ratios measured within one run and append them to benchmarks/results.md
+# (date, machine, load): replication cost, `gzsim run` wall time, sweeps (real model vs EMA
+# Workbench; then overhead and driver memory with a stand-in model).
 bench: setup
-	$(BIN)/python benchmarks/bench_model.py
-	$(BIN)/python benchmarks/bench_executor.py --real --write benchmarks/results.md
+	$(BIN)/python benchmarks/bench_model.py --reps 30 --write benchmarks/results.md
+	$(BIN)/python benchmarks/bench_run.py --reps 5 --write benchmarks/results.md
+	$(BIN)/python benchmarks/bench_executor.py --real --rounds 2 --write benchmarks/results.md
 	$(BIN)/python benchmarks/bench_executor.py --write benchmarks/results.md
 
 # Executed notebooks with their outputs (tables, figures, computed conclusions) for readers.

@@ -8,13 +8,16 @@ the same run (machines here are noisy: compare within one run, not across runs):
 Model and raw loops are interleaved, one of each per repetition; medians are reported, and the
 ratio of the fastest of each (the least disturbed by other load on a shared machine).
 
-    .venv/bin/python benchmarks/bench_model.py [SCENARIO] [--reps N]
+    .venv/bin/python benchmarks/bench_model.py [SCENARIO] [--reps N] [--write results.md]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import statistics
+import sys
 import time
 
 import simpy
@@ -60,6 +63,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("scenario", nargs="?", default="scenarios/base.yaml")
     ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--write", default=None, help="append the figures to this file")
     args = ap.parse_args()
     sc = load_scenario(args.scenario)
     events = count_events(District(sc, 0, 0))
@@ -72,16 +76,26 @@ def main() -> None:
         bare.append(raw_simpy(BARE_EVENTS))
     t_model, t_raw = statistics.median(times), statistics.median(raws)
     t_bare = statistics.median(bare)
-    print(f"scenario: {args.scenario}")
-    print(f"SimPy events per replication: {events:,}")
-    print(f"model: {t_model * 1000:.1f} ms per replication (median of {args.reps})")
-    print(f"raw SimPy, same number of events: {t_raw * 1000:.1f} ms")
-    print(f"ratio model / raw SimPy (same events): {t_model / t_raw:.2f}")
-    print(f"raw SimPy, {BARE_EVENTS:,} timeouts: {t_bare * 1000:.1f} ms")
-    print(f"ratio replication / {BARE_EVENTS:,} bare timeouts: {t_model / t_bare:.2f} "
-          "(target <= 1.0; medians)")
-    print(f"  same ratio from the fastest of each (least disturbed by other load): "
-          f"{min(times) / min(bare):.2f}")
+    per_rep = sorted(t / b for t, b in zip(times, bare, strict=True))  # each rep's own ratio
+    lines = [
+        f"- scenario: {args.scenario}; SimPy events per replication: {events:,}",
+        f"- model: {t_model * 1000:.1f} ms per replication (median of {args.reps}); raw SimPy, "
+        f"same number of events: {t_raw * 1000:.1f} ms (ratio {t_model / t_raw:.2f})",
+        f"- raw SimPy, {BARE_EVENTS:,} timeouts: {t_bare * 1000:.1f} ms",
+        f"- **replication / {BARE_EVENTS:,} bare timeouts = {t_model / t_bare:.2f}** (medians; "
+        f"target <= 1.0); fastest of each {min(times) / min(bare):.2f}; each repetition's own "
+        f"ratio {per_rep[0]:.2f}-{per_rep[-1]:.2f}",
+    ]
+    head = (f"### `bench_model.py {' '.join(sys.argv[1:])}` — "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}, SimPy {simpy.__version__}, load "
+            f"{os.getloadavg()[0]:.1f} at the end")
+    text = "\n".join([head, "", *lines, ""])
+    print(text)
+    if args.write:
+        with open(args.write, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
 
 
 if __name__ == "__main__":

@@ -93,10 +93,37 @@ def aggregate(values: np.ndarray, start: str, aggregation: str, indicator: str =
                      f"{', '.join(AGGREGATIONS)}")
 
 
+def _grid(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(replications, dates, row of each record, column of each record), both sorted.
+
+    ``None`` unless the frame is a plain grid (integer replications, datetimes, no missing key,
+    no (replication, date) twice): then a cell holds at most one record, and placing records
+    by index is what the pivot below computes, some ten times faster (``gzsim run``'s summary).
+    """
+    if not len(series) or "replication" not in series.columns or "date" not in series.columns:
+        return None
+    rep, date = series["replication"], series["date"]
+    if not (pd.api.types.is_integer_dtype(rep.dtype)
+            and pd.api.types.is_datetime64_dtype(date.dtype)) or date.isna().any():
+        return None
+    reps, rows = np.unique(rep.to_numpy(), return_inverse=True)
+    dates, cols = np.unique(date.to_numpy(), return_inverse=True)
+    if len(np.unique(rows * len(dates) + cols)) != len(series):
+        return None
+    return reps, dates, rows, cols
+
+
 def matrix(series: pd.DataFrame, indicator: str) -> tuple[pd.Index, str, np.ndarray]:
     """A tidy series frame as (replications, first month 'YYYY-MM', replication x month array)."""
     if indicator not in series.columns:
         raise KeyError(f"indicator '{indicator}' is not in the simulated series")
+    grid = _grid(series)
+    if grid is not None:
+        reps, dates, rows, cols = grid
+        v = np.full((len(reps), len(dates)), np.nan)
+        v[rows, cols] = series[indicator].to_numpy(dtype=float)
+        return (pd.Index(reps, name="replication"), pd.Timestamp(dates[0]).strftime("%Y-%m"),
+                v)
     wide = series.pivot_table(index="replication", columns="date", values=indicator,
                               aggfunc="first", dropna=False).sort_index(axis=1)
     start = pd.Timestamp(wide.columns[0]).strftime("%Y-%m") if len(wide.columns) else "2000-01"

@@ -169,7 +169,8 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
                           uncertainty=uncertainty)
-    result.save(out)
+    summary = result.summary()  # written to summary.csv and printed: computed once
+    result.save(out, summary=summary)
     failed = result.manifest.get("failed_replications", [])
     if len(failed) == n:
         first = str(result.failures["error"].iloc[0]).splitlines()[0] \
@@ -177,7 +178,7 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
         raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
                             f"summarise; the errors are in {out / 'failures.csv'} (first: "
                             f"{first})")
-    print_summary(result, form=form)
+    print_summary(result, form=form, summary=summary)
     from gzsim.uncertainty import describe as describe_uncertainty
 
     click.echo(textwrap.fill(describe_uncertainty(result.manifest), 80),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
+import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -47,11 +48,15 @@ def summary_table(result: Result, summ=None) -> LongTable:
                      sections)
 
 
-def print_summary(result: Result, console: Console | None = None, form: str = "table") -> None:
-    """Print the summary table (``form``: table, csv, md or json), at most 80 columns."""
+def print_summary(result: Result, console: Console | None = None, form: str = "table",
+                  summary: pd.DataFrame | None = None) -> None:
+    """Print the summary table (``form``: table, csv, md or json), at most 80 columns.
+
+    ``summary``: ``result.summary()`` when the caller has it already (not computed twice).
+    """
     import click
 
-    summ = result.summary()
+    summ = result.summary() if summary is None else summary.copy()
     summ.insert(2, "geography", [geography(str(i)) for i in summ["indicator"]])
     emit(summ, [summary_table(result, summ)], form, click.echo, console,
          extra={"scenario": result.scenario_name})
@@ -60,13 +65,19 @@ def print_summary(result: Result, console: Console | None = None, form: str = "t
 @contextlib.contextmanager
 def progress_bar(label: str, total: int, disable: bool = False
                  ) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar with rate and ETA; yields ``advance(done, total)``."""
+    """A progress bar with rate and ETA; yields ``advance(done, total)``.
+
+    Redrawn on each advance, not by rich's refresh thread: with no thread alive the process
+    pool can fork its workers from this process (milliseconds) instead of starting a
+    forkserver that imports the model again (about a second).
+    """
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), disable=disable,
-                  transient=False, console=Console(stderr=True)) as prog:
+                  transient=False, auto_refresh=False, console=Console(stderr=True)) as prog:
         task = prog.add_task(label, total=total)
+        prog.refresh()
 
         def advance(done: int, total_: int) -> None:
-            prog.update(task, completed=done, total=total_)
+            prog.update(task, completed=done, total=total_, refresh=True)
 
         yield advance

@@ -39,11 +39,11 @@ def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | No
     rows = []
     if series.empty:  # every replication failed: an empty table, not an error
         names = []
+    wanted = set(years)
     for name in names:
-        a = annual(series, name)
-        a = a[a["year"].isin(years)]
-        for year, grp in a.groupby("year"):
-            v = grp[name].to_numpy()
+        wide = aggregate.annual(series, name)  # replication x year, years ascending
+        for year in (y for y in wide.columns if y in wanted):
+            v = wide[year].to_numpy()
             rows.append({"indicator": name, "unit": aggregate.annual_unit(name), "year": int(year),
                          "median": float(np.median(v)), "p05": float(np.quantile(v, lo)),
                          "p95": float(np.quantile(v, hi)), "replications": len(v)})
@@ -128,11 +128,12 @@ class Result:
         ds.attrs["scenario"] = self.scenario_name
         return ds
 
-    def save(self, out_dir: str | Path) -> Path:
+    def save(self, out_dir: str | Path, summary: pd.DataFrame | None = None) -> Path:
         """Write the results folder atomically (see :mod:`gzsim.outdir`).
 
         ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
-        no file of an older run, e.g. a stale ``failures.csv``, survives).
+        no file of an older run, e.g. a stale ``failures.csv``, survives). ``summary``: this
+        result's :meth:`summary`, when the caller has it already (it is not computed twice).
         """
         from gzsim.outdir import atomic_folder
 
@@ -140,7 +141,8 @@ class Result:
         with atomic_folder(out, "run") as tmp:
             write_parquet_table(annotated_table(self.series, self.scenario_name),
                                 tmp / "series.parquet")
-            atomic_write_bytes(tmp / "summary.csv", self.summary().to_csv(index=False).encode())
+            summ = self.summary() if summary is None else summary
+            atomic_write_bytes(tmp / "summary.csv", summ.to_csv(index=False).encode())
             if self.failures is not None and len(self.failures):
                 atomic_write_bytes(tmp / "failures.csv",
                                    self.failures.to_csv(index=False).encode())

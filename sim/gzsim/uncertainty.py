@@ -112,8 +112,7 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
     """The posterior draw of every replication, or ``None`` for noise-only runs."""
     if resolve_mode(scenario, uncertainty) == "noise":
         return None
-    from gzsim.calibration.posterior import read_posterior
-    from gzsim.calibration.problem import typed_values
+    from gzsim.calibration.posterior import read_posterior, typed_values
 
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()

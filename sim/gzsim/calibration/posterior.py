@@ -89,6 +89,21 @@ def write_posterior(particles: pd.DataFrame, meta: dict[str, Any], path: Path) -
     return Posterior(particles, meta)
 
 
+def typed_values(data: dict, values: dict[str, float]) -> dict[str, Any]:
+    """Values as the scenario types them: rounded where the scenario holds an integer (months).
+
+    The sampler proposes real numbers; an integer parameter takes the nearest whole value.
+    """
+    out: dict[str, Any] = {}
+    for path, v in values.items():
+        node: Any = data
+        for part in path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        is_int = isinstance(node, int) and not isinstance(node, bool)
+        out[path] = int(round(float(v))) if is_int else float(v)
+    return out
+
+
 def read_posterior(path: str | Path) -> Posterior:
     """Read ``posterior.parquet``; a clear error if it is missing or not a posterior."""
     import pyarrow.parquet as pq

@@ -23,6 +23,7 @@ import pandas as pd
 
 from gzsim.aggregate import aggregate
 from gzsim.calibration.growth import GrowthFit, fit_all
+from gzsim.calibration.posterior import typed_values
 from gzsim.calibration.priors import PriorsFile, load_priors
 from gzsim.calibration.quantities import simulated_values
 from gzsim.calibration.spec import CalibrationSpec, Settings, load_spec
@@ -72,21 +73,6 @@ def target_view(t: Target) -> TargetView:
     return TargetView(t.id, float(t.model_value), float(t.error_scale()) or 1e-9, m.indicator,
                       m.aggregation, t.year, tuple(t.period) if t.period else None, t.quarter,
                       t.kind, t.unit)
-
-
-def typed_values(data: dict, values: dict[str, float]) -> dict[str, Any]:
-    """Values as the scenario types them: rounded where the scenario holds an integer (months).
-
-    The sampler proposes real numbers; an integer parameter takes the nearest whole value.
-    """
-    out: dict[str, Any] = {}
-    for path, v in values.items():
-        node: Any = data
-        for part in path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        is_int = isinstance(node, int) and not isinstance(node, bool)
-        out[path] = int(round(float(v))) if is_int else float(v)
-    return out
 
 
 def series_of(scenario: Scenario, seed: int, replications: list[int]) -> pd.DataFrame:

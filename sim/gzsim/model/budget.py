@@ -39,3 +39,9 @@ def monthly_amount(budget: Budget, time: TimeSpan, month: int) -> float:
     """US$ m available in ``month`` (0-based), before policy multipliers."""
     years = (month - budget_start_month(budget, time)) / 12
     return annual_amount(budget, years) / 12
+
+
+def monthly_amounts(budget: Budget, time: TimeSpan) -> list[float]:
+    """``monthly_amount`` for every month of the run (the start month parsed once)."""
+    first = budget_start_month(budget, time)
+    return [annual_amount(budget, (m - first) / 12) / 12 for m in range(time.n_months)]

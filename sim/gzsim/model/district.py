@@ -9,7 +9,8 @@ month-end steps; the recorder samples last.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import simpy
@@ -27,6 +28,7 @@ from gzsim.model import (  # noqa: F401
 )
 from gzsim.model.attractiveness import attractiveness
 from gzsim.model.clock import monthly
+from gzsim.model.constants import once as scenario_once
 from gzsim.model.investment import SectorDraw
 from gzsim.model.ledger import Ledger
 from gzsim.model.policies import PolicySchedule
@@ -36,6 +38,8 @@ from gzsim.model.streams import Streams
 from gzsim.scenario.schema import Scenario
 
 __all__ = ["District"]
+
+T = TypeVar("T")
 
 
 class District:
@@ -49,7 +53,7 @@ class District:
         self.ledger = Ledger(self.n_months)
         self._weights = np.array([s.weight for s in scenario.sectors.values()], dtype=float)
         self._sector_names = list(scenario.sectors)
-        self.levers = PolicySchedule(scenario)
+        self.levers = self.once("levers", lambda: PolicySchedule(scenario))
         classes = registered()
         self._absent = {c.name for c in classes if not c.present(scenario)}
         self._procs: dict[str, Process] = {}
@@ -57,9 +61,21 @@ class District:
             if cls.name not in self._absent:
                 self._procs[cls.name] = cls(self)
         self.processes: list[Process] = list(self._procs.values())
+        # plain attributes from here on (``district.jobs`` is read thousands of times a run;
+        # ``__getattr__`` still answers while the processes are being built)
+        by_name = dict.fromkeys(self._absent) | self._procs
+        self.__dict__.update({k: v for k, v in by_name.items()
+                              if k not in self.__dict__ and not hasattr(District, k)})
         self._stepping = [p for p in self.processes if p.monthly_step]
         self.recorder = Recorder(self)
         self.env.process(monthly(self.env, self.n_months, self._month_end))
+
+    def once(self, key: str, compute: Callable[[], T]) -> T:
+        """A value that depends only on the scenario: computed once for all its replications.
+
+        See :mod:`gzsim.model.constants`; the value is shared, so it must not be modified.
+        """
+        return scenario_once(self.scenario, key, compute)
 
     def _month_end(self, month: int) -> None:
         """Every process's month-end step in tick order, then the recorder's sample."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from gzsim.model.budget import monthly_amount
+from gzsim.model.budget import monthly_amount, monthly_amounts
 from gzsim.model.process import Indicator, Process, register
 from gzsim.scenario.schema import parse_year_month
 
@@ -76,8 +76,6 @@ class InfrastructureProcess(Process):
         self.under_km = {t: s.initial_under_construction_km for t, s in self.types.items()}
         self.funds_usd_m = dict.fromkeys(self.types, 0.0)
         self.started_km = dict.fromkeys(self.types, 0.0)  # new starts since the scenario began
-        self.cost = {t: [s.cost_usd_m_per_km * (1 + s.cost_growth_real_per_year) ** (m / 12)
-                         for m in range(n)] for t, s in self.types.items()}
         self.released_usd_m: list[float] = []  # budget released, month by month
         self.last_year_usd_m = 0.0  # released over the last 12 months (running sum)
         # books by month (plain dicts: this is the hot path): km opening, and changes in the
@@ -103,13 +101,26 @@ class InfrastructureProcess(Process):
         total = sum(shares.values())
         self.default_shares = {t: v / total for t, v in shares.items()}
         self.stalled = False  # some type holds money it could not use this month
-        # the month's release and the plans' earmarks do not depend on the run's state
-        self.money_usd_m = [self.budget(m) for m in range(n)]
-        self.earmarks = [self._earmarks(m) for m in range(n)]
+        # costs, the month's release and the plans' earmarks do not depend on the run's state
+        self.cost, self._amounts, self.money_usd_m, self.earmarks = district.once(
+            "infrastructure.paths", self._paths)
+        self._split_open: dict[tuple[int, float], dict[str, float]] = district.once(
+            "infrastructure.split_all_open", dict)  # split() with every type open, by month
+
+    def _paths(self) -> tuple[dict[str, list[float]], list[float], list[float], list[dict]]:
+        """Cost per km by type and month, budget before and after levers, plan earmarks."""
+        n = self.d.n_months
+        self.cost = {t: [s.cost_usd_m_per_km * (1 + s.cost_growth_real_per_year) ** (m / 12)
+                         for m in range(n)] for t, s in self.types.items()}
+        self._amounts = monthly_amounts(self.cfg.budget, self.d.scenario.time)  # before levers
+        return (self.cost, self._amounts, [self.budget(m) for m in range(n)],
+                [self._earmarks(m) for m in range(n)])
 
     def budget(self, month: int) -> float:
         """US$ m this month, with the infrastructure lever applied."""
         mult = self.d.levers(month).infrastructure_budget_multiplier
+        if 0 <= month < len(self._amounts):
+            return self._amounts[month] * mult
         return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
 
     def complete(self, t: str) -> bool:
@@ -123,6 +134,9 @@ class InfrastructureProcess(Process):
         Independent of progress, except that a completed network passes its share on.
         """
         open_types = [t for t in self.types if not self.complete(t)] or list(self.types)
+        every = len(open_types) == len(self.types)  # then a function of (month, money): shared
+        if every and (month, money) in self._split_open:
+            return dict(self._split_open[(month, money)])
         need = {t: (v if t in open_types else 0.0) for t, v in self.earmarks[month].items()}
         total_need = sum(need.values())
         cap = self.cfg.plans_max_budget_share * money
@@ -135,6 +149,8 @@ class InfrastructureProcess(Process):
             shares, total = {t: 1.0 for t in open_types}, float(len(open_types))
         for t, s in shares.items():
             out[t] += rest * s / total
+        if every:
+            self._split_open[(month, money)] = dict(out)
         return out
 
     def _earmarks(self, month: int) -> dict[str, float]:

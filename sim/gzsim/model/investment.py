@@ -147,6 +147,8 @@ class InvestmentProcess(Process):
         self._accepted: tuple[object, list[bool]] | None = None
         self._attractiveness: tuple[int, float] | None = None
         self._capacity: list[float] | None = None  # fiscal capacity by month (US$ m/yr)
+        self._base_rates = district.once("investment.base_rates", lambda: [
+            self._base_rate(m) for m in range(district.n_months)])
         self.booked_usd_m = 0.0  # disbursement booked by projects that started construction
         self.disbursing_usd_m = 0.0  # disbursed in the month last stepped
         self.disb_change: defaultdict[int, float] = defaultdict(float)  # changes in that rate
@@ -155,6 +157,12 @@ class InvestmentProcess(Process):
 
     def base_rate(self, month: int) -> float:
         """Projects per month before feedbacks: the start rate grown at the (decaying) rate."""
+        rates = self._base_rates
+        if 0 <= month < len(rates):
+            return rates[month]
+        return self._base_rate(month)
+
+    def _base_rate(self, month: int) -> float:
         return self.inv.arrival_rate_per_month * growth_factor(
             self.inv.growth_rate_per_year, self.inv.growth_half_life_years, month / 12)
 
@@ -165,16 +173,19 @@ class InvestmentProcess(Process):
         if fr is None or net is None:
             return 1.0
         if self._capacity is None:  # the capacity path does not depend on the run: once
-            time = self.d.scenario.time
-            first = budget_start_month(fr.capacity, time)
-            self._capacity = [annual_amount(fr.capacity, (m - first) / 12)
-                              for m in range(self.d.n_months)]
+            self._capacity = self.d.once("investment.capacity", self._capacity_path)
         capacity = self._capacity[month]
         if capacity <= 0:
             return fr.floor
         stress = net.released_last_year_usd_m(month) / capacity
         excess = max(0.0, stress - fr.stress_threshold)
         return max(fr.floor, 1.0 - fr.realisation_elasticity * excess)
+
+    def _capacity_path(self) -> list[float]:
+        """Fiscal capacity by month (US$ m/yr)."""
+        fr = self.inv.fiscal_room
+        first = budget_start_month(fr.capacity, self.d.scenario.time)
+        return [annual_amount(fr.capacity, (m - first) / 12) for m in range(self.d.n_months)]
 
     def step(self, month: int) -> None:
         """Sign the month's projects, start those due, update operating capital."""

@@ -60,6 +60,7 @@ class JobsProcess(Process):
         self.employment = 0.0
         self.vacancies = 0.0
         self.monthly_growth = (1 + sc.labour.natural_growth_rate_per_year) ** (1 / 12) - 1
+        self._multiplier = self.local_multiplier()  # constant over a run
         self.shortages: list[float] = []  # vacancies / positions, one per month
         self.last = {"jobs_direct": 0.0, "jobs_construction": 0.0, "jobs_indirect": 0.0,
                      "jobs_created": 0.0}
@@ -83,7 +84,7 @@ class JobsProcess(Process):
         net = self.d.infrastructure
         if net is not None:
             construction += net.jobs_district(month)
-        return direct, construction, self.local_multiplier() * (direct + construction)
+        return direct, construction, self._multiplier * (direct + construction)
 
     def step(self, month: int) -> None:
         """Positions, layoffs, hires out of the pool, migration and natural growth."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gzsim.model.budget import monthly_amount
+from gzsim.model.budget import monthly_amount, monthly_amounts
 from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
@@ -51,10 +51,14 @@ class LandProcess(Process):
         self.pipeline_km2 = 0.0  # paid for, being serviced
         self.free_km2 = cfg.initial_serviced_km2
         self.spending_usd_m = 0.0
+        self._amounts = district.once("land.amounts", lambda: monthly_amounts(
+            cfg.budget, district.scenario.time))  # before levers
 
     def budget(self, month: int) -> float:
         """US$ m for servicing land this month, with the land lever applied."""
         mult = self.d.levers(month).land_budget_multiplier
+        if 0 <= month < len(self._amounts):
+            return self._amounts[month] * mult
         return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
 
     def step(self, month: int) -> None:

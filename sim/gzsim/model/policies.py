@@ -77,12 +77,20 @@ class PolicySchedule:
     """Precomputed levers for every month of a run (policies change only at month starts)."""
 
     def __init__(self, scenario: Scenario):
-        cache: dict[tuple[str, ...], Any] = {}
+        time = scenario.time
+        spans = [(p.name, _month(time, p.start), _month(time, p.end) if p.end else 10**9)
+                 for p in scenario.policies]
+        cache: dict[tuple[str, ...], Any] = {}  # combined once per distinct set of policies
         self._by_month: list[Any] = []
-        for m in range(scenario.time.n_months):
-            lv = combine(scenario, m)
-            self._by_month.append(cache.setdefault(lv.active, lv))
+        for m in range(time.n_months):
+            active = tuple(name for name, start, end in spans if start <= m <= end)
+            if active not in cache:
+                cache[active] = combine(scenario, m)
+            self._by_month.append(cache[active])
 
     def __call__(self, month: int) -> Any:
         """The levers in force in ``month`` (clamped to the horizon)."""
-        return self._by_month[min(max(month, 0), len(self._by_month) - 1)]
+        by_month = self._by_month
+        if 0 <= month < len(by_month):
+            return by_month[month]
+        return by_month[0 if month < 0 else -1]

@@ -108,17 +108,25 @@ class PovertyProcess(Process):
         self.cfg = cfg
         time = district.scenario.time
         y0, m0 = parse_year_month(time.start)
-        self.year_of = [y0 + (m0 - 1 + m) // 12 for m in range(time.n_months)]
+        self.year_of = district.once("poverty.year_of", lambda: [
+            y0 + (m0 - 1 + m) // 12 for m in range(time.n_months)])
         years = sorted(set(self.year_of))
         self.growth = growth_path(cfg, years, district.streams.get("poverty.growth"))
         self.delivery = delivery_shocks(cfg.programme.delivery_cv, years,
                                         district.streams.get("poverty.delivery"))
-        self.quota = quota_per_month(cfg.programme.quotas, time)
+        self.quota = district.once("poverty.quota", lambda: quota_per_month(
+            cfg.programme.quotas, time))
         prog = cfg.programme
         self.goal_from = (time.month_index(*parse_year_month(prog.goal_from))
                           if prog.goal_from else None)
         self.goal_by = time.month_index(*parse_year_month(prog.goal_by)) if prog.goal_by else None
         self.initial_poor = float(cfg.initial_poor_people)
+        # monthly probabilities of the constant rates, and of growth exits by calendar year
+        self._q_reentry = monthly_probability(cfg.reentry_rate_per_year)
+        self._q_employed = monthly_probability(cfg.exit_rate_employed_per_year)
+        self._q_job_finding = monthly_probability(cfg.relocated_job_finding_rate_per_year)
+        self._q_growth = {y: monthly_probability(cfg.growth_elasticity * g)
+                          for y, g in self.growth.items()}
         self.stocks = {"other": self.initial_poor, "relocated": 0.0, "relocated_job": 0.0}
         # X by origin: left poverty during the run and not fallen back; a household that falls
         # back returns to the stock of its kind (relocated households stay relocated)
@@ -161,20 +169,20 @@ class PovertyProcess(Process):
 
     def step(self, month: int) -> None:
         """Re-entry, growth and job exits, job finding, then the programme (module, 1-4)."""
-        cfg, s = self.cfg, self.stocks
-        q_r = monthly_probability(cfg.reentry_rate_per_year)
+        s = self.stocks
+        q_r = self._q_reentry
         back = {k: v * q_r for k, v in self.exited.items()}
         s["other"] += back["other"]
         s["relocated"] += back["relocated"]
         poor_before = sum(s.values())
         other_before = s["other"]
-        q_g = monthly_probability(cfg.growth_elasticity * self.growth[self.year_of[month]])
-        q_j = monthly_probability(cfg.exit_rate_employed_per_year)
+        q_g = self._q_growth[self.year_of[month]]
+        q_j = self._q_employed
         out = {k: v * q_g for k, v in s.items()}
         out["relocated_job"] += (s["relocated_job"] - out["relocated_job"]) * q_j
         for k in s:
             s[k] -= out[k]
-        found = s["relocated"] * monthly_probability(cfg.relocated_job_finding_rate_per_year)
+        found = s["relocated"] * self._q_job_finding
         s["relocated"] -= found
         s["relocated_job"] += found
         poor = sum(s.values())

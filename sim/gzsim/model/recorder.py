@@ -11,22 +11,42 @@ if TYPE_CHECKING:
 
 
 class Recorder:
-    """Samples every process's indicators at each month end, after all of them stepped."""
+    """Samples every process's indicators at each month end, after all of them stepped.
+
+    Each process's monthly dicts are kept as they come (one list per process, no merging on
+    the hot path) and turned into arrays once, at the end.
+    """
 
     def __init__(self, district: District):
         self.d = district
-        self.rows: list[dict[str, float]] = []
+        self._sources = [fn for fn in (getattr(p, "indicators", None) for p in district.processes)
+                         if fn is not None]
+        self._rows: list[list[dict[str, float]]] = [[] for _ in self._sources]
+        self._appends = [rows.append for rows in self._rows]
 
     def sample(self, month: int) -> None:
         """Record this month's indicator values of every process."""
-        row: dict[str, float] = {}
-        for proc in self.d.processes:
-            fn = getattr(proc, "indicators", None)
-            if fn is not None:
-                row.update(fn(month))
-        self.rows.append(row)
+        for fn, append in zip(self._sources, self._appends, strict=True):
+            append(fn(month))
+
+    @property
+    def rows(self) -> list[dict[str, float]]:
+        """Each recorded month as one dict of every indicator (built on demand, to inspect)."""
+        out = []
+        for parts in zip(*self._rows, strict=True):
+            row: dict[str, float] = {}
+            for part in parts:
+                row.update(part)
+            out.append(row)
+        return out
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """The recorded months as one float array per indicator."""
-        names = list(self.rows[0]) if self.rows else []
-        return {n: np.array([r[n] for r in self.rows], dtype=float) for n in names}
+        """The recorded months as one float array per indicator.
+
+        A later process's value of a name wins, in the place the name first took.
+        """
+        out: dict[str, np.ndarray] = {}
+        for rows in self._rows:
+            for name in rows[0] if rows else ():
+                out[name] = np.fromiter((r[name] for r in rows), dtype=float, count=len(rows))
+        return out

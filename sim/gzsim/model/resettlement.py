@@ -6,8 +6,9 @@ limits them only where it cannot pay for the homes the quota needs (it "binds").
 
 Each month: the budget release (x the housing lever) goes into a fund; homes are started, in
 packages of ``homes_per_start``, while the fund pays for them and fewer are started than the
-quota will need by the time they are finished (``build_months`` later); finished, empty homes are
-a SimPy Container. Then the households due (cumulative quota not yet met) move into the homes
+quota will need by the time they are finished (``build_months`` later); a package is booked
+by the month its homes are ready (no SimPy process per package), and finished, empty homes are a
+counter. Then the households due (cumulative quota not yet met) move into the homes
 that are ready, in batches of ``batch_households`` (the last batch may be smaller): they leave
 the waiting stock, their workers join the labour pool (the district's share) and their people
 enter the poverty process as relocated. More money can only start homes earlier, so relocation
@@ -20,9 +21,8 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-import simpy
 
-from gzsim.model.budget import monthly_amount
+from gzsim.model.budget import monthly_amount, monthly_amounts
 from gzsim.model.poverty import quota_per_month
 from gzsim.model.process import Indicator, Process, register
 
@@ -55,16 +55,22 @@ class ResettlementProcess(Process):
         self.households_waiting = self.households_total
         self.households_relocated = 0
         self.homes_started = 0
-        self.homes = simpy.Container(district.env)  # finished homes not yet moved into
+        self.homes_ready = 0  # finished homes not yet moved into
+        self.homes_due: dict[int, int] = {}  # month -> homes finishing at that month's end
         self.fund_usd_m = 0.0
         self.spending_usd_m = 0.0
-        per_month = quota_per_month(cfg.quotas, district.scenario.time)
-        # households due by the end of each month (cumulative quota), carried over when unmet
-        self.due = np.cumsum(per_month) / cfg.people_per_household
+        # the budget before levers; households due by the end of each month (cumulative quota,
+        # carried over when unmet): neither depends on the run
+        self._amounts, self.due = district.once("resettlement.paths", lambda: (
+            monthly_amounts(cfg.housing_budget, district.scenario.time),
+            np.cumsum(quota_per_month(cfg.quotas, district.scenario.time))
+            / cfg.people_per_household))
 
     def budget(self, month: int) -> float:
         """Housing money released this month (US$ m), with the housing lever applied."""
         mult = self.d.levers(month).housing_budget_multiplier
+        if 0 <= month < len(self._amounts):
+            return self._amounts[month] * mult
         return monthly_amount(self.cfg.housing_budget, self.d.scenario.time, month) * mult
 
     def due_by(self, month: int) -> int:
@@ -74,11 +80,13 @@ class ResettlementProcess(Process):
 
     def step(self, month: int) -> None:
         """Fund and start the homes the quota will need, then move the households due."""
+        self.homes_ready += self.homes_due.pop(month, 0)
         money = self.budget(month)
         self.spending_usd_m = money
         self.fund_usd_m += money
         # homes started now are usable at the end of month + build_months + 1
-        needed = self.due_by(month + self.cfg.build_months + 1) - self.homes_started
+        ready = month + self.cfg.build_months + 1
+        needed = self.due_by(ready) - self.homes_started
         cost = self.cfg.cost_usd_m_per_home
         while needed > 0:
             n = min(self.cfg.homes_per_start, needed)
@@ -87,17 +95,12 @@ class ResettlementProcess(Process):
             self.fund_usd_m -= n * cost
             self.homes_started += n
             needed -= n
-            self.d.env.process(self.build(n))
+            self.homes_due[ready] = self.homes_due.get(ready, 0) + n
         self.relocate(month)
-
-    def build(self, n: int):
-        """SimPy generator: ``n`` homes take ``build_months`` to finish."""
-        yield self.d.env.timeout(self.cfg.build_months)
-        yield self.homes.put(n)
 
     def relocate(self, month: int) -> None:
         """Move the households due into ready homes, in whole batches (the last may be short)."""
-        can = min(self.due_by(month) - self.households_relocated, int(self.homes.level),
+        can = min(self.due_by(month) - self.households_relocated, self.homes_ready,
                   self.households_waiting)
         if can <= 0:
             return
@@ -105,7 +108,7 @@ class ResettlementProcess(Process):
             can -= can % self.cfg.batch_households
         if can <= 0:
             return
-        self.homes.get(can)  # enough homes are there: the level drops at once
+        self.homes_ready -= can
         self.households_waiting -= can
         self.households_relocated += can
         self.d.on_relocated(can, month)

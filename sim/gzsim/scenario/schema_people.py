@@ -51,7 +51,7 @@ class Resettlement(Frozen):
     housing_budget: Budget
     cost_usd_m_per_home: Positive  # one home per household
     build_months: Annotated[int, Field(ge=1, le=120)] = 12
-    homes_per_start: Annotated[int, Field(ge=1)] = 1000  # homes started together (one process)
+    homes_per_start: Annotated[int, Field(ge=1)] = 1000  # homes started together (one package)
     batch_households: Annotated[int, Field(ge=1)] = 1000  # households moving together
     district_share_of_workers: Share = 0.0  # relocated workers who join the district's pool
 

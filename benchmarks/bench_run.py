@@ -1,0 +1,90 @@
+"""How long does `gzsim run scenarios/base.yaml` take, start to finish? (issue 13: <= 1.5 s)
+
+Runs the command as a user does (a fresh process, default replications and workers, into a new
+folder) ``--reps`` times, and prints the median, fastest and slowest wall time. In the same run,
+for scale: a bare ``python -c pass``, and importing what the run path imports (gzsim's CLI,
+results, model and their libraries) in a fresh process; the manifest says how many
+replications ran, on how many workers, and how long the replications themselves took.
+
+    .venv/bin/python benchmarks/bench_run.py [SCENARIO] [--reps 5] [--write benchmarks/results.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+GZSIM = Path(sys.executable).with_name("gzsim")
+RUN_PATH_IMPORTS = ("import gzsim.cli, gzsim.run, gzsim.report, gzsim.results, gzsim.outdir, "
+                    "gzsim.scenario, gzsim.uncertainty, gzsim.model")
+TARGET_S = 1.5
+
+
+def wall(cmd: list[str]) -> float:
+    """Wall time of one command (it must succeed)."""
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    dt = time.perf_counter() - t0
+    if r.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr[-3000:]}")
+    return dt
+
+
+def spread(xs: list[float]) -> str:
+    """Median [fastest-slowest] in seconds."""
+    return f"{statistics.median(xs):.2f} s [{min(xs):.2f}-{max(xs):.2f}]"
+
+
+def measure(scenario: str, reps: int, folder: Path) -> list[str]:
+    """Interleaved rounds of: bare interpreter, run-path imports, the command itself."""
+    bare, imports, runs, inner = [], [], [], []
+    manifest: dict = {}
+    for k in range(reps):
+        bare.append(wall([sys.executable, "-c", "pass"]))
+        imports.append(wall([sys.executable, "-c", RUN_PATH_IMPORTS]))
+        out = folder / f"r{k}"
+        runs.append(wall([str(GZSIM), "run", scenario, "--out", str(out), "--quiet"]))
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+        inner.append(float(manifest["wall_time_s"]))
+    med = statistics.median(runs)
+    return [
+        f"- `gzsim run {scenario}` ({manifest['replications']} replications, "
+        f"{manifest['workers']} workers, default options), {reps} runs: wall "
+        f"**{spread(runs)}** (median [fastest-slowest]; target <= {TARGET_S} s: "
+        f"{'met' if med <= TARGET_S else 'missed'} by the median)",
+        f"- of which, measured alongside: interpreter start {spread(bare)}; importing the run "
+        f"path {spread(imports)}; the replications themselves (manifest `wall_time_s`, pool "
+        f"start included) {spread(inner)}",
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("scenario", nargs="?", default="scenarios/base.yaml")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--write", type=Path, default=None, help="append the figures to this file")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = measure(args.scenario, args.reps, Path(tmp))
+    head = (f"### `bench_run.py {' '.join(sys.argv[1:])}` — "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
+            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}, load {os.getloadavg()[0]:.1f} at the end")
+    text = "\n".join([head, "", *lines, ""])
+    print(text)
+    if args.write:
+        with open(args.write, "a", encoding="utf-8") as f:
+            f.write(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
