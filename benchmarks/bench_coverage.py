@@ -7,6 +7,7 @@ posterior interval holds the truth. Prints coverage per parameter and overall, w
 binomial 95 % range expected at nominal coverage.
 
     .venv/bin/python benchmarks/bench_coverage.py --truths 20 --workers 2
+    .venv/bin/python benchmarks/bench_coverage.py --truths 10 --population 200 --generations 8
 """
 
 from __future__ import annotations
@@ -30,8 +31,18 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--full", action="store_true", help="the full ABC settings (slow)")
     ap.add_argument("--spec", default=str(REPO / "calibration" / "spec.yaml"))
+    ap.add_argument("--population", type=int, help="particles (default: the settings')")
+    ap.add_argument("--generations", type=int, help="generations (default: the settings')")
+    ap.add_argument("--transition", choices=["gaussian", "global", "local"])
     args = ap.parse_args()
     problem = build_problem(args.spec, quick=not args.full)
+    changes = {k: v for k, v in (("population", args.population),
+                                 ("max_generations", args.generations),
+                                 ("transition", args.transition)) if v is not None}
+    if changes:
+        problem.settings = problem.settings.model_copy(update={
+            **changes, "max_walltime_minutes": 30})
+    print(f"settings: {problem.settings.model_dump()}")
     problem.screen()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
