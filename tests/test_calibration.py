@@ -246,3 +246,11 @@ def test_the_gaussian_proposal_keeps_the_weights_even():
 
     ess = _toy_ess(GaussianTransition(scaling=1.5))
     assert min(ess[1:]) >= 0.5, ess  # pyabc's mixture kernel: 0.18-0.28 on this problem
+
+
+def test_a_quick_run_of_many_parameters_says_it_is_a_smoke_test():
+    from gzsim.calibration.report import _few_particles
+
+    quick = build_problem(CAL / "spec.yaml", quick=True)  # 40 particles, 13 parameters
+    assert "smoke test" in " ".join(_few_particles(quick))
+    assert _few_particles(build_problem(CAL / "spec.yaml")) == []  # 500 particles

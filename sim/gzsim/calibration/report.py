@@ -52,8 +52,22 @@ def weighted_corr(post: Posterior) -> pd.DataFrame:
     return pd.DataFrame(r, index=post.paths, columns=post.paths)
 
 
+PARTICLES_PER_PARAMETER = 10  # below this, coverage falls well short (bench_coverage)
+
+
 def _g(x: float) -> str:
     return f"{x:,.4g}"
+
+
+def _few_particles(problem: CalibrationProblem) -> list[str]:
+    """A warning when the population is small for the number of free parameters."""
+    n, k = problem.settings.population, len(problem.priors.paths)
+    if n >= PARTICLES_PER_PARAMETER * k:
+        return []
+    return [f"- **{n} particles for {k} free parameters (fewer than {PARTICLES_PER_PARAMETER} "
+            "per parameter): read this as a smoke test.** With so few particles the 90 % "
+            "intervals come out too narrow (benchmarks/bench_coverage.py: 40 particles and 13 "
+            "parameters held the truth in 60 % of 90 % intervals)."]
 
 
 def _run_lines(problem: CalibrationProblem, post: Posterior, run: dict,
@@ -86,7 +100,8 @@ def _run_lines(problem: CalibrationProblem, post: Posterior, run: dict,
              + ("" if post.ess >= MIN_ESS_SHARE * len(post.particles) else
                 " **The weights have collapsed onto a few particles: the posterior intervals "
                 "below are not trustworthy and no parameter is called identified. A longer run "
-                "(more particles, a slower epsilon schedule) is needed.**"), "",
+                "(more particles, a slower epsilon schedule) is needed.**"),
+             *_few_particles(problem), "",
              "| generation | epsilon | simulations | acceptance rate |", "|---|---|---|---|"]
     lines += [f"| {g['t']} | {g['epsilon']:.3g} | {g['samples']:,} | "
               f"{g['acceptance_rate']:.3f} |" for g in gens]
