@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from gzsim.experiments import read_sweep
-from tests.conftest import SCENARIOS
+from tests.conftest import REPO, SCENARIOS
 
 LHS = SCENARIOS / "experiments" / "lhs.yaml"
 
@@ -55,7 +55,11 @@ def test_sensitivity_over_posterior_parameters_end_to_end(cli, tmp_path):
               "--set", "time.end=2025-12", "--workers", "1", "-q")
     assert res.returncode == 0, res.stderr
     sw = read_sweep(out)
-    assert sw.complete and len(sw.runs) == 64 and (sw.runs["status"] == "ok").all()
+    from gzsim.calibration.posterior import read_posterior
+
+    lever_and_posterior = 1 + len(read_posterior(REPO / "calibration" / "posterior.parquet").paths)
+    assert sw.complete and len(sw.runs) == 4 * (lever_and_posterior + 2)  # Saltelli, N = 4
+    assert (sw.runs["status"] == "ok").all()
     src = json.loads((out / "manifest.json").read_text())["experiment"]["posterior_factors"]
     assert src["posterior"].endswith("posterior.parquet") and len(src["sha256"]) == 64
     indices = pd.read_csv(out / "sensitivity_poor_people_2018.csv")
