@@ -70,4 +70,6 @@ def test_sensitivity_over_posterior_parameters_end_to_end(cli, tmp_path):
                    .replace("../base.yaml", str(SCENARIOS / "base.yaml")))
     res = cli("sweep", bad, "--out", tmp_path / "o")
     assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert "bad.yaml:18" in res.stderr and "no posterior for jobs.nope" in res.stderr
+    line = next(i for i, text in enumerate(bad.read_text().splitlines(), 1)
+                if "jobs.nope" in text)
+    assert f"bad.yaml:{line}" in res.stderr and "no posterior for jobs.nope" in res.stderr
