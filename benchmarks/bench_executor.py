@@ -29,7 +29,6 @@ import concurrent.futures as cf
 import functools
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BASE = REPO / "scenarios" / "base.yaml"
+
+
+from _report import report  # noqa: E402 - the sibling module (run as a script)
 
 
 def experiment_file(folder: Path, points: int, reps: int, series: bool) -> Path:
@@ -257,15 +259,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lines = real(args, Path(tmp)) if args.real else standin(args, Path(tmp))
-    head = (f"### `bench_executor.py {' '.join(sys.argv[1:])}` — "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load "
-            f"{os.getloadavg()[0]:.1f} at the end")
-    text = "\n".join([head, "", *lines, ""])
-    print(text)
-    if args.write:
-        with open(args.write, "a", encoding="utf-8") as f:
-            f.write(text + "\n")
+    report(lines, args.write)
 
 
 if __name__ == "__main__":

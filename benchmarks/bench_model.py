@@ -14,10 +14,8 @@ ratio of the fastest of each (the least disturbed by other load on a shared mach
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import statistics
-import sys
 import time
 
 import simpy
@@ -26,6 +24,9 @@ from gzsim import load_scenario
 from gzsim.model import District
 
 BARE_EVENTS = 30_000  # issue 13: a replication should cost no more than this many timeouts
+
+
+from _report import report  # noqa: E402 - the sibling module (run as a script)
 
 
 def count_events(district: District) -> int:
@@ -86,16 +87,7 @@ def main() -> None:
         f"target <= 1.0); fastest of each {min(times) / min(bare):.2f}; each repetition's own "
         f"ratio {per_rep[0]:.2f}-{per_rep[-1]:.2f}",
     ]
-    head = (f"### `bench_model.py {' '.join(sys.argv[1:])}` — "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, SimPy {simpy.__version__}, load "
-            f"{os.getloadavg()[0]:.1f} at the end")
-    text = "\n".join([head, "", *lines, ""])
-    print(text)
-    if args.write:
-        with open(args.write, "a", encoding="utf-8") as f:
-            f.write(text + "\n")
+    report(lines, args.write, f"Python {platform.python_version()}, SimPy {simpy.__version__}")
 
 
 if __name__ == "__main__":

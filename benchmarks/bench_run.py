@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import statistics
 import subprocess
@@ -27,6 +26,9 @@ GZSIM = Path(sys.executable).with_name("gzsim")
 RUN_PATH_IMPORTS = ("import gzsim.cli, gzsim.run, gzsim.report, gzsim.results, gzsim.outdir, "
                     "gzsim.scenario, gzsim.uncertainty, gzsim.model")
 TARGET_S = 1.5
+
+
+from _report import report  # noqa: E402 - the sibling module (run as a script)
 
 
 def wall(cmd: list[str]) -> float:
@@ -75,15 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lines = measure(args.scenario, args.reps, Path(tmp))
-    head = (f"### `bench_run.py {' '.join(sys.argv[1:])}` — "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()}, "
-            f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-            f"{platform.python_version()}, load {os.getloadavg()[0]:.1f} at the end")
-    text = "\n".join([head, "", *lines, ""])
-    print(text)
-    if args.write:
-        with open(args.write, "a", encoding="utf-8") as f:
-            f.write(text + "\n")
+    report(lines, args.write, f"Python {platform.python_version()}")
 
 
 if __name__ == "__main__":

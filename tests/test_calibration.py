@@ -212,9 +212,10 @@ def test_normal_scores_map_onto_the_priors():
 
 
 def _toy_ess(transition, dims: int = 12, population: int = 200) -> list[float]:
-    """ESS / population of each generation of ABC-SMC on a toy Gaussian location problem."""
-    from scipy import stats
+    """ESS / population of each generation of ABC-SMC on a toy Gaussian location problem.
 
+    The prior is standard normal, as the calibration's normal scores are.
+    """
     def model(p):
         x = np.array([p[f"p{i}"] for i in range(dims)])
         return {"y": x + 0.3 * np.random.normal(size=dims)}
@@ -232,7 +233,6 @@ def _toy_ess(transition, dims: int = 12, population: int = 200) -> list[float]:
         _, w = hist.get_distribution(t=t)
         w = np.asarray(w) / np.sum(w)
         out.append(float(1 / np.sum(w ** 2)) / population)
-    assert stats.norm.ppf(0.5) == 0  # the prior is on normal scores, as in the calibration
     return out
 
 
