@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -22,7 +24,7 @@ def test_positions_follow_intensities_multipliers_and_leakage(base_scenario):
     capital = [10.0 * (i + 1) for i in range(len(base_scenario.sectors))]
     d.investment.capital[:] = capital
     d.investment.disbursing_usd_m = 40.0
-    direct, construction, indirect = d.jobs.positions(month)
+    direct, construction, indirect, _, _ = d.jobs.positions(month)
     exp_direct = sum(s.direct_jobs_per_usd_m * c
                      for s, c in zip(base_scenario.sectors.values(), capital, strict=True))
     j = base_scenario.jobs
@@ -47,7 +49,7 @@ def test_leakage_reduces_district_indirect_jobs(base_scenario):
     for sc in (tight, base_scenario, full):
         d = District(sc, 0, 0)
         d.investment.capital[:] = [10.0] * len(sc.sectors)
-        direct, construction, indirect = d.jobs.positions(m)
+        direct, construction, indirect, _, _ = d.jobs.positions(m)
         ratios.append(indirect / (direct + construction))
     assert ratios[0] == pytest.approx(j.indirect_jobs_per_direct_job
                                       + j.induced_jobs_per_direct_job)
@@ -59,7 +61,7 @@ def test_recorded_positions_equal_formula_every_month(base_scenario):
         d = District(base_scenario, 4, 1)
         d.env.run(until=m + 1.5)  # month m's month-end steps and the recorder have run
         rec = d.recorder.rows[m]
-        direct, construction, indirect = d.jobs.positions(m)
+        direct, construction, indirect, _, _ = d.jobs.positions(m)
         assert rec["jobs_direct"] == pytest.approx(direct)
         assert rec["jobs_construction"] == pytest.approx(construction)
         assert rec["jobs_indirect"] == pytest.approx(indirect)
@@ -79,12 +81,39 @@ def test_employment_never_exceeds_labour_force(base_scenario, labour, fill, migr
     assert np.all(out["vacancies"] >= -1e-9)
 
 
-def test_hires_add_up_to_employment_growth(base_scenario):
+def test_hires_less_layoffs_are_employment_growth(base_scenario):
     out = simulate_one(base_scenario, 2, 0)
-    # with no layoffs in a month, the month's hires are exactly the growth in employment
     growth = np.diff(np.concatenate([[0.0], out["employment"]]))
-    no_layoff = growth >= 0
-    np.testing.assert_allclose(out["jobs_created"][no_layoff], growth[no_layoff])
+    np.testing.assert_allclose(out["jobs_created"] - out["jobs_lost"], growth, atol=1e-6)
+    # gross flows: sites close while others open, so hires exceed net growth every year
+    years = out["jobs_created"].reshape(-1, 12).sum(axis=1)
+    net = growth.reshape(-1, 12).sum(axis=1)
+    assert np.all(out["jobs_lost"] >= 0)
+    assert (years[2:8] > net[2:8] + 1000).all()
+
+
+def test_sites_that_open_as_others_close_create_jobs(base_scenario):
+    """Same disbursement, new sites: net positions unchanged, yet positions open and are hired."""
+    d = District(base_scenario, 0, 0)
+    d.env.run(until=60.5)  # five years of history: employment and positions in place
+    jobs, inv = d.jobs, d.investment
+    month = 60
+    inv.started_usd_m = 0.0  # no new sites this month ...
+    p0 = jobs.positions(month)
+    inv.started_usd_m = 25.0  # ... or new sites worth 25 US$ m a month as old ones finish
+    p1 = jobs.positions(month)
+    per_job = base_scenario.jobs.construction_job_years_per_usd_m * 12
+    assert p1.construction == pytest.approx(p0.construction)
+    assert p1.created - p0.created == pytest.approx((1 + jobs.local_multiplier())
+                                                    * per_job * 25.0)
+    employed = jobs.employment
+    jobs.positions_last = float(math.floor(p1.direct + p1.construction + p1.indirect))
+    jobs.works_last = p1.works
+    jobs.step(month)
+    assert jobs.last["jobs_lost"] > 0  # the closed sites' workers left ...
+    assert jobs.last["jobs_created"] > 0  # ... and the new sites hire
+    assert jobs.employment == pytest.approx(employed - jobs.last["jobs_lost"]
+                                            + jobs.last["jobs_created"])
 
 
 def test_scarce_labour_leaves_vacancies(base_scenario):

@@ -152,6 +152,8 @@ class InvestmentProcess(Process):
         self.booked_usd_m = 0.0  # disbursement booked by projects that started construction
         self.disbursing_usd_m = 0.0  # disbursed in the month last stepped
         self.disb_change: defaultdict[int, float] = defaultdict(float)  # changes in that rate
+        self.disb_started: defaultdict[int, float] = defaultdict(float)  # rate of new starts
+        self.started_usd_m = 0.0  # of the month's disbursement, the rate of projects starting
         self.disbursed_usd_m = 0.0  # of which paid out up to the last month stepped
         self.firms = 0.0  # operating firms at the end of the last month stepped
 
@@ -293,6 +295,7 @@ class InvestmentProcess(Process):
         duration = s.months_min + min(int(w.u_duration * span), span - 1)
         per_month = w.size_usd_m / duration
         self.disb_change[start] += per_month  # disbursed from ``start`` ...
+        self.disb_started[start] += per_month  # (new construction sites: created positions)
         self.disb_change[start + duration] -= per_month  # ... for ``duration`` months
         self.booked_usd_m += w.size_usd_m
         op = start + duration
@@ -327,6 +330,7 @@ class InvestmentProcess(Process):
         rate = self.disbursing_usd_m + self.disb_change.pop(month, 0.0)
         self.disbursing_usd_m = rate if rate > 1e-9 else 0.0  # no rounding residue
         self.disbursed_usd_m += self.disbursing_usd_m
+        self.started_usd_m = self.disb_started.pop(month, 0.0)
         keep = 1.0 - self.delta
         for i in range(len(self.sectors)):
             self.added_rate[i] += self.added_change[i].pop(month, 0.0)
