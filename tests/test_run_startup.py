@@ -8,8 +8,11 @@ Structural checks only; the timing itself is `benchmarks/bench_run.py`'s.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from gzsim.report import progress_bar
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_progress_bar_starts_no_thread():
@@ -19,3 +22,34 @@ def test_progress_bar_starts_no_thread():
         advance(1, 3)
         advance(3, 3)
         assert threading.active_count() == before
+
+
+def test_gzsim_run_imports_no_pandas(tmp_path):
+    """`gzsim run` summarises and writes its arrays without pandas (~0.3 s of imports)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom gzsim.cli import main\n"
+            "main(['run', 'scenarios/base.yaml', '-n', '2', '-w', '1', '-q', '--out', "
+            f"{str(tmp_path / 'out')!r}], standalone_mode=False)\n"
+            "print('pandas' in sys.modules, 'gzsim.experiments' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=REPO)
+    assert out.stdout.strip().splitlines()[-1] == "False False"
+    assert (tmp_path / "out" / "series.parquet").is_file()
+
+
+def test_fresh_result_matches_its_frame(base_scenario, tmp_path):
+    """A fresh run's arrays (no pandas) and its frame give the same summary, series and files."""
+    import gzsim
+    from gzsim.results import summarise
+
+    res = gzsim.simulate(base_scenario, replications=3, seed=4, workers=1)
+    rows = res.summary_rows()
+    assert rows == summarise(res.series, res.milestone_years).to_dict("records")
+    assert len(res.series) == 3 * base_scenario.time.n_months
+    back = gzsim.read_results(res.save(tmp_path / "r"))
+    assert back.series.equals(res.series)
+    assert back.summary_rows() == rows
+    assert (tmp_path / "r" / "summary.csv").read_bytes() == \
+        back.summary().to_csv(index=False).encode()

@@ -169,7 +169,7 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
                           uncertainty=uncertainty)
-    summary = result.summary()  # written to summary.csv and printed: computed once
+    summary = result.summary_rows()  # written to summary.csv and printed: computed once
     result.save(out, summary=summary)
     failed = result.manifest.get("failed_replications", [])
     if len(failed) == n:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -19,46 +19,61 @@ from rich.progress import (
 from gzsim.results import Result
 from gzsim.tables import LongTable, Section, emit, fmt, geography, geography_label, title
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def summary_table(result: Result, summ=None) -> LongTable:
+
+def summary_table(result: Result, summ: list[dict[str, Any]] | None = None) -> LongTable:
     """Key indicators at milestone years: median and 90 % interval across replications.
 
     Long (one row per indicator and year) so it fits 80 columns, grouped by geography, one
-    number format per unit.
+    number format per unit. ``summ``: :meth:`Result.summary_rows`, when the caller has them.
     """
-    summ = result.summary() if summ is None else summ
-    n = result.series["replication"].nunique() if len(result.series) else 0
+    summ = result.summary_rows() if summ is None else summ
+    by_indicator: dict[str, list[dict[str, Any]]] = {}
+    for r in summ:
+        by_indicator.setdefault(str(r["indicator"]), []).append(r)
     region = result.manifest.get("scenario", {}).get("region", {})
     sections = []
     for geo in ("district", "province", "other"):
         rows = []
-        for name, grp in summ.groupby("indicator", sort=False):
-            if geography(str(name)) != geo:
+        for name, grp in by_indicator.items():
+            if geography(name) != geo:
                 continue
-            unit = str(grp["unit"].iloc[0])
-            for i, r in enumerate(grp.itertuples()):
-                rows.append([title(str(name)) if i == 0 else "", unit if i == 0 else "",
-                             str(r.year), fmt(r.median, unit),
-                             f"[{fmt(r.p05, unit)}, {fmt(r.p95, unit)}]"])
+            unit = str(grp[0]["unit"])
+            for i, r in enumerate(grp):
+                rows.append([title(name) if i == 0 else "", unit if i == 0 else "",
+                             str(r["year"]), fmt(r["median"], unit),
+                             f"[{fmt(r['p05'], unit)}, {fmt(r['p95'], unit)}]"])
         if rows:
             sections.append(Section(geography_label(geo, region.get("name", ""),
                                                     region.get("province", "")), rows))
-    return LongTable(f"{result.scenario_name}: median [90 % interval] over {n} replications",
+    return LongTable(f"{result.scenario_name}: median [90 % interval] over "
+                     f"{result.replications} replications",
                      ["indicator", "unit", "year", "median", "90 % interval"], {3, 4},
                      sections)
 
 
 def print_summary(result: Result, console: Console | None = None, form: str = "table",
-                  summary: pd.DataFrame | None = None) -> None:
+                  summary: pd.DataFrame | list[dict[str, Any]] | None = None) -> None:
     """Print the summary table (``form``: table, csv, md or json), at most 80 columns.
 
-    ``summary``: ``result.summary()`` when the caller has it already (not computed twice).
+    ``summary``: ``result.summary()`` or ``summary_rows()`` when the caller has it already (not
+    computed twice). The CSV and JSON forms are built with pandas; the tables need none.
     """
     import click
 
-    summ = result.summary() if summary is None else summary.copy()
-    summ.insert(2, "geography", [geography(str(i)) for i in summ["indicator"]])
-    emit(summ, [summary_table(result, summ)], form, click.echo, console,
+    rows = result.summary_rows() if summary is None else \
+        summary.to_dict("records") if hasattr(summary, "to_dict") else summary
+    frame = None
+    if form in ("csv", "json"):
+        import pandas as pd
+
+        from gzsim.results import SUMMARY_COLUMNS
+
+        frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+        frame.insert(2, "geography", [geography(str(i)) for i in frame["indicator"]])
+    emit(frame, [summary_table(result, rows)], form, click.echo, console,
          extra={"scenario": result.scenario_name})
 
 

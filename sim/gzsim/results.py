@@ -2,24 +2,31 @@
 
 ``series`` is a tidy-wide pandas frame: one row per (replication, month), one column per
 indicator. ``save`` writes ``series.parquet``, ``summary.csv`` and ``manifest.json``;
-``read_results`` reads them back.
+``read_results`` reads them back. A fresh run keeps its series as arrays (a :class:`Grid`) and
+builds the frame only when asked: `gzsim run` summarises and writes them without pandas, whose
+import alone is a fifth of the command's 1.5 s target (issue 13).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.fileio import atomic_write_bytes, write_parquet_table
 from gzsim.indicators import INDICATORS
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUMMARY_COLUMNS = ["indicator", "unit", "year", "median", "p05", "p95", "replications"]
 SUMMARY_INDICATORS = [
     "investment_usd_m", "committed_usd_m", "jobs_created", "employment", "labour_force",
     "firms_operating", "expressway_km", "rail_km", "serviced_land_km2", "people_resettled",
@@ -35,27 +42,90 @@ def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
 def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | None = None,
               lo: float = 0.05, hi: float = 0.95) -> pd.DataFrame:
     """Median and a (hi - lo) interval across replications of each indicator's annual value."""
-    names = [i for i in (indicators or SUMMARY_INDICATORS) if i in series.columns]
+    import pandas as pd
+
+    names = [] if series.empty else list(series.columns)  # every replication failed: empty
+    rows = summary_rows(lambda name: aggregate.matrix(series, name)[1:], names, years,
+                        indicators, lo, hi)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def summary_rows(matrix, available: list[str], years: list[int],
+                 indicators: list[str] | None = None, lo: float = 0.05,
+                 hi: float = 0.95) -> list[dict[str, Any]]:
+    """The summary as rows; ``matrix(name)`` gives (first month, replication x month array).
+
+    Each year's value per replication is :func:`gzsim.aggregate.aggregate`'s annual rule.
+    """
     rows = []
-    if series.empty:  # every replication failed: an empty table, not an error
-        names = []
-    wanted = set(years)
-    for name in names:
-        wide = aggregate.annual(series, name)  # replication x year, years ascending
-        for year in (y for y in wide.columns if y in wanted):
-            v = wide[year].to_numpy()
+    have = set(available)
+    for name in (i for i in (indicators or SUMMARY_INDICATORS) if i in have):
+        start, v = matrix(name)
+        first = int(start[:4]) * 12 + int(start[5:7]) - 1  # months since year 0
+        last = first + v.shape[1] - 1
+        for year in sorted(y for y in set(years) if y * 12 <= last and y * 12 + 11 >= first):
+            vals = aggregate.aggregate(v, start, "annual", name, year=year)
             rows.append({"indicator": name, "unit": aggregate.annual_unit(name), "year": int(year),
-                         "median": float(np.median(v)), "p05": float(np.quantile(v, lo)),
-                         "p95": float(np.quantile(v, hi)), "replications": len(v)})
-    return pd.DataFrame(rows, columns=["indicator", "unit", "year", "median", "p05", "p95",
-                                       "replications"])
+                         "median": float(np.median(vals)), "p05": float(np.quantile(vals, lo)),
+                         "p95": float(np.quantile(vals, hi)), "replications": len(vals)})
+    return rows
 
 
-def annotated_table(frame: pd.DataFrame, scenario: str = ""):
-    """The frame as a pyarrow table whose columns carry unit, geography, kind and meaning."""
+def summary_csv(rows: list[dict[str, Any]]) -> bytes:
+    """The summary rows as CSV (what ``summary.csv`` holds)."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, SUMMARY_COLUMNS, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    return buf.getvalue().encode()
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Replications x months arrays of a fresh run (rows in replication order)."""
+
+    replications: np.ndarray  # int64, one per replication
+    dates: np.ndarray  # datetime64[ns], the month starts
+    values: dict[str, np.ndarray]  # indicator -> replications x months
+
+    @property
+    def start(self) -> str:
+        """The first month, 'YYYY-MM'."""
+        return str(self.dates[0].astype("datetime64[M]")) if len(self.dates) else "2000-01"
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The tidy layout of ``Result.series``: one entry per (replication, month)."""
+        n, m = len(self.replications), len(self.dates)
+        return {"replication": np.repeat(self.replications.astype(np.int64), m),
+                "date": np.tile(self.dates, n),
+                **{k: v.reshape(n * m) for k, v in self.values.items()}}
+
+
+def annotated_table(frame: pd.DataFrame | Grid, scenario: str = ""):
+    """The series as a pyarrow table whose columns carry unit, geography, kind and meaning."""
     import pyarrow as pa
 
-    return describe_columns(pa.Table.from_pandas(frame, preserve_index=False), scenario)
+    if isinstance(frame, Grid):
+        cols = frame.columns()
+        table = pa.Table.from_arrays([_arrow(v) for v in cols.values()], names=list(cols))
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    return describe_columns(table, scenario)
+
+
+def _arrow(v: np.ndarray):
+    """A pyarrow array over a NumPy array's memory, as ``pa.array`` makes it.
+
+    (``pa.array`` would import pandas only to ask whether ``v`` is a pandas object.)
+    """
+    import pyarrow as pa
+
+    v = np.ascontiguousarray(v)
+    if v.dtype.kind == "M":
+        unit = np.datetime_data(v.dtype)[0]
+        return pa.Array.from_buffers(pa.timestamp(unit), len(v),
+                                     [None, pa.py_buffer(v.view("int64"))])
+    return pa.Array.from_buffers(pa.from_numpy_dtype(v.dtype), len(v), [None, pa.py_buffer(v)])
 
 
 def describe_columns(table, scenario: str = ""):
@@ -83,13 +153,39 @@ def describe_columns(table, scenario: str = ""):
     return pa.Table.from_arrays(table.columns, schema=pa.schema(fields, metadata=meta))
 
 
-@dataclass
 class Result:
-    """Replications of one scenario: the series, the resolved scenario and the manifest."""
+    """Replications of one scenario: the series, the resolved scenario and the manifest.
 
-    series: pd.DataFrame
-    manifest: dict[str, Any] = field(default_factory=dict)
-    failures: pd.DataFrame | None = None
+    Built from a ``series`` frame, or (a fresh run) from a :class:`Grid`, in which case the
+    frame is made on first use of ``series``.
+    """
+
+    def __init__(self, series: pd.DataFrame | None = None, manifest: dict | None = None,
+                 failures: pd.DataFrame | None = None, *, grid: Grid | None = None):
+        if (series is None) == (grid is None):
+            raise TypeError("Result needs a series frame or a grid (one of them)")
+        self._series, self.grid = series, grid
+        self.manifest: dict[str, Any] = {} if manifest is None else manifest
+        self.failures = failures
+
+    def __repr__(self) -> str:
+        return f"Result({self.scenario_name!r}, {self.replications} replication(s))"
+
+    @property
+    def series(self) -> pd.DataFrame:
+        """One row per (replication, month), one column per indicator."""
+        if self._series is None:
+            import pandas as pd
+
+            self._series = pd.DataFrame(self.grid.columns())
+        return self._series
+
+    @property
+    def replications(self) -> int:
+        """How many replications the series holds."""
+        if self._series is None:
+            return len(self.grid.replications)
+        return int(self._series["replication"].nunique()) if len(self._series) else 0
 
     @property
     def scenario_name(self) -> str:
@@ -102,13 +198,31 @@ class Result:
         years = self.manifest.get("scenario", {}).get("time", {}).get("milestone_years")
         if years is not None:
             return list(years)
+        if self._series is None:
+            return sorted(set(self.grid.dates.astype("datetime64[Y]").astype(int) + 1970))
         if self.series.empty:
             return []
+        import pandas as pd
+
         return sorted(pd.to_datetime(self.series["date"]).dt.year.unique().tolist())
+
+    def summary_rows(self, years: list[int] | None = None,
+                     indicators: list[str] | None = None) -> list[dict[str, Any]]:
+        """:meth:`summary` as rows (no pandas needed for a fresh run)."""
+        years = years or self.milestone_years
+        if self._series is not None:
+            return self.summary(years, indicators).to_dict("records")
+        g = self.grid
+        return summary_rows(lambda name: (g.start, g.values[name]),
+                            list(g.values) if len(g.replications) else [], years, indicators)
 
     def summary(self, years: list[int] | None = None,
                 indicators: list[str] | None = None) -> pd.DataFrame:
         """Median and 90 % interval of each indicator's annual value (see :func:`summarise`)."""
+        if self._series is None:
+            import pandas as pd
+
+            return pd.DataFrame(self.summary_rows(years, indicators), columns=SUMMARY_COLUMNS)
         return summarise(self.series, years or self.milestone_years, indicators)
 
     def annual(self, indicator: str) -> pd.DataFrame:
@@ -128,21 +242,24 @@ class Result:
         ds.attrs["scenario"] = self.scenario_name
         return ds
 
-    def save(self, out_dir: str | Path, summary: pd.DataFrame | None = None) -> Path:
+    def save(self, out_dir: str | Path, summary: pd.DataFrame | list[dict] | None = None
+             ) -> Path:
         """Write the results folder atomically (see :mod:`gzsim.outdir`).
 
         ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
         no file of an older run, e.g. a stale ``failures.csv``, survives). ``summary``: this
-        result's :meth:`summary`, when the caller has it already (it is not computed twice).
+        result's :meth:`summary` (or :meth:`summary_rows`), when the caller has it already.
         """
         from gzsim.outdir import atomic_folder
 
         out = Path(out_dir)
+        rows = self.summary_rows() if summary is None else \
+            summary.to_dict("records") if hasattr(summary, "to_dict") else summary
         with atomic_folder(out, "run") as tmp:
-            write_parquet_table(annotated_table(self.series, self.scenario_name),
+            write_parquet_table(annotated_table(self.grid if self._series is None
+                                                else self.series, self.scenario_name),
                                 tmp / "series.parquet")
-            summ = self.summary() if summary is None else summary
-            atomic_write_bytes(tmp / "summary.csv", summ.to_csv(index=False).encode())
+            atomic_write_bytes(tmp / "summary.csv", summary_csv(rows))
             if self.failures is not None and len(self.failures):
                 atomic_write_bytes(tmp / "failures.csv",
                                    self.failures.to_csv(index=False).encode())

@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
@@ -17,7 +16,7 @@ from gzsim.failfast import check_main_guard
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
 from gzsim.provenance import describe
-from gzsim.results import Result
+from gzsim.results import Grid, Result
 from gzsim.scenario.loader import check_scenario
 from gzsim.scenario.schema import Scenario
 
@@ -86,17 +85,18 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
              workers: int) -> Result:
     """Collect replication outputs into a :class:`Result` with its manifest."""
     dates = month_dates(scenario)
-    frames, failures = [], []
+    done, failures = [], []
     for k in sorted(outputs):
         _, arrays, err, _dt = outputs[k]  # a ReplicationOutput
         if err is not None:
             failures.append({"replication": k, "error": err})
-            continue
-        df = pd.DataFrame({"replication": np.full(len(dates), k, dtype=np.int64), "date": dates})
-        frames.append(pd.concat([df, pd.DataFrame(arrays)], axis=1))
-    series = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        {"replication": pd.Series([], dtype=np.int64),
-         "date": pd.Series([], dtype="datetime64[ns]")})
+        else:
+            done.append((k, arrays))
+    names = list(done[0][1]) if done else []
+    grid = Grid(np.array([k for k, _ in done], dtype=np.int64), dates,
+                {name: np.array([a[name] for _, a in done], dtype=float).reshape(len(done),
+                                                                                  len(dates))
+                 for name in names})
     manifest = {
         "scenario": scenario.model_dump(mode="json"),
         "root_seed": root,
@@ -110,5 +110,8 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
         "failed_replications": [f["replication"] for f in failures],
         "provenance": describe(scenario),
     }
-    return Result(series=series, manifest=manifest,
-                  failures=pd.DataFrame(failures) if failures else None)
+    if failures:
+        import pandas as pd  # only when something failed: a fresh run needs no pandas
+
+        return Result(grid=grid, manifest=manifest, failures=pd.DataFrame(failures))
+    return Result(grid=grid, manifest=manifest)

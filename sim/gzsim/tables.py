@@ -13,10 +13,12 @@ import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from gzsim.indicators import INDICATORS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 WIDTH = 80
 FORMATS = ("table", "csv", "md", "json")
@@ -172,7 +174,7 @@ def render_text(tables: Sequence[LongTable], width: int = WIDTH) -> str:
     return buf.getvalue()
 
 
-def emit(frame: pd.DataFrame, tables: Sequence[LongTable], form: str,
+def emit(frame: pd.DataFrame | None, tables: Sequence[LongTable], form: str,
          echo: Callable[[str], None], console=None, extra: dict | None = None) -> None:
     """Write ``frame`` as CSV/JSON or ``tables`` as rich text/Markdown to ``echo``."""
     if form == "csv":

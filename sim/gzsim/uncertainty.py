@@ -116,8 +116,7 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
 
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
-    medians = typed_values(data, {p: v for p, v in post.quantiles((0.5,))["q0.5"].items()
-                                  if _has(data, p)})
+    medians = typed_values(data, {p: v for p, v in post.medians().items() if _has(data, p)})
     kept, use = {}, []
     for p in post.paths:
         if p not in medians:

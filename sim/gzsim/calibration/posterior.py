@@ -10,35 +10,56 @@ Readers use :func:`read_posterior`; weighted summaries are :func:`weighted_quant
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from gzsim.errors import UserError
 from gzsim.fileio import library_versions, write_parquet_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 META_KEY = b"gzsim"
 RESERVED = ("generation", "weight", "distance")
 
 
-@dataclass(frozen=True)
 class Posterior:
-    """Weighted particles and their provenance (the file's metadata)."""
-    particles: pd.DataFrame
-    meta: dict[str, Any] = field(default_factory=dict)
+    """Weighted particles and their provenance (the file's metadata).
+
+    Held as columns of arrays; ``particles`` is the same as a pandas frame, made on first use
+    (a run that draws its parameters from the posterior needs no pandas: issue 13).
+    """
+
+    def __init__(self, particles: pd.DataFrame | dict[str, np.ndarray],
+                 meta: dict[str, Any] | None = None):
+        if hasattr(particles, "to_numpy"):  # a frame
+            self._frame = particles
+            self.columns = {str(c): particles[c].to_numpy() for c in particles.columns}
+        else:
+            self._frame, self.columns = None, {str(k): np.asarray(v) for k, v in
+                                               particles.items()}
+        self.meta: dict[str, Any] = {} if meta is None else meta
+
+    @property
+    def particles(self) -> pd.DataFrame:
+        """One row per particle: the parameters, ``weight``, ``distance``..."""
+        if self._frame is None:
+            import pandas as pd
+
+            self._frame = pd.DataFrame(self.columns)
+        return self._frame
 
     @property
     def paths(self) -> list[str]:
         """The parameter columns (dotted scenario paths)."""
-        return [c for c in self.particles.columns if c not in RESERVED]
+        return [c for c in self.columns if c not in RESERVED]
 
     @property
     def weights(self) -> np.ndarray:
         """The normalised weights."""
-        w = self.particles["weight"].to_numpy(dtype=float)
+        w = np.asarray(self.columns["weight"], dtype=float)
         return w / w.sum()
 
     @property
@@ -48,9 +69,17 @@ class Posterior:
 
     def quantiles(self, q: tuple[float, ...] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
         """Weighted quantiles of every parameter (rows) at ``q`` (columns ``q0.05``...)."""
-        rows = {p: weighted_quantile(self.particles[p].to_numpy(float), self.weights, q)
+        import pandas as pd
+
+        rows = {p: weighted_quantile(self.columns[p].astype(float), self.weights, q)
                 for p in self.paths}
         return pd.DataFrame(rows, index=[f"q{x:g}" for x in q]).T
+
+    def medians(self) -> dict[str, float]:
+        """The weighted median of every parameter."""
+        w = self.weights
+        return {p: float(weighted_quantile(self.columns[p].astype(float), w, 0.5)[0])
+                for p in self.paths}
 
     def draw(self, rng: np.random.Generator) -> int:
         """One particle index, drawn with the weights."""
@@ -58,8 +87,7 @@ class Posterior:
 
     def values(self, index: int) -> dict[str, float]:
         """Particle ``index`` as ``{path: value}``."""
-        row = self.particles.iloc[index]
-        return {p: float(row[p]) for p in self.paths}
+        return {p: float(self.columns[p][index]) for p in self.paths}
 
 
 def weighted_quantile(x: np.ndarray, w: np.ndarray, q) -> np.ndarray:
@@ -113,12 +141,13 @@ def read_posterior(path: str | Path) -> Posterior:
         raise UserError(f"{path}: posterior file not found (run `gzsim calibrate` to make it, "
                         "or use --uncertainty noise)")
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()  # (read_table would import pandas via datasets)
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's to fix
         raise UserError(f"{path}: not a readable Parquet file ({e})") from None
     raw = (table.schema.metadata or {}).get(META_KEY)
-    df = table.to_pandas()
-    if raw is None or "weight" not in df.columns:
+    if raw is None or "weight" not in table.column_names:
         raise UserError(f"{path}: not a gzsim posterior (no '{META_KEY.decode()}' metadata or "
                         "no 'weight' column)")
-    return Posterior(df, json.loads(raw))
+    # to_pydict, not to_numpy: pyarrow's conversion to NumPy imports pandas (~0.3 s)
+    return Posterior({name: np.asarray(v) for name, v in table.to_pydict().items()},
+                     json.loads(raw))

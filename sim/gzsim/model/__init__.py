@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from gzsim.model import invariants
 from gzsim.model.district import District
@@ -21,10 +20,11 @@ def simulate_one(scenario: Scenario, root_seed: int, replication: int) -> dict[s
     return arrays
 
 
-def month_dates(scenario: Scenario) -> pd.DatetimeIndex:
-    """Calendar month starts of the simulated series."""
+def month_dates(scenario: Scenario) -> np.ndarray:
+    """Calendar month starts of the simulated series (``datetime64[us]``, as pandas makes them)."""
     y, m = parse_year_month(scenario.time.start)
-    return pd.date_range(f"{y:04d}-{m:02d}-01", periods=scenario.time.n_months, freq="MS")
+    first = np.datetime64(f"{y:04d}-{m:02d}", "M")
+    return (first + np.arange(scenario.time.n_months)).astype("datetime64[us]")
 
 
 __all__ = ["District", "month_dates", "simulate_one"]
