@@ -99,6 +99,20 @@ def serial_per_run(items: list) -> float:
     return (time.perf_counter() - t0) / len(items)
 
 
+def ema_per_run(exp: Path, items: list) -> float:
+    """Mean time per run through EMA's model function (``gzsim.ema``), one after another.
+
+    EMA calls it once per replication, so each replication validates its scenario.
+    """
+    from gzsim.ema import GzsimFunction, _identifier
+
+    f = GzsimFunction(exp, [])
+    t0 = time.perf_counter()
+    for _, _, ov, _, rep in items:
+        f(replication=rep, **{_identifier(k): v for k, v in ov.items()})
+    return (time.perf_counter() - t0) / len(items)
+
+
 def gzsim_wall(exp: Path, out: Path, workers: int, run_fn=None) -> tuple[float, dict]:
     """Wall time of ``run_sweep`` with gzsim and the design's sampler imported.
 
@@ -146,8 +160,10 @@ def real(args, folder: Path) -> list[str]:
     items = bare_items(exp, None)
     sample = items[: args.serial_runs - args.serial_runs % 2]  # whole points (2 replications)
     lines, effs, ratios, emas, proc_ratios, st = [], [], [], [], [], {}
+    per_run = []  # (gzsim path, EMA's function): seconds per run, same process, same moment
     for r in range(args.rounds):
         s1 = serial_per_run(sample)
+        per_run.append((s1, ema_per_run(exp, sample)))
         order = ["gzsim", "ema"] if r % 2 == 0 else ["ema", "gzsim"]
         wall: dict[str, float] = {}
         proc: dict[str, float] = {}
@@ -174,6 +190,15 @@ def real(args, folder: Path) -> list[str]:
               f"{statistics.median(emas):.3f}); **gzsim wall / EMA wall = "
               f"{statistics.median(ratios):.3f}** [{min(ratios):.3f}-{max(ratios):.3f}] (target "
               f"<= 0.8); whole processes {statistics.median(proc_ratios):.3f}"]
+    cost = statistics.median(g / e for g, e in per_run)
+    g_ms = statistics.median(g for g, _ in per_run) * 1e3
+    e_ms = statistics.median(e for _, e in per_run) * 1e3
+    lines.append(f"- per run, one process: gzsim's path {g_ms:.1f} ms, EMA's model function "
+                 f"{e_ms:.1f} ms "
+                 f"(ratio {cost:.3f}). gzsim wall / EMA wall = that ratio x EMA's efficiency / "
+                 f"gzsim's, so <= 0.8 needs EMA's efficiency <= {0.8 / cost:.2f} x gzsim's "
+                 f"(<= {0.8 / cost:.2f} even at a perfect gzsim); EMA's here: "
+                 f"{min(emas):.2f}-{max(emas):.2f}")
     return lines
 
 
