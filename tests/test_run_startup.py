@@ -53,3 +53,8 @@ def test_fresh_result_matches_its_frame(base_scenario, tmp_path):
     assert back.summary_rows() == rows
     assert (tmp_path / "r" / "summary.csv").read_bytes() == \
         back.summary().to_csv(index=False).encode()
+    # without a manifest, every simulated year is a milestone, from arrays or from the frame
+    bare_grid, bare_frame = gzsim.Result(grid=res.grid), gzsim.Result(series=res.series)
+    years = sorted(int(y) for y in res.series["date"].dt.year.unique())
+    assert bare_grid.milestone_years == bare_frame.milestone_years == years
+    assert bare_grid.summary_rows() == bare_frame.summary_rows()

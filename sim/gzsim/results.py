@@ -85,7 +85,7 @@ class Grid:
     """Replications x months arrays of a fresh run (rows in replication order)."""
 
     replications: np.ndarray  # int64, one per replication
-    dates: np.ndarray  # datetime64[ns], the month starts
+    dates: np.ndarray  # datetime64 (as `model.month_dates`), the month starts
     values: dict[str, np.ndarray]  # indicator -> replications x months
 
     @property
@@ -199,7 +199,8 @@ class Result:
         if years is not None:
             return list(years)
         if self._series is None:
-            return sorted(set(self.grid.dates.astype("datetime64[Y]").astype(int) + 1970))
+            years_since_1970 = self.grid.dates.astype("datetime64[Y]").astype(int)
+            return sorted({int(y) + 1970 for y in years_since_1970})
         if self.series.empty:
             return []
         import pandas as pd
