@@ -42,11 +42,11 @@ def test_gzsim_run_imports_no_pandas(tmp_path):
 def test_fresh_result_matches_its_frame(base_scenario, tmp_path):
     """A fresh run's arrays (no pandas) and its frame give the same summary, series and files."""
     import gzsim
-    from gzsim.results import summarise
 
     res = gzsim.simulate(base_scenario, replications=3, seed=4, workers=1)
     rows = res.summary_rows()
-    assert rows == summarise(res.series, res.milestone_years).to_dict("records")
+    framed = gzsim.Result(series=res.series, manifest=res.manifest)
+    assert rows == framed.summary_rows() and len(rows) > 0
     assert len(res.series) == 3 * base_scenario.time.n_months
     back = gzsim.read_results(res.save(tmp_path / "r"))
     assert back.series.equals(res.series)

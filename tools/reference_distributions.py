@@ -24,6 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "tests" / "data" / "reference_distributions.json"
 SCENARIO = REPO / "scenarios" / "base.yaml"
+sys.path.insert(0, str(REPO / "sim"))
 INDICATORS = ["investment_usd_m", "committed_usd_m", "firms_operating", "jobs_created",
               "employment", "labour_force", "serviced_land_km2", "expressway_km", "rail_km",
               "people_resettled", "poor_people", "fiscal_cost_usd_m"]
@@ -33,7 +34,6 @@ REFERENCE_REPLICATIONS = 60
 
 def annual_samples(seed: int, replications: int) -> dict[str, dict[str, list[float]]]:
     """``{indicator: {year: [one annual value per replication]}}`` at the milestone years."""
-    sys.path.insert(0, str(REPO / "sim"))
     import gzsim
     from gzsim.aggregate import aggregate
 

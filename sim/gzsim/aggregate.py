@@ -47,6 +47,12 @@ def annual_unit(indicator: str) -> str:
     return spec.unit.replace("/month", "/year") if spec.kind == "flow" else spec.unit
 
 
+def years_covered(start: str, n: int) -> list[int]:
+    """The calendar years with at least one of ``n`` months from ``start`` ('YYYY-MM')."""
+    y0, m0 = (int(x) for x in str(start)[:7].split("-"))
+    return list(range(y0, y0 + (m0 - 1 + n - 1) // 12 + 1)) if n > 0 else []
+
+
 def _months(start: str, year: int, n: int, months: range = range(1, 13)) -> np.ndarray:
     """Column indices of ``months`` of ``year`` within a run of ``n`` months from ``start``."""
     y0, m0 = (int(x) for x in str(start)[:7].split("-"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -18,9 +18,6 @@ from rich.progress import (
 
 from gzsim.results import Result
 from gzsim.tables import LongTable, Section, emit, fmt, geography, geography_label, title
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def summary_table(result: Result, summ: list[dict[str, Any]] | None = None) -> LongTable:
@@ -55,16 +52,15 @@ def summary_table(result: Result, summ: list[dict[str, Any]] | None = None) -> L
 
 
 def print_summary(result: Result, console: Console | None = None, form: str = "table",
-                  summary: pd.DataFrame | list[dict[str, Any]] | None = None) -> None:
+                  summary: list[dict[str, Any]] | None = None) -> None:
     """Print the summary table (``form``: table, csv, md or json), at most 80 columns.
 
-    ``summary``: ``result.summary()`` or ``summary_rows()`` when the caller has it already (not
-    computed twice). The CSV and JSON forms are built with pandas; the tables need none.
+    ``summary``: ``result.summary_rows()`` when the caller has them already (not computed
+    twice). The CSV and JSON forms are built with pandas; the tables need none.
     """
     import click
 
-    rows = result.summary_rows() if summary is None else \
-        summary.to_dict("records") if hasattr(summary, "to_dict") else summary
+    rows = result.summary_rows() if summary is None else summary
     frame = None
     if form in ("csv", "json"):
         import pandas as pd

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,31 +40,19 @@ def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
     return aggregate.annual(series, indicator).stack().rename(indicator).reset_index()
 
 
-def summarise(series: pd.DataFrame, years: list[int], indicators: list[str] | None = None,
-              lo: float = 0.05, hi: float = 0.95) -> pd.DataFrame:
-    """Median and a (hi - lo) interval across replications of each indicator's annual value."""
-    import pandas as pd
-
-    names = [] if series.empty else list(series.columns)  # every replication failed: empty
-    rows = summary_rows(lambda name: aggregate.matrix(series, name)[1:], names, years,
-                        indicators, lo, hi)
-    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
-
-
-def summary_rows(matrix, available: list[str], years: list[int],
-                 indicators: list[str] | None = None, lo: float = 0.05,
+def summary_rows(matrix: Callable[[str], tuple[str, np.ndarray]], available: list[str],
+                 years: list[int], indicators: list[str] | None = None, lo: float = 0.05,
                  hi: float = 0.95) -> list[dict[str, Any]]:
-    """The summary as rows; ``matrix(name)`` gives (first month, replication x month array).
+    """Median and a (hi - lo) interval across replications of each indicator's annual value.
 
-    Each year's value per replication is :func:`gzsim.aggregate.aggregate`'s annual rule.
+    ``matrix(name)`` gives (first month, replication x month array); each year's value per
+    replication is :func:`gzsim.aggregate.aggregate`'s annual rule.
     """
     rows = []
     have = set(available)
     for name in (i for i in (indicators or SUMMARY_INDICATORS) if i in have):
         start, v = matrix(name)
-        first = int(start[:4]) * 12 + int(start[5:7]) - 1  # months since year 0
-        last = first + v.shape[1] - 1
-        for year in sorted(y for y in set(years) if y * 12 <= last and y * 12 + 11 >= first):
+        for year in sorted(set(years) & set(aggregate.years_covered(start, v.shape[1]))):
             vals = aggregate.aggregate(v, start, "annual", name, year=year)
             rows.append({"indicator": name, "unit": aggregate.annual_unit(name), "year": int(year),
                          "median": float(np.median(vals)), "p05": float(np.quantile(vals, lo)),
@@ -199,32 +188,37 @@ class Result:
         if years is not None:
             return list(years)
         if self._series is None:
-            years_since_1970 = self.grid.dates.astype("datetime64[Y]").astype(int)
-            return sorted({int(y) + 1970 for y in years_since_1970})
+            return aggregate.years_covered(self.grid.start, len(self.grid.dates))
         if self.series.empty:
             return []
         import pandas as pd
 
         return sorted(pd.to_datetime(self.series["date"]).dt.year.unique().tolist())
 
+    def _matrix(self, indicator: str) -> tuple[str, np.ndarray]:
+        """(first month, replication x month array) of one indicator."""
+        if self._series is None:
+            return self.grid.start, self.grid.values[indicator]
+        return aggregate.matrix(self._series, indicator)[1:]
+
+    def _indicators(self) -> list[str]:
+        """The indicators the series holds (none when every replication failed)."""
+        if self._series is None:
+            return list(self.grid.values) if len(self.grid.replications) else []
+        return [] if self._series.empty else list(self._series.columns)
+
     def summary_rows(self, years: list[int] | None = None,
                      indicators: list[str] | None = None) -> list[dict[str, Any]]:
         """:meth:`summary` as rows (no pandas needed for a fresh run)."""
-        years = years or self.milestone_years
-        if self._series is not None:
-            return self.summary(years, indicators).to_dict("records")
-        g = self.grid
-        return summary_rows(lambda name: (g.start, g.values[name]),
-                            list(g.values) if len(g.replications) else [], years, indicators)
+        return summary_rows(self._matrix, self._indicators(), years or self.milestone_years,
+                            indicators)
 
     def summary(self, years: list[int] | None = None,
                 indicators: list[str] | None = None) -> pd.DataFrame:
-        """Median and 90 % interval of each indicator's annual value (see :func:`summarise`)."""
-        if self._series is None:
-            import pandas as pd
+        """Median and 90 % interval of each indicator's annual value at the milestone years."""
+        import pandas as pd
 
-            return pd.DataFrame(self.summary_rows(years, indicators), columns=SUMMARY_COLUMNS)
-        return summarise(self.series, years or self.milestone_years, indicators)
+        return pd.DataFrame(self.summary_rows(years, indicators), columns=SUMMARY_COLUMNS)
 
     def annual(self, indicator: str) -> pd.DataFrame:
         """Annual values of ``indicator`` per replication (flows summed, stocks December)."""
@@ -243,19 +237,17 @@ class Result:
         ds.attrs["scenario"] = self.scenario_name
         return ds
 
-    def save(self, out_dir: str | Path, summary: pd.DataFrame | list[dict] | None = None
-             ) -> Path:
+    def save(self, out_dir: str | Path, summary: list[dict[str, Any]] | None = None) -> Path:
         """Write the results folder atomically (see :mod:`gzsim.outdir`).
 
         ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
         no file of an older run, e.g. a stale ``failures.csv``, survives). ``summary``: this
-        result's :meth:`summary` (or :meth:`summary_rows`), when the caller has it already.
+        result's :meth:`summary_rows`, when the caller has them already.
         """
         from gzsim.outdir import atomic_folder
 
         out = Path(out_dir)
-        rows = self.summary_rows() if summary is None else \
-            summary.to_dict("records") if hasattr(summary, "to_dict") else summary
+        rows = self.summary_rows() if summary is None else summary
         with atomic_folder(out, "run") as tmp:
             write_parquet_table(annotated_table(self.grid if self._series is None
                                                 else self.series, self.scenario_name),

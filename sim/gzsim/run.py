@@ -94,9 +94,7 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
             done.append((k, arrays))
     names = list(done[0][1]) if done else []
     grid = Grid(np.array([k for k, _ in done], dtype=np.int64), dates,
-                {name: np.array([a[name] for _, a in done], dtype=float).reshape(len(done),
-                                                                                  len(dates))
-                 for name in names})
+                {name: np.array([a[name] for _, a in done], dtype=float) for name in names})
     manifest = {
         "scenario": scenario.model_dump(mode="json"),
         "root_seed": root,
@@ -110,8 +108,9 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
         "failed_replications": [f["replication"] for f in failures],
         "provenance": describe(scenario),
     }
+    failed = None
     if failures:
         import pandas as pd  # only when something failed: a fresh run needs no pandas
 
-        return Result(grid=grid, manifest=manifest, failures=pd.DataFrame(failures))
-    return Result(grid=grid, manifest=manifest)
+        failed = pd.DataFrame(failures)
+    return Result(grid=grid, manifest=manifest, failures=failed)

@@ -71,15 +71,15 @@ class Posterior:
         """Weighted quantiles of every parameter (rows) at ``q`` (columns ``q0.05``...)."""
         import pandas as pd
 
-        rows = {p: weighted_quantile(self.columns[p].astype(float), self.weights, q)
-                for p in self.paths}
-        return pd.DataFrame(rows, index=[f"q{x:g}" for x in q]).T
+        return pd.DataFrame(self._quantiles(q), index=[f"q{x:g}" for x in q]).T
 
     def medians(self) -> dict[str, float]:
         """The weighted median of every parameter."""
+        return {p: float(v[0]) for p, v in self._quantiles((0.5,)).items()}
+
+    def _quantiles(self, q: tuple[float, ...]) -> dict[str, np.ndarray]:
         w = self.weights
-        return {p: float(weighted_quantile(self.columns[p].astype(float), w, 0.5)[0])
-                for p in self.paths}
+        return {p: weighted_quantile(self.columns[p].astype(float), w, q) for p in self.paths}
 
     def draw(self, rng: np.random.Generator) -> int:
         """One particle index, drawn with the weights."""
