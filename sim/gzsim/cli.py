@@ -261,8 +261,10 @@ def _difference_charts(cmp, folder: Path) -> None:
 
     head = cmp.headline()
     charted = list(dict.fromkeys(head["indicator"]))
-    if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
-        charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+    have = set(cmp.table["indicator"])
+    cost = next((c for c in ("public_cost_usd_m", "fiscal_cost_usd_m") if c in have), None)
+    if head["per_usd_m"].notna().any() and cost:
+        charted.append(cost)  # the cost side of cost-effectiveness
     for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
         if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
             save_figure(difference_chart(cmp, ind), folder / f"diff_{ind}")
@@ -342,7 +344,13 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
 @indicator_opt("Indicator for the headline and charts (repeatable; default: those the "
-               "policies' questions name). comparison.csv always holds every indicator.")
+               "policies' questions name, and employment for a spending policy). "
+               "comparison.csv always holds every indicator.")
+@click.option("--year", "-y", "years", multiple=True, type=int,
+              help="Year to compare (repeatable; default: the milestone years).")
+@click.option("--vs-parent", is_flag=True,
+              help="Compare each scenario with the scenario it extends (its parent) instead "
+              "of with the first one; the default when one scenario is given.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
 @click.option("--unpaired", is_flag=True,
@@ -354,44 +362,50 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool,
-            uncertainty: str | None) -> None:
+            years: tuple[int, ...], vs_parent: bool, overrides: tuple[str, ...],
+            unpaired: bool, form: str, quiet: bool, uncertainty: str | None) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    Every scenario runs the same replications with the same seeds. The headline answers each
+    One scenario alone (or --vs-parent) is compared with the scenario it extends; a scenario
+    that extends another scenario than the base gets a warning naming its parent. Every
+    scenario runs the same replications with the same seeds. The headline answers each
     policy's question: the indicators it names at the milestone years, the difference against
-    the base with its interval, the relative change with its own interval, and, where the
-    policy has a fiscal cost, the effect per US$ m of cost. Rows that are exactly zero in every
-    replication are collapsed into one line. Writes comparison.csv (every indicator),
-    headline.csv, each scenario's results and (with --plot) difference charts in OUT/plots/.
+    the base with its interval (how sure the average is) and its 5-95 % spread across
+    replications (how much it could vary), the relative change, and, for a policy with a
+    public cost, the effect per US$ m of it, undiscounted and in present values. Writes
+    comparison.csv (every indicator), headline.csv, each scenario's results and (with --plot)
+    difference charts in OUT/plots/.
 
     \b
     Example:
+      gzsim compare scenarios/policy_land_push_scarce.yaml
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
-      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
+      gzsim compare --vs-parent scenarios/policy_*.yaml -i employment -y 2025
     """
     import os
 
     from gzsim.compare import compare as run_compare
+    from gzsim.compare import compare_with_parents
+    from gzsim.outdir import atomic_folder, check_target, timestamped
     from gzsim.report import progress_bar
     from gzsim.scenario import load_scenario
 
-    if len(scenarios) < 2:
-        raise UserError("give the base scenario and at least one other to compare")
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-    from gzsim.outdir import atomic_folder, check_target, timestamped
-
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
     check_target(out, "comparison")  # before the (long) runs
     workers = workers or os.cpu_count() or 1
-    with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
+    options = dict(replications=replications, seed=seed, workers=workers, level=level,
+                   indicators=list(indicators) or None, years=list(years) or None,
+                   unpaired=unpaired, uncertainty=uncertainty)
+    parents = vs_parent or len(loaded) == 1
+    runs = len(loaded) + (len({str(p) for p in map(parent_file, loaded)}) if parents else 0)
+    with progress_bar(f"{runs} scenarios: replications", replications * runs,
                       disable=quiet) as advance:
-        cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                          workers=workers, level=level, indicators=list(indicators) or None,
-                          progress=advance, unpaired=unpaired, uncertainty=uncertainty)
+        cmp = compare_with_parents(loaded, progress=advance, **options) if parents else \
+            run_compare(loaded[0], loaded[1:], progress=advance, **options)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
@@ -405,6 +419,13 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
+
+
+def parent_file(scenario) -> Path | None:
+    """The file a loaded scenario extends (None if none)."""
+    from gzsim.scenario import parent_path
+
+    return parent_path(scenario)
 
 
 @main.command()

@@ -67,12 +67,18 @@ def indicator_frame() -> pd.DataFrame:
 
 def print_indicators(form: str, echo: Callable[[str], None]) -> None:
     """The indicators as text (one entry each, by geography, 80 columns), csv, md or json."""
+    from gzsim.indicators import JOBS, JOBS_WHY
+
     frame = indicator_frame()
+    frame["quote_for"] = ["jobs" if n == JOBS else "" for n in frame["name"]]
     if form == "table":
+        echo(f"Which to quote for jobs: {JOBS}\n")
+        echo(textwrap.fill(JOBS_WHY, 80, initial_indent="  ", subsequent_indent="  ") + "\n")
         for geo, grp in frame.groupby("geography", sort=False):
             echo(f"{geo.capitalize()} indicators\n")
             for r in grp.itertuples(index=False):
-                echo(f"  {r.name}  [{r.unit}, {r.kind}]")
+                echo(f"  {r.name}  [{r.unit}, {r.kind}]"
+                     + ("  <- quote this for jobs" if r.quote_for else ""))
                 echo(textwrap.fill(r.meaning, 80, initial_indent="      ",
                                    subsequent_indent="      "))
             echo("")

@@ -268,3 +268,18 @@ def check_design_points(base_data: dict, points: Iterable[tuple[int, Mapping[str
             values = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
             raise ScenarioError([Problem(f"{what} {i} ({values}) gives an invalid scenario: "
                                          f"{p}") for p in e.problems]) from None
+
+
+def parent_path(scenario: Scenario) -> Path | None:
+    """The file ``scenario`` extends (as loaded by :func:`load_scenario`), None if none."""
+    files = (getattr(scenario, "_provenance", None) or {}).get("files", [])
+    return next((Path(f["path"]) for f in files if f.get("role") == "extends"), None)
+
+
+def load_parent(scenario: Scenario) -> Scenario | None:
+    """The scenario ``scenario`` extends, with the same ``--set`` overrides; None if none."""
+    path = parent_path(scenario)
+    if path is None:
+        return None
+    overrides = (getattr(scenario, "_provenance", None) or {}).get("overrides", [])
+    return load_scenario(path, overrides=list(overrides))
