@@ -508,6 +508,41 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
                    err=form in ("csv", "json"))
 
 
+@main.command("dose-response")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lever", default=None, help="The swept factor that is the dose (default: the "
+              "experiment's first factor).")
+@indicator_opt("Indicator whose effect is read (default: employment, the jobs indicator).")
+@click.option("--year", "-y", type=int, default=2025, show_default=True,
+              help="Year of the effect and end of the cost.")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
+              help="Confidence level of the intervals.")
+@format_opt
+@user_errors
+def dose_response(folder: Path, lever: str | None, indicators: tuple[str, ...], year: int,
+                  level: float, form: str) -> None:
+    """Dose-response of a swept policy lever: effect and effect per US$ m, both bands.
+
+    FOLDER is a `gzsim sweep` store of an experiment that crosses a lever with other factors;
+    each point is paired with the point at the lever's lowest value (same other factors, same
+    replication seeds). Writes dose_response.csv and dose_response.png/.svg into FOLDER.
+
+    \b
+    Example:
+      gzsim sweep scenarios/experiments/dose_tax_incentives.yaml
+      gzsim dose-response results/dose_tax_incentives
+    """
+    from gzsim.commands import dose_report
+    from gzsim.indicators import JOBS
+
+    if len(indicators) > 1:
+        raise UserError("give one --indicator")
+    dose_report(folder, lever, indicators[0] if indicators else JOBS, year, level, form,
+                click.echo)
+    click.echo(f"Written to {folder}/ (dose_response.csv, dose_response.png, .svg)",
+               err=form in ("csv", "json"))
+
+
 @main.command()
 @format_opt
 def indicators(form: str) -> None:

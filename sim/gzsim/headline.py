@@ -231,6 +231,11 @@ def _range(lo: float, hi: float, unit: str) -> str:
     return f"{fmt(lo, unit, sign=True) or '0'} to {fmt(hi, unit, sign=True) or '0'}"
 
 
+def ratio_range(lo: float, hi: float) -> str:
+    """The 5-95 % spread of a ratio (effect per US$ m)."""
+    return _range(lo, hi, "ratio")
+
+
 def _decimals(v: float) -> int:
     """Decimals for a ratio: effects per US$ m span 0.01 to 100s."""
     a = abs(v)
@@ -243,7 +248,7 @@ def _sig(v: float, decimals: int | None = None, sign: bool = True) -> str:
     return "0" if v == 0 else (f"{v:+,.{d}f}" if sign else f"{v:,.{d}f}")
 
 
-def _pm_ratio(mid: float, lo: float, hi: float) -> str:
+def pm_ratio(mid: float, lo: float, hi: float) -> str:
     """``+27.4 ± 1.4``: a ratio and the half-width of its interval (same decimals)."""
     if not np.isfinite(mid):
         return "n/a"
@@ -304,9 +309,9 @@ def cost_table(scen: str, cost: pd.DataFrame, level: float, notes: list[str]) ->
         unit = str(g["per_usd_m_unit"].iloc[0])
         what = "cumulative extra" if "/year" in str(g["unit"].iloc[0]) else "extra"
         rows = [[str(r.year), fmt(r.cost_usd_m, "US$ m"), fmt(r.cost_pv_usd_m, "US$ m"),
-                 _pm_ratio(r.per_usd_m, r.per_usd_m_low, r.per_usd_m_high),
+                 pm_ratio(r.per_usd_m, r.per_usd_m_low, r.per_usd_m_high),
                  _range(r.per_usd_m_p05, r.per_usd_m_p95, "ratio"),
-                 _pm_ratio(r.per_usd_m_pv, r.per_usd_m_pv_low, r.per_usd_m_pv_high)]
+                 pm_ratio(r.per_usd_m_pv, r.per_usd_m_pv_low, r.per_usd_m_pv_high)]
                 for r in g.itertuples()]
         sections.append(Section(f"{title(ind)}: {what} {unit} of public money", rows))
     return LongTable(
@@ -354,7 +359,7 @@ def ranking_table(frame: pd.DataFrame, level: float) -> LongTable | None:
 
     def rows(pv: str) -> list[list[str]]:
         return [[str(r["scenario"]).removeprefix(strip), f"{r['cost' + pv + '_usd_m']:,.0f}",
-                 _pm_ratio(r[f"per_usd_m{pv}"], r[f"per_usd_m{pv}_low"],
+                 pm_ratio(r[f"per_usd_m{pv}"], r[f"per_usd_m{pv}_low"],
                            r[f"per_usd_m{pv}_high"]),
                  _range(r[f"per_usd_m{pv}_p05"], r[f"per_usd_m{pv}_p95"], "ratio")]
                 for _, r in top.iterrows()]

@@ -224,10 +224,16 @@ class Outcomes(_Frozen):
 
 
 class PosteriorFactors(_Frozen):
-    """One range factor per posterior parameter: its weighted ``level`` interval."""
+    """One range factor per posterior parameter: its weighted ``level`` interval.
+
+    ``levels: N`` gives each parameter N evenly spaced values over that interval, for a
+    full factorial design (e.g. a lever crossed with a few posterior parameters).
+    """
+
     posterior: Annotated[str, Field(min_length=1)] | None = None  # default: the base's posterior
     level: Annotated[float, Field(gt=0, lt=1)] = 0.90
     paths: Annotated[list[str], Field(min_length=1)] | None = None  # default: all of them
+    levels: Annotated[int, Field(ge=2, le=100)] | None = None  # full_factorial: values each
 
 
 class ExperimentSpec(_Frozen):
@@ -264,9 +270,13 @@ class ExperimentSpec(_Frozen):
     @model_validator(mode="after")
     def _design_fits(self) -> ExperimentSpec:
         grid = self.design.kind == "full_factorial"
-        if not self.factors and not self.posterior_factors or grid and self.posterior_factors:
-            raise ValueError("posterior_factors are ranges: use a sampling design" if grid and
-                             self.posterior_factors else "give 'factors' or 'posterior_factors'")
+        pf = self.posterior_factors
+        if not self.factors and not pf:
+            raise ValueError("give 'factors' or 'posterior_factors'")
+        if pf is not None and grid != (pf.levels is not None):
+            raise ValueError("posterior_factors are ranges: give them 'levels: N' for a "
+                             "full_factorial design" if grid else "posterior_factors: "
+                             "'levels' only applies to full_factorial")
         for path, f in self.factors.items():
             if grid and f.kind != "levels" and not isinstance(f.levels, int):
                 raise ValueError(f"full_factorial: factor '{path}' needs levels (a list, or "
@@ -385,8 +395,10 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         raise ExperimentError(e.problems) from None
     found, source = experiment_posterior_factors(spec.posterior_factors, base_data, folder, where,
                                                  {"factors": spec.factors, "set": spec.set})
+    levels = spec.posterior_factors.levels if spec.posterior_factors else None
     spec = spec.model_copy(update={"factors": {**spec.factors, **{
-        p: FactorSpec(**f) for p, f in found.items()}}})
+        p: FactorSpec(**f, **({"levels": levels} if levels else {}))
+        for p, f in found.items()}}})
     _check_paths(spec, base_data, where)
     base_data = apply_overrides(base_data, base_origins, spec.set)
     try:
