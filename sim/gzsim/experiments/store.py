@@ -5,7 +5,7 @@ is; ``DIR/runs/part-<lo>-<hi>.parquet`` holds a record per run (status, error, s
 and ``DIR/series/part-<lo>-<hi>.parquet`` the monthly series of the batch's successful runs;
 ``DIR/runs.parquet`` is a snapshot for DuckDB users (gzsim never reads it) and
 ``DIR/sessions/`` the statistics of each session. Batches lie on a fixed grid, so a run belongs
-to one batch file whoever computes it. Files are written atomically (:mod:`gzsim.fileio`), the
+to one batch file whoever computes it. Files are written atomically (:mod:`gzsim.io.fileio`), the
 series file before the runs file that commits it. What is done is the set of *intact* runs
 files: readable, with ``hi - lo`` rows, whose series file has the row count the runs file
 records, and with no run lost to an infrastructure fault. The next session recomputes the rest.
@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from gzsim.errors import UserError
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
-from gzsim.fileio import atomic_write_bytes, write_json, write_parquet
+from gzsim.io.fileio import atomic_write_bytes, write_json, write_parquet
 from gzsim.results import describe_columns
 
 FORMAT = "gzsim-sweep/2"

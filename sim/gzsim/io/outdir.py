@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gzsim.errors import UserError
-from gzsim.fileio import write_json
+from gzsim.io.fileio import write_json
 
 MARKER = ".gzsim-folder.json"
 KINDS = ("run", "sweep", "comparison", "calibration", "plots")
