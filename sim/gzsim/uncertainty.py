@@ -112,7 +112,7 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
     """The posterior draw of every replication, or ``None`` for noise-only runs."""
     if resolve_mode(scenario, uncertainty) == "noise":
         return None
-    from gzsim.calibration.posterior import read_posterior, typed_values
+    from gzsim.io.posterior import read_posterior, typed_values
 
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
@@ -163,7 +163,7 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
     only: the design ignores the posterior's correlations). With ``scenario_data`` a parameter
     the scenario holds as a whole number (months) gets ``integer: true``.
     """
-    from gzsim.calibration.posterior import read_posterior
+    from gzsim.io.posterior import read_posterior
 
     post = read_posterior(posterior)
     a = (1 - level) / 2
@@ -181,7 +181,7 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
 
 def posterior_source(posterior: str | Path, level: float) -> dict[str, Any]:
     """Where posterior factors' ranges came from (for the sweep's manifest): file and fit."""
-    from gzsim.calibration.posterior import read_posterior
+    from gzsim.io.posterior import read_posterior
 
     post = read_posterior(posterior)
     return {"posterior": str(posterior), "level": level, "ess": round(post.ess, 2),
@@ -212,4 +212,6 @@ def experiment_posterior_factors(pf: Any, data: dict, folder: Path, where: Calla
     if both := [Problem(f"'{p}' is also a posterior factor (posterior_factors): drop one",
                         *where(k, p)) for k, given in taken.items() for p in found if p in given]:
         raise ExperimentError(both)
+    if pf.levels:  # a full factorial: N evenly spaced values over each interval
+        found = {p: {**f, "levels": pf.levels} for p, f in found.items()}
     return found, posterior_source(post, pf.level)

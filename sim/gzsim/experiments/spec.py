@@ -29,6 +29,7 @@ from pydantic import (
 from gzsim.aggregate import AGGREGATIONS, WHOLE_RUN, annual_unit
 from gzsim.errors import ExperimentError, InputError, Problem, ScenarioError
 from gzsim.indicators import INDICATORS
+from gzsim.io.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 from gzsim.scenario.loader import (
     apply_overrides,
     parse_override,
@@ -38,7 +39,6 @@ from gzsim.scenario.loader import (
 from gzsim.scenario.paths import check_scenario_path
 from gzsim.scenario.schema import Scenario
 from gzsim.uncertainty import experiment_posterior_factors
-from gzsim.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 
 Aggregation = Literal[AGGREGATIONS]  # type: ignore[valid-type]  # gzsim.aggregate's vocabulary
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -224,16 +224,11 @@ class Outcomes(_Frozen):
 
 
 class PosteriorFactors(_Frozen):
-    """One range factor per posterior parameter: its weighted ``level`` interval.
-
-    ``levels: N`` gives each parameter N evenly spaced values over that interval, for a
-    full factorial design (e.g. a lever crossed with a few posterior parameters).
-    """
-
+    """One range factor per posterior parameter: its weighted ``level`` interval."""
     posterior: Annotated[str, Field(min_length=1)] | None = None  # default: the base's posterior
     level: Annotated[float, Field(gt=0, lt=1)] = 0.90
     paths: Annotated[list[str], Field(min_length=1)] | None = None  # default: all of them
-    levels: Annotated[int, Field(ge=2, le=100)] | None = None  # full_factorial: values each
+    levels: Annotated[int, Field(ge=2, le=100)] | None = None  # N values each: full_factorial
 
 
 class ExperimentSpec(_Frozen):
@@ -271,12 +266,9 @@ class ExperimentSpec(_Frozen):
     def _design_fits(self) -> ExperimentSpec:
         grid = self.design.kind == "full_factorial"
         pf = self.posterior_factors
-        if not self.factors and not pf:
-            raise ValueError("give 'factors' or 'posterior_factors'")
-        if pf is not None and grid != (pf.levels is not None):
-            raise ValueError("posterior_factors are ranges: give them 'levels: N' for a "
-                             "full_factorial design" if grid else "posterior_factors: "
-                             "'levels' only applies to full_factorial")
+        if not self.factors and not pf or pf and grid != bool(pf.levels):
+            raise ValueError("posterior_factors: 'levels: N' for full_factorial, and only there"
+                             if pf else "give 'factors' or 'posterior_factors'")
         for path, f in self.factors.items():
             if grid and f.kind != "levels" and not isinstance(f.levels, int):
                 raise ValueError(f"full_factorial: factor '{path}' needs levels (a list, or "
@@ -395,10 +387,8 @@ def experiment_from_data(data: dict, origins: Origins | None = None,
         raise ExperimentError(e.problems) from None
     found, source = experiment_posterior_factors(spec.posterior_factors, base_data, folder, where,
                                                  {"factors": spec.factors, "set": spec.set})
-    levels = spec.posterior_factors.levels if spec.posterior_factors else None
     spec = spec.model_copy(update={"factors": {**spec.factors, **{
-        p: FactorSpec(**f, **({"levels": levels} if levels else {}))
-        for p, f in found.items()}}})
+        p: FactorSpec(**f) for p, f in found.items()}}})
     _check_paths(spec, base_data, where)
     base_data = apply_overrides(base_data, base_origins, spec.set)
     try:

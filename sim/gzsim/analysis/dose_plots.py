@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gzsim.plots import _plt, add_caption, thousands
-from gzsim.tables import title
+from gzsim.analysis.plots import _plt, add_caption, thousands
+from gzsim.analysis.tables import title
 
 
 def _bands(ax: Any, x: np.ndarray, d: pd.DataFrame, mid: str, ci: tuple[str, str],
@@ -28,7 +28,7 @@ def _bands(ax: Any, x: np.ndarray, d: pd.DataFrame, mid: str, ci: tuple[str, str
 
 def dose_response_chart(table: pd.DataFrame, level: float = 0.90, caption: str = "",
                         where: str = ""):
-    """Two panels from :func:`gzsim.dose.dose_response`'s table (see the module docstring).
+    """Two panels from :func:`gzsim.analysis.dose.dose_response`'s table (see the module docstring).
 
     ``where``: the geography named in the titles (e.g. the district's name).
     """

@@ -6,9 +6,9 @@ spending policy (one with a ``cost:``) also gets the jobs indicator to quote
 difference against the policy's base with its interval (how sure the average effect is) and
 the 5-95 % spread of the difference across replications and their parameter draws (how much
 the effect could vary), and the relative change (difference / base mean) with its interval.
-Where the policy has a public cost (:mod:`gzsim.costs`) it adds the effect per US$ m: a flow's
-cumulative extra amount, or a stock's extra level, by a year, divided by the cumulative extra
-public cost to that year, undiscounted and in present values.
+Where the policy has a public cost (:mod:`gzsim.analysis.costs`) it adds the effect per
+US$ m: a flow's cumulative extra amount, or a stock's extra level, by a year, divided by the
+cumulative extra public cost to that year, undiscounted and in present values.
 
 Both ratios use the paired replications: replication ``k`` of the policy and of the base share
 their random numbers, and the interval of a ratio of means ``mean(x) / mean(y)`` comes from
@@ -27,11 +27,11 @@ import pandas as pd
 from scipy import stats
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.compare import KEY_INDICATORS, paired_stats, spread, succeeded
-from gzsim.costs import PolicyCost, cost_note, policy_cost
+from gzsim.analysis.compare import KEY_INDICATORS, paired_stats, spread, succeeded
+from gzsim.analysis.costs import PolicyCost, cost_note, policy_cost
+from gzsim.analysis.tables import LongTable, Section, fmt, title
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS, JOBS
-from gzsim.tables import LongTable, Section, fmt, title
 
 COST_COLUMNS = ["cost_usd_m", "cost_pv_usd_m", "discount_rate", "per_usd_m", "per_usd_m_low",
                 "per_usd_m_high", "per_usd_m_p05", "per_usd_m_p95", "per_usd_m_pv",

@@ -1,4 +1,4 @@
-"""What some commands do beyond parsing their options, kept apart so ``cli.py`` stays thin.
+"""What some commands do beyond parsing their options, kept apart so ``cli/app.py`` stays thin.
 
 Each function is usable from Python too: an experiment with ``--set`` values, the sensitivity
 report of a sweep, and the list of indicators.
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from gzsim.tables import LongTable, Section, emit
+from gzsim.analysis.tables import LongTable, Section, emit
 
 
 def experiment_with_overrides(path: str | Path, overrides: tuple[str, ...] | list[str] = ()):
@@ -31,10 +31,10 @@ def sensitivity_report(exp: Any, store: Path, outcomes: list[str], form: str,
     Writes ``sensitivity_<outcome>.csv`` and its chart into the sweep folder; a table whose
     intervals are wider than its indices says so, with the samples that would be needed.
     """
-    from gzsim.fileio import atomic_write_bytes
-    from gzsim.outdir import place_files
-    from gzsim.plots import save_figure, sensitivity_chart
-    from gzsim.sensitivity import analyse, precision_warning
+    from gzsim.analysis.plots import save_figure, sensitivity_chart
+    from gzsim.analysis.sensitivity import analyse, precision_warning
+    from gzsim.io.fileio import atomic_write_bytes
+    from gzsim.io.outdir import place_files
 
     frames, tables = [], []
     for wanted in outcomes or [None]:
@@ -91,12 +91,12 @@ def print_indicators(form: str, echo: Callable[[str], None]) -> None:
 def dose_report(store: Path, lever: str | None, indicator: str, year: int, level: float,
                 form: str, echo: Callable[[str], None]) -> pd.DataFrame:
     """The dose-response table and figure of a sweep, saved into it and printed."""
-    from gzsim.dose import dose_response
-    from gzsim.dose_plots import dose_response_chart
+    from gzsim.analysis.dose import dose_response
+    from gzsim.analysis.dose_plots import dose_response_chart
+    from gzsim.analysis.plots import save_figure
     from gzsim.experiments import read_sweep
-    from gzsim.fileio import atomic_write_bytes
-    from gzsim.outdir import place_files
-    from gzsim.plots import save_figure
+    from gzsim.io.fileio import atomic_write_bytes
+    from gzsim.io.outdir import place_files
 
     table = dose_response(store, lever, indicator, year, level)
     m = read_sweep(store).manifest
@@ -113,8 +113,8 @@ def dose_report(store: Path, lever: str | None, indicator: str, year: int, level
 
 def dose_table(table: pd.DataFrame, where: str, level: float) -> LongTable:
     """The dose-response table for print: effect, per US$ m, per US$ m of present value."""
-    from gzsim.headline import pm_ratio, ratio_range
-    from gzsim.tables import fmt
+    from gzsim.analysis.headline import pm_ratio, ratio_range
+    from gzsim.analysis.tables import fmt
 
     unit, year = str(table["unit"].iloc[0]), int(table["year"].iloc[0])
 
@@ -149,6 +149,6 @@ def dose_table(table: pd.DataFrame, where: str, level: float) -> LongTable:
 
 def title_of(table: pd.DataFrame) -> str:
     """The readable name of the table's indicator."""
-    from gzsim.tables import title
+    from gzsim.analysis.tables import title
 
     return title(str(table["indicator"].iloc[0]))

@@ -5,7 +5,7 @@ parameters, assumptions) holds, for every combination of the other factors, a po
 lever's lowest level: the paired baseline. Replication ``k`` of every point shares its random
 numbers (common random numbers), so for each other-factor combination and replication the
 effect of a lever value is the difference from that baseline, and its public cost the
-difference of ``public_cost_usd_m`` cumulated to the year (:mod:`gzsim.costs`).
+difference of ``public_cost_usd_m`` cumulated to the year (:mod:`gzsim.analysis.costs`).
 
 For each lever value the table gives, over all (combination, replication) pairs, the mean
 effect with its t-interval (how sure is the average over the swept parameters) and the 5-95 %
@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from gzsim.aggregate import annual_unit, kind
-from gzsim.compare import paired_stats, spread
-from gzsim.costs import TOTAL, cumulative_by_year, discount
+from gzsim.analysis.compare import paired_stats, spread
+from gzsim.analysis.costs import TOTAL, cumulative_by_year, discount
+from gzsim.analysis.headline import ratio_interval, ratio_spread
 from gzsim.errors import UserError
-from gzsim.headline import ratio_interval, ratio_spread
 from gzsim.indicators import JOBS
 
 DOSE_COLUMNS = ["lever", "value", "indicator", "unit", "year", "discount_rate", "n_pairs",
