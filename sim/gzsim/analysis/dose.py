@@ -64,8 +64,8 @@ def _paired(runs: pd.DataFrame, lever: str, context: list[str]) -> pd.DataFrame:
     """Each run minus the baseline run (lowest lever value, same context and replication)."""
     low = runs[lever].min()
     keys = [*context, "replication"]
-    base = runs[runs[lever] == low].set_index(keys)[["value", "value_pv", "cost", "cost_pv"]]
-    joined = runs.join(base, on=keys, rsuffix="_base", how="inner")
+    base = runs[runs[lever] == low][[*keys, "value", "value_pv", "cost", "cost_pv"]]
+    joined = runs.merge(base, on=keys, suffixes=("", "_base"), how="inner")
     for c in ("value", "value_pv", "cost", "cost_pv"):
         joined[f"d_{c}"] = joined[c] - joined[f"{c}_base"]
     return joined
