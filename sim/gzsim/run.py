@@ -23,7 +23,7 @@ from gzsim.scenario.schema import Scenario
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
              options: ExecutionOptions | None = None, uncertainty: str | None = None, *,
-             run_fn: RunFn | None = None,
+             run_fn: RunFn | None = None, assumptions: str | None = None,
              **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
@@ -38,7 +38,9 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     :class:`~gzsim.execution.failfast.ReplicationsFailed` quotes the first error.
     ``uncertainty``: ``posterior`` draws each replication's parameters from the
     scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
-    posterior when the scenario has one (:mod:`gzsim.uncertainty`).
+    posterior when the scenario has one (:mod:`gzsim.uncertainty`). ``assumptions``:
+    ``sampled`` also draws the scenario's assumed parameters from their ranges
+    (:mod:`gzsim.assumptions`; what comparisons do), ``fixed`` (default) keeps them.
     """
     from gzsim.uncertainty import plan_draws
 
@@ -52,7 +54,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
     t0 = time.perf_counter()
-    plan = plan_draws(scenario, n, root, uncertainty) if run_fn is None else None
+    plan = plan_draws(scenario, n, root, uncertainty, assumptions) if run_fn is None else None
     outputs: dict[int, ReplicationOutput] = {}
     runs = run_replications(scenario, n, root, opts, run_fn=plan.run_fn() if plan else run_fn)
     try:

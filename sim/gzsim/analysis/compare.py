@@ -183,10 +183,12 @@ class Comparison:
     def tables(self, headline: pd.DataFrame | None = None) -> list:
         """The headline as :class:`gzsim.analysis.tables.LongTable` objects (print, Markdown)."""
         from gzsim.analysis.headline import cost_notes, headline_tables, questions
+        from gzsim.analysis.spread import shares_frame, shares_notes
 
         frame = self.headline() if headline is None else headline
+        spreads = shares_notes(shares_frame(self, frame), frame)
         return headline_tables(frame, self.level, questions(self), self.dropped,
-                               cost_notes(self))
+                               cost_notes(self), spreads)
 
     def save(self, out: str | Path) -> Path:
         """Write ``comparison.csv``, ``headline.csv`` and each scenario's results in ``out``."""
@@ -195,7 +197,12 @@ class Comparison:
         out = Path(out)
         with atomic_folder(out, "comparison") as tmp:  # new, empty or a comparison: replaced
             atomic_write_bytes(tmp / "comparison.csv", self.table.to_csv(index=False).encode())
-            atomic_write_bytes(tmp / "headline.csv", self.headline().to_csv(index=False).encode())
+            head = self.headline()
+            atomic_write_bytes(tmp / "headline.csv", head.to_csv(index=False).encode())
+            from gzsim.analysis.spread import shares_frame
+
+            atomic_write_bytes(tmp / "assumptions.csv",
+                               shares_frame(self, head).to_csv(index=False).encode())
             for name, res in self.results.items():
                 res.save(tmp / name)
         return out
@@ -382,10 +389,13 @@ def compare(base: Scenario | str | Path,
     ``run_options`` go to :func:`gzsim.run.simulate` (``workers``, default all CPUs as on the
     command line; ``backend``; ``uncertainty``: with ``posterior``, the default when the base
     has a posterior, replication ``k`` also uses the same posterior draw in every scenario, see
-    :mod:`gzsim.uncertainty`); ``progress(done, total)`` counts replications over all
+    :mod:`gzsim.uncertainty`; ``assumptions``: ``sampled``, the default, also draws the
+    assumed parameters from their ranges, the same in every scenario, ``fixed`` keeps them,
+    see :mod:`gzsim.assumptions`); ``progress(done, total)`` counts replications over all
     scenarios. A scenario whose name is already taken (e.g. the base against itself) gets
     ``_2``, ``_3``...
     """
+    run_options.setdefault("assumptions", "sampled")
     if others is None or (not isinstance(others, (Scenario, str, Path)) and not list(others)):
         return compare_with_parents([base], replications, seed, indicators, years, level,
                                     unpaired, **run_options)
@@ -420,6 +430,7 @@ def compare_with_parents(policies: Iterable[Scenario | str | Path], replications
     seed defaults to the first policy's ``run.seed``.
     """
     progress = run_options.pop("progress", None)
+    run_options.setdefault("assumptions", "sampled")
     scs = [_as_scenario(s) for s in policies]
     if not scs:
         raise UserError("give at least one policy scenario")

@@ -29,6 +29,7 @@ from scipy import stats
 from gzsim.aggregate import annual, annual_unit
 from gzsim.analysis.compare import KEY_INDICATORS, paired_stats, spread, succeeded
 from gzsim.analysis.costs import PolicyCost, cost_note, policy_cost
+from gzsim.analysis.spread import shares_frame, shares_text
 from gzsim.analysis.tables import LongTable, Section, fmt, title
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS, JOBS
@@ -40,7 +41,7 @@ COST_COLUMNS = ["cost_usd_m", "cost_pv_usd_m", "discount_rate", "per_usd_m", "pe
 HEADLINE_COLUMNS = ["scenario", "base", "policy", "indicator", "unit", "geography", "year",
                     "base_mean", "diff_mean", "ci_low", "ci_high", "diff_p05", "diff_p95",
                     "rel_diff", "rel_low", "rel_high", "distinguishable", "zero", "n_pairs",
-                    *COST_COLUMNS, "per_usd_m_unit", "not_modelled"]
+                    *COST_COLUMNS, "per_usd_m_unit", "not_modelled", "assumption_shares"]
 LEGEND = ("± : the {ci} of the mean effect (how sure is the average); 5-95 %: the effect's "
           "spread across replications and parameter draws (how much could it vary).")
 NAN = float("nan")
@@ -184,7 +185,16 @@ def headline_frame(comparison: Any) -> pd.DataFrame:
                       "not_modelled": caveat}
                      for r in indicator_rows(base.series, other.series, ind, years, pairs,
                                              comparison.level, cost)]
-    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+    shares = shares_frame(comparison, frame)
+    if len(shares):
+        text = {k: shares_text(g) for k, g in
+                shares.groupby(["scenario", "indicator", "year"], sort=False)}
+        frame["assumption_shares"] = [text.get((r.scenario, r.indicator, r.year), "")
+                                      for r in frame.itertuples()]
+    else:
+        frame["assumption_shares"] = ""
+    return frame
 
 
 def cost_notes(comparison: Any) -> dict[str, str]:
@@ -322,7 +332,8 @@ def cost_table(scen: str, cost: pd.DataFrame, level: float, notes: list[str]) ->
 
 def headline_tables(frame: pd.DataFrame, level: float, asked: dict[str, str] | None = None,
                     dropped: dict[str, int] | None = None,
-                    costs: dict[str, str] | None = None) -> list[LongTable]:
+                    costs: dict[str, str] | None = None,
+                    spreads: dict[str, str] | None = None) -> list[LongTable]:
     """The headline as tables: per scenario, its indicators by geography, then per US$ m."""
     out = []
     for scen, df in frame.groupby("scenario", sort=False):
@@ -334,6 +345,8 @@ def headline_tables(frame: pd.DataFrame, level: float, asked: dict[str, str] | N
         if caveat:
             notes.append(f"Not in the model: {caveat}")
         notes.append(LEGEND.format(ci=f"{level:.0%} CI"))
+        if (spreads or {}).get(str(scen)):
+            notes.append(spreads[str(scen)])
         out.append(effect_table(str(scen), df, level, (asked or {}).get(str(scen), ""),
                                 notes))
         cost = df[np.isfinite(df["per_usd_m"].to_numpy(dtype=float))]

@@ -84,6 +84,13 @@ uncertainty_opt = click.option(
     help="posterior: each replication draws its parameters from the calibrated posterior as "
     "well as its random streams (the default when the scenario has a posterior); noise: "
     "parameters fixed, random streams only.")
+assumptions_opt = click.option(
+    "--assumptions", type=click.Choice(["sampled", "fixed"]), default="sampled",
+    show_default=True,
+    help="sampled: each replication also draws the parameters no figure pins (the "
+    "scenario's assumptions file: attractiveness elasticities, reach share...) from their "
+    "ranges, the same draw in every scenario, and the headline says how much of each effect's "
+    "spread each one causes; fixed: the scenario's values.")
 quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
                            help="Local worker processes (default: number of CPUs).")
@@ -359,11 +366,13 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @format_opt
 @quiet_opt
 @uncertainty_opt
+@assumptions_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
             years: tuple[int, ...], vs_parent: bool, overrides: tuple[str, ...],
-            unpaired: bool, form: str, quiet: bool, uncertainty: str | None) -> None:
+            unpaired: bool, form: str, quiet: bool, uncertainty: str | None,
+            assumptions: str) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
     One scenario alone (or --vs-parent) is compared with the scenario it extends; a scenario
@@ -399,7 +408,7 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     workers = workers or os.cpu_count() or 1
     options = dict(replications=replications, seed=seed, workers=workers, level=level,
                    indicators=list(indicators) or None, years=list(years) or None,
-                   unpaired=unpaired, uncertainty=uncertainty)
+                   unpaired=unpaired, uncertainty=uncertainty, assumptions=assumptions)
     parents = vs_parent or len(loaded) == 1
     runs = len(loaded) + (len({str(p) for p in map(parent_file, loaded)}) if parents else 0)
     with progress_bar(f"{runs} scenarios: replications", replications * runs,

@@ -267,8 +267,10 @@ class ExperimentSpec(_Frozen):
         grid = self.design.kind == "full_factorial"
         pf = self.posterior_factors
         if not self.factors and not pf or pf and grid != bool(pf.levels):
-            raise ValueError("posterior_factors: 'levels: N' for full_factorial, and only there"
-                             if pf else "give 'factors' or 'posterior_factors'")
+            raise ValueError("give 'factors' or 'posterior_factors'" if not pf else "posterior_"
+                             "factors are ranges: use a sampling design, or 'levels: N' for "
+                             "full_factorial" if grid else "posterior_factors: 'levels' only "
+                             "applies to full_factorial")
         for path, f in self.factors.items():
             if grid and f.kind != "levels" and not isinstance(f.levels, int):
                 raise ValueError(f"full_factorial: factor '{path}' needs levels (a list, or "

@@ -59,13 +59,18 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
 
 
 def _apply_posterior(data: dict, path: Path) -> dict:
-    """``posterior: FILE`` (top level) -> ``run.posterior``, resolved against this file."""
-    ref = data.pop("posterior", None)
-    if ref is None:
-        return data
-    here = path.parent / str(ref)  # else the same name in the project (a copied scenario)
-    found = here if here.exists() else (in_project(str(ref)) or here)
-    return {**data, "run": {**(data.get("run") or {}), "posterior": str(found.resolve())}}
+    """Top-level ``posterior: FILE`` and ``assumptions: FILE`` -> ``run.*``.
+
+    Each is resolved against this file (else the same name in the project).
+    """
+    for key in ("posterior", "assumptions"):
+        ref = data.pop(key, None)
+        if ref is None:
+            continue
+        here = path.parent / str(ref)  # else the same name in the project (a copied scenario)
+        found = here if here.exists() else (in_project(str(ref)) or here)
+        data = {**data, "run": {**(data.get("run") or {}), key: str(found.resolve())}}
+    return data
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:

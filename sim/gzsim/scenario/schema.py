@@ -67,6 +67,9 @@ class RunSettings(Frozen):
     # posterior.parquet (gzsim calibrate) replications draw their parameters from; set by the
     # scenario file's top-level `posterior:` (resolved to an absolute path by the loader)
     posterior: str | None = None
+    # assumptions.yaml (ranges of parameters no figure pins) comparisons sample from; set by
+    # the scenario file's top-level `assumptions:` (resolved to an absolute path by the loader)
+    assumptions: str | None = None
 
 
 class MonthRange(Frozen):
