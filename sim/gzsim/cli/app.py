@@ -211,10 +211,15 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
               help="Where to write fitted.yaml (default: the spec's 'output' for a full run "
               "into the spec's folder, else OUT/fitted.yaml).")
 @click.option("--overwrite", is_flag=True, help="Discard OUT's abc.db and start again.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a value of the base scenario the calibration runs (not a free "
+              "parameter), e.g. --set attractiveness.incentive_elasticity=0.5; writes to a new "
+              "results/calibration-set-<time>/ unless --out says otherwise.")
 @quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None, overwrite: bool, quiet: bool) -> None:
+              fitted: Path | None, overwrite: bool, overrides: tuple[str, ...],
+              quiet: bool) -> None:
     r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
     Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
@@ -237,7 +242,7 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
 
     console = Console(stderr=True)
     workers = workers or os.cpu_count() or 1
-    out_dir = calibration_targets(spec, quick, out)
+    out_dir = calibration_targets(spec, quick, out, bool(overrides))
     if overwrite and (out_dir / "abc.db").exists():
         (out_dir / "abc.db").unlink()
 
@@ -247,7 +252,10 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                           f"{g['samples']:,} simulations, acceptance {g['acceptance_rate']:.3f}")
 
     command = "gzsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    problem, post, info = run_calibration(spec, quick=quick, workers=workers, out_dir=out_dir,
+    from gzsim.calibration.problem import build_problem
+
+    built = build_problem(spec, quick=quick, overrides=overrides)
+    problem, post, info = run_calibration(built, quick=quick, workers=workers, out_dir=out_dir,
                                           fitted_path=fitted, on_generation=show,
                                           command=command, progress=not quiet)
     params, ppc, run = info["params"], info["ppc"], info["run"]
@@ -569,13 +577,17 @@ def indicators(form: str) -> None:
     print_indicators(form, click.echo)
 
 
-def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
-    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+def calibration_targets(spec: Path, quick: bool, out: Path | None, varied: bool = False
+                        ) -> Path:
+    """Where calibrate writes.
+
+    A smoke run (--quick) or a variant (--set) never touches calibration/ unless told.
+    """
     from gzsim.calibration.run import OUTPUT_FILES
     from gzsim.io.outdir import check_files, timestamped
 
-    if quick and out is None:
-        out = timestamped("results", "calibration-quick")
+    if (quick or varied) and out is None:
+        out = timestamped("results", "calibration-quick" if quick else "calibration-set")
     out_dir = out or spec.parent
     check_files(out_dir, "calibration", OUTPUT_FILES)
     return out_dir
