@@ -43,7 +43,8 @@ HEADLINE_COLUMNS = ["scenario", "base", "policy", "indicator", "unit", "geograph
                     "rel_diff", "rel_low", "rel_high", "distinguishable", "zero", "n_pairs",
                     *COST_COLUMNS, "per_usd_m_unit", "not_modelled", "assumption_shares"]
 LEGEND = ("± : the {ci} of the mean effect (how sure is the average); 5-95 %: the effect's "
-          "spread across replications and parameter draws (how much could it vary).")
+          "spread across replications, i.e. random streams, posterior and assumption draws "
+          "(how much could it vary).")
 NAN = float("nan")
 
 
