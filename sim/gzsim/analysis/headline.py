@@ -362,8 +362,20 @@ def headline_tables(frame: pd.DataFrame, level: float, asked: dict[str, str] | N
     return out + ([ranking] if ranking is not None else [])
 
 
+def silent(row: Any) -> bool:
+    """No mechanism for the policy's question, and no effect distinguishable from zero.
+
+    Then the figure would read as an answer it is not.
+    """
+    return bool(row["not_modelled"]) and not bool(row["distinguishable"])
+
+
 def ranking_table(frame: pd.DataFrame, level: float) -> LongTable | None:
-    """The spending policies side by side: jobs per US$ m of public money, the last year."""
+    """The spending policies side by side: jobs per US$ m of public money, the last year.
+
+    A policy whose question the model has no mechanism for (its ``not_modelled:``) shows
+    that instead of a figure, unless its effect is distinguishable from zero.
+    """
     jobs = frame[(frame["indicator"] == JOBS) & frame["per_usd_m"].notna()]
     if jobs.empty:
         return None
@@ -373,9 +385,10 @@ def ranking_table(frame: pd.DataFrame, level: float) -> LongTable | None:
 
     def rows(pv: str) -> list[list[str]]:
         return [[str(r["scenario"]).removeprefix(strip), f"{r['cost' + pv + '_usd_m']:,.0f}",
-                 pm_ratio(r[f"per_usd_m{pv}"], r[f"per_usd_m{pv}_low"],
-                           r[f"per_usd_m{pv}_high"]),
-                 _range(r[f"per_usd_m{pv}_p05"], r[f"per_usd_m{pv}_p95"], "ratio")]
+                 *(["no mechanism (note)", ""] if silent(r) else [
+                     pm_ratio(r[f"per_usd_m{pv}"], r[f"per_usd_m{pv}_low"],
+                              r[f"per_usd_m{pv}_high"]),
+                     _range(r[f"per_usd_m{pv}_p05"], r[f"per_usd_m{pv}_p95"], "ratio")])]
                 for _, r in top.iterrows()]
 
     rate = float(top["discount_rate"].iloc[0])
