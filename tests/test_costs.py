@@ -138,7 +138,7 @@ def test_the_printed_answer_ranks_policies_with_cost_bands_and_caveats(answer):
     flat = " ".join(text.split())
     assert "Employment (people, district) in 2019 per US$ m of extra public money" in flat
     assert "policy_land_push_scarce vs land_scarce" in flat
-    assert "Public cost to 2019, US$ m" in flat and "Extra tax revenue" in flat
+    assert "Public cost to 2019, US$ m" in flat and "Extra taxes due" in flat
     assert "Not in the model: The model has no skills" in flat
     assert "no mechanism (note)" in flat  # training: no near-zero figure read as an answer
     assert max(len(line) for line in text.splitlines()) <= 80

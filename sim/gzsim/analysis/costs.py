@@ -5,8 +5,9 @@ resettlement housing, land servicing, training (trainees x a unit cost) and taxe
 sum is ``public_cost_usd_m``. A policy's cost is the paired difference of that sum from its base,
 cumulated from the start to the end of each year: what the policy spends through its own
 levers (its YAML ``cost:`` names the line of each lever) and what it makes other lines spend
-(induced, e.g. land serviced for the firms it attracts). Extra tax revenue
-(``tax_revenue_usd_m``) is a separate line, never netted from the cost.
+(induced, e.g. land serviced for the firms it attracts). The extra taxes due on the extra
+operating capital (``tax_revenue_usd_m`` plus what incentives forgo, so the forgone taxes are
+not counted twice) are a separate line, never netted from the cost.
 
 Present values discount each month's extra cost to the month the policy starts at the base's
 ``fiscal.discount_rate_per_year``; a flow effect is discounted the same way, a stock effect (a
@@ -72,7 +73,7 @@ class PolicyCost:
     origin: str  # 'YYYY-MM' the present values are at (the policy's start)
     lines: dict[str, pd.DataFrame] = field(default_factory=dict)  # per line, undiscounted
     declared: dict[str, str] = field(default_factory=dict)  # line -> the lever it pays for
-    revenue: pd.DataFrame | None = None  # cumulative extra tax revenue (separate)
+    revenue: pd.DataFrame | None = None  # cumulative extra taxes due (separate)
     what: str = TOTAL  # the indicator the total is (LEGACY for older results)
 
     def discounted(self, base: pd.DataFrame, other: pd.DataFrame, indicator: str,
@@ -110,8 +111,10 @@ def policy_cost(base: pd.DataFrame, other: pd.DataFrame, pairs: list[int], years
     for line in LINES:
         if line in base and line in other and what == TOTAL:
             cost.lines[line] = _frame(base, other, line, pairs, years)
-    if REVENUE in base and REVENUE in other:
+    if REVENUE in base and REVENUE in other:  # taxes due: paid plus forgone (not the cost)
         cost.revenue = _frame(base, other, REVENUE, pairs, years)
+        if LEGACY in base and LEGACY in other:
+            cost.revenue = cost.revenue + _frame(base, other, LEGACY, pairs, years)
     return cost
 
 
@@ -130,6 +133,6 @@ def cost_note(cost: PolicyCost, year: int) -> str:
             + f"; present value at {cost.origin} ({cost.rate:.0%}/year) "
               f"{float(cost.pv[year].mean()):+,.1f}.")
     if cost.revenue is not None:
-        text += (f" Extra tax revenue (separate, not netted): "
+        text += (f" Extra taxes due on the extra operating capital (separate, not netted): "
                  f"{float(cost.revenue[year].mean()):+,.1f}.")
     return text

@@ -247,16 +247,22 @@ def ratio_range(lo: float, hi: float) -> str:
     return _range(lo, hi, "ratio")
 
 
-def _decimals(v: float) -> int:
-    """Decimals for a ratio: effects per US$ m span 0.01 to 100s."""
+def _decimals(v: float) -> int | None:
+    """Decimals for a ratio by its magnitude; None: scientific (below 0.001)."""
     a = abs(v)
-    return 1 if a >= 10 else 2 if a >= 1 else 3
+    return None if 0 < a < 1e-3 else 1 if a >= 10 else 2 if a >= 1 else 3
 
 
-def _sig(v: float, decimals: int | None = None, sign: bool = True) -> str:
-    """A ratio with decimals by its magnitude (or ``decimals``)."""
-    d = _decimals(v) if decimals is None else decimals
-    return "0" if v == 0 else (f"{v:+,.{d}f}" if sign else f"{v:,.{d}f}")
+def _sig(v: float, decimals: int | None = -1, sign: bool = True) -> str:
+    """A ratio with decimals by its magnitude (or ``decimals``; None: scientific).
+
+    Effects per US$ m span 1e-6 to 100s; below 1e-9 a value is rounding noise, 0.
+    """
+    if v == 0 or abs(v) < 1e-9:
+        return "0"
+    d = _decimals(v) if decimals == -1 else decimals
+    spec = ".1e" if d is None else f",.{d}f"
+    return f"{v:+{spec}}" if sign else f"{v:{spec}}"
 
 
 def pm_ratio(mid: float, lo: float, hi: float) -> str:
@@ -265,8 +271,11 @@ def pm_ratio(mid: float, lo: float, hi: float) -> str:
         return "n/a"
     if np.isfinite(lo) and hi == lo:
         return f"{_sig(mid)} (exact)"
-    d = _decimals(mid)
-    return f"{_sig(mid)} ± {_sig((hi - lo) / 2, d, False)}" if np.isfinite(lo) else _sig(mid)
+    if not np.isfinite(lo):
+        return _sig(mid)
+    half = (hi - lo) / 2
+    d = _decimals(mid) if abs(mid) >= 1e-9 else _decimals(half)
+    return f"{_sig(mid)} ± {_sig(half, d, False) if half >= 1e-9 else '0'}"
 
 
 def _pm_pct(mid: float, lo: float, hi: float) -> str:
@@ -312,23 +321,30 @@ def effect_table(scen: str, df: pd.DataFrame, level: float, asked: str,
 
 
 def cost_table(scen: str, cost: pd.DataFrame, level: float, notes: list[str]) -> LongTable:
-    """One scenario's effect per US$ m of extra public money, undiscounted and PV."""
+    """One scenario's effect per US$ m of extra public money.
+
+    Per year, a row undiscounted and a row of present values.
+    """
     ci = f"{level:.0%} CI"
     rate = float(cost["discount_rate"].iloc[0])
     sections = []
     for ind, g in cost.groupby("indicator", sort=False):
         unit = str(g["per_usd_m_unit"].iloc[0])
         what = "cumulative extra" if "/year" in str(g["unit"].iloc[0]) else "extra"
-        rows = [[str(r.year), fmt(r.cost_usd_m, "US$ m"), fmt(r.cost_pv_usd_m, "US$ m"),
-                 pm_ratio(r.per_usd_m, r.per_usd_m_low, r.per_usd_m_high),
-                 _range(r.per_usd_m_p05, r.per_usd_m_p95, "ratio"),
-                 pm_ratio(r.per_usd_m_pv, r.per_usd_m_pv_low, r.per_usd_m_pv_high)]
-                for r in g.itertuples()]
+        rows = []
+        for _, r in g.iterrows():
+            for label, pv in ((str(r["year"]), ""), (f"  PV {rate:.0%}", "_pv")):
+                rows.append([label, f"{r['cost' + pv + '_usd_m']:,.0f}", *(
+                    ["no mechanism (note)", ""] if silent(r) else [
+                        pm_ratio(r[f"per_usd_m{pv}"], r[f"per_usd_m{pv}_low"],
+                                 r[f"per_usd_m{pv}_high"]),
+                        _range(r[f"per_usd_m{pv}_p05"], r[f"per_usd_m{pv}_p95"], "ratio")])])
         sections.append(Section(f"{title(ind)}: {what} {unit} of public money", rows))
     return LongTable(
-        f"{scen}: effect per US$ m of extra public cost to the year (paired, {ci})",
-        ["year", "cost", f"PV {rate:.0%}", "per US$ m ± CI", "5-95 % of runs",
-         "per PV US$ m"], {1, 2, 3, 4, 5}, sections, notes)
+        f"{scen}: effect per US$ m of extra public cost to the year (paired, {ci}; PV: "
+        f"cost and flows discounted at {rate:.0%} a year to the policy's start)",
+        ["year", "cost US$ m", "per US$ m ± CI", "5-95 % of runs"], {1, 2, 3}, sections,
+        notes)
 
 
 def headline_tables(frame: pd.DataFrame, level: float, asked: dict[str, str] | None = None,
