@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.analysis.compare import KEY_INDICATORS, paired_stats, succeeded
+from gzsim.analysis.paired import KEY_INDICATORS, paired_stats, succeeded
 from gzsim.analysis.tables import LongTable, Section, fmt, title
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS

@@ -116,6 +116,7 @@ class LongTable:
 
     def rich(self) -> list:
         """Renderables: the title, then per section its heading and a small table."""
+        # start-up: rich loads only when needed (the run path avoids it, issue 13)
         from rich import box
         from rich.table import Table
         from rich.text import Text
@@ -150,6 +151,7 @@ class LongTable:
 
 def print_tables(tables: Iterable[LongTable], console=None) -> None:
     """Print rich tables (and their notes) at most :data:`WIDTH` columns wide."""
+    # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
     if console is None:
@@ -166,6 +168,7 @@ def print_tables(tables: Iterable[LongTable], console=None) -> None:
 
 def render_text(tables: Sequence[LongTable], width: int = WIDTH) -> str:
     """What :func:`print_tables` prints, as plain text (no colour)."""
+    # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
     buf = io.StringIO()

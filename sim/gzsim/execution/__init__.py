@@ -13,8 +13,9 @@ from gzsim.execution.loop import (
     batch_size,
     cpu_count,
     execute,
+    resolve_workers,
     run_replications,
 )
 
 __all__ = ["ExecutionError", "ExecutionOptions", "ReplicationOutput", "batch_size", "cpu_count",
-           "execute", "run_replications"]
+           "execute", "resolve_workers", "run_replications"]

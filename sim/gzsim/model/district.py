@@ -109,10 +109,6 @@ class District:
             tax_incentive_share=self.levers(month).tax_incentive_share,
             shortage=self.jobs.shortage())
 
-    def employment_rate(self) -> float:
-        """The district's employment rate (employed / labour force)."""
-        return self.jobs.employment_rate()
-
     def sector_weights(self, month: int) -> np.ndarray:
         """Relative arrival weights of the sectors, with sector-targeting levers applied."""
         mult = self.levers(month).sector_weight_multipliers

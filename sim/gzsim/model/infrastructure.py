@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from gzsim.model.budget import monthly_amount, monthly_amounts
+from gzsim.model.budget import monthly_amounts, released
 from gzsim.model.process import Indicator, Process, register
 from gzsim.scenario.schema import parse_year_month
 
@@ -118,10 +118,8 @@ class InfrastructureProcess(Process):
 
     def budget(self, month: int) -> float:
         """US$ m this month, with the infrastructure lever applied."""
-        mult = self.d.levers(month).infrastructure_budget_multiplier
-        if 0 <= month < len(self._amounts):
-            return self._amounts[month] * mult
-        return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
+        return released(self._amounts, self.cfg.budget, self.d.scenario.time, month,
+                        self.d.levers(month).infrastructure_budget_multiplier)
 
     def complete(self, t: str) -> bool:
         """A type whose network has reached its ceiling (built + under way) takes no money."""

@@ -263,12 +263,6 @@ class InvestmentProcess(Process):
             self._cum_cache = (weights, list(accumulate(float(w) for w in weights)))
         return self._cum_cache[1]
 
-    def pick_sector(self, u: float, month: int) -> SectorDraw:
-        """The sector of a project with sector uniform ``u`` signed in ``month``."""
-        cum = self.cumulative_weights(month)
-        i = bisect_right(cum, u * cum[-1])
-        return self.sectors[min(i, len(self.sectors) - 1)]
-
     def start_construction(self, month: int) -> None:
         """Projects due next month take their land in signing order; the first without waits."""
         land = self.d.land

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gzsim.model.budget import monthly_amount, monthly_amounts
+from gzsim.model.budget import monthly_amounts, released
 from gzsim.model.process import Indicator, Process, register
 
 if TYPE_CHECKING:
@@ -56,10 +56,8 @@ class LandProcess(Process):
 
     def budget(self, month: int) -> float:
         """US$ m for servicing land this month, with the land lever applied."""
-        mult = self.d.levers(month).land_budget_multiplier
-        if 0 <= month < len(self._amounts):
-            return self._amounts[month] * mult
-        return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
+        return released(self._amounts, self.cfg.budget, self.d.scenario.time, month,
+                        self.d.levers(month).land_budget_multiplier)
 
     def step(self, month: int) -> None:
         """Land that finished servicing becomes free; this month's money starts servicing."""

@@ -6,7 +6,7 @@ what is booked beyond the last month is kept (money is conserved exactly).
 
 A book is a plain list of floats: it is written and read one month at a time, where a NumPy
 element costs several times a list item; each slot receives the same IEEE additions in the same
-order as an array would, so the values are identical. ``series`` hands out arrays.
+order as an array would, so the values are identical.
 """
 
 from __future__ import annotations
@@ -37,34 +37,12 @@ class Ledger:
         """Book ``value`` into one month."""
         self._book(name, month + 1)[month] += value
 
-    def add_span(self, name: str, start: int, months: int, per_month: float) -> None:
-        """Book ``per_month`` into each of ``months`` months from ``start`` (a flow)."""
-        a = self._book(name, start + months)
-        for m in range(start, start + months):
-            a[m] += per_month
-
-    def add_ramp(self, name: str, start: int, ramp_months: int, level: float) -> None:
-        """Raise a level linearly to ``level`` over ``ramp_months`` from ``start``, then hold."""
-        a = self._book(name, start + ramp_months)
-        for k in range(1, len(a) - start + 1):
-            a[start + k - 1] += level * min(k / ramp_months, 1.0)
-
     def get(self, name: str, month: int) -> float:
         """What one book holds for one month (0 for a book never written)."""
         a = self._books.get(name)
         return 0.0 if a is None or month >= len(a) else float(a[month])
 
-    def series(self, name: str, horizon_only: bool = True) -> np.ndarray:
-        """A copy of one book, cut at the horizon unless ``horizon_only`` is False."""
-        a = self._books.get(name)
-        arr = np.zeros(self.size) if a is None else np.array(a, dtype=float)
-        return arr[: self.n_months].copy() if horizon_only else arr
-
     def total(self, name: str) -> float:
         """Sum of one book over every month, past the horizon included."""
         a = self._books.get(name)
         return 0.0 if a is None else float(np.array(a, dtype=float).sum())
-
-    def names(self, prefix: str = "") -> list[str]:
-        """Names of the books that start with ``prefix``."""
-        return sorted(k for k in self._books if k.startswith(prefix))
