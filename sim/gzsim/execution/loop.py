@@ -43,11 +43,12 @@ class ExecutionOptions:
     """How runs are executed; shared by run, compare, calibrate and sweep.
 
     ``backend``: ``serial`` (this process), ``processes`` (a ``ProcessPoolExecutor`` of warm
-    workers, rebuilt if a worker dies), ``dask`` (``client.get_executor()`` of a
+    workers; a sweep's loop rebuilds it if a worker dies), ``dask`` (``client.get_executor()`` of a
     ``LocalCluster``, a ``scheduler`` address or file, a dask-jobqueue ``cluster`` or a
     ``client``) or ``executor`` (any you pass). Default: ``dask`` when a scheduler, cluster or
     client is given, else ``processes`` for more than one worker, else ``serial``. Batch sizes
-    are fixed (:func:`batch_size`). ``progress``: a bar (True), nothing (False) or a callable.
+    are fixed (:func:`batch_size`). ``retries``: of a batch lost to infrastructure, in a sweep.
+    ``progress``: a bar (True), nothing (False) or a callable.
     """
 
     workers: int | None = None
