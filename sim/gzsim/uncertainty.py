@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from gzsim import model
 from gzsim.errors import ExperimentError, Problem, UserError
 from gzsim.io.posterior import read_posterior, typed_values
-from gzsim.model import simulate_one
 from gzsim.model.streams import stream_key
 from gzsim.scenario.loader import apply_overrides, validate_scenario
 from gzsim.scenario.schema import Scenario
@@ -90,7 +90,7 @@ class PosteriorRunFn:
         if changes:
             scenario = validate_scenario(apply_overrides(scenario.model_dump(), {}, changes),
                                          {}, "posterior draw")
-        return simulate_one(scenario, root_seed, replication)
+        return model.simulate_one(scenario, root_seed, replication)  # (patchable in tests)
 
 
 def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
