@@ -24,7 +24,7 @@ import pandas as pd
 
 from gzsim.aggregate import annual, annual_unit
 from gzsim.analysis.headline import headline_frame, headline_tables, questions
-from gzsim.analysis.paired import KEY_INDICATORS, paired_stats, succeeded, unpaired_stats
+from gzsim.analysis.paired import paired_stats, succeeded, unpaired_stats
 from gzsim.analysis.tables import emit
 from gzsim.errors import UserError
 from gzsim.io.fileio import atomic_write_bytes
@@ -126,12 +126,6 @@ class Comparison:
             for name, res in self.results.items():
                 res.save(tmp / name)
         return out
-
-    def key_indicators(self) -> list[str]:
-        """The key indicators the table holds (all of them if none is a key one)."""
-        present = list(dict.fromkeys(self.table["indicator"])) if len(self.table) else []
-        key = [i for i in KEY_INDICATORS if i in present]
-        return key or present
 
     def print(self, console: Any = None, form: str = "table") -> None:
         """Print the headline (``form``: table, csv, md or json) at most 80 columns wide."""

@@ -1,4 +1,4 @@
-"""What a paired comparison is made of: the key indicators, the pairs, the intervals.
+"""What a paired comparison is made of: the pairs and their intervals.
 
 Shared by :mod:`gzsim.analysis.compare` (the table) and :mod:`gzsim.analysis.headline` (the
 policy question's answer), so neither imports the other's internals.
@@ -14,12 +14,6 @@ from scipy import stats
 
 if TYPE_CHECKING:
     from gzsim.results import Result
-
-#: Indicators printed by :meth:`Comparison.print` and charted by ``gzsim compare --plot``
-#: by default (the table itself holds every indicator of the series).
-KEY_INDICATORS = ["investment_usd_m", "committed_usd_m", "jobs_created", "employment",
-                  "firms_operating", "expressway_km", "accessibility", "serviced_land_km2",
-                  "people_resettled", "poor_people", "fiscal_cost_usd_m"]
 
 
 def succeeded(res: Result) -> set[int]:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 WIDTH = 80
-FORMATS = ("table", "csv", "md", "json")
 
 # unit (its stem, before any "/year") -> format; counts are whole numbers, money one decimal
 _UNIT_FORMATS: dict[str, str] = {
@@ -49,13 +48,6 @@ def fmt(value: float, unit: str, sign: bool = False) -> str:
     if text[0] in "+-" and not any(c in "123456789" for c in text.split("e")[0]):
         text = text[1:]  # a value that rounds to zero has no sign
     return text
-
-
-def fmt_pct(value: float, sign: bool = True) -> str:
-    """A share as a percentage with one decimal; NaN is an empty cell."""
-    if value is None or not math.isfinite(float(value)):
-        return ""
-    return f"{value:+.1%}" if sign else f"{value:.1%}"
 
 
 def title(indicator: str) -> str:
