@@ -29,8 +29,8 @@ def test_tick_order_is_declared_data():
 def test_district_builds_only_processes_the_scenario_has(base_scenario):
     riverside = gzsim.load_scenario(REPO / "scenarios" / "regions" / "riverside.yaml")
     d = District(riverside, 1, 0)
-    assert d.resettlement is None and d.poverty is None
-    assert d.jobs is not None
+    assert d["resettlement"] is None and d["poverty"] is None
+    assert d["jobs"] is not None
     with pytest.raises(AttributeError):
         _ = d.no_such_process
 

@@ -1,23 +1,37 @@
-"""The SimPy model: one module per process, a district that wires them, a recorder."""
+"""The SimPy model: one module per process, a district that wires them, a recorder, an event log."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+import pandas as pd
 
 from gzsim.model import invariants
 from gzsim.model.district import District
+from gzsim.model.process import Process
 from gzsim.scenario.schema import Scenario, parse_year_month
 
 
-def simulate_one(scenario: Scenario, root_seed: int, replication: int) -> dict[str, np.ndarray]:
+def simulate_one(scenario: Scenario, root_seed: int, replication: int,
+                 processes: Iterable[type[Process]] = ()) -> dict[str, np.ndarray]:
     """Run one replication; monthly indicator arrays, deterministic in (scenario, seed, rep).
 
-    With ``GZSIM_CHECK_INVARIANTS=1`` (the test suite sets it) the run's invariants are checked.
+    ``processes``: processes from outside the package to run after the model's own. With
+    ``GZSIM_CHECK_INVARIANTS=1`` (the test suite sets it) the run's invariants are checked.
     """
-    arrays = District(scenario, root_seed, replication).run()
+    return simulate_with_events(scenario, root_seed, replication, processes, events=False)[0]
+
+
+def simulate_with_events(scenario: Scenario, root_seed: int, replication: int,
+                         processes: Iterable[type[Process]] = (), events: bool = True
+                         ) -> tuple[dict[str, np.ndarray], pd.DataFrame | None]:
+    """One replication's arrays and, when ``events``, its entity event log (a DataFrame)."""
+    d = District(scenario, root_seed, replication, processes=processes, events=events)
+    arrays = d.run()
     if invariants.enabled():
-        invariants.check(arrays, scenario)
-    return arrays
+        invariants.check(arrays, scenario, d.classes)
+    return arrays, (d.log.frame() if d.log is not None else None)
 
 
 def month_dates(scenario: Scenario) -> np.ndarray:
@@ -27,4 +41,4 @@ def month_dates(scenario: Scenario) -> np.ndarray:
     return (first + np.arange(scenario.time.n_months)).astype("datetime64[us]")
 
 
-__all__ = ["District", "month_dates", "simulate_one"]
+__all__ = ["District", "month_dates", "simulate_one", "simulate_with_events"]
