@@ -70,9 +70,10 @@ class DrawPlan:
                           for k, (p, v) in enumerate(zip(self.particles, self.values,
                                                          strict=True))]}
 
-    def run_fn(self) -> PosteriorRunFn:
-        """The model function the execution layer calls."""
-        return PosteriorRunFn({k: v for k, v in enumerate(self.values)})
+    def run_fn(self, processes: tuple = (), events: bool = False) -> PosteriorRunFn:
+        """The model function the execution layer calls (outside processes, event log)."""
+        return PosteriorRunFn({k: v for k, v in enumerate(self.values)}, tuple(processes),
+                              events)
 
 
 @dataclass(frozen=True)
@@ -80,17 +81,19 @@ class PosteriorRunFn:
     """A picklable model function for the execution layer: replication k's draw, then run."""
 
     values: dict[int, dict[str, float]]
+    processes: tuple = ()
+    events: bool = False
 
     def __call__(self, scenario: Scenario, root_seed: int, replication: int):
         """Run replication ``replication`` with its drawn parameters."""
-        from gzsim.model import simulate_one
+        from gzsim.model import ModelRun
         from gzsim.scenario.loader import apply_overrides, validate_scenario
 
         changes = self.values.get(int(replication), {})
         if changes:
             scenario = validate_scenario(apply_overrides(scenario.model_dump(), {}, changes),
                                          {}, "posterior draw")
-        return simulate_one(scenario, root_seed, replication)
+        return ModelRun(self.processes, self.events)(scenario, root_seed, replication)
 
 
 def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from gzsim.model import invariants
 from gzsim.model.district import District
 from gzsim.model.process import Process
 from gzsim.scenario.schema import Scenario, parse_year_month
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def simulate_one(scenario: Scenario, root_seed: int, replication: int,
@@ -34,6 +38,30 @@ def simulate_with_events(scenario: Scenario, root_seed: int, replication: int,
     return arrays, (d.log.frame() if d.log is not None else None)
 
 
+EVENTS_KEY = "__events__"  # where a run function returns a replication's event log
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """A picklable model function for the execution layer (``run_fn``).
+
+    The model with outside ``processes`` and, when ``events``, each replication's event log
+    under ``EVENTS_KEY``.
+    """
+
+    processes: tuple[type[Process], ...] = ()
+    events: bool = False
+
+    def __call__(self, scenario: Scenario, root_seed: int, replication: int) -> dict[str, Any]:
+        """Run one replication (its arrays, and its event log when asked)."""
+        arrays, log = simulate_with_events(scenario, root_seed, replication, self.processes,
+                                           events=self.events)
+        out: dict[str, Any] = dict(arrays)
+        if log is not None:
+            out[EVENTS_KEY] = log
+        return out
+
+
 def month_dates(scenario: Scenario) -> np.ndarray:
     """Calendar month starts of the simulated series (``datetime64[us]``, as pandas makes them)."""
     y, m = parse_year_month(scenario.time.start)
@@ -41,4 +69,5 @@ def month_dates(scenario: Scenario) -> np.ndarray:
     return (first + np.arange(scenario.time.n_months)).astype("datetime64[us]")
 
 
-__all__ = ["District", "month_dates", "simulate_one", "simulate_with_events"]
+__all__ = ["EVENTS_KEY", "District", "ModelRun", "month_dates", "simulate_one",
+           "simulate_with_events"]

@@ -8,10 +8,12 @@ turns the rows into a DataFrame (categorical columns, so Parquet stores dictiona
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["COLUMNS", "EventLog", "empty_events"]
 
@@ -32,6 +34,8 @@ class EventLog:
 
     def frame(self) -> pd.DataFrame:
         """The events as a DataFrame, in the order they happened (time, then logging order)."""
+        import pandas as pd  # only when the log is on: a plain run needs no pandas
+
         if not self.rows:
             return empty_events()
         df = pd.DataFrame.from_records(self.rows, columns=list(COLUMNS))
@@ -40,6 +44,8 @@ class EventLog:
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     df["time"] = df["time"].astype(float)
     df["id"] = df["id"].astype(np.int64)
     for c in ("size_usd_m", "km"):
@@ -51,4 +57,6 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 def empty_events() -> pd.DataFrame:
     """An event table with no rows (and the columns' types)."""
+    import pandas as pd
+
     return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS}))
