@@ -106,9 +106,13 @@ class InfrastructureProcess(Process):
         # costs, the month's release and the plans' earmarks do not depend on the run's state
         self.cost, self._amounts, self.money_usd_m, self.earmarks = district.once(
             "infrastructure.paths", self._paths)
-        self._split_open: dict[tuple[int, float], dict[str, float]] = district.once(
-            "infrastructure.split_all_open", dict)  # split() with every type open, by month
+        self._split_open: dict[tuple, dict[str, float]] = district.once(
+            "infrastructure.split", dict)  # split() by (month, money, open types); read-only
         self.month = 0
+        self.wip_months = {t: s.initial_completion_months for t, s in self.types.items()}
+        self.wip_instalment = {t: s.initial_under_construction_km * s.cost_usd_m_per_km
+                               * s.initial_unpaid_share / s.initial_completion_months
+                               for t, s in self.types.items()}  # US$ m a month, unpaid WIP
 
     def _paths(self) -> tuple[dict[str, list[float]], list[float], list[float], list[dict]]:
         """Cost per km by type and month, budget before and after levers, plan earmarks."""
@@ -121,7 +125,10 @@ class InfrastructureProcess(Process):
 
     def start(self, env: Environment) -> None:
         """Funds, crews, disbursement rates, the start's work in progress, the programmes."""
-        self.fund = {t: simpy.Container(env) for t in self.types}
+        # a fund a programme waits on is a Container; a lot type's fund, which nothing waits
+        # on (its lot starts when the month opens), is a number
+        self.fund = {t: simpy.Container(env) for t in self.segmented}
+        self.lot_fund_usd_m = {t: 0.0 for t in self.types if t not in self.fund}
         self.flow = {t: MonthFlow(env) for t in self.types}
         self.crews = {t: simpy.Resource(env, capacity=max(1, int(
             self.types[t].max_under_construction_km // self.types[t].segment_km)))
@@ -141,7 +148,7 @@ class InfrastructureProcess(Process):
             crew = self.crews[t].request() if t in self.crews else None
             at(self.env, (i + 0.5) * k / n,
                self._opener(t, wip / n, 0.0, crew, self._work_id(), "wip"))
-        instalment = wip * s.cost_usd_m_per_km * s.initial_unpaid_share / k
+        instalment = self.wip_instalment[t]
         if instalment > 0:
             self.flow[t].change(instalment)
             at(self.env, k, lambda _: self.flow[t].change(-instalment))
@@ -171,12 +178,14 @@ class InfrastructureProcess(Process):
     def split(self, month: int, money: float) -> dict[str, float]:
         """Plans' earmarks first (capped), then the default shares.
 
-        Independent of progress, except that a completed network passes its share on.
+        Independent of progress, except that a completed network passes its share on. A
+        function of (month, money, open types): shared by the scenario's replications.
         """
-        open_types = [t for t in self.types if not self.complete(t)] or list(self.types)
-        every = len(open_types) == len(self.types)  # then a function of (month, money): shared
-        if every and (month, money) in self._split_open:
-            return dict(self._split_open[(month, money)])
+        open_types = tuple(t for t in self.types if not self.complete(t)) or tuple(self.types)
+        key = (month, money, open_types)
+        hit = self._split_open.get(key)
+        if hit is not None:
+            return hit
         need = {t: (v if t in open_types else 0.0) for t, v in self.earmarks[month].items()}
         total_need = sum(need.values())
         cap = self.cfg.plans_max_budget_share * money
@@ -189,8 +198,7 @@ class InfrastructureProcess(Process):
             shares, total = {t: 1.0 for t in open_types}, float(len(open_types))
         for t, s in shares.items():
             out[t] += rest * s / total
-        if every:
-            self._split_open[(month, money)] = dict(out)
+        self._split_open[key] = out
         return out
 
     def _earmarks(self, month: int) -> dict[str, float]:
@@ -211,51 +219,68 @@ class InfrastructureProcess(Process):
         self.last_year_usd_m += money - (self.released_usd_m[month - 12] if month >= 12 else 0.0)
         passed, room = 0.0, []
         for t, amount in self.split(month, money).items():
-            s = self.types[t]
-            if month < s.initial_completion_months:
-                self.owed_usd_m[t] += (s.initial_under_construction_km * s.cost_usd_m_per_km
-                                       * s.initial_unpaid_share / s.initial_completion_months)
-            pay = min(amount, self.owed_usd_m[t])  # the start's unpaid work is paid first
-            self.owed_usd_m[t] -= pay
+            owed = self.owed_usd_m[t] + (self.wip_instalment[t] if month < self.wip_months[t]
+                                         else 0.0)
+            pay = min(amount, owed)  # the start's unpaid work is paid first
+            self.owed_usd_m[t] = owed - pay
             self.wip_paid_usd_m += pay
             amount -= pay
-            fund = self.fund[t]
+            level = self.level_usd_m(t)
             usable = self.usable_usd_m(t, month)
-            excess = fund.level + amount - usable  # what a full or finished type cannot use
+            excess = level + amount - usable  # what a full or finished type cannot use
             if excess > 1e-9:
                 # usable covers a waiting programme's request (level < request <= usable), so
                 # money is only ever taken back from a fund nobody waits on
                 keep = amount - excess
                 if keep < 0:
-                    fund.get(min(-keep, fund.level))
+                    self._take(t, min(-keep, level))
                 passed += excess
                 amount = max(keep, 0.0)
             elif usable > 0:
                 room.append(t)
             if amount > 0:
-                fund.put(amount)
+                self._add(t, amount)
         if passed > 0:
             self._pass_on(passed, room)
-        for t in self.types:
-            if t not in self.crews:
-                self._start_lot(t, month)
+        for t in self.lot_fund_usd_m:
+            self._start_lot(t, month)
+
+    def level_usd_m(self, t: str) -> float:
+        """Money in type ``t``'s fund."""
+        fund = self.fund.get(t)
+        return fund.level if fund is not None else self.lot_fund_usd_m[t]
+
+    def _add(self, t: str, amount: float) -> None:
+        fund = self.fund.get(t)
+        if fund is not None:
+            fund.put(amount)
+        else:
+            self.lot_fund_usd_m[t] += amount
+
+    def _take(self, t: str, amount: float) -> None:
+        """Take money from a fund nobody waits on (at once)."""
+        fund = self.fund.get(t)
+        if fund is not None:
+            if amount > 0:
+                fund.get(amount)
+        else:
+            self.lot_fund_usd_m[t] -= amount
 
     def usable_usd_m(self, t: str, month: int) -> float:
         """Money type ``t`` can put to work this month (free crews or room, network ceiling)."""
-        if self.complete(t):
+        left = self.ceiling_left_km(t)
+        if left <= 1e-9:
             return 0.0
-        if t in self.crews:
+        crews = self.crews.get(t)
+        if crews is not None:
             if self.holding_usd_m[t] > 0:  # its programme already holds money, waiting for a crew
                 return 0.0
-            seg = self.types[t].segment_km
-            crews = self.crews[t]
-            km = min((crews.capacity - crews.count) * seg, self.ceiling_left_km(t))
+            km = min((crews.capacity - crews.count) * self.types[t].segment_km, left)
             # the programme's request for its next segment is usable even without a free crew
-            waiting = sum(g.amount for g in self.fund[t].get_queue)
+            queue = self.fund[t].get_queue
+            waiting = queue[0].amount if queue else 0.0
             return max(max(0.0, km) * self.cost[t][month], waiting)
-        else:
-            km = min(self.types[t].max_under_construction_km - self.under_km[t],
-                     self.ceiling_left_km(t))
+        km = min(self.types[t].max_under_construction_km - self.under_km[t], left)
         return max(0.0, km) * self.cost[t][month]
 
     def _pass_on(self, money: float, room: list[str]) -> None:
@@ -266,18 +291,20 @@ class InfrastructureProcess(Process):
         shares = {t: self.default_shares[t] for t in room}
         total = sum(shares.values())
         for t in room:
-            self.fund[t].put(money * (shares[t] / total if total > 0 else 1.0 / len(room)))
+            self._add(t, money * (shares[t] / total if total > 0 else 1.0 / len(room)))
 
     def _start_lot(self, t: str, month: int) -> None:
         """One lot: what the fund pays for and the room allows, opening ``build_months`` on."""
-        fund = self.fund[t]
+        level = self.lot_fund_usd_m[t]
+        if level <= 0:
+            return
         cost = self.cost[t][month]
-        km = min(fund.level / cost, self.types[t].max_under_construction_km - self.under_km[t],
+        km = min(level / cost, self.types[t].max_under_construction_km - self.under_km[t],
                  self.ceiling_left_km(t))
         if km <= 1e-12:
             return
-        amount = min(km * cost, fund.level)  # never a get left waiting by a rounding residue
-        fund.get(amount)
+        amount = min(km * cost, level)
+        self.lot_fund_usd_m[t] = level - amount
         self._begin(t, km, amount, None, "lot")
 
     def _begin(self, t: str, km: float, cost: float, crew, kind: str) -> None:
@@ -316,10 +343,13 @@ class InfrastructureProcess(Process):
             if km <= 1e-9:
                 return  # the network is complete
             cost = km * self.cost[t][self.month]
-            yield fund.get(cost)
+            money = fund.get(cost)
+            if not money.triggered:  # (taken at once when the fund holds it)
+                yield money
             self.holding_usd_m[t] = cost
             crew = crews.request()
-            yield crew
+            if not crew.triggered:
+                yield crew
             self.holding_usd_m[t] = 0.0
             self._begin(t, km, cost, crew, "segment")
 

@@ -25,27 +25,25 @@ Operating capital by sector (read by jobs and the fiscal process), at each month
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
-from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtri
 
 from gzsim.model.attractiveness import attractiveness
 from gzsim.model.budget import annual_amount, budget_start_month, growth_factor
 from gzsim.model.clock import MonthFlow
 from gzsim.model.land import GAVE_UP
 from gzsim.model.process import Indicator, Process
-from gzsim.model.streams import UniformBank
 
 if TYPE_CHECKING:
     from simpy import Environment
 
     from gzsim.model.district import District
 
-_INV_NORMAL = NormalDist().inv_cdf
 _TINY = 1e-16
 _BLOCK = 256  # arrival points drawn at a time
 
@@ -96,20 +94,40 @@ class ArrivalPoints:
 
     def __init__(self, rng: np.random.Generator):
         self._rng = rng
-        self._points: list[float] = []
+        self.points: list[float] = []
 
-    def __getitem__(self, k: int) -> float:
-        while k >= len(self._points):
-            last = self._points[-1] if self._points else 0.0
-            self._points += (last + np.cumsum(self._rng.exponential(1.0, _BLOCK))).tolist()
-        return self._points[k]
+    def cover(self, level: float) -> list[float]:
+        """The points, drawn at least until one is at or above ``level``."""
+        pts = self.points
+        while not pts or pts[-1] < level:
+            last = pts[-1] if pts else 0.0
+            pts += (last + np.cumsum(self._rng.exponential(1.0, _BLOCK))).tolist()
+        return pts
 
     def count_below(self, level: float) -> int:
         """``N = #{S_k < level}``."""
-        k = 0
-        while self[k] < level:
-            k += 1
-        return k
+        return bisect_left(self.cover(level), level)
+
+
+class ProjectRows:
+    """Row ``k`` holds project ``k``'s uniforms, drawn in blocks from its own stream.
+
+    Sector, size (as a z-score), realisation, duration, exit: an entity draws only from its own
+    row, so reordering events never shifts another entity's draws.
+    """
+
+    def __init__(self, rng: np.random.Generator):
+        self._rng = rng
+        self.rows: list[list[float]] = []
+
+    def upto(self, n: int) -> list[list[float]]:
+        """The rows, at least ``n`` of them."""
+        rows = self.rows
+        while len(rows) < n:
+            block = self._rng.random((_BLOCK, 5))
+            block[:, 1] = ndtri(np.clip(block[:, 1], _TINY, 1 - _TINY))  # size uniform -> z
+            rows += block.tolist()
+        return rows
 
 
 class InvestmentProcess(Process):
@@ -156,7 +174,7 @@ class InvestmentProcess(Process):
                 s.pollution_class, s.land_km2_per_usd_m))
         self._weights = np.array([s.weight for s in sc.sectors.values()], dtype=float)
         self.points = ArrivalPoints(self.rng("investment.arrivals"))
-        self.rows = UniformBank(self.rng("investment.projects"), 5)
+        self.rows = ProjectRows(self.rng("investment.projects"))
         self.intensity = 0.0  # Lambda at the start of the current month
         self.n_signed = 0  # arrival points used so far (projects signed, screened or not)
         self.delta = monthly_rate(self.inv.depreciation_rate_per_year)
@@ -277,33 +295,49 @@ class InvestmentProcess(Process):
         self.intensity = hi
         if rate <= 0:
             return
+        first = self.n_signed
+        last = self.points.count_below(hi)  # N(month + 1) = #{S_k < Lambda(month + 1)}
+        if last == first:
+            return
+        self.n_signed = last
+        points = self.points.points
+        rows = self.rows.upto(last)
         p_realise = self.inv.realisation_share * self.fiscal_factor(month)
         cum = self.cumulative_weights(month)
+        total = cum[-1]
         accepted = self.accepted(month)
-        points, flows, log = self.points, self.month_flows, self.log
-        k = self.n_signed
-        while points[k] < hi:
+        sectors, log = self.sectors, self.log
+        process, project = self.env.process, self.project
+        exp = math.exp
+        rejected = committed = polluting = realised = claimed = 0.0
+        signed = started = 0
+        for k in range(first, last):
             t = month + (points[k] - lo) / rate
-            u_sector, u_size, u_real, u_dur, u_exit = self.rows.row(k).tolist()
-            sector = self.sectors[bisect_right(cum, u_sector * cum[-1])]
-            z = _INV_NORMAL(min(max(u_size, _TINY), 1 - _TINY))
-            size = math.exp(sector.log_mu + sector.log_sigma * z)
+            u_sector, z, u_real, u_dur, u_exit = rows[k]
+            sector = sectors[bisect_right(cum, u_sector * total)]
+            size = exp(sector.log_mu + sector.log_sigma * z)
             if log is not None:
                 log.rows.append((t, "project", k, "signed", sector.name, size, None, None))
             if not accepted[sector.index]:
-                flows["rejected_usd_m"] += size
-            else:
-                flows["committed_usd_m"] += size
-                flows["committed_pollution_weighted_usd_m"] += size * sector.pollution_class
-                flows["projects_signed"] += 1
-                if u_real < p_realise:
-                    flows["realised_usd_m"] += size
-                    self.not_started_usd_m += size
-                    self.not_started += 1
-                    self.claimed_km2 += size * sector.land_km2_per_usd_m
-                    self.env.process(self.project(k, t, sector, size, u_dur, u_exit))
-            k += 1
-        self.n_signed = k
+                rejected += size
+                continue
+            committed += size
+            polluting += size * sector.pollution_class
+            signed += 1
+            if u_real < p_realise:
+                realised += size
+                started += 1
+                claimed += size * sector.land_km2_per_usd_m
+                process(project(k, t, sector, size, u_dur, u_exit))
+        flows = self.month_flows
+        flows["rejected_usd_m"] += rejected
+        flows["committed_usd_m"] += committed
+        flows["committed_pollution_weighted_usd_m"] += polluting
+        flows["projects_signed"] += signed
+        flows["realised_usd_m"] += realised
+        self.not_started_usd_m += realised
+        self.not_started += started
+        self.claimed_km2 += claimed
 
     # --- a project's life ---------------------------------------------------------------------
     def project(self, k: int, signed: float, sector: SectorDraw, size: float, u_dur: float,
@@ -317,7 +351,8 @@ class InvestmentProcess(Process):
             if log is not None:
                 log.rows.append((env.now, "project", k, "asks_land", sector.name, size, None,
                                  None))
-            got = yield land.take(km2, inv.max_land_wait_months)
+            req = land.take(km2, inv.max_land_wait_months)
+            got = req.value if req.triggered else (yield req)  # granted at once: go on
             if got is GAVE_UP:
                 self._not_started(size, km2)
                 self.month_flows["abandoned_usd_m"] += size
@@ -325,6 +360,7 @@ class InvestmentProcess(Process):
                     log.rows.append((env.now, "project", k, "gave_up", sector.name, size, None,
                                      None))
                 return
+            land.granted(km2)
         self._not_started(size, km2)
         span = sector.months_max - sector.months_min + 1
         duration = sector.months_min + min(int(u_dur * span), span - 1)

@@ -123,25 +123,26 @@ class LandProcess(Process):
 
     # --- projects take land -----------------------------------------------------------------
     def take(self, km2: float, patience: float | None) -> simpy.Event:
-        """An event: ``km2`` granted (first come, first served), or ``GAVE_UP`` after patience."""
+        """An event: ``km2`` granted (first come, first served), or ``GAVE_UP`` after patience.
+
+        A request granted at once is already triggered (the caller need not wait for it).
+        """
         if self.patience == "any_of" and patience is not None:
             return self.env.process(self.take_any_of(km2, patience))
         req = self.land.get(min(km2, self.room_km2))
-        req.callbacks.append(self._granted)
         if not req.triggered and patience is not None:
             self._deadlines.append((self.env.now + patience, req))
             if self._wake is not None and not self._wake.triggered:
                 self._wake.succeed()
         return req
 
-    def _granted(self, req) -> None:
-        if req.value is not GAVE_UP:
-            self.taken_km2 += req.amount
+    def granted(self, km2: float) -> None:
+        """A project occupies the land it was granted."""
+        self.taken_km2 += min(km2, self.room_km2)
 
     def take_any_of(self, km2: float, patience: float):
         """The textbook form: ``get | timeout(patience)``, one timeout per request."""
         req = self.land.get(min(km2, self.room_km2))
-        req.callbacks.append(self._granted)
         done = yield req | self.env.timeout(patience)
         if req in done:
             return req.value
