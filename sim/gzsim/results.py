@@ -155,12 +155,14 @@ class Result:
     """
 
     def __init__(self, series: pd.DataFrame | None = None, manifest: dict | None = None,
-                 failures: pd.DataFrame | None = None, *, grid: Grid | None = None):
+                 failures: pd.DataFrame | None = None, *, grid: Grid | None = None,
+                 events: pd.DataFrame | None = None):
         if (series is None) == (grid is None):
             raise TypeError("Result needs a series frame or a grid (one of them)")
         self._series, self.grid = series, grid
         self.manifest: dict[str, Any] = {} if manifest is None else manifest
         self.failures = failures
+        self.events = events  # the entity event log, when the run kept it (``events=True``)
 
     def __repr__(self) -> str:
         return f"Result({self.scenario_name!r}, {self.replications} replication(s))"
@@ -260,6 +262,8 @@ class Result:
                                                 else self.series, self.scenario_name),
                                 tmp / "series.parquet")
             atomic_write_bytes(tmp / "summary.csv", summary_csv(rows))
+            if self.events is not None:
+                self.events.to_parquet(tmp / "events.parquet", index=False)
             if self.failures is not None and len(self.failures):
                 atomic_write_bytes(tmp / "failures.csv",
                                    self.failures.to_csv(index=False).encode())
@@ -292,7 +296,9 @@ def read_results(path: str | Path) -> Result:
     _check_manifest(manifest, p / "manifest.json")
     failures = read_csv(p / "failures.csv", what="failures table") \
         if (p / "failures.csv").exists() else None
-    return Result(series=series, manifest=manifest, failures=failures)
+    events = read_parquet(p / "events.parquet", what="event log") \
+        if (p / "events.parquet").exists() else None
+    return Result(series=series, manifest=manifest, failures=failures, events=events)
 
 
 def _check_manifest(manifest: dict, file: Path) -> None:

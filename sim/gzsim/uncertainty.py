@@ -73,9 +73,10 @@ class DrawPlan:
                           for k, (p, v) in enumerate(zip(self.particles, self.values,
                                                          strict=True))]}
 
-    def run_fn(self) -> PosteriorRunFn:
-        """The model function the execution layer calls."""
-        return PosteriorRunFn({k: v for k, v in enumerate(self.values)})
+    def run_fn(self, processes: tuple = (), events: bool = False) -> PosteriorRunFn:
+        """The model function the execution layer calls (outside processes, event log)."""
+        return PosteriorRunFn({k: v for k, v in enumerate(self.values)}, tuple(processes),
+                              events)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,8 @@ class PosteriorRunFn:
     """A picklable model function for the execution layer: replication k's draw, then run."""
 
     values: dict[int, dict[str, float]]
+    processes: tuple = ()
+    events: bool = False
 
     def __call__(self, scenario: Scenario, root_seed: int, replication: int):
         """Run replication ``replication`` with its drawn parameters."""
@@ -90,7 +93,7 @@ class PosteriorRunFn:
         if changes:
             scenario = validate_scenario(apply_overrides(scenario.model_dump(), {}, changes),
                                          {}, "posterior draw")
-        return model.simulate_one(scenario, root_seed, replication)  # (patchable in tests)
+        return model.ModelRun(self.processes, self.events)(scenario, root_seed, replication)
 
 
 def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:

@@ -140,14 +140,18 @@ def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
 @quiet_opt
 @format_opt
 @uncertainty_opt
+@click.option("--events", is_flag=True,
+              help="Also write OUT/events.parquet: every project, segment, lot and housing "
+              "package event (replication, time, date, kind, id, event, attributes).")
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
         out: Path | None, workers: int | None, quiet: bool, form: str,
-        uncertainty: str | None) -> None:
+        uncertainty: str | None, events: bool) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
-    printed table) and OUT/manifest.json (resolved scenario, seeds, versions, wall time).
+    printed table) and OUT/manifest.json (resolved scenario, seeds, versions, wall time);
+    with --events, OUT/events.parquet (the entity event log, gzsim.read_results(OUT).events).
 
     \b
     Example:
@@ -159,7 +163,7 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     check_target(out, "run")  # refuse a folder that is not ours before running anything
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
-                          uncertainty=uncertainty)
+                          uncertainty=uncertainty, events=events)
     summary = result.summary_rows()  # written to summary.csv and printed: computed once
     result.save(out, summary=summary)
     failed = result.manifest.get("failed_replications", [])  # all failed: simulate raised
@@ -170,7 +174,8 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
                    f"the summary; see {out / 'failures.csv'}", err=True)
-    click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
+    files = "series.parquet, summary.csv, manifest.json" + (", events.parquet" if events else "")
+    click.echo(f"Results written to {out}/ ({files}) "
                f"in {result.manifest['wall_time_s']:.1f} s", err=form in ("csv", "json"))
 
 
