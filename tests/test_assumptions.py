@@ -9,7 +9,8 @@ import pytest
 
 from gzsim import load_scenario
 from gzsim.analysis.compare import compare_with_parents
-from gzsim.assumptions import plan_assumptions, read_assumptions, variance_shares
+from gzsim.analysis.spread import variance_shares
+from gzsim.assumptions import plan_assumptions, read_assumptions
 from gzsim.errors import InputError
 from tests.conftest import SCENARIOS
 

@@ -7,8 +7,8 @@ share...), each with a documented range. With ``assumptions="sampled"`` (the def
 generator ``SeedSequence(root, spawn_key=(k, crc32("assumption-draw")))``: the draw depends
 only on (root seed, replication), so the same replication of two scenarios uses the same values
 (paired, like the posterior draws) whatever the workers. A value the scenario sets through
-``--set`` is kept. :func:`variance_shares` says how much of an effect's spread across
-replications each assumption explains.
+``--set`` is kept. :func:`gzsim.analysis.spread.variance_shares` says how much of an
+effect's spread across replications each assumption explains.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from gzsim.errors import InputError, Problem, UserError
+from gzsim.io.yamlio import load_yaml
 from gzsim.model.streams import stream_key
 
 MODES = ("sampled", "fixed")
@@ -38,8 +39,6 @@ class Assumption:
 
 def read_assumptions(path: str | Path) -> list[Assumption]:
     """The assumptions of a file; a malformed entry is a located error."""
-    from gzsim.io.yamlio import load_yaml
-
     data, origins = load_yaml(path, what="assumptions")
     items = data.get("assumptions") if isinstance(data, dict) else None
     if not isinstance(items, dict):
@@ -111,23 +110,3 @@ def plan_assumptions(scenario: Any, replications: int, root_seed: int,
         rng = draw_rng(root_seed, k)
         values.append({a.path: float(rng.uniform(a.low, a.high)) for a in use})
     return AssumptionPlan(str(path), found, values, kept)
-
-
-def variance_shares(effect: np.ndarray, draws: dict[str, np.ndarray]) -> dict[str, float]:
-    """Share of the effect's variance across replications each assumption explains.
-
-    First-order and linear: the squared Pearson correlation (``scipy.stats.pearsonr``) of the
-    per-replication effect with the assumption's drawn value. With independent uniform draws
-    these shares estimate each assumption's first-order share of a linear response; their
-    sum is not forced to 1 (the rest is the posterior draw, the model's randomness and
-    interactions). NaN when the effect does not vary.
-    """
-    from scipy import stats
-
-    out = {}
-    for path, x in draws.items():
-        if len(effect) < 3 or np.ptp(effect) == 0 or np.ptp(x) == 0:
-            out[path] = float("nan")
-            continue
-        out[path] = float(stats.pearsonr(x, effect).statistic ** 2)
-    return out

@@ -22,10 +22,11 @@ import numpy as np
 import pandas as pd
 
 from gzsim.aggregate import annual_unit, kind
-from gzsim.analysis.compare import paired_stats, spread
 from gzsim.analysis.costs import TOTAL, cumulative_by_year, discount
 from gzsim.analysis.headline import ratio_interval, ratio_spread
+from gzsim.analysis.paired import paired_stats, spread
 from gzsim.errors import UserError
+from gzsim.experiments import read_sweep
 from gzsim.indicators import JOBS
 
 DOSE_COLUMNS = ["lever", "value", "indicator", "unit", "year", "discount_rate", "n_pairs",
@@ -95,8 +96,6 @@ def dose_response(path: str | Path, lever: str | None = None, indicator: str = J
 
     ``lever`` is a factor name (default: the first factor).
     """
-    from gzsim.experiments import read_sweep
-
     sweep = read_sweep(path)
     lever = lever or sweep.factor_names[0]
     if lever not in sweep.factor_names:

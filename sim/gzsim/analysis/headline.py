@@ -27,12 +27,18 @@ import pandas as pd
 from scipy import stats
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.analysis.compare import KEY_INDICATORS, paired_stats, spread, succeeded
 from gzsim.analysis.costs import PolicyCost, cost_note, policy_cost
+from gzsim.analysis.paired import paired_stats, spread, succeeded
 from gzsim.analysis.spread import shares_frame, shares_text
 from gzsim.analysis.tables import LongTable, Section, fmt, title
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS, JOBS
+
+#: The headline's indicators for a policy whose question names none (the comparison table
+#: itself holds every indicator of the series).
+KEY_INDICATORS = ["investment_usd_m", "committed_usd_m", "jobs_created", "employment",
+                  "firms_operating", "expressway_km", "accessibility", "serviced_land_km2",
+                  "people_resettled", "poor_people", "public_cost_usd_m"]
 
 COST_COLUMNS = ["cost_usd_m", "cost_pv_usd_m", "discount_rate", "per_usd_m", "per_usd_m_low",
                 "per_usd_m_high", "per_usd_m_p05", "per_usd_m_p95", "per_usd_m_pv",

@@ -4,7 +4,7 @@ When a comparison samples the scenario's assumptions (:mod:`gzsim.assumptions`),
 ``k`` of the policy and of its base used the same assumed values; the effect of replication
 ``k`` (the paired difference) then varies with them. For each headline row this module gives
 each assumption's share of that variance (first-order, linear: r² of the effect on the drawn
-value, :func:`gzsim.assumptions.variance_shares`).
+value, :func:`variance_shares`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from gzsim.aggregate import annual
-from gzsim.assumptions import variance_shares
 from gzsim.indicators import JOBS
 
 SHARE_COLUMNS = ["scenario", "base", "indicator", "year", "assumption", "variance_share",
@@ -79,4 +79,22 @@ def shares_notes(shares: pd.DataFrame, headline: pd.DataFrame) -> dict[str, str]
             out[str(name)] = (f"Share of the spread of the {ind} effect in {year} across "
                               f"replications explained by each sampled assumption (r², "
                               f"{int(sel['n_pairs'].iloc[0])} pairs): {text}.")
+    return out
+
+
+def variance_shares(effect: np.ndarray, draws: dict[str, np.ndarray]) -> dict[str, float]:
+    """Share of the effect's variance across replications each assumption explains.
+
+    First-order and linear: the squared Pearson correlation (``scipy.stats.pearsonr``) of the
+    per-replication effect with the assumption's drawn value. With independent uniform draws
+    these shares estimate each assumption's first-order share of a linear response; their
+    sum is not forced to 1 (the rest is the posterior draw, the model's randomness and
+    interactions). NaN when the effect does not vary.
+    """
+    out = {}
+    for path, x in draws.items():
+        if len(effect) < 3 or np.ptp(effect) == 0 or np.ptp(x) == 0:
+            out[path] = float("nan")
+            continue
+        out[path] = float(stats.pearsonr(x, effect).statistic ** 2)
     return out

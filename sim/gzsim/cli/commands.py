@@ -14,13 +14,20 @@ from typing import Any
 
 import pandas as pd
 
-from gzsim.analysis.tables import LongTable, Section, emit
+from gzsim.analysis.dose import dose_response
+from gzsim.analysis.dose_plots import dose_response_chart
+from gzsim.analysis.headline import pm_ratio, ratio_range
+from gzsim.analysis.plots import save_figure, sensitivity_chart
+from gzsim.analysis.sensitivity import analyse, precision_warning
+from gzsim.analysis.tables import LongTable, Section, emit, fmt, title
+from gzsim.experiments import load_experiment, read_sweep
+from gzsim.indicators import INDICATORS, JOBS, JOBS_WHY
+from gzsim.io.fileio import atomic_write_bytes
+from gzsim.io.outdir import place_files
 
 
 def experiment_with_overrides(path: str | Path, overrides: tuple[str, ...] | list[str] = ()):
     """The experiment at ``path`` with ``--set`` values in its ``set:`` (and fingerprint)."""
-    from gzsim.experiments import load_experiment
-
     return load_experiment(path, overrides)
 
 
@@ -31,11 +38,6 @@ def sensitivity_report(exp: Any, store: Path, outcomes: list[str], form: str,
     Writes ``sensitivity_<outcome>.csv`` and its chart into the sweep folder; a table whose
     intervals are wider than its indices says so, with the samples that would be needed.
     """
-    from gzsim.analysis.plots import save_figure, sensitivity_chart
-    from gzsim.analysis.sensitivity import analyse, precision_warning
-    from gzsim.io.fileio import atomic_write_bytes
-    from gzsim.io.outdir import place_files
-
     frames, tables = [], []
     for wanted in outcomes or [None]:
         name, table = analyse(store, wanted)
@@ -58,8 +60,6 @@ def sensitivity_report(exp: Any, store: Path, outcomes: list[str], form: str,
 
 def indicator_frame() -> pd.DataFrame:
     """Every indicator: name, unit, geography, kind (flow or stock) and meaning."""
-    from gzsim.indicators import INDICATORS
-
     return pd.DataFrame([{"name": s.name, "unit": s.unit, "geography": s.geography,
                           "kind": s.kind, "meaning": s.description}
                          for s in INDICATORS.values()])
@@ -67,8 +67,6 @@ def indicator_frame() -> pd.DataFrame:
 
 def print_indicators(form: str, echo: Callable[[str], None]) -> None:
     """The indicators as text (one entry each, by geography, 80 columns), csv, md or json."""
-    from gzsim.indicators import JOBS, JOBS_WHY
-
     frame = indicator_frame()
     frame["quote_for"] = ["jobs" if n == JOBS else "" for n in frame["name"]]
     if form == "table":
@@ -91,13 +89,6 @@ def print_indicators(form: str, echo: Callable[[str], None]) -> None:
 def dose_report(store: Path, lever: str | None, indicator: str, year: int, level: float,
                 form: str, echo: Callable[[str], None]) -> pd.DataFrame:
     """The dose-response table and figure of a sweep, saved into it and printed."""
-    from gzsim.analysis.dose import dose_response
-    from gzsim.analysis.dose_plots import dose_response_chart
-    from gzsim.analysis.plots import save_figure
-    from gzsim.experiments import read_sweep
-    from gzsim.io.fileio import atomic_write_bytes
-    from gzsim.io.outdir import place_files
-
     table = dose_response(store, lever, indicator, year, level)
     m = read_sweep(store).manifest
     where = m["experiment"]["base_scenario"]["region"]["name"]
@@ -113,9 +104,6 @@ def dose_report(store: Path, lever: str | None, indicator: str, year: int, level
 
 def dose_table(table: pd.DataFrame, where: str, level: float) -> LongTable:
     """The dose-response table for print: effect, per US$ m, per US$ m of present value."""
-    from gzsim.analysis.headline import pm_ratio, ratio_range
-    from gzsim.analysis.tables import fmt
-
     unit, year = str(table["unit"].iloc[0]), int(table["year"].iloc[0])
 
     def rows(tag: str) -> list[list[str]]:
@@ -149,6 +137,4 @@ def dose_table(table: pd.DataFrame, where: str, level: float) -> LongTable:
 
 def title_of(table: pd.DataFrame) -> str:
     """The readable name of the table's indicator."""
-    from gzsim.analysis.tables import title
-
     return title(str(table["indicator"].iloc[0]))

@@ -13,21 +13,19 @@
 
 from __future__ import annotations
 
-from gzsim.model.process import Indicator, Process, register
+from gzsim.model.process import Indicator, Process
 
 #: The lines of ``public_cost_usd_m`` (a policy's ``cost:`` names one per lever).
 PUBLIC_COST_LINES = ("infrastructure_spending_usd_m", "housing_spending_usd_m",
                      "land_spending_usd_m", "training_spending_usd_m", "fiscal_cost_usd_m")
 
 
-@register
 class FiscalProcess(Process):
     """Books taxes forgone and collected, training money, and the month's public cost."""
 
     name = "fiscal"
     section = "fiscal"
-    tick = 80
-    monthly_step = False
+    READS = ("investment", "infrastructure", "resettlement", "land", "training")
     INDICATORS = (
         Indicator("fiscal_cost_usd_m", "US$ m/month", "district", "flow",
                   "fiscal cost of incentive policies that month (tax revenue forgone)"),
@@ -44,19 +42,22 @@ class FiscalProcess(Process):
 
     def _spending(self, month: int) -> float:
         """Road and rail, housing and land money released this month (0 where absent)."""
-        d = self.d
-        infra = d.infrastructure.released_usd_m[month] if d.infrastructure else 0.0
-        housing = d.resettlement.spending_usd_m if d.resettlement else 0.0
-        land = d.land.spending_usd_m if d.land else 0.0
+        infra = self.infrastructure.released_usd_m[month] if self.infrastructure else 0.0
+        housing = self.resettlement.spending_usd_m if self.resettlement else 0.0
+        land = self.land.spending_usd_m if self.land else 0.0
         return infra + housing + land
+
+    def _trainees(self, month: int) -> int:
+        """Trainees who started a course this month."""
+        q = self.training.in_course if self.training else ()
+        return q[-1][1] if q and q[-1][0] == month else 0
 
     def indicators(self, month: int) -> dict[str, float]:
         """Taxes forgone and paid on the capital operating, training money, public cost."""
         share = self.d.levers(month).tax_incentive_share
         taxes = self.cfg.tax_usd_m_per_usd_m_operating_per_year \
-            * self.d.operating_usd_m(month) / 12
-        training = self.d.ledger.get("trainees_starting", month) \
-            * self.cfg.training_usd_m_per_trainee
+            * self.investment.operating_usd_m() / 12
+        training = self._trainees(month) * self.cfg.training_usd_m_per_trainee
         forgone = share * taxes
         return {"fiscal_cost_usd_m": forgone, "tax_revenue_usd_m": taxes - forgone,
                 "training_spending_usd_m": training,

@@ -6,6 +6,7 @@ Every error names the file, the line and the field path (see :mod:`gzsim.io.yaml
 from __future__ import annotations
 
 import difflib
+import typing
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -180,8 +181,6 @@ def named_element(items: list, part: str, where: str, whole: str) -> int:
 
 def _is_list_field(name: str) -> bool:
     """Whether the scenario's top-level field ``name`` is a list (policies, plugins)."""
-    import typing
-
     field = Scenario.model_fields.get(name)
     return field is not None and typing.get_origin(field.annotation) is list
 
