@@ -41,8 +41,10 @@ def dose_response_chart(table: pd.DataFrame, level: float = 0.90, caption: str =
     _bands(a, x, d, "diff_mean", ("ci_low", "ci_high"), ("diff_p05", "diff_p95"), "C0", level)
     a.axhline(0, color="black", lw=0.8)
     at = f" in {where}" if where else ""
-    a.set_title(f"{title(ind)}{at}, {year}: extra over {lever.replace('_', ' ')} "
-                f"{x.min():g}", fontsize=10)
+    fig.suptitle(f"{title(ind)}{at}, {year}, against the {lever.replace('_', ' ')}",
+                 fontsize=11)
+    a.set_title(f"Effect: extra {unit} over {lever.replace('_', ' ')} {x.min():g}",
+                fontsize=10)
     a.set_ylabel(f"extra {unit}")
     cost = d[np.isfinite(d["per_usd_m"].to_numpy(dtype=float))]
     xc = cost["value"].to_numpy(dtype=float)
@@ -54,8 +56,7 @@ def dose_response_chart(table: pd.DataFrame, level: float = 0.90, caption: str =
         b.set_ylim(bottom=0)
     else:
         b.axhline(0, color="black", lw=0.8)
-    b.set_title(f"{title(ind)}{at}, {year}: per US$ m of extra public money to {year}",
-                fontsize=10)
+    b.set_title(f"Per US$ m of extra public money spent to {year}", fontsize=10)
     b.set_ylabel(f"{unit.split('/')[0]} per US$ m")
     for ax in (a, b):
         ax.set_xlabel(lever.replace("_", " "))
