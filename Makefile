@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup lint bench docs clean
+.PHONY: run test test-browser setup lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,17 @@ test: setup
 	  if bash ci/slurm/setup_slurm.sh; then slurm=1; \
 	  else echo "make test: SLURM could not be started; tests/test_slurm.py will be skipped"; fi; \
 	fi; \
-	GZSIM_SLURM=$$slurm $(BIN)/python -m pytest -q
+	GZSIM_SLURM=$$slurm $(BIN)/python -m pytest -q -m "not browser"
+
+# gzsim explore in a real browser: Debian's chromium (installed with apt when we are root, as
+# on CI) driven by Playwright; without chromium the tests are skipped with the reason.
+test-browser: setup
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! command -v chromium >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	  || echo "make test-browser: chromium could not be installed; the browser tests will be skipped"; \
+	fi
+	$(BIN)/python -m pip install -q -e '.[browser]'
+	$(BIN)/python -m pytest -q -m browser tests/test_explore_browser.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,0 +1,310 @@
+"""The explorer's page (Panel): a thin layer over :mod:`gzsim.explore.session` and friends.
+
+Each browser session gets its own :class:`ExplorerPage`. Inputs are validated on the click, in
+the server, exactly as the CLI validates them (a located message, nothing runs); a valid
+request runs in a background thread whose progress a periodic callback shows, so the page stays
+responsive and the run can be cancelled. Results, figures and downloads are made in the thread
+and put on the page by the callback. Nothing typed is executed: values are read as YAML data.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import panel as pn
+
+from gzsim.errors import UserError
+from gzsim.explore.bundle import Bundle, provenance, write_bundle
+from gzsim.explore.figures import PLOT_LOCK, fan, paired_difference_chart, png_bytes
+from gzsim.explore.levers import PolicyForm, lever_fields, load_policy
+from gzsim.explore.serve import Settings
+from gzsim.explore.session import Cancelled, Request, ResultCache, run_paired
+from gzsim.scenario import load_scenario
+
+POLL_MS = 250
+CUSTOM = "levers set below"
+
+
+@dataclass
+class Job:
+    """One background run: its progress, its outcome, and the event that cancels it."""
+
+    cancel: threading.Event = field(default_factory=threading.Event)
+    done: int = 0
+    total: int = 1
+    finished: bool = False
+    error: str | None = None
+    outcome: dict[str, Any] | None = None
+
+
+def headline_view(head: pd.DataFrame) -> pd.DataFrame:
+    """The headline's rows that differ from zero, numbers to six significant digits."""
+    rows = head[~head["zero"]].drop(columns=["zero", "policy"], errors="ignore")
+    out = rows.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = [("" if pd.isna(v) else f"{v:.6g}") for v in out[c]]
+    return out.reset_index(drop=True)
+
+
+def provenance_text(prov: dict[str, Any]) -> str:
+    """The provenance block as Markdown."""
+    lines = [f"**Provenance.** Baseline `{prov['baseline']}`, seed **{prov['seed']}**, "
+             f"{prov['replications']} replications, {prov['level']:.0%} intervals, "
+             f"uncertainty **{prov['uncertainty']}**; gzsim {prov['gzsim_version']}"
+             + (f" (commit `{prov['git_commit'][:10]}`"
+                + (", modified" if prov.get("git_dirty") else "") + ")"
+                if prov.get("git_commit") else "") + "."]
+    if prov.get("posterior"):
+        lines.append(f"Posterior `{Path(prov['posterior']).name}` "
+                     f"(sha256 `{(prov.get('posterior_sha256') or '')[:16]}`).")
+    for name, s in prov["scenarios"].items():
+        lines.append(f"- `{name}`: scenario sha256 `{s['scenario_sha256'][:16]}`, "
+                     f"file `{s['file']}`")
+    lines.append(f"\nReproduce with:\n\n```\n{prov['reproduce']}\n```")
+    return "\n".join(lines)
+
+
+class ExplorerPage:
+    """The widgets of one browser session and what their buttons do."""
+
+    def __init__(self, settings: Settings, cache: ResultCache):
+        self.settings, self.cache = settings, cache
+        self.job: Job | None = None
+        self.shown: Job | None = None
+        self._controls()
+        self._outputs()
+
+    def _controls(self) -> None:
+        baselines, policies = self.settings.scenario_files()
+        w = pn.widgets
+        self.baseline = w.Select(name="Baseline", options=baselines,
+                                 value=self.settings.baseline.name)
+        self.policies = w.MultiChoice(name="Policies (shipped files)", options=policies,
+                                      value=[])
+        self.custom = w.Checkbox(name=f"Add a policy from the {CUSTOM}", value=True)
+        self.pol_name = w.TextInput(name="Policy name", value="my_policy")
+        self.start = w.TextInput(name="Start [YYYY-MM]", value="2018-01")
+        self.end = w.TextInput(name="End [YYYY-MM, empty: to the horizon]", value="")
+        self.levers = {f.name: w.TextInput(name=f.label, placeholder="not set",
+                                           css_classes=[f"lever-{f.name}"])
+                       for f in lever_fields()}
+        self.replications = w.TextInput(name="Replications", value="20")
+        self.seed = w.TextInput(name="Seed [empty: the baseline's run.seed]", value="")
+        self.uncertainty = w.Select(name="Uncertainty", value="default",
+                                    options=["default", "posterior", "noise"])
+        self.indicators = w.MultiChoice(name="Indicators to chart [empty: the questions']",
+                                        options=self._indicator_names(), value=[])
+        self.run_btn = w.Button(name="Run", button_type="primary")
+        self.cancel_btn = w.Button(name="Cancel", button_type="warning", disabled=True)
+        self.run_btn.on_click(lambda _e: self.start_run())
+        self.cancel_btn.on_click(lambda _e: self.cancel_run())
+
+    @staticmethod
+    def _indicator_names() -> list[str]:
+        from gzsim.indicators import INDICATORS
+
+        return list(INDICATORS)
+
+    def _outputs(self) -> None:
+        self.progress = pn.indicators.Progress(name="progress", value=0, max=100,
+                                               sizing_mode="stretch_width", visible=False)
+        self.status = pn.pane.Markdown("Choose a baseline and policies, then **Run**.",
+                                       css_classes=["explore-status"])
+        self.error = pn.pane.Alert("", alert_type="danger", visible=False,
+                                   css_classes=["explore-error"])
+        self.charts = pn.Column(css_classes=["explore-charts"])
+        self.table = pn.Column(css_classes=["explore-table"])
+        self.prov = pn.pane.Markdown("", css_classes=["explore-provenance"])
+        self.downloads = pn.Row(css_classes=["explore-downloads"])
+
+    def view(self) -> pn.viewable.Viewable:
+        """The whole page: controls on the left, results on the right."""
+        controls = pn.Column(
+            "## Scenarios", self.baseline, self.policies, self.custom, self.pol_name,
+            self.start, self.end, "### Levers (empty: not set)", *self.levers.values(),
+            "## Runs", self.replications, self.seed, self.uncertainty, self.indicators,
+            pn.Row(self.run_btn, self.cancel_btn), width=380)
+        results = pn.Column(
+            "# gzsim policy explorer", self.status, self.progress, self.error, self.charts,
+            "## Headline (paired differences, cost-effectiveness)", self.table,
+            self.prov, self.downloads, sizing_mode="stretch_width")
+        pn.state.add_periodic_callback(self.poll, period=POLL_MS)
+        return pn.Row(controls, results, sizing_mode="stretch_width")
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def request(self) -> Request:
+        """The request the inputs describe; a UserError (located as by the CLI) if invalid."""
+        folder = self.settings.folder
+        base_path = folder / self.baseline.value
+        baseline = load_scenario(base_path)
+        files = {baseline.name: base_path}
+        policies = []
+        for f in self.policies.value:
+            sc = load_scenario(folder / f)
+            policies.append(sc)
+            files[sc.name] = folder / f
+        if self.custom.value:
+            form = PolicyForm(name=self.pol_name.value, start=self.start.value,
+                              end=self.end.value,
+                              levers=tuple((k, w.value) for k, w in self.levers.items()))
+            sc, path = load_policy(form, base_path, baseline, self.settings.cache / "scenarios")
+            policies.append(sc)
+            files[sc.name] = path
+        seed = self.seed.value.strip()
+        unc = None if self.uncertainty.value == "default" else self.uncertainty.value
+        req = Request(baseline, policies, replications=_integer(self.replications.value,
+                                                                "replications"),
+                      seed=_integer(seed, "seed") if seed else None, uncertainty=unc,
+                      files=files)
+        req.check()
+        return req
+
+    def start_run(self) -> None:
+        """Validate, then run in a background thread (nothing runs on invalid input)."""
+        if self.job is not None and not self.job.finished:
+            return
+        self.error.visible = False
+        try:
+            req = self.request()
+        except UserError as e:
+            self._show_error(str(e))
+            return
+        self.job = Job()
+        self.run_btn.disabled, self.cancel_btn.disabled = True, False
+        self.progress.value, self.progress.visible = 0, True
+        self.status.object = f"Running {1 + len(req.policies)} scenarios x " \
+                             f"{req.replications} replications..."
+        threading.Thread(target=self._work, args=(self.job, req, list(self.indicators.value)),
+                         daemon=True, name="gzsim-explore-run").start()
+
+    def cancel_run(self) -> None:
+        """Ask the running job to stop at its next finished replication."""
+        if self.job is not None:
+            self.job.cancel.set()
+            self.status.object = "Cancelling..."
+
+    def _show_error(self, text: str) -> None:
+        self.error.object = f"<pre style='white-space: pre-wrap'>gzsim: error: {text}</pre>"
+        self.error.visible = True
+        self.status.object = "Nothing was run: fix the input above."
+
+    # -- background work -------------------------------------------------------------------
+
+    def _work(self, job: Job, req: Request, chosen: list[str]) -> None:
+        def progress(done: int, total: int) -> None:
+            job.done, job.total = done, total
+
+        try:
+            cmp = run_paired(req, self.cache, progress=progress, cancel=job.cancel,
+                             workers=self.settings.workers)
+            job.outcome = render(req, cmp, chosen, self.settings.cache)
+        except Cancelled:
+            job.error = "cancelled"
+        except UserError as e:
+            job.error = f"gzsim: error: {e}"
+        except Exception:  # noqa: BLE001 - a bug: shown, the server goes on
+            job.error = "internal error:\n" + traceback.format_exc(limit=8)
+        finally:
+            job.finished = True
+
+    def poll(self) -> None:
+        """Show the job's progress; once it is over, its results (in the server's loop)."""
+        job = self.job
+        if job is None or job is self.shown:
+            return
+        self.progress.value = int(100 * job.done / max(job.total, 1))
+        if not job.finished:
+            self.status.object = f"Running: {job.done} of {job.total} replications done."
+            return
+        self.shown = job
+        self.run_btn.disabled, self.cancel_btn.disabled = False, True
+        self.progress.visible = False
+        if job.error == "cancelled":
+            self.status.object = "Cancelled: nothing shown (finished scenarios are cached)."
+        elif job.error:
+            self._show_error(job.error.removeprefix("gzsim: error: "))
+        else:
+            self._show(job.outcome or {})
+
+    def _show(self, out: dict[str, Any]) -> None:
+        width = 760
+        self.charts.objects = [pn.pane.PNG(png, width=width, css_classes=[f"chart-{name}"])
+                               for name, png in out["charts"]]
+        self.table.objects = [pn.pane.DataFrame(out["headline"], index=False,
+                                                sizing_mode="stretch_width",
+                                                css_classes=["explore-headline"])]
+        self.prov.object = provenance_text(out["provenance"])
+        self.downloads.objects = download_buttons(out["bundle"], out["policy_files"])
+        self.status.object = f"Done: {out['summary']}"
+
+
+def render(req: Request, cmp: Any, chosen: list[str], cache_folder: Path) -> dict[str, Any]:
+    """Everything the page shows for a finished comparison (made in the worker thread)."""
+    head = cmp.headline()
+    indicators = chosen or list(dict.fromkeys(head["indicator"])) or cmp.key_indicators()[:2]
+    charts = []
+    with PLOT_LOCK:
+        for ind in indicators:
+            charts.append((f"fan-{ind}", png_bytes(fan(cmp, ind))))
+            charts.append((f"paired-{ind}", png_bytes(paired_difference_chart(cmp, ind))))
+    bundle = write_bundle(req, cmp, indicators, cache_folder)
+    n = int(head["n_pairs"].max()) if len(head) else 0
+    return {"charts": charts, "headline": headline_view(head), "bundle": bundle,
+            "provenance": provenance(req, cmp),
+            "policy_files": [bundle.folder / "scenarios" / Path(f).name
+                             for f in req.files.values()
+                             if (bundle.folder / "scenarios" / Path(f).name).is_file()],
+            "summary": f"{len(cmp.results) - 1} policy(ies) against {cmp.base}, {n} pairs."}
+
+
+def download_buttons(bundle: Bundle, policy_files: list[Path]) -> list[Any]:
+    """Buttons for the tables, the whole folder (zip) and the scenario files of the levers."""
+    w = pn.widgets
+    files = [(bundle.file("headline.csv"), "headline.csv"),
+             (bundle.file("headline.parquet"), "headline.parquet"),
+             (bundle.file("comparison.csv"), "comparison.csv"),
+             (bundle.file("comparison.parquet"), "comparison.parquet"),
+             (bundle.zip_path, "explore-comparison.zip")]
+    files += [(p, p.name) for p in policy_files]
+    return [w.FileDownload(file=str(p), filename=name, label=f"Download {name}",
+                           button_type="light") for p, name in files if p.is_file()]
+
+
+def _integer(text: str, name: str) -> int:
+    from gzsim.arguments import check_seed
+
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        raise UserError(f"{name} must be a whole number, got {str(text)[:40]!r}") from None
+    return check_seed(value, name=name) if name == "seed" else value
+
+
+def free_port(host: str) -> int:
+    """A port the OS says is free on ``host`` now."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def serve(settings: Settings, port: int = 5006, host: str = "127.0.0.1",
+          announce: Any = print) -> None:
+    """Serve the page until interrupted; ``announce`` gets the address once it is up."""
+    port = port or free_port(host)
+    cache = ResultCache(settings.cache)
+    origins = ["*"] if host in ("0.0.0.0", "::") else [f"{host}:{port}", f"localhost:{port}",
+                                                          f"127.0.0.1:{port}"]
+    server = pn.serve({"/": lambda: ExplorerPage(settings, cache).view()}, port=port,
+                      address=host, websocket_origin=origins, show=False, start=False,
+                      title="gzsim explore", threaded=False)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    announce(f"gzsim explore: serving http://{shown}:{port}/ (Ctrl-C to stop)")
+    server.io_loop.start()
