@@ -46,6 +46,8 @@ def difference_bands(d: pd.DataFrame, level: float) -> pd.DataFrame:
 def paired_difference_chart(cmp: Comparison, indicator: str) -> Any:
     """Mean paired difference by year, its interval and the spread across replications."""
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ci = f"{cmp.level:.0%}"
     for i, name in enumerate(n for n in cmp.results if n != cmp.base):
@@ -59,6 +61,7 @@ def paired_difference_chart(cmp: Comparison, indicator: str) -> Any:
         ax.plot(x, band["mean"], color=c, lw=1.5, marker="o", ms=3,
                 label=f"{name}: mean difference (n={int(band['n_pairs'].max())})")
     ax.axhline(0, color="black", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("year")
     ax.set_ylabel(f"policy minus baseline [{annual_unit(indicator)}]")
     thousands(ax.yaxis)

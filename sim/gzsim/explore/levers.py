@@ -24,7 +24,7 @@ from gzsim.scenario.loader import parse_override
 from gzsim.scenario.schema import Levers, Scenario
 
 #: What each lever's number measures (the schema's names carry the unit; this says it in words).
-UNIT_BY_SUFFIX = [("_share", "share, 0-1"), ("_multiplier", "× the base"),
+UNIT_BY_SUFFIX = [("_share", "share"), ("_multiplier", "× the base"),
                   ("_multipliers", "sector: × the base"), ("_per_year", "per year"),
                   ("_class", "class, 0 clean - 5 heavy")]
 

@@ -20,15 +20,18 @@ import pandas as pd
 import panel as pn
 
 from gzsim.errors import UserError
+from gzsim.execution import cpu_count
 from gzsim.explore.bundle import Bundle, provenance, write_bundle
 from gzsim.explore.figures import PLOT_LOCK, fan, paired_difference_chart, png_bytes
 from gzsim.explore.levers import PolicyForm, lever_fields, load_policy
 from gzsim.explore.serve import Settings
-from gzsim.explore.session import Cancelled, Request, ResultCache, run_paired
+from gzsim.explore.session import Cancelled, Request, ResultCache, WorkerPool, run_paired
 from gzsim.scenario import load_scenario
 
 POLL_MS = 250
 CUSTOM = "levers set below"
+DEFAULT_INDICATORS = ("investment_usd_m", "employment")
+CHART_WIDTH_PX = 620
 
 
 @dataclass
@@ -40,13 +43,25 @@ class Job:
     total: int = 1
     finished: bool = False
     error: str | None = None
-    outcome: dict[str, Any] | None = None
+    outcome: dict[str, Any] | None = None  # charts, table, provenance: shown first
+    downloads: tuple[Bundle, list[Path]] | None = None  # written after, then offered
+    shown: str = ""  # what the page shows of it already: "", "results", "all"
+
+
+#: The headline's columns the page shows first; any other column the headline API adds follows.
+FIRST_COLUMNS = ["scenario", "indicator", "unit", "year", "base_mean", "diff_mean", "ci_low",
+                 "ci_high", "diff_p05", "diff_p95", "rel_diff", "distinguishable", "n_pairs",
+                 "public_cost_usd_m", "cost_usd_m", "per_usd_m", "per_usd_m_low",
+                 "per_usd_m_high", "per_usd_m_unit"]
+HIDDEN_COLUMNS = {"zero", "policy", "geography", "rel_low", "rel_high"}
 
 
 def headline_view(head: pd.DataFrame) -> pd.DataFrame:
     """The headline's rows that differ from zero, numbers to six significant digits."""
-    rows = head[~head["zero"]].drop(columns=["zero", "policy"], errors="ignore")
-    out = rows.copy()
+    rows = head[~head["zero"]]
+    cols = [c for c in FIRST_COLUMNS if c in rows.columns]
+    cols += [c for c in rows.columns if c not in cols and c not in HIDDEN_COLUMNS]
+    out = rows[cols].copy()
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
             out[c] = [("" if pd.isna(v) else f"{v:.6g}") for v in out[c]]
@@ -74,10 +89,9 @@ def provenance_text(prov: dict[str, Any]) -> str:
 class ExplorerPage:
     """The widgets of one browser session and what their buttons do."""
 
-    def __init__(self, settings: Settings, cache: ResultCache):
-        self.settings, self.cache = settings, cache
+    def __init__(self, settings: Settings, cache: ResultCache, pool: WorkerPool):
+        self.settings, self.cache, self.pool = settings, cache, pool
         self.job: Job | None = None
-        self.shown: Job | None = None
         self._controls()
         self._outputs()
 
@@ -89,20 +103,25 @@ class ExplorerPage:
         self.policies = w.MultiChoice(name="Policies (shipped files)", options=policies,
                                       value=[])
         self.custom = w.Checkbox(name=f"Add a policy from the {CUSTOM}", value=True)
-        self.pol_name = w.TextInput(name="Policy name", value="my_policy")
+        self.pol_name = w.TextInput(name="Policy name", value="my_policy",
+                                    css_classes=["explore-policy-name"])
         self.start = w.TextInput(name="Start [YYYY-MM]", value="2018-01")
         self.end = w.TextInput(name="End [YYYY-MM, empty: to the horizon]", value="")
         self.levers = {f.name: w.TextInput(name=f.label, placeholder="not set",
                                            css_classes=[f"lever-{f.name}"])
                        for f in lever_fields()}
-        self.replications = w.TextInput(name="Replications", value="20")
-        self.seed = w.TextInput(name="Seed [empty: the baseline's run.seed]", value="")
+        self.replications = w.TextInput(name="Replications", value="20",
+                                        css_classes=["explore-replications"])
+        self.seed = w.TextInput(name="Seed [empty: the baseline's run.seed]", value="",
+                                css_classes=["explore-seed"])
         self.uncertainty = w.Select(name="Uncertainty", value="default",
                                     options=["default", "posterior", "noise"])
-        self.indicators = w.MultiChoice(name="Indicators to chart [empty: the questions']",
-                                        options=self._indicator_names(), value=[])
-        self.run_btn = w.Button(name="Run", button_type="primary")
-        self.cancel_btn = w.Button(name="Cancel", button_type="warning", disabled=True)
+        self.indicators = w.MultiChoice(
+            name="Indicators (charts; the question of the policy set by levers)",
+            options=self._indicator_names(), value=list(DEFAULT_INDICATORS))
+        self.run_btn = w.Button(name="Run", button_type="primary", css_classes=["explore-run"])
+        self.cancel_btn = w.Button(name="Cancel", button_type="warning", disabled=True,
+                                   css_classes=["explore-cancel"])
         self.run_btn.on_click(lambda _e: self.start_run())
         self.cancel_btn.on_click(lambda _e: self.cancel_run())
 
@@ -132,9 +151,10 @@ class ExplorerPage:
             "## Runs", self.replications, self.seed, self.uncertainty, self.indicators,
             pn.Row(self.run_btn, self.cancel_btn), width=380)
         results = pn.Column(
-            "# gzsim policy explorer", self.status, self.progress, self.error, self.charts,
+            "# gzsim policy explorer", self.status, self.progress, self.error,
             "## Headline (paired differences, cost-effectiveness)", self.table,
-            self.prov, self.downloads, sizing_mode="stretch_width")
+            "## Charts", self.charts, self.prov, "## Downloads", self.downloads,
+            sizing_mode="stretch_width")
         pn.state.add_periodic_callback(self.poll, period=POLL_MS)
         return pn.Row(controls, results, sizing_mode="stretch_width")
 
@@ -153,7 +173,7 @@ class ExplorerPage:
             files[sc.name] = folder / f
         if self.custom.value:
             form = PolicyForm(name=self.pol_name.value, start=self.start.value,
-                              end=self.end.value,
+                              end=self.end.value, indicators=tuple(self.indicators.value),
                               levers=tuple((k, w.value) for k, w in self.levers.items()))
             sc, path = load_policy(form, base_path, baseline, self.settings.cache / "scenarios")
             policies.append(sc)
@@ -204,8 +224,11 @@ class ExplorerPage:
 
         try:
             cmp = run_paired(req, self.cache, progress=progress, cancel=job.cancel,
-                             workers=self.settings.workers)
-            job.outcome = render(req, cmp, chosen, self.settings.cache)
+                             **self.pool.run_options())
+            job.outcome = render(cmp, chosen)
+            job.outcome["provenance"] = provenance(req, cmp)
+            bundle = write_bundle(req, cmp, job.outcome["indicators"], self.settings.cache)
+            job.downloads = (bundle, page_files(req, bundle))
         except Cancelled:
             job.error = "cancelled"
         except UserError as e:
@@ -216,53 +239,59 @@ class ExplorerPage:
             job.finished = True
 
     def poll(self) -> None:
-        """Show the job's progress; once it is over, its results (in the server's loop)."""
+        """Show the job's progress, then its results, then its downloads (in the server loop)."""
         job = self.job
-        if job is None or job is self.shown:
+        if job is None or job.shown == "all":
             return
-        self.progress.value = int(100 * job.done / max(job.total, 1))
+        if job.outcome is not None and not job.shown:
+            job.shown = "results"
+            self._show(job.outcome)
         if not job.finished:
-            self.status.object = f"Running: {job.done} of {job.total} replications done."
+            self.progress.value = int(100 * job.done / max(job.total, 1))
+            if not job.shown:
+                self.status.object = f"Running: {job.done} of {job.total} replications done."
             return
-        self.shown = job
+        job.shown = "all"
         self.run_btn.disabled, self.cancel_btn.disabled = False, True
         self.progress.visible = False
         if job.error == "cancelled":
             self.status.object = "Cancelled: nothing shown (finished scenarios are cached)."
         elif job.error:
             self._show_error(job.error.removeprefix("gzsim: error: "))
-        else:
-            self._show(job.outcome or {})
+        elif job.downloads is not None:
+            self.downloads.objects = download_buttons(*job.downloads)
+            self.status.object = f"Done: {job.outcome['summary']}" if job.outcome else "Done."
 
     def _show(self, out: dict[str, Any]) -> None:
-        width = 760
-        self.charts.objects = [pn.pane.PNG(png, width=width, css_classes=[f"chart-{name}"])
-                               for name, png in out["charts"]]
+        self.charts.objects = [
+            pn.Row(*[pn.pane.PNG(png, width=CHART_WIDTH_PX, css_classes=[f"chart-{name}"])
+                     for name, png in pair]) for pair in out["charts"]]
         self.table.objects = [pn.pane.DataFrame(out["headline"], index=False,
                                                 sizing_mode="stretch_width",
                                                 css_classes=["explore-headline"])]
         self.prov.object = provenance_text(out["provenance"])
-        self.downloads.objects = download_buttons(out["bundle"], out["policy_files"])
-        self.status.object = f"Done: {out['summary']}"
+        self.status.object = f"Done: {out['summary']} Preparing the downloads..."
 
 
-def render(req: Request, cmp: Any, chosen: list[str], cache_folder: Path) -> dict[str, Any]:
-    """Everything the page shows for a finished comparison (made in the worker thread)."""
+def render(cmp: Any, chosen: list[str]) -> dict[str, Any]:
+    """The charts and the table for a finished comparison (made in the worker thread)."""
     head = cmp.headline()
-    indicators = chosen or list(dict.fromkeys(head["indicator"])) or cmp.key_indicators()[:2]
+    present = set(cmp.table["indicator"])
+    indicators = [i for i in chosen if i in present] or list(dict.fromkeys(head["indicator"]))
     charts = []
     with PLOT_LOCK:
         for ind in indicators:
-            charts.append((f"fan-{ind}", png_bytes(fan(cmp, ind))))
-            charts.append((f"paired-{ind}", png_bytes(paired_difference_chart(cmp, ind))))
-    bundle = write_bundle(req, cmp, indicators, cache_folder)
+            charts.append([(f"fan-{ind}", png_bytes(fan(cmp, ind))),
+                           (f"paired-{ind}", png_bytes(paired_difference_chart(cmp, ind)))])
     n = int(head["n_pairs"].max()) if len(head) else 0
-    return {"charts": charts, "headline": headline_view(head), "bundle": bundle,
-            "provenance": provenance(req, cmp),
-            "policy_files": [bundle.folder / "scenarios" / Path(f).name
-                             for f in req.files.values()
-                             if (bundle.folder / "scenarios" / Path(f).name).is_file()],
+    return {"charts": charts, "headline": headline_view(head), "indicators": indicators,
             "summary": f"{len(cmp.results) - 1} policy(ies) against {cmp.base}, {n} pairs."}
+
+
+def page_files(req: Request, bundle: Bundle) -> list[Path]:
+    """The scenario files of levers set on the page, as copied into the download folder."""
+    out = [bundle.folder / "scenarios" / Path(f).name for f in req.files.values()]
+    return [p for p in out if p.is_file()]
 
 
 def download_buttons(bundle: Bundle, policy_files: list[Path]) -> list[Any]:
@@ -300,11 +329,16 @@ def serve(settings: Settings, port: int = 5006, host: str = "127.0.0.1",
     """Serve the page until interrupted; ``announce`` gets the address once it is up."""
     port = port or free_port(host)
     cache = ResultCache(settings.cache)
+    pool = WorkerPool(settings.workers or cpu_count())
     origins = ["*"] if host in ("0.0.0.0", "::") else [f"{host}:{port}", f"localhost:{port}",
                                                           f"127.0.0.1:{port}"]
-    server = pn.serve({"/": lambda: ExplorerPage(settings, cache).view()}, port=port,
+    server = pn.serve({"/": lambda: ExplorerPage(settings, cache, pool).view()}, port=port,
                       address=host, websocket_origin=origins, show=False, start=False,
                       title="gzsim explore", threaded=False)
+    server.start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     announce(f"gzsim explore: serving http://{shown}:{port}/ (Ctrl-C to stop)")
-    server.io_loop.start()
+    try:
+        server.io_loop.start()
+    finally:
+        pool.shutdown()

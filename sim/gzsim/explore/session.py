@@ -191,3 +191,48 @@ def run_paired(req: Request, cache: ResultCache,
         if progress is not None:
             progress((i + 1) * n, total)
     return compare_results(results, base=next(iter(results)), level=req.level)
+
+
+class WorkerPool:
+    """One warm process pool for every run the server makes (no start-up cost per scenario).
+
+    Runs started from the server's threads use the ``forkserver`` start method (forking a
+    threaded server is unsafe), preloading the model. A pool broken by a dead worker is
+    replaced on the next :meth:`get`.
+    """
+
+    def __init__(self, workers: int):
+        self.workers = int(workers)
+        self._pool: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        """The live pool (made on first use)."""
+        import concurrent.futures as cf
+        import multiprocessing
+
+        from gzsim.execution.tasks import warm
+
+        with self._lock:
+            if self._pool is None or getattr(self._pool, "_broken", False):
+                methods = multiprocessing.get_all_start_methods()
+                ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods
+                                                  else "spawn")
+                if "forkserver" in methods:
+                    ctx.set_forkserver_preload(["gzsim.execution.tasks", "gzsim.model"])
+                self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx,
+                                                    initializer=warm)
+            return self._pool
+
+    def run_options(self) -> dict[str, Any]:
+        """What :func:`run_paired` passes to ``simulate``: the pool, or one worker in-process."""
+        if self.workers <= 1:
+            return {"workers": 1}
+        return {"executor": self.get(), "workers": self.workers}
+
+    def shutdown(self) -> None:
+        """Stop the pool's processes."""
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
