@@ -102,7 +102,7 @@ def paired(tmp_path_factory):
 
 
 def test_the_page_pairs_as_gzsim_compare_does(paired):
-    from gzsim.compare import compare
+    from gzsim.analysis.compare import compare
 
     req, cmp, _, seen = paired
     ref = compare(req.baseline, req.policies, replications=N, seed=11, workers=1)

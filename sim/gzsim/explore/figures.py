@@ -15,8 +15,16 @@ import numpy as np
 import pandas as pd
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.compare import Comparison, paired_stats, succeeded
-from gzsim.plots import _plt, add_caption, caption_of, fan_chart, heading, legend_outside, thousands
+from gzsim.analysis.compare import Comparison, paired_stats, succeeded
+from gzsim.analysis.plots import (
+    _plt,
+    add_caption,
+    caption_of,
+    fan_chart,
+    heading,
+    legend_outside,
+    thousands,
+)
 
 #: pyplot keeps global state: one figure at a time across the server's sessions.
 PLOT_LOCK = threading.Lock()

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from gzsim.errors import Problem, ScenarioError
-from gzsim.fileio import atomic_write_bytes
+from gzsim.io.fileio import atomic_write_bytes
 from gzsim.scenario import load_scenario
 from gzsim.scenario.loader import parse_override
 from gzsim.scenario.schema import Levers, Scenario

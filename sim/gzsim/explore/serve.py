@@ -54,7 +54,7 @@ def settings_for(scenario: Path | None, cache: Path | None = None,
 
 def cache_folder(path: Path) -> Path:
     """The explorer's cache folder: new, empty or already the explorer's (marked so)."""
-    from gzsim.outdir import OutputError, check_target, os_message, write_marker
+    from gzsim.io.outdir import OutputError, check_target, os_message, write_marker
 
     state = check_target(path, "explore", flag="--cache")
     if state != "own":

@@ -2,7 +2,7 @@
 
 A request is what ``gzsim compare BASE POLICY... -n N --seed S`` would run: every scenario runs
 replications ``0..N-1`` from the same root seed (common random numbers and, with a posterior,
-the same draw), and :func:`gzsim.compare.compare_results` pairs them. Each scenario's
+the same draw), and :func:`gzsim.analysis.compare.compare_results` pairs them. Each scenario's
 :class:`~gzsim.results.Result` is cached on disk by a key over the resolved scenario, the
 posterior file's bytes, the replications, the seed, the uncertainty mode and the model's code,
 so a baseline run once is reused for every policy and survives a restart of the server.
@@ -21,10 +21,10 @@ from typing import Any
 
 import pandas as pd
 
+from gzsim.analysis.compare import Comparison, check_pairable, compare_results
 from gzsim.arguments import check_replications, check_seed
-from gzsim.compare import Comparison, check_pairable, compare_results
 from gzsim.errors import UserError
-from gzsim.provenance import sha256_file
+from gzsim.io.provenance import sha256_file
 from gzsim.results import Result, read_results
 from gzsim.run import simulate
 from gzsim.scenario.schema import Scenario
@@ -147,7 +147,7 @@ class Request:
 
 
 def _names(scenarios: list[Scenario]) -> list[str]:
-    """Scenario names, ``_2``, ``_3``... for repeats (as :func:`gzsim.compare.compare`)."""
+    """Scenario names, ``_2``, ``_3``... for repeats (as :func:`gzsim.analysis.compare.compare`)."""
     out: list[str] = []
     for sc in scenarios:
         name, k = sc.name, 1
