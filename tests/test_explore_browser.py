@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,23 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.browser import CHROMIUM_ARGS, chromium_path, free_port, type_into
 from tests.conftest import BASE, REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 SEED, N = 7, 5
 RUN_TIMEOUT_MS = 240_000
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium (Playwright cannot download its own browser here)."""
-    for p in [os.environ.get("GZSIM_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")]:
-        if p and Path(p).is_file():
-            return p
-    return None
 
 
 def _skip_reason() -> str | None:
@@ -50,12 +39,6 @@ def _skip_reason() -> str | None:
 
 if _skip_reason():
     pytest.skip(_skip_reason(), allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -109,12 +92,6 @@ def page(browser, server):
     pg.get_by_text("gzsim policy explorer").wait_for(timeout=60_000)
     yield pg
     pg.close()
-
-
-def type_into(page, css: str, text: str) -> None:
-    box = page.locator(f"{css} input")
-    box.fill(text)
-    box.press("Tab")  # Bokeh's text input sends its value on change
 
 
 DEEP_TEXT = """el => { const walk = n => { let t = n.shadowRoot ? walk(n.shadowRoot) : '';

@@ -43,9 +43,10 @@ class Job:
     total: int = 1
     finished: bool = False
     error: str | None = None
-    outcome: dict[str, Any] | None = None  # charts, table, provenance: shown first
-    downloads: tuple[Bundle, list[Path]] | None = None  # written after, then offered
-    shown: str = ""  # what the page shows of it already: "", "results", "all"
+    outcome: dict[str, Any] | None = None  # the table and provenance: shown first
+    charts: list[list[tuple[str, bytes]]] | None = None  # then the charts
+    downloads: tuple[Bundle, list[Path]] | None = None  # then the files, once written
+    shown: set[str] = field(default_factory=set)  # what the page shows of it already
 
 
 #: The headline's columns the page shows first; any other column the headline API adds follows.
@@ -225,8 +226,8 @@ class ExplorerPage:
         try:
             cmp = run_paired(req, self.cache, progress=progress, cancel=job.cancel,
                              **self.pool.run_options())
-            job.outcome = render(cmp, chosen)
-            job.outcome["provenance"] = provenance(req, cmp)
+            job.outcome = {**summarise(cmp, chosen), "provenance": provenance(req, cmp)}
+            job.charts = charts(cmp, job.outcome["indicators"])
             bundle = write_bundle(req, cmp, job.outcome["indicators"], self.settings.cache)
             job.downloads = (bundle, page_files(req, bundle))
         except Cancelled:
@@ -239,19 +240,24 @@ class ExplorerPage:
             job.finished = True
 
     def poll(self) -> None:
-        """Show the job's progress, then its results, then its downloads (in the server loop)."""
+        """Show the job's progress, then its table, charts and downloads as they come."""
         job = self.job
-        if job is None or job.shown == "all":
+        if job is None or "end" in job.shown:
             return
-        if job.outcome is not None and not job.shown:
-            job.shown = "results"
-            self._show(job.outcome)
+        if job.outcome is not None and "table" not in job.shown:
+            job.shown.add("table")
+            self._show_table(job.outcome)
+        if job.charts is not None and "charts" not in job.shown:
+            job.shown.add("charts")
+            self.charts.objects = [
+                pn.Row(*[pn.pane.PNG(png, width=CHART_WIDTH_PX, css_classes=[f"chart-{name}"])
+                         for name, png in pair]) for pair in job.charts]
         if not job.finished:
             self.progress.value = int(100 * job.done / max(job.total, 1))
             if not job.shown:
                 self.status.object = f"Running: {job.done} of {job.total} replications done."
             return
-        job.shown = "all"
+        job.shown.add("end")
         self.run_btn.disabled, self.cancel_btn.disabled = False, True
         self.progress.visible = False
         if job.error == "cancelled":
@@ -262,30 +268,34 @@ class ExplorerPage:
             self.downloads.objects = download_buttons(*job.downloads)
             self.status.object = f"Done: {job.outcome['summary']}" if job.outcome else "Done."
 
-    def _show(self, out: dict[str, Any]) -> None:
-        self.charts.objects = [
-            pn.Row(*[pn.pane.PNG(png, width=CHART_WIDTH_PX, css_classes=[f"chart-{name}"])
-                     for name, png in pair]) for pair in out["charts"]]
+    def _show_table(self, out: dict[str, Any]) -> None:
+        self.charts.objects = []
+        self.downloads.objects = []
         self.table.objects = [pn.pane.DataFrame(out["headline"], index=False,
                                                 sizing_mode="stretch_width",
                                                 css_classes=["explore-headline"])]
         self.prov.object = provenance_text(out["provenance"])
-        self.status.object = f"Done: {out['summary']} Preparing the downloads..."
+        self.status.object = f"{out['summary']} Drawing the charts, writing the downloads..."
 
 
-def render(cmp: Any, chosen: list[str]) -> dict[str, Any]:
-    """The charts and the table for a finished comparison (made in the worker thread)."""
+def summarise(cmp: Any, chosen: list[str]) -> dict[str, Any]:
+    """The headline as the page shows it, and which indicators to chart."""
     head = cmp.headline()
     present = set(cmp.table["indicator"])
     indicators = [i for i in chosen if i in present] or list(dict.fromkeys(head["indicator"]))
-    charts = []
+    n = int(head["n_pairs"].max()) if len(head) else 0
+    return {"headline": headline_view(head), "indicators": indicators,
+            "summary": f"{len(cmp.results) - 1} policy(ies) against {cmp.base}, {n} pairs."}
+
+
+def charts(cmp: Any, indicators: list[str]) -> list[list[tuple[str, bytes]]]:
+    """Per indicator: its fan chart and its paired difference, as PNG (worker thread)."""
+    out = []
     with PLOT_LOCK:
         for ind in indicators:
-            charts.append([(f"fan-{ind}", png_bytes(fan(cmp, ind))),
-                           (f"paired-{ind}", png_bytes(paired_difference_chart(cmp, ind)))])
-    n = int(head["n_pairs"].max()) if len(head) else 0
-    return {"charts": charts, "headline": headline_view(head), "indicators": indicators,
-            "summary": f"{len(cmp.results) - 1} policy(ies) against {cmp.base}, {n} pairs."}
+            out.append([(f"fan-{ind}", png_bytes(fan(cmp, ind))),
+                        (f"paired-{ind}", png_bytes(paired_difference_chart(cmp, ind)))])
+    return out
 
 
 def page_files(req: Request, bundle: Bundle) -> list[Path]:
@@ -330,6 +340,7 @@ def serve(settings: Settings, port: int = 5006, host: str = "127.0.0.1",
     port = port or free_port(host)
     cache = ResultCache(settings.cache)
     pool = WorkerPool(settings.workers or cpu_count())
+    pool.warm()  # the first run does not wait for the workers to start
     origins = ["*"] if host in ("0.0.0.0", "::") else [f"{host}:{port}", f"localhost:{port}",
                                                           f"127.0.0.1:{port}"]
     server = pn.serve({"/": lambda: ExplorerPage(settings, cache, pool).view()}, port=port,

@@ -224,6 +224,13 @@ class WorkerPool:
                                                     initializer=warm)
             return self._pool
 
+    def warm(self) -> None:
+        """Start the workers now (each imports the model once)."""
+        if self.workers > 1:
+            pool = self.get()
+            for _ in range(self.workers):
+                pool.submit(int)
+
     def run_options(self) -> dict[str, Any]:
         """What :func:`run_paired` passes to ``simulate``: the pool, or one worker in-process."""
         if self.workers <= 1:
