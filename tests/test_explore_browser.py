@@ -175,6 +175,9 @@ def test_a_lever_run_shows_charts_and_the_table_of_gzsim_compare(page, cache, cl
             assert float(row[head.index(col)]) == pytest.approx(getattr(r, col), rel=1e-5), \
                 (r.indicator, r.year, col)
     assert f"seed {SEED}" in text_of(page, ".explore-provenance")
+    with page.expect_download(timeout=60_000) as dl:  # the file the page offers: the CLI's
+        page.get_by_text("Download headline.csv").click()
+    pd.testing.assert_frame_equal(pd.read_csv(dl.value.path()), pd.read_csv(out / "headline.csv"))
     shot = tmp_path / "explore.png"
     page.screenshot(path=str(shot), full_page=False)
     assert shot.stat().st_size > 10_000

@@ -31,7 +31,7 @@ from gzsim.scenario import load_scenario
 POLL_MS = 250
 CUSTOM = "levers set below"
 DEFAULT_INDICATORS = ("investment_usd_m", "employment")
-CHART_WIDTH_PX = 620
+CHART_WIDTH_PX = 560
 
 
 @dataclass
@@ -272,7 +272,8 @@ class ExplorerPage:
         self.charts.objects = []
         self.downloads.objects = []
         self.table.objects = [pn.pane.DataFrame(out["headline"], index=False,
-                                                sizing_mode="stretch_width",
+                                                width=2 * CHART_WIDTH_PX + 20,
+                                                styles={"overflow-x": "auto"},
                                                 css_classes=["explore-headline"])]
         self.prov.object = provenance_text(out["provenance"])
         self.status.object = f"{out['summary']} Drawing the charts, writing the downloads..."
