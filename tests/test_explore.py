@@ -206,3 +206,17 @@ def test_scenario_folder_lists_baselines_and_policies(tmp_path):
     baselines, policies = s.scenario_files()
     assert "base.yaml" in baselines and "policy_tax_incentives.yaml" in policies
     assert not set(baselines) & set(policies)
+
+
+def test_a_policy_that_does_not_extend_the_baseline_is_said():
+    from gzsim.explore.session import baseline_notes
+
+    pol_path = SCENARIOS / "policy_tax_incentives.yaml"
+    pol = load_scenario(pol_path)
+    scarce = SCENARIOS / "land_scarce.yaml"
+    on_base = Request(load_scenario(BASE), [pol], files={"base": BASE, pol.name: pol_path})
+    assert baseline_notes(on_base) == []
+    other = load_scenario(scarce)
+    on_scarce = Request(other, [pol], files={other.name: scarce, pol.name: pol_path})
+    (note,) = baseline_notes(on_scarce)
+    assert "policy_tax_incentives.yaml does not extend land_scarce.yaml" in note

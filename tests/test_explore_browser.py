@@ -183,3 +183,28 @@ def test_a_lever_run_shows_charts_and_the_table_of_gzsim_compare(page, cache, cl
     assert shot.stat().st_size > 10_000
     if os.environ.get("GZSIM_SCREENSHOT"):
         shutil.copy(shot, os.environ["GZSIM_SCREENSHOT"])
+
+
+def test_a_shipped_policy_file_runs_against_the_baseline(page):
+    page.locator(".explore-custom input").uncheck()
+    page.locator(".explore-policies input").first.click()  # opens the list of files
+    page.locator(".explore-policies .choices__item--choice",
+                 has_text="policy_training.yaml").click()
+    type_into(page, ".explore-replications", "3")
+    page.locator(".explore-run button").click()
+    page.locator(".explore-headline table").wait_for(timeout=RUN_TIMEOUT_MS)
+    rows = table_rows(page)
+    head, body = rows[0], rows[1:]
+    assert {r[head.index("scenario")] for r in body} == {"policy_training"}
+    assert {r[head.index("indicator")] for r in body} <= {"employment", "vacancies"}
+    assert not page.locator(".explore-warning").first.is_visible()
+
+
+def test_binds_to_localhost_only_by_default(server):
+    port = int(server.rsplit(":", 1)[1].strip("/"))
+    tcp = Path("/proc/net/tcp")
+    if not tcp.exists():
+        pytest.skip("no /proc/net/tcp to read the listening address from")
+    listening = [line.split()[1] for line in tcp.read_text().splitlines()[1:]
+                 if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port]
+    assert listening == [f"0100007F:{port:04X}"]  # 127.0.0.1, nothing else

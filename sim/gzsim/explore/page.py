@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import threading
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,20 @@ from typing import Any
 import pandas as pd
 import panel as pn
 
-from gzsim.errors import UserError
+from gzsim.errors import ScenarioWarning, UserError
 from gzsim.execution import cpu_count
 from gzsim.explore.bundle import Bundle, provenance, write_bundle
 from gzsim.explore.figures import PLOT_LOCK, fan, paired_difference_chart, png_bytes
 from gzsim.explore.levers import PolicyForm, lever_fields, load_policy
 from gzsim.explore.serve import Settings
-from gzsim.explore.session import Cancelled, Request, ResultCache, WorkerPool, run_paired
+from gzsim.explore.session import (
+    Cancelled,
+    Request,
+    ResultCache,
+    WorkerPool,
+    baseline_notes,
+    run_paired,
+)
 from gzsim.scenario import load_scenario
 
 POLL_MS = 250
@@ -100,10 +108,12 @@ class ExplorerPage:
         baselines, policies = self.settings.scenario_files()
         w = pn.widgets
         self.baseline = w.Select(name="Baseline", options=baselines,
-                                 value=self.settings.baseline.name)
+                                 value=self.settings.baseline.name,
+                                 css_classes=["explore-baseline"])
         self.policies = w.MultiChoice(name="Policies (shipped files)", options=policies,
-                                      value=[])
-        self.custom = w.Checkbox(name=f"Add a policy from the {CUSTOM}", value=True)
+                                      value=[], css_classes=["explore-policies"])
+        self.custom = w.Checkbox(name=f"Add a policy from the {CUSTOM}", value=True,
+                                 css_classes=["explore-custom"])
         self.pol_name = w.TextInput(name="Policy name", value="my_policy",
                                     css_classes=["explore-policy-name"])
         self.start = w.TextInput(name="Start [YYYY-MM]", value="2018-01")
@@ -139,6 +149,8 @@ class ExplorerPage:
                                        css_classes=["explore-status"])
         self.error = pn.pane.Alert("", alert_type="danger", visible=False,
                                    css_classes=["explore-error"])
+        self.warning = pn.pane.Alert("", alert_type="warning", visible=False,
+                                     css_classes=["explore-warning"])
         self.charts = pn.Column(css_classes=["explore-charts"])
         self.table = pn.Column(css_classes=["explore-table"])
         self.prov = pn.pane.Markdown("", css_classes=["explore-provenance"])
@@ -152,7 +164,7 @@ class ExplorerPage:
             "## Runs", self.replications, self.seed, self.uncertainty, self.indicators,
             pn.Row(self.run_btn, self.cancel_btn), width=380)
         results = pn.Column(
-            "# gzsim policy explorer", self.status, self.progress, self.error,
+            "# gzsim policy explorer", self.status, self.progress, self.error, self.warning,
             "## Headline (paired differences, cost-effectiveness)", self.table,
             "## Charts", self.charts, self.prov, "## Downloads", self.downloads,
             sizing_mode="stretch_width")
@@ -161,8 +173,18 @@ class ExplorerPage:
 
     # -- inputs ----------------------------------------------------------------------------
 
-    def request(self) -> Request:
-        """The request the inputs describe; a UserError (located as by the CLI) if invalid."""
+    def request(self) -> tuple[Request, list[str]]:
+        """The request the inputs describe and its warnings; a UserError if invalid.
+
+        Errors and warnings are the CLI's (file, line, field path), from the same loader.
+        """
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ScenarioWarning)
+            req = self._request()
+        notes = [str(w.message) for w in caught if issubclass(w.category, ScenarioWarning)]
+        return req, notes + baseline_notes(req)
+
+    def _request(self) -> Request:
         folder = self.settings.folder
         base_path = folder / self.baseline.value
         baseline = load_scenario(base_path)
@@ -194,10 +216,12 @@ class ExplorerPage:
             return
         self.error.visible = False
         try:
-            req = self.request()
+            req, notes = self.request()
         except UserError as e:
             self._show_error(str(e))
             return
+        self.warning.object = "\n\n".join(f"gzsim: warning: {n}" for n in notes)
+        self.warning.visible = bool(notes)
         self.job = Job()
         self.run_btn.disabled, self.cancel_btn.disabled = True, False
         self.progress.value, self.progress.visible = 0, True

@@ -243,3 +243,24 @@ class WorkerPool:
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+
+
+def baseline_notes(req: Request) -> list[str]:
+    """Warnings about the pairing: a policy file that does not extend the chosen baseline.
+
+    Its difference from the baseline is then the policy plus whatever its own base changes
+    (as it would be with ``gzsim compare``): said, not refused.
+    """
+    from gzsim.scenario.sources import chain_files
+
+    base_file = req.files.get(req.baseline.name)
+    if base_file is None:
+        return []
+    base = str(Path(base_file).resolve())
+    notes = []
+    for sc in req.policies:
+        f = req.files.get(sc.name)
+        if f is not None and base not in {e["path"] for e in chain_files(f)}:
+            notes.append(f"{Path(f).name} does not extend {Path(base).name}: its difference "
+                         f"from {req.baseline.name} includes whatever its own base changes.")
+    return notes
