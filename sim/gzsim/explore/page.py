@@ -363,15 +363,17 @@ def serve(settings: Settings, port: int = 5006, host: str = "127.0.0.1",
           announce: Any = print) -> None:
     """Serve the page until interrupted; ``announce`` gets the address once it is up."""
     port = port or free_port(host)
+    ExplorerPage._indicator_names()  # the model's registry, imported before the first visitor
     cache = ResultCache(settings.cache)
     pool = WorkerPool(settings.workers or cpu_count())
-    pool.warm()  # the first run does not wait for the workers to start
     origins = ["*"] if host in ("0.0.0.0", "::") else [f"{host}:{port}", f"localhost:{port}",
                                                           f"127.0.0.1:{port}"]
     server = pn.serve({"/": lambda: ExplorerPage(settings, cache, pool).view()}, port=port,
                       address=host, websocket_origin=origins, show=False, start=False,
                       title="gzsim explore", threaded=False)
     server.start()
+    # the workers start beside the server, so the first run does not wait for them
+    threading.Thread(target=pool.warm, daemon=True, name="gzsim-explore-warm").start()
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     announce(f"gzsim explore: serving http://{shown}:{port}/ (Ctrl-C to stop)")
     try:
