@@ -11,7 +11,10 @@ Debian's chromium driven by Playwright:
   replications and a new seed each round (nothing cached), from the click on Run to the
   headline table on the page (runs, headline and two indicators' charts);
 - the same paired run through the Python API alone (`gzsim.explore.session.run_paired` on a
-  warm 2-worker pool, new seed each round), for the share of the page's time that is the model.
+  warm 2-worker pool, new seed each round), for the share of the page's time that is the model;
+- alongside, `gzsim run scenarios/base.yaml` (20 replications, a fresh process): the ratio of
+  the page's times to it holds on a loaded machine better than the seconds do, so a quiet
+  machine's figure is about that ratio times `gzsim run`'s quiet wall time (bench_run.py).
 
     .venv/bin/python benchmarks/bench_explore.py [--rounds 3] [--write benchmarks/results.md]
 """
@@ -102,6 +105,17 @@ def api_rounds(rounds: int, workers: int, cache: Path) -> list[float]:
     return out
 
 
+def gzsim_run_rounds(rounds: int, folder: Path) -> list[float]:
+    """Wall time of `gzsim run scenarios/base.yaml` (its own benchmark: bench_run.py)."""
+    gzsim, out = Path(sys.executable).with_name("gzsim"), []
+    for k in range(rounds):
+        t0 = time.perf_counter()
+        subprocess.run([str(gzsim), "run", "scenarios/base.yaml", "--quiet", "--out",
+                        str(folder / f"run{k}")], cwd=REPO, check=True, capture_output=True)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
 def verdict(xs: list[float], target: float) -> str:
     return f"target <= {target:g} s: {'met' if statistics.median(xs) <= target else 'missed'}"
 
@@ -116,6 +130,8 @@ def measure(rounds: int, workers: int) -> list[str]:
             proc.terminate()
             proc.wait(timeout=30)
         api = api_rounds(rounds, workers, Path(tmp) / "api-cache")
+        run = gzsim_run_rounds(rounds, Path(tmp))
+    med = statistics.median
     return [
         f"- `gzsim explore` start to 'serving': {up:.2f} s (imports included); load "
         f"{load0:.1f} at the start",
@@ -125,6 +141,10 @@ def measure(rounds: int, workers: int) -> list[str]:
         f"- paired run of one policy, {REPLICATIONS} replications, {workers} workers, click to "
         f"table on the page: **{spread(paired)}** ({verdict(paired, PAIRED_TARGET_S)}); "
         f"run_paired alone on a warm pool: {spread(api)}",
+        f"- alongside, `gzsim run scenarios/base.yaml` (20 replications): {spread(run)}; "
+        f"ratios to it (load-independent, roughly): first paint {med(paint) / med(run):.2f}, "
+        f"paired run on the page {med(paired) / med(run):.2f}, run_paired alone "
+        f"{med(api) / med(run):.2f}",
     ]
 
 
