@@ -317,7 +317,7 @@ class InvestmentProcess(Process):
             sector = sectors[bisect_right(cum, u_sector * total)]
             size = exp(sector.log_mu + sector.log_sigma * z)
             if log is not None:
-                log.rows.append((t, "project", k, "signed", sector.name, size, None, None))
+                log.add(t, "project", k, "signed", sector.name, size, None, None)
             if not accepted[sector.index]:
                 rejected += size
                 continue
@@ -349,16 +349,16 @@ class InvestmentProcess(Process):
         land = self.land
         if land is not None and km2 > 0:
             if log is not None:
-                log.rows.append((env.now, "project", k, "asks_land", sector.name, size, None,
-                                 None))
+                log.add(env.now, "project", k, "asks_land", sector.name, size, None,
+                                 None)
             req = land.take(km2, inv.max_land_wait_months)
             got = req.value if req.triggered else (yield req)  # granted at once: go on
             if got is GAVE_UP:
                 self._not_started(size, km2)
                 self.month_flows["abandoned_usd_m"] += size
                 if log is not None:
-                    log.rows.append((env.now, "project", k, "gave_up", sector.name, size, None,
-                                     None))
+                    log.add(env.now, "project", k, "gave_up", sector.name, size, None,
+                                     None)
                 return
             land.granted(km2)
         self._not_started(size, km2)
@@ -369,8 +369,8 @@ class InvestmentProcess(Process):
         self.month_flows["started_rate_usd_m"] += per_month
         self.booked_usd_m += size
         if log is not None:
-            log.rows.append((env.now, "project", k, "construction", sector.name, size, None,
-                             None))
+            log.add(env.now, "project", k, "construction", sector.name, size, None,
+                             None)
         yield env.timeout(duration)
         self.disbursement.change(-per_month)
         yield from self.operate(k, sector, size, u_exit)
@@ -387,7 +387,7 @@ class InvestmentProcess(Process):
         ramp_months = inv.ramp_up_months
         self.firms += 1
         if log is not None:
-            log.rows.append((op, "project", k, "operating", sector.name, size, None, None))
+            log.add(op, "project", k, "operating", sector.name, size, None, None)
         ramp = self.ramp[sector.index]
         ramp.change(size / ramp_months)
         h = inv.exit_hazard_per_year
@@ -407,7 +407,7 @@ class InvestmentProcess(Process):
         self._removed[sector.index] += capital_at(size, op, ramp_months, int(env.now), self.keep,
                                                   stop=env.now)
         if log is not None:
-            log.rows.append((env.now, "project", k, "exit", sector.name, size, None, None))
+            log.add(env.now, "project", k, "exit", sector.name, size, None, None)
 
     # --- month end ----------------------------------------------------------------------------
     def step(self, month: int) -> None:
