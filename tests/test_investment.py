@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gzsim.model import District, simulate_one
+from tests.conftest import variant
 
 R = 300  # replications for the statistical checks
 
@@ -103,17 +104,11 @@ def test_realisation_share_zero_means_no_disbursement(base_scenario):
 
 # --- firm exits, depreciation, fiscal room, common random numbers -------------------------
 
-def _variant(sc, **changes):
-    from tests.conftest import variant
-
-    return variant(sc, changes)
-
-
 def test_exits_reduce_firms_and_jobs_can_fall(base_scenario):
     stop = [{"name": "stop", "start": "2020-01", "levers": {"investment_rate_multiplier": 0.0}}]
-    no_exit = _variant(base_scenario, **{"investment.exit_hazard_per_year": 0.0,
+    no_exit = variant(base_scenario, {"investment.exit_hazard_per_year": 0.0,
                                          "policies": stop})
-    exits = _variant(base_scenario, **{"investment.exit_hazard_per_year": 0.1,
+    exits = variant(base_scenario, {"investment.exit_hazard_per_year": 0.1,
                                        "policies": stop})
     a, b = simulate_one(no_exit, 3, 0), simulate_one(exits, 3, 0)
     assert np.all(np.diff(a["firms_operating"]) >= 0)  # no hazard: firms never close
@@ -128,7 +123,7 @@ def test_exits_reduce_firms_and_jobs_can_fall(base_scenario):
 def test_survival_follows_the_hazard(base_scenario):
     """Firms started before 2016 still operating in 2030: about exp(-h x age), checked in sum."""
     h = 0.1
-    sc = _variant(base_scenario, **{"investment.exit_hazard_per_year": h,
+    sc = variant(base_scenario, {"investment.exit_hazard_per_year": h,
                                     "investment.depreciation_rate_per_year": 0.0})
     survived = expected = 0.0
     for k in range(20):
@@ -136,7 +131,7 @@ def test_survival_follows_the_hazard(base_scenario):
     # expected survivors: every firm that started operating (counted in a run without exits,
     # whose arrivals differ only through the weak labour feedback), times its survival
     for k in range(20):
-        d = District(_variant(sc, **{"investment.exit_hazard_per_year": 0.0}), 8, k)
+        d = District(variant(sc, {"investment.exit_hazard_per_year": 0.0}), 8, k)
         out = d.run()
         started = np.diff(np.concatenate([[0.0], out["firms_operating"]]))
         age_months = d.n_months - 1 - np.arange(d.n_months)
@@ -173,7 +168,7 @@ def test_fiscal_stress_lowers_realisation(base_scenario):
     d = District(base_scenario, 1, 0)
     d.run()
     assert d["investment"].fiscal_factor(d.n_months - 1) == 1.0  # the base never breaches it
-    tiny = _variant(base_scenario, **{"investment.fiscal_room.capacity.usd_m_per_year": 1.0})
+    tiny = variant(base_scenario, {"investment.fiscal_room.capacity.usd_m_per_year": 1.0})
     com = real = 0.0
     for k in range(8):
         out = simulate_one(tiny, 2, k)
@@ -208,7 +203,7 @@ def test_a_higher_rate_never_signs_less_by_any_month(neutral_scenario):
     (Arrivals are a time change of one unit-rate process: a faster clock moves the k-th signing
     earlier, so one month may sign less than before while the running total never does.)
     """
-    more = _variant(neutral_scenario, **{"policies": [{
+    more = variant(neutral_scenario, {"policies": [{
         "name": "more", "start": "2012-01", "levers": {"investment_rate_multiplier": 1.3}}]})
     for k in range(3):
         a, b = simulate_one(neutral_scenario, 9, k), simulate_one(more, 9, k)
@@ -217,7 +212,7 @@ def test_a_higher_rate_never_signs_less_by_any_month(neutral_scenario):
 
 
 def test_screening_removes_the_polluting_load(base_scenario):
-    screen = _variant(base_scenario, **{"policies": [{
+    screen = variant(base_scenario, {"policies": [{
         "name": "green", "start": "2016-01", "levers": {"max_pollution_class": 0}}]})
     start = base_scenario.time.month_index(2016, 1)
     for k in range(2):

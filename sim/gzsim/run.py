@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -11,8 +10,8 @@ import numpy as np
 
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.errors import UserError
-from gzsim.execution import ExecutionOptions, run_replications
-from gzsim.execution.failfast import check_main_guard
+from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
+from gzsim.execution.failfast import STOP_AFTER, all_failed, check_main_guard, first_line
 from gzsim.execution.loop import ReplicationOutput
 from gzsim.execution.tasks import RunFn
 from gzsim.io.fileio import library_versions
@@ -21,6 +20,7 @@ from gzsim.model import EVENTS_KEY, ModelRun, month_dates
 from gzsim.results import Grid, Result
 from gzsim.scenario.loader import check_scenario
 from gzsim.scenario.schema import Scenario
+from gzsim.uncertainty import plan_draws
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
@@ -37,7 +37,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
     (or the first few fail the same way)
-    :class:`~gzsim.execution.failfast.ReplicationsFailed` quotes the first error.
+    :class:`~gzsim.errors.AllRunsFailed` quotes the first error.
     ``uncertainty``: ``posterior`` draws each replication's parameters from the
     scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
     posterior when the scenario has one (:mod:`gzsim.uncertainty`). ``processes``: processes
@@ -45,15 +45,13 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     subclasses, registered with ``@register``). ``events``: keep each replication's entity
     event log (``Result.events``; off by default: it costs time and memory).
     """
-    from gzsim.uncertainty import plan_draws
-
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
     workers = 1 if opts.backend == "serial" else check_workers(
-        min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
+        resolve_workers(opts.workers, n))
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
     t0 = time.perf_counter()
@@ -81,8 +79,6 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
 
 def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:
     """Raise when every replication failed, or the first few failed the same way."""
-    from gzsim.execution.failfast import STOP_AFTER, all_failed, first_line
-
     if any(o[2] is None for o in outputs.values()):
         return False
     errors = [o[2] for o in outputs.values()]
@@ -126,6 +122,7 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
     }
     failed = None
     if failures:
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd  # only when something failed: a fresh run needs no pandas
 
         failed = pd.DataFrame(failures)
@@ -135,7 +132,7 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
 
 def event_table(logs: list, dates: np.ndarray):
     """The replications' event logs as one frame: replication, time, date, then the rest."""
-    import pandas as pd
+    import pandas as pd  # start-up: `gzsim run` without --events imports no pandas
 
     frame = pd.concat([log.assign(replication=k) for k, log in logs], ignore_index=True)
     month = np.clip(frame["time"].to_numpy().astype(int), 0, len(dates) - 1)

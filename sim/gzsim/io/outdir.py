@@ -1,7 +1,8 @@
 """The results-folder contract: a command writes only into a folder it made or owns, atomically.
 
 Every folder gzsim writes carries a marker file (``.gzsim-folder.json``) saying which kind of
-result it holds (``run``, ``sweep``, ``comparison``, ``calibration``, ``plots``). A command:
+result it holds (``run``, ``sweep``, ``comparison``, ``calibration``, ``plots``, ``explore``:
+the explorer's cache). A command:
 
 - writes into a folder that does not exist, is empty, or carries its own kind's marker;
 - refuses anything else *before touching it*, naming the folder and how to proceed;
@@ -21,6 +22,7 @@ import contextlib
 import ctypes
 import datetime as _dt
 import errno
+import glob
 import json
 import os
 import shutil
@@ -28,11 +30,12 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from gzsim import __version__
 from gzsim.errors import UserError
 from gzsim.io.fileio import write_json
 
 MARKER = ".gzsim-folder.json"
-KINDS = ("run", "sweep", "comparison", "calibration", "plots")
+KINDS = ("run", "sweep", "comparison", "calibration", "plots", "explore")
 _LEGACY = {  # folders written before the marker existed, recognised by their own files
     "run": ("series.parquet", "manifest.json"),
     "sweep": ("design.parquet", "manifest.json"),
@@ -161,8 +164,6 @@ def check_target(path: str | Path, kind: str, *, overwrite: bool = False,
 
 def write_marker(folder: str | Path, kind: str, files: Iterable[str] | None = None) -> None:
     """Mark ``folder`` as gzsim's ``kind`` (``files``: only those files are gzsim's)."""
-    from gzsim import __version__
-
     data = {"kind": kind, "gzsim": __version__,
             "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if files is not None:
@@ -226,8 +227,6 @@ def _remove_stale(path: Path) -> None:
 
 def _glob_escape(text: str) -> str:
     """``text`` with glob metacharacters escaped."""
-    import glob
-
     return glob.escape(text)
 
 

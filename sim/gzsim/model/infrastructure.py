@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from gzsim.model.budget import monthly_amount, monthly_amounts
+from gzsim.model.budget import monthly_amounts, released
 from gzsim.model.clock import MonthFlow, at
 from gzsim.model.process import Indicator, Process
 from gzsim.scenario.schema import parse_year_month
@@ -159,10 +159,8 @@ class InfrastructureProcess(Process):
 
     def budget(self, month: int) -> float:
         """US$ m this month, with the infrastructure lever applied."""
-        mult = self.d.levers(month).infrastructure_budget_multiplier
-        if 0 <= month < len(self._amounts):
-            return self._amounts[month] * mult
-        return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
+        return released(self._amounts, self.cfg.budget, self.d.scenario.time, month,
+                        self.d.levers(month).infrastructure_budget_multiplier)
 
     def ceiling_left_km(self, t: str) -> float:
         """Km of type ``t`` that may still start under its network ceiling (inf without)."""

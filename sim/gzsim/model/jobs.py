@@ -144,10 +144,6 @@ class JobsProcess(Process):
         recent = self.shortages[-months:]
         return sum(recent) / len(recent) if recent else 0.0
 
-    def employment_rate(self) -> float:
-        """Employed / labour force (0 with no labour force)."""
-        return self.employment / self.labour_force if self.labour_force > 0 else 0.0
-
     def indicators(self, month: int) -> dict[str, float]:
         """Positions, hires, employment, vacancies and the pool this month."""
         return {**self.last, "employment": self.employment, "vacancies": self.vacancies,

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from gzsim.model.budget import monthly_amount, monthly_amounts
+from gzsim.model.budget import monthly_amounts, released
 from gzsim.model.clock import at
 from gzsim.model.process import Indicator, Process
 
@@ -77,10 +77,8 @@ class LandProcess(Process):
 
     def budget(self, month: int) -> float:
         """US$ m for servicing land this month, with the land lever applied."""
-        mult = self.d.levers(month).land_budget_multiplier
-        if 0 <= month < len(self._amounts):
-            return self._amounts[month] * mult
-        return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
+        return released(self._amounts, self.cfg.budget, self.d.scenario.time, month,
+                        self.d.levers(month).land_budget_multiplier)
 
     def open_month(self, month: int) -> None:
         """Start servicing this month's land; it joins the Container ``servicing_months`` on."""

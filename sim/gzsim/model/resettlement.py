@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from gzsim.model.budget import monthly_amount, monthly_amounts
+from gzsim.model.budget import monthly_amounts, released
 from gzsim.model.clock import at
 from gzsim.model.poverty import quota_per_month
 from gzsim.model.process import Indicator, Process
@@ -79,10 +79,8 @@ class ResettlementProcess(Process):
 
     def budget(self, month: int) -> float:
         """Housing money released this month (US$ m), with the housing lever applied."""
-        mult = self.d.levers(month).housing_budget_multiplier
-        if 0 <= month < len(self._amounts):
-            return self._amounts[month] * mult
-        return monthly_amount(self.cfg.housing_budget, self.d.scenario.time, month) * mult
+        return released(self._amounts, self.cfg.housing_budget, self.d.scenario.time, month,
+                        self.d.levers(month).housing_budget_multiplier)
 
     def due_by(self, month: int) -> int:
         """Households the quota asks to have moved by the end of ``month`` (capped)."""
