@@ -299,3 +299,26 @@ def test_gzsim_run_events_writes_the_log_beside_the_series(cli, tmp_path):
     assert cli("run", REPO / "scenarios" / "base.yaml", "-n", "1", "-q", "--set",
                "time.end=2013-12", "-o", plain).returncode == 0
     assert not (plain / "events.parquet").exists() and gzsim.read_results(plain).events is None
+
+
+def test_logged_events_are_the_declared_ones(base_scenario):
+    """Every (kind, event) in the log is declared in some process's LOGS, and the stocks a
+    process declares exist once it has started."""
+    from gzsim.model.policies import PolicyProcess
+
+    d = District(base_scenario, 2, 0, events=True)
+    d.run()
+    declared = {(kind, e) for p in [*d, PolicyProcess] for kind, evs in p.LOGS.items()
+                for e in evs}
+    ev = d.log.frame()
+    seen = set(zip(ev["kind"].astype(str), ev["event"].astype(str), strict=True))
+    assert seen <= declared, seen - declared
+    assert {("project", "gave_up"), ("plan", "end")} & declared == {("project", "gave_up"),
+                                                                    ("plan", "end")}
+    assert isinstance(d["land"].land, simpy.Container)
+    assert isinstance(d["resettlement"].homes, simpy.Container)
+    net = d["infrastructure"]
+    assert set(net.crews) == set(net.fund) == {"expressway", "rail"}
+    assert all(isinstance(c, simpy.Resource) for c in net.crews.values())
+    assert net.crews["rail"].capacity == int(
+        base_scenario.infrastructure.segment_types["rail"].max_under_construction_km // 50)

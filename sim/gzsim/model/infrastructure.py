@@ -48,7 +48,7 @@ class InfrastructureProcess(Process):
 
     name = "infrastructure"
     section = "infrastructure"
-    STOCKS = ("fund.<type>", "crews.<type> (types built in segments)")
+    STOCKS = ("fund.<type built in segments>", "crews.<type built in segments>")
     LOGS = {"segment": ("start", "open"), "lot": ("start", "open"), "wip": ("open",)}
     INDICATORS = (
         Indicator("expressway_km", "km", "province", "stock",
