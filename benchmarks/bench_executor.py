@@ -221,7 +221,7 @@ def one(what: str, exp: Path, out: Path, workers: int) -> tuple[float, dict]:
 MEMORY_DRIVER = """
 import json, resource, sys, functools
 from gzsim.experiments import run_sweep
-from gzsim.experiments.standin import standin_model
+from gzsim.execution.standin import standin_model
 res = run_sweep(sys.argv[1], sys.argv[2], workers=2, progress=False,
                 run_fn=functools.partial(standin_model, busy_s=0.001))
 print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -239,7 +239,7 @@ def driver_memory(folder: Path, runs: int) -> dict:
 
 
 def standin(args, folder: Path) -> list[str]:
-    from gzsim.experiments.standin import standin_model
+    from gzsim.execution.standin import standin_model
 
     fn = functools.partial(standin_model, busy_s=args.busy_ms / 1000)
     runs = 40 if args.quick else args.runs

@@ -10,8 +10,8 @@ import pytest
 
 from gzsim import load_scenario, simulate
 from gzsim.compare import compare
+from gzsim.execution.standin import standin_model
 from gzsim.experiments import run_sweep
-from gzsim.experiments.standin import standin_model
 from gzsim.sensitivity import SensitivityError, analyse, sobol_indices
 from tests.conftest import BASE, SCENARIOS
 

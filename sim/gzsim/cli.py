@@ -15,6 +15,7 @@ import click
 
 from gzsim.errors import AllRunsFailed, UserError
 from gzsim.failfast import ReplicationsFailed
+from gzsim.interrupt import terminating
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -35,7 +36,7 @@ def user_errors(fn):
             click.echo(f"gzsim: warning: {message}", err=True)
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), terminating():
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
@@ -43,8 +44,20 @@ def user_errors(fn):
             _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: workers stopped, locks released
+            _interrupted(e)
 
     return wrapper
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Say what an interruption kept and exit 128 + the signal number (130 or 143)."""
+    import signal
+
+    sig = getattr(exc, "signal_number", signal.SIGINT)
+    _fail(f"interrupted ({signal.Signals(sig).name}); its workers are stopped. Whatever was "
+          "committed is kept: rerunning the same command resumes a sweep or a calibration, "
+          "and redoes a run or a comparison (whose folder is as it was before)", 128 + sig)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,18 +179,19 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     out = Path("results") / sc.name if out is None else out
     check_target(out, "run")  # refuse a folder that is not ours before running anything
     workers = workers or min(os.cpu_count() or 1, n)
-    with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
-        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
-                          uncertainty=uncertainty)
+    try:
+        with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
+            result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
+                              uncertainty=uncertainty)
+    except ReplicationsFailed as e:  # failures are data: the folder records them, then exit 1
+        if e.result is not None:
+            e.result.save(out, summary=[])
+            raise ReplicationsFailed(f"{e} The failures are in {out / 'failures.csv'}, "
+                                     f"with the manifest in {out / 'manifest.json'}.") from None
+        raise
     summary = result.summary_rows()  # written to summary.csv and printed: computed once
     result.save(out, summary=summary)
     failed = result.manifest.get("failed_replications", [])
-    if len(failed) == n:
-        first = str(result.failures["error"].iloc[0]).splitlines()[0] \
-            if result.failures is not None and len(result.failures) else "?"
-        raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
-                            f"summarise; the errors are in {out / 'failures.csv'} (first: "
-                            f"{first})")
     print_summary(result, form=form, summary=summary)
     from gzsim.uncertainty import describe as describe_uncertainty
 
@@ -305,7 +319,8 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
     """
     from gzsim.commands import experiment_with_overrides
     from gzsim.execution import cpu_count
-    from gzsim.experiments import ExecutionOptions, print_stats, run_sweep
+    from gzsim.experiments import ExecutionOptions, run_sweep
+    from gzsim.report import print_stats
 
     opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)

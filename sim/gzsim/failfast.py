@@ -24,7 +24,13 @@ STOP_AFTER = 3
 
 
 class ReplicationsFailed(UserError):
-    """Every replication of a run failed (the first error is quoted)."""
+    """Every replication of a run failed (the first error is quoted).
+
+    ``result``: the run's :class:`~gzsim.results.Result` (no series, its ``failures``), set by
+    :func:`gzsim.run.simulate` so the failures can be saved as data.
+    """
+
+    result = None
 
 
 def _guarded_lines(source: str) -> set[int]:

@@ -12,7 +12,7 @@ from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
 from gzsim.execution.loop import ReplicationOutput
 from gzsim.execution.tasks import RunFn
-from gzsim.failfast import check_main_guard
+from gzsim.failfast import ReplicationsFailed, check_main_guard
 from gzsim.fileio import library_versions
 from gzsim.model import month_dates
 from gzsim.provenance import describe
@@ -35,9 +35,10 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
     (or the first few fail the same way) :class:`~gzsim.failfast.ReplicationsFailed` quotes the
-    first error. ``uncertainty``: ``posterior`` draws each replication's parameters from the
-    scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
-    posterior when the scenario has one (:mod:`gzsim.uncertainty`).
+    first error, and its ``result`` holds the failures (``Result.save`` writes them).
+    ``uncertainty``: ``posterior`` draws each replication's parameters from the scenario's
+    posterior as well as its streams, ``noise`` keeps them fixed; the default is posterior
+    when the scenario has one (:mod:`gzsim.uncertainty`).
     """
     from gzsim.uncertainty import plan_draws
 
@@ -57,8 +58,11 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     try:
         for out in runs:
             outputs[out.replication] = out
-            if stop_early(outputs, n, scenario.name):
-                break
+            stop_early(outputs, n, scenario.name)
+    except ReplicationsFailed as e:  # failures are data: the caller may save them
+        e.result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+        e.result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+        raise
     finally:
         runs.close()
     result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gzsim.errors import UserError
+from gzsim.execution.lifecycle import stop_pool
 from gzsim.execution.tasks import Batch, Job, RunFn, lost, run_batch, warm
 from gzsim.scenario.schema import Scenario
 
@@ -188,7 +189,11 @@ def executor_for(opts: ExecutionOptions) -> Iterator[tuple[Any, str, int]]:
     elif kind == "processes":
         n = opts.workers or cpu_count()
         with _process_pool(n) as pool:
-            yield pool, f"ProcessPoolExecutor ({n} workers)", n
+            try:
+                yield pool, f"ProcessPoolExecutor ({n} workers)", n
+            except BaseException:  # interrupted or abandoned: stop the workers now
+                stop_pool(pool)
+                raise
     elif kind == "executor":
         yield opts.executor, type(opts.executor).__name__, opts.workers or cpu_count()
     elif kind == "dask":
@@ -312,17 +317,18 @@ class _Loop:
             raise ExecutionError("the executor broke; results so far are kept")
         # Python 3.11 leaves the surviving workers of a broken pool running (blocked on its
         # queue); as non-daemon children they would hang the interpreter's exit
-        for proc in list((getattr(self.ex, "_processes", None) or {}).values()):
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                proc.terminate()
-        self.ex.shutdown(wait=False, cancel_futures=True)
+        stop_pool(self.ex, grace_s=0.0)
         self.ex, self.own_pool = _process_pool(self.slots), True
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Cancel what is queued; ``abort`` (an interruption): stop running batches too."""
         for f in self.pending:
             f.cancel()
         if self.own_pool:
-            self.ex.shutdown(wait=True, cancel_futures=True)
+            if abort:
+                stop_pool(self.ex)
+            else:
+                self.ex.shutdown(wait=True, cancel_futures=True)
 
 
 def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
@@ -338,8 +344,10 @@ def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
         loop = _Loop(job, ex, opts, stats, slots)
         try:
             yield from loop.run(iter(batches))
-        finally:
-            loop.close()
+        except BaseException:  # Ctrl-C, SIGTERM, an error, or the consumer stopped early
+            loop.close(abort=True)
+            raise
+        loop.close()
 
 
 class ReplicationOutput(NamedTuple):

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 
 from gzsim.errors import UserError
+from gzsim.execution.lifecycle import drop_in_children, keep_in_children
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
 from gzsim.fileio import atomic_write_bytes, write_json, write_parquet
 from gzsim.results import describe_columns
@@ -126,6 +127,7 @@ class SweepStore:
             names.append((f"sessions/.lock-shard-{shard[0]}-of-{shard[1]}", False))
         for name, shared in names:
             self._locks.append(fd := os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644))
+            drop_in_children(fd)
             try:
                 fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
             except OSError as e:
@@ -140,6 +142,7 @@ class SweepStore:
     def unlock(self) -> None:
         """Release the session locks."""
         for fd in self._locks:
+            keep_in_children(fd)
             with contextlib.suppress(OSError):
                 os.close(fd)  # releases the flock
         self._locks = []
@@ -208,15 +211,25 @@ class SweepStore:
         """A session's statistics."""
         write_json(stats, self.root / "sessions" / f"{session}.json")
 
-    def read(self, scan: Scan, folder: Path) -> pd.DataFrame:
+    def read(self, scan: Scan, folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
         """The intact batches' files in ``folder`` (runs or series) through pyarrow.dataset."""
         import pyarrow.dataset as pads
 
         paths = [p for lo, hi in sorted(scan.intact.items())
                  if (p := folder / part_name(lo, hi)).exists()]
         if not paths:
-            return pd.DataFrame(columns=["run_id", "point", "replication", "date"])
-        return pads.dataset(list(map(str, paths)), format="parquet").to_table().to_pandas()
+            return pd.DataFrame(columns=columns or ["run_id", "point", "replication", "date"])
+        return pads.dataset(list(map(str, paths)), format="parquet").to_table(
+            columns=columns).to_pandas()
+
+    @contextlib.contextmanager
+    def snapshot_lock(self):
+        """One session at a time rewrites ``runs.parquet`` (shards finish in any order)."""
+        fd = os.open(self.root / "sessions" / ".snapshot.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            yield fcntl.flock(fd, fcntl.LOCK_EX)  # waits: a snapshot takes seconds at most
+        finally:
+            os.close(fd)
 
 
 # --- encoding a batch (on the worker) -----------------------------------------------------------
