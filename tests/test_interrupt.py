@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -30,7 +31,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
 
 SWEEP = """
 import functools, sys
-from gzsim.cli import user_errors
+from gzsim.cli.app import user_errors
 from gzsim.experiments import run_sweep
 from gzsim.execution.standin import standin_model
 
@@ -90,22 +91,27 @@ def alive(pids: set[int]) -> set[int]:
 def interrupt(proc: subprocess.Popen, sig: int, delay_s: float) -> tuple[set[int], str]:
     """Send ``sig`` ``delay_s`` after the driver's workers are up (SIGKILL: after its start).
 
-    Return the worker pids seen and the driver's stderr. (A Ctrl-C while Python is still
-    importing gzsim is Python's own KeyboardInterrupt, before gzsim can say anything.)
+    Return the worker pids seen and the driver's stderr. (Before gzsim's command starts, while
+    Python imports it, SIGINT and SIGTERM have Python's default effect: nothing has started.)
     """
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
     seen: set[int] = set()
-    t_end = time.monotonic() + delay_s
-    while (time.monotonic() < t_end or not (seen or sig == signal.SIGKILL)) \
-            and proc.poll() is None:
-        if not seen:
-            t_end = time.monotonic() + delay_s
+    started = None
+    while proc.poll() is None:
         seen |= descendants(proc.pid)
+        begun = "gzsim run" in " ".join(proc.args) or any(  # a sweep says when it begins
+            ln.startswith(("gzsim: starting", "gzsim: resuming")) for ln in lines)
+        if started is None and (sig == signal.SIGKILL or (seen and begun)):
+            started = time.monotonic()
+        if started is not None and time.monotonic() - started >= delay_s:
+            proc.send_signal(sig)
+            break
         time.sleep(0.02)
-    seen |= descendants(proc.pid)
-    if proc.poll() is None:
-        proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
-    return seen, err
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    return seen, "".join(lines)
 
 
 def assert_no_survivor(pids: set[int]) -> None:
@@ -182,7 +188,7 @@ def test_run_interrupted_at_random_moments_leaves_nothing_half_written(tmp_path)
 
 HANG = """
 import functools, sys
-from gzsim.cli import user_errors
+from gzsim.cli.app import user_errors
 from gzsim.experiments import run_sweep
 from gzsim.execution.standin import standin_model
 

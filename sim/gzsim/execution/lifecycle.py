@@ -8,9 +8,10 @@ when the *thread* that forked the worker ends, not the process, and it exists no
 Under the forkserver start method the worker's parent is the fork server, which itself exits
 when the driver does; the watchdog follows that chain.
 
-The driver side is :func:`gzsim.interrupt.terminating` (SIGTERM unwinds like Ctrl-C) and,
-here, :func:`stop_pool`: an interrupted or abandoned execution loop stops its workers now
-instead of waiting for their batches.
+The driver side: within :func:`terminating`, SIGTERM raises :class:`Interrupted` (a
+``KeyboardInterrupt``), so both signals unwind through the same ``finally`` blocks: the
+execution loop stops its workers at once (:func:`stop_pool`, not after their batches), sweep
+sessions release their locks and write their statistics, temporary folders are removed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 #: how often a worker checks that its driver is alive (seconds): the longest an orphan lives
@@ -27,31 +29,29 @@ POLL_S = 0.2
 #: exit status of a worker whose driver died
 ORPHANED = 75
 _watched: int | None = None  # the parent this process watches (None: not a worker)
-_DRIVER_FDS: set[int] = set()  # closed in every process forked from this one
 
 
-def drop_in_children(fd: int) -> None:
-    """Close ``fd`` (a session lock) in processes forked from now on.
+class Interrupted(KeyboardInterrupt):
+    """The driver received SIGTERM: unwind like Ctrl-C (``KeyboardInterrupt``)."""
 
-    A worker outliving its driver must not keep its lock (``flock`` follows the descriptor).
-    """
-    _DRIVER_FDS.add(fd)
+    signal_number = signal.SIGTERM
 
 
-def keep_in_children(fd: int) -> None:
-    """Undo :func:`drop_in_children` (the driver closed ``fd``)."""
-    _DRIVER_FDS.discard(fd)
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(f"signal {signal.Signals(signum).name}")
 
 
-def _close_driver_fds() -> None:
-    for fd in list(_DRIVER_FDS):
-        with contextlib.suppress(OSError):
-            os.close(fd)
-    _DRIVER_FDS.clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_close_driver_fds)
+@contextlib.contextmanager
+def terminating() -> Iterator[None]:
+    """Within: SIGTERM raises :class:`Interrupted` in the main thread (elsewhere: no change)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def watch_parent() -> None:

@@ -18,8 +18,8 @@ from gzsim.execution.tasks import FAILED, OK
 from gzsim.experiments.design import X_PREFIX
 from gzsim.experiments.spec import FactorSpec, ScalarOutcome, factors_of
 from gzsim.experiments.store import Scan, SweepStore
-from gzsim.fileio import write_parquet_stream
 from gzsim.indicators import INDICATORS
+from gzsim.io.fileio import write_parquet_stream
 
 PENDING = "pending"
 #: what a run's record adds to its plan (run_id, point, replication, factors)
@@ -124,8 +124,7 @@ class Sweep:
     def status_counts(self) -> dict[str, int]:
         """Runs ``ok``, ``failed`` and ``pending``, from the status column alone."""
         done = self.store.read(self.scan, self.store.runs_dir, columns=["status"])
-        counts = done["status"].value_counts() if len(done) else {}
-        n_ok, n_failed = int(counts.get(OK, 0)), int(counts.get(FAILED, 0))
+        n_ok, n_failed = int((done["status"] == OK).sum()), int((done["status"] == FAILED).sum())
         return {OK: n_ok, FAILED: n_failed, PENDING: self.n_runs - n_ok - n_failed}
 
     @property
@@ -179,7 +178,7 @@ class Sweep:
         Factor values are coordinates along ``point``, named by :func:`factor_dims` (the dotted
         path is the coordinate's ``path`` attribute). ``by_factor``: a grid design (full
         factorial) gets one dimension per factor instead of ``point``; for sampled designs see
-        :func:`gzsim.surface.response_surface`.
+        :func:`gzsim.analysis.surface.response_surface`.
         """
         import xarray as xr
 
@@ -211,7 +210,7 @@ class Sweep:
         if len(cols.drop_duplicates()) != len(pts) or \
                 int(np.prod(cols.nunique().to_numpy())) != len(pts):
             raise UserError("by_factor needs a grid design (each factor combination once); "
-                            "use gzsim.surface.response_surface for sampled designs")
+                            "use gzsim.analysis.surface.response_surface for sampled designs")
         return ds.set_index(point=list(dims.values())).unstack("point")
 
 

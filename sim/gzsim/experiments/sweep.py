@@ -30,8 +30,8 @@ from gzsim.experiments.design import Design, make_design
 from gzsim.experiments.reader import Sweep
 from gzsim.experiments.spec import Experiment, load_experiment
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
-from gzsim.fileio import library_versions
-from gzsim.outdir import OutputError, check_target, os_message, write_marker
+from gzsim.io.fileio import library_versions
+from gzsim.io.outdir import OutputError, check_target, os_message, write_marker
 from gzsim.scenario.loader import check_design_points
 
 MAX_CHECKED_POINTS = 5_000  # design points validated before a sweep starts (~1.5 ms each)
@@ -99,7 +99,7 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     shard_t = parse_shard(shard)
     store = SweepStore(Path(out_dir) if out_dir is not None else Path("results") / exp.name)
-    try:  # the results-folder contract (gzsim.outdir): a new, empty or sweep folder
+    try:  # the results-folder contract (gzsim.io.outdir): a new, empty or sweep folder
         check_target(store.root, "sweep", overwrite=overwrite)
         store.lock(shard_t)
     except OutputError as e:
@@ -195,9 +195,8 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
         "runs_done_before": sum(scan.intact[lo] - lo for lo in starts
                                 if lo in scan.intact and lo not in scan.retry)}
     todo = [lo for lo in starts if lo not in scan.intact or lo in scan.retry]
-    stats["start"] = _start_message(store, stats, len(scan.damaged))
-    if opts.progress is True:
-        print(f"gzsim: {stats['start']}", file=sys.stderr)
+    stats["start"] = start = _start_message(store, stats, len(scan.damaged))
+    print(f"gzsim: {start}", file=sys.stderr) if opts.progress is True else None
     label = exp.name + (" shard {}/{}".format(*shard) if shard else "")
     _drive(store, job, _batches(design, reps, size, todo) if todo else None, opts, stats,
            label)
@@ -267,14 +266,12 @@ def _drive(store: SweepStore, job: Job, batches: Iterator[Batch] | None, opts: E
 
 
 def snapshot(store: SweepStore) -> dict[str, int]:
-    """Rewrite ``runs.parquet`` from what the store holds now; return the status counts.
+    """Rewrite ``runs.parquet`` (streamed: flat memory) from what the store holds now.
 
-    Under a lock and from a fresh scan, so of shard sessions finishing together the last to
-    write has seen every other's commits (no done run left saying ``pending``). Streamed a
-    chunk of batches at a time: the driver's memory does not grow with the number of runs.
+    Under a lock and from a fresh scan: of shard sessions finishing together, the last to
+    write has seen every other's commits. Returns the status counts.
     """
     with store.snapshot_lock(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # damaged batches: said when the sweep is read
-        sweep = Sweep(store.root)
-        sweep.write_runs(store.root / "runs.parquet")
+        (sweep := Sweep(store.root)).write_runs(store.root / "runs.parquet")
         return sweep.status_counts()

@@ -1,6 +1,6 @@
 """Load a scenario: read YAML, follow ``extends``, apply ``--set`` overrides, validate.
 
-Every error names the file, the line and the field path (see :mod:`gzsim.yamlio`).
+Every error names the file, the line and the field path (see :mod:`gzsim.io.yamlio`).
 """
 
 from __future__ import annotations
@@ -10,23 +10,24 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
-from gzsim.scenario.checks import scenario_issues, split
-from gzsim.scenario.schema import Scenario
-from gzsim.scenario.sources import chain_files, find_fitted, in_project, unwrap_sources
-from gzsim.yamlio import (
+from gzsim.io.yamlio import (
     Origins,
-    _Loader,
     deep_merge,
     load_yaml,
     origin_of,
+    parse_yaml,
     problems_from_validation,
 )
+from gzsim.scenario.checks import scenario_issues, split
+from gzsim.scenario.schema import Scenario
+from gzsim.scenario.sources import chain_files, find_fitted, in_project, unwrap_sources
 
 OVERRIDE_ORIGIN = "--set"
+MAX_EXTENDS = 32  # files in one 'extends' chain
+MAX_OVERRIDE_CHARS = 100_000  # one --set value
 
 
 def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
@@ -69,10 +70,17 @@ def _apply_posterior(data: dict, path: Path) -> dict:
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
     """Read a file and everything it extends, merged (the extending file wins)."""
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError) as e:  # a symlink loop, on some Pythons
+        raise ScenarioError([Problem(f"cannot resolve the path: {e}", str(path))]) from None
     if real in seen:
         chain = " -> ".join(str(p) for p in (*seen, real))
         raise ScenarioError([Problem(f"'extends' cycle: {chain}", str(path), None, "extends")])
+    if len(seen) >= MAX_EXTENDS:
+        raise ScenarioError([Problem(
+            f"'extends' chain longer than {MAX_EXTENDS} files (it starts at {seen[0]}); a "
+            "scenario extends a few files at most", str(path), None, "extends")])
     try:
         data, origins = load_yaml(path, what="scenario")
     except InputError as e:
@@ -113,11 +121,15 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     key = key.strip()
     if not key or any(not p for p in key.split(".")):
         raise ScenarioError([Problem(f"override '{text}' has an empty key", OVERRIDE_ORIGIN)])
-    try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None
-    except yaml.YAMLError as e:
-        raise ScenarioError([Problem(f"cannot parse value {raw!r}: {e}", OVERRIDE_ORIGIN, None,
-                                     key)]) from None
+    if len(raw) > MAX_OVERRIDE_CHARS:
+        raise ScenarioError([Problem(f"the value is {len(raw):,} characters long; the limit "
+                                     f"is {MAX_OVERRIDE_CHARS:,}", OVERRIDE_ORIGIN, None, key)])
+    try:  # the file reader's guard: nesting, alias expansion, NUL bytes, YAML 1.2 numbers
+        value = parse_yaml(raw, f"{OVERRIDE_ORIGIN} {key}", "override")[0] \
+            if raw.strip() else None
+    except InputError as e:
+        raise ScenarioError([Problem(p.message, p.file, None, key)
+                             for p in e.problems]) from None
     return tuple(key.split(".")), value
 
 
