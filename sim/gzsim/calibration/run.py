@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,9 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
     problem = build_problem(spec_path, quick=quick)
     spec_dir = Path(spec_path).parent
     out_dir = Path(out_dir) if out_dir is not None else (QUICK_OUT if quick else spec_dir)
+    fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
+                                  else out_dir / "fitted.yaml")
+    check_fitted_target(fitted_path)  # before hours of sampling, not after
     problem.screen()
     out_dir.mkdir(parents=True, exist_ok=True)
     _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
@@ -69,8 +73,7 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
            "resumed_from": abc.resumed_from, "abc_seconds": abc.abc_seconds,
            "crn": problem.settings.crn}
     _write(problem, post, params, corr, ppc, run, out_dir, command)
-    fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
-                                  else out_dir / "fitted.yaml")
+    check_fitted_target(fitted_path)
     write_fitted(problem, params, fitted_path, out_dir / "posterior.parquet", command)
     _mark(out_dir)
     return problem, post, {"params": params, "ppc": ppc, "run": run, "out_dir": out_dir,
@@ -100,11 +103,35 @@ def _mark(out_dir: Path) -> None:
     write_marker(out_dir, "calibration", [*(mk.get("files") or []), *OUTPUT_FILES])
 
 
+def check_fitted_target(path: str | Path, flag: str = "--fitted") -> None:
+    """Refuse a fitted-values target that exists and is not a file ``gzsim calibrate`` wrote.
+
+    gzsim replaces only files it wrote itself: a fitted file says so in ``generated_by``. A
+    user's scenario given by mistake is never overwritten.
+    """
+    from gzsim.errors import InputError
+    from gzsim.io.outdir import OutputError
+    from gzsim.io.yamlio import load_yaml
+
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    try:
+        data, _ = load_yaml(path, what="fitted values")
+        ours = isinstance(data, dict) and str(data.get("generated_by", "")).startswith(
+            "gzsim calibrate") and isinstance(data.get("values"), dict)
+    except InputError:
+        ours = False
+    if not ours:
+        raise OutputError(f"'{path}' exists and is not a fitted-values file written by gzsim "
+                          "calibrate (no 'generated_by: gzsim calibrate' and 'values:'); gzsim "
+                          f"will not replace it. Choose another {flag} file; nothing was "
+                          "changed.")
+
+
 def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Path,
                  command: str) -> None:
     """Posterior medians (used by noise-only runs) and the posterior scenarios draw from."""
-    import os
-
     rel = os.path.relpath(posterior.resolve(), path.resolve().parent)
     doc = {"generated_by": command,
            "generated_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

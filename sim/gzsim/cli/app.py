@@ -170,14 +170,15 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     import os
 
     from gzsim.cli.report import print_summary, progress_bar
-    from gzsim.io.outdir import check_target
+    from gzsim.io.outdir import check_target, refuse_foreign
     from gzsim.run import simulate
     from gzsim.scenario import load_scenario
 
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
     out = Path("results") / sc.name if out is None else out
-    check_target(out, "run")  # refuse a folder that is not ours before running anything
+    if check_target(out, "run") == "own":  # refuse what is not ours before running anything
+        refuse_foreign(out, "run", "--out")
     workers = workers or min(os.cpu_count() or 1, n)
     try:
         with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
@@ -241,10 +242,13 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     from rich.console import Console
 
     from gzsim.calibration.run import calibrate as run_calibration
+    from gzsim.calibration.run import check_fitted_target
 
     console = Console(stderr=True)
     workers = workers or os.cpu_count() or 1
     out_dir = calibration_targets(spec, quick, out)
+    if fitted is not None:
+        check_fitted_target(fitted)  # a user's file (a scenario) is never replaced
     if overwrite and (out_dir / "abc.db").exists():
         (out_dir / "abc.db").unlink()
 
@@ -396,11 +400,12 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-    from gzsim.io.outdir import atomic_folder, check_target, timestamped
+    from gzsim.io.outdir import atomic_folder, check_target, refuse_foreign, timestamped
 
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
-    check_target(out, "comparison")  # before the (long) runs
+    if check_target(out, "comparison") == "own":  # before the (long) runs
+        refuse_foreign(out, "comparison", "--out")
     workers = workers or os.cpu_count() or 1
     with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
                       disable=quiet) as advance:

@@ -72,8 +72,9 @@ def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
     """Read a file and everything it extends, merged (the extending file wins)."""
     try:
         real = path.resolve()
-    except (OSError, RuntimeError) as e:  # a symlink loop, on some Pythons
-        raise ScenarioError([Problem(f"cannot resolve the path: {e}", str(path))]) from None
+    except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop (Python < 3.13)
+        why = "a symbolic link loop" if isinstance(e, RuntimeError) or "loop" in str(e) else e
+        raise ScenarioError([Problem(f"cannot resolve the path: {why}", str(path))]) from None
     if real in seen:
         chain = " -> ".join(str(p) for p in (*seen, real))
         raise ScenarioError([Problem(f"'extends' cycle: {chain}", str(path), None, "extends")])
