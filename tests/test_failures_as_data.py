@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gzsim.execution.failfast import ReplicationsFailed
+from gzsim.errors import AllRunsFailed
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario
 from tests.conftest import BASE
@@ -23,7 +23,7 @@ def boom(scenario, root_seed, replication):
 
 def test_api_failure_carries_the_failures_as_a_result(tmp_path):
     sc = load_scenario(BASE, overrides=SHORT)
-    with pytest.raises(ReplicationsFailed) as e:
+    with pytest.raises(AllRunsFailed) as e:
         simulate(sc, replications=5, seed=1, backend="serial", run_fn=boom)
     res = e.value.result
     failed = res.manifest["failed_replications"]  # the first 3 to complete: the run stopped

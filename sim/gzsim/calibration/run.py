@@ -10,13 +10,17 @@ from pathlib import Path
 
 import yaml
 
+from gzsim.analysis.plots import calibration_fit, save_figure
 from gzsim.calibration.abc import run_abc
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
+from gzsim.errors import InputError
 from gzsim.io.fileio import atomic_write_bytes
+from gzsim.io.outdir import OutputError, marker, write_marker
 from gzsim.io.posterior import Posterior, write_posterior
+from gzsim.io.yamlio import load_yaml
 
 QUICK_OUT = Path("results") / "calibrate-quick"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
@@ -81,8 +85,6 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
 
 
 def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
-    from gzsim.analysis.plots import calibration_fit, save_figure
-
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "report.md", markdown(problem, post, params, corr, ppc, run,
@@ -95,8 +97,6 @@ def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -
 
 def _mark(out_dir: Path) -> None:
     """List this command's files in the folder's marker (the rest of the folder is the user's)."""
-    from gzsim.io.outdir import marker, write_marker
-
     mk = marker(out_dir) or {}
     if mk and not mk.get("files") and not mk.get("legacy"):
         return  # the whole folder is already gzsim's
@@ -109,10 +109,6 @@ def check_fitted_target(path: str | Path, flag: str = "--fitted") -> None:
     gzsim replaces only files it wrote itself: a fitted file says so in ``generated_by``. A
     user's scenario given by mistake is never overwritten.
     """
-    from gzsim.errors import InputError
-    from gzsim.io.outdir import OutputError
-    from gzsim.io.yamlio import load_yaml
-
     path = Path(path)
     if not os.path.lexists(path):
         return

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -15,9 +16,10 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from gzsim.analysis.tables import LongTable, Section, emit, fmt, geography, geography_label, title
-from gzsim.results import Result
+from gzsim.results import SUMMARY_COLUMNS, Result
 
 
 def summary_table(result: Result, summ: list[dict[str, Any]] | None = None) -> LongTable:
@@ -58,14 +60,11 @@ def print_summary(result: Result, console: Console | None = None, form: str = "t
     ``summary``: ``result.summary_rows()`` when the caller has them already (not computed
     twice). The CSV and JSON forms are built with pandas; the tables need none.
     """
-    import click
-
     rows = result.summary_rows() if summary is None else summary
     frame = None
     if form in ("csv", "json"):
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd
-
-        from gzsim.results import SUMMARY_COLUMNS
 
         frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
         frame.insert(2, "geography", [geography(str(i)) for i in frame["indicator"]])
@@ -96,8 +95,6 @@ def progress_bar(label: str, total: int, disable: bool = False
 
 def print_stats(result: Any, console: Any = None) -> None:
     """Final statistics of a sweep session: runs, failures, wall time, time per run, workers."""
-    from rich.table import Table
-
     s = result.stats
     rows = {"session": s.get("start"),
             "backend": s.get("backend") and f"{s['backend']}: {s['cluster']}",  # none: no runs

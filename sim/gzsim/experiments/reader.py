@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from gzsim.errors import UserError
 from gzsim.execution.tasks import FAILED, OK
@@ -100,8 +101,6 @@ class Sweep:
 
     def write_runs(self, path: str | Path, rows_per_chunk: int = 20_000) -> None:
         """Write :attr:`runs` to one Parquet file, a chunk of batches at a time (flat memory)."""
-        import pyarrow as pa
-
         size, text = int(self.manifest["runs"]["batch_size"]), {"status", "error", "traceback",
                                                                 "fault", "worker"}
         design = pa.Schema.from_pandas(self.design, preserve_index=False)
@@ -180,6 +179,7 @@ class Sweep:
         factorial) gets one dimension per factor instead of ``point``; for sampled designs see
         :func:`gzsim.analysis.surface.response_surface`.
         """
+        # start-up, and gzsim[analysis] is an optional extra: loaded on use
         import xarray as xr
 
         if what not in ("series", "scalars"):

@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
 from gzsim.errors import UserError
-from gzsim.execution import ExecutionOptions, batch_size, cpu_count, execute
+from gzsim.execution import ExecutionOptions, batch_size, execute, resolve_workers
 from gzsim.execution.tasks import OK, Batch, Job, RunFn
 from gzsim.experiments.design import Design, make_design
 from gzsim.experiments.reader import Sweep
@@ -170,7 +171,7 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
     if not store.manifest_path.exists():
         _check_points(exp, design)
     reps, n = exp.replications, design.n_points * exp.replications
-    workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
+    workers = 1 if opts.kind == "serial" else resolve_workers(opts.workers)
     man = store.create(_manifest(exp, design, run_fn, opts.batch_size or batch_size(n, workers)),
                        design.to_frame())
     write_marker(store.root, "sweep")
@@ -217,7 +218,6 @@ def _progress(progress: Any, label: str, total: int, done0: int) -> Iterator[Any
     if callable(progress) or not progress:
         yield lambda done, failed: progress and progress(done0 + done, total, failed)
         return
-    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
     # refreshed on each update, no thread: the driver stays single-threaded (and can fork)
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import datetime as _dt
 import errno
+import glob
 import json
 import os
 import shutil
@@ -28,6 +29,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from gzsim import __version__
 from gzsim.errors import UserError
 from gzsim.io.fileio import write_json
 
@@ -168,8 +170,6 @@ def write_marker(folder: str | Path, kind: str, files: Iterable[str] | None = No
 
     ``contents``: every name a whole-folder write put in it (what a replacement may delete).
     """
-    from gzsim import __version__
-
     data = {"kind": kind, "gzsim": __version__,
             "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if files is not None:
@@ -262,8 +262,6 @@ def _remove_stale(path: Path) -> None:
 
 def _glob_escape(text: str) -> str:
     """``text`` with glob metacharacters escaped."""
-    import glob
-
     return glob.escape(text)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from gzsim.errors import InputError, Problem
+from gzsim.io.readers import read_bytes
 
 Origin = tuple[str, int | None]  # (file, line)
 Origins = dict[tuple, Origin]
@@ -170,8 +172,6 @@ def load_yaml(path: str | Path, what: str = "file") -> tuple[Any, Origins]:
     Through :func:`gzsim.io.readers.read_bytes`: a regular file (not a FIFO, device, folder or
     symlink loop) of at most :data:`MAX_YAML_BYTES`, then parsed with the resource guard.
     """
-    from gzsim.io.readers import read_bytes
-
     file = str(path)
     try:
         raw = read_bytes(path, f"{what} file", MAX_YAML_BYTES)
@@ -209,8 +209,6 @@ def origin_of(origins: Origins, path: tuple) -> Origin:
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The pydantic model class that owns the last element of ``loc``."""
-    import typing
-
     current: Any = model
     for part in loc[:-1]:
         if isinstance(part, int):
