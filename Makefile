@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast test-cluster setup lint bench docs clean
+.PHONY: run test test-fast test-cluster test-browser setup lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ FAST_TESTS := tests/test_scenario_errors.py tests/test_scenario_constants.py \
 	tests/test_cli_run.py tests/test_house_rules.py tests/test_readme.py
 
 test: setup
-	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slurm"
+	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slurm and not browser"
 
 test-fast: setup
 	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slow and not slurm" $(FAST_TESTS)
@@ -41,6 +41,16 @@ test-cluster: setup
 	  exit 2; \
 	fi
 	GZSIM_SLURM=1 $(BIN)/python -m pytest -q -rs -m slurm
+
+# gzsim explore in a real browser: Debian's chromium (installed with apt when we are root, as
+# on CI) driven by Playwright; without chromium the tests are skipped with the reason.
+test-browser: setup
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! command -v chromium >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	  || echo "make test-browser: chromium could not be installed; the browser tests will be skipped"; \
+	fi
+	$(BIN)/python -m pip install -q -e '.[browser]'
+	$(BIN)/python -m pytest -q -m browser tests/test_explore_browser.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -34,7 +34,7 @@ LAYERS = [
     ("run", ("gzsim.execution", "gzsim.uncertainty", "gzsim.arguments", "gzsim.run")),
     ("experiments", ("gzsim.experiments", "gzsim.ema")),
     ("analysis", ("gzsim.analysis", "gzsim.calibration")),
-    ("cli", ("gzsim.cli", "gzsim.__main__")),
+    ("cli", ("gzsim.cli", "gzsim.explore", "gzsim.__main__")),
 ]
 MAX_TOP_LEVEL_MODULES = 12
 

@@ -515,6 +515,40 @@ def indicators(form: str) -> None:
     print_indicators(form, click.echo)
 
 
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=5006, show_default=True,
+              help="Port to serve on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind (the default serves this machine only).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for cached runs and downloads (default: results/explore/).")
+@workers_opt
+@user_errors
+def explore(scenario: Path | None, port: int, host: str, cache: Path | None,
+            workers: int | None) -> None:
+    """Serve the policy explorer in the browser (baseline: SCENARIO, default base.yaml).
+
+    The page compares a baseline with shipped policy files or levers set on the page, paired
+    over common random numbers as `gzsim compare` does, and offers its tables, figures and a
+    scenario file of the levers for download. Needs the `explore` extra.
+
+    \b
+    Example:
+      gzsim explore scenarios/base.yaml --port 5006
+    """
+    from gzsim.explore.serve import settings_for  # start-up: the command's own path
+
+    settings = settings_for(scenario, cache, workers)
+    try:
+        # start-up: the command's own path, and the optional 'explore' extra (Panel)
+        from gzsim.explore.page import serve
+    except ImportError as e:
+        raise UserError(f"gzsim explore needs the 'explore' extra ({e.name} is missing): "
+                        "pip install 'gzsim[explore]'") from None
+    serve(settings, port=port, host=host, announce=click.echo)
+
+
 def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
     """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
     # start-up: each command imports only its own path (`gzsim run` stays fast)

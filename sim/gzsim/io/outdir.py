@@ -1,7 +1,8 @@
 """The results-folder contract: a command writes only into a folder it made or owns, atomically.
 
 Every folder gzsim writes carries a marker file (``.gzsim-folder.json``) saying which kind of
-result it holds (``run``, ``sweep``, ``comparison``, ``calibration``, ``plots``). A command:
+result it holds (``run``, ``sweep``, ``comparison``, ``calibration``, ``plots``, ``explore``:
+the explorer's cache). A command:
 
 - writes into a folder that does not exist, is empty, or carries its own kind's marker;
 - refuses anything else *before touching it*, naming the folder and how to proceed;
@@ -34,7 +35,7 @@ from gzsim.errors import UserError
 from gzsim.io.fileio import write_json
 
 MARKER = ".gzsim-folder.json"
-KINDS = ("run", "sweep", "comparison", "calibration", "plots")
+KINDS = ("run", "sweep", "comparison", "calibration", "plots", "explore")
 _LEGACY = {  # folders written before the marker existed, recognised by their own files
     "run": ("series.parquet", "manifest.json"),
     "sweep": ("design.parquet", "manifest.json"),
