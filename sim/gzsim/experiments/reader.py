@@ -21,6 +21,7 @@ from gzsim.experiments.spec import FactorSpec, ScalarOutcome, factors_of
 from gzsim.experiments.store import Scan, SweepStore
 from gzsim.indicators import INDICATORS
 from gzsim.io.fileio import write_parquet_stream
+from gzsim.io.readers import read_parquet
 
 PENDING = "pending"
 #: what a run's record adds to its plan (run_id, point, replication, factors)
@@ -65,7 +66,8 @@ class Sweep:
 
     @cached_property
     def _design(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "design.parquet")
+        return read_parquet(self.path / "design.parquet", "sweep design (rerun the same `gzsim "
+                            "sweep` into this folder to rebuild it)")
 
     @property
     def design(self) -> pd.DataFrame:

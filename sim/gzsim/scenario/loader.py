@@ -235,14 +235,21 @@ def locate(issues: list[tuple[tuple, str]], origins: Origins,
 def check_scenario(sc: Scenario, replications: int | None = None) -> Scenario:
     """Cross-field checks of an already built scenario (the API path); raises ScenarioError.
 
-    Issues a shortened horizon explains are not errors here (a scenario built in code may
-    well run for fewer years than its policies cover).
+    The scenario is validated again as a whole: values changed through the API after
+    validation (``model_copy(update=...)``, ``model_construct``) are checked like values in
+    files, with the field named. Issues a shortened horizon explains are not errors here (a
+    scenario built in code may well run for fewer years than its policies cover).
     """
     if not isinstance(sc, Scenario):
         raise ScenarioError([Problem(
             f"expected a Scenario, got {type(sc).__name__}"
             + (" (a path: load it first with gzsim.load_scenario(path))"
                if isinstance(sc, (str, Path)) else ""))])
+    try:  # as a file's values are: model_copy(update=...) and model_construct skip validation
+        Scenario.model_validate(sc.model_dump())
+    except ValidationError as e:
+        raise ScenarioError(problems_from_validation(e, {}, Scenario,
+                                                     f"scenario '{sc.name}'")) from None
     errors, warns = split(scenario_issues(sc, replications), horizon_overridden=True)
     if errors:
         raise ScenarioError(locate(errors, {}, f"scenario '{sc.name}'"))
