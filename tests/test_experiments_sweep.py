@@ -25,7 +25,8 @@ import pandas as pd
 import pyarrow.dataset as pads
 import pytest
 
-from gzsim.experiments import load_experiment, read_sweep, run_replications, run_sweep
+from gzsim.execution import run_replications
+from gzsim.experiments import load_experiment, read_sweep, run_sweep
 from gzsim.experiments.standin import standin_model
 from gzsim.experiments.store import StoreError
 from tests.conftest import assert_same_sweep

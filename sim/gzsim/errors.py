@@ -30,8 +30,6 @@ class Problem:
 class UserError(Exception):
     """Base class for every error caused by user input (exit code 2)."""
 
-    exit_code = 2
-
 
 @dataclass
 class InputError(UserError):
@@ -82,14 +80,12 @@ class ScenarioWarning(UserWarning):
     """
 
 
-class AllRunsFailed(RuntimeError):
+class AllRunsFailed(UserError):
     """Every replication of a run, or every run of a sweep session, failed (exit status 1).
 
-    The failures are recorded (``failures.csv``, ``runs.parquet``); the command says so and
-    exits non-zero instead of reporting an empty result as a success.
+    A valid input the model cannot run: the first error is quoted (a sweep's are recorded in
+    ``runs.parquet``), and the command exits non-zero instead of reporting an empty result.
     """
-
-    exit_code = 1
 
 
 class ModelError(RuntimeError):

@@ -21,8 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from gzsim import model
 from gzsim.errors import ExperimentError, Problem, UserError
+from gzsim.io.posterior import read_posterior, typed_values
 from gzsim.model.streams import stream_key
+from gzsim.scenario.loader import apply_overrides, validate_scenario
 from gzsim.scenario.schema import Scenario
 
 MODES = ("posterior", "noise")
@@ -70,9 +73,10 @@ class DrawPlan:
                           for k, (p, v) in enumerate(zip(self.particles, self.values,
                                                          strict=True))]}
 
-    def run_fn(self) -> PosteriorRunFn:
-        """The model function the execution layer calls."""
-        return PosteriorRunFn({k: v for k, v in enumerate(self.values)})
+    def run_fn(self, processes: tuple = (), events: bool = False) -> PosteriorRunFn:
+        """The model function the execution layer calls (outside processes, event log)."""
+        return PosteriorRunFn({k: v for k, v in enumerate(self.values)}, tuple(processes),
+                              events)
 
 
 @dataclass(frozen=True)
@@ -80,17 +84,16 @@ class PosteriorRunFn:
     """A picklable model function for the execution layer: replication k's draw, then run."""
 
     values: dict[int, dict[str, float]]
+    processes: tuple = ()
+    events: bool = False
 
     def __call__(self, scenario: Scenario, root_seed: int, replication: int):
         """Run replication ``replication`` with its drawn parameters."""
-        from gzsim.model import simulate_one
-        from gzsim.scenario.loader import apply_overrides, validate_scenario
-
         changes = self.values.get(int(replication), {})
         if changes:
             scenario = validate_scenario(apply_overrides(scenario.model_dump(), {}, changes),
                                          {}, "posterior draw")
-        return simulate_one(scenario, root_seed, replication)
+        return model.ModelRun(self.processes, self.events)(scenario, root_seed, replication)
 
 
 def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
@@ -112,7 +115,6 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
     """The posterior draw of every replication, or ``None`` for noise-only runs."""
     if resolve_mode(scenario, uncertainty) == "noise":
         return None
-    from gzsim.io.posterior import read_posterior, typed_values
 
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
@@ -163,8 +165,6 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
     only: the design ignores the posterior's correlations). With ``scenario_data`` a parameter
     the scenario holds as a whole number (months) gets ``integer: true``.
     """
-    from gzsim.io.posterior import read_posterior
-
     post = read_posterior(posterior)
     a = (1 - level) / 2
     q = post.quantiles((a, 1 - a))
@@ -181,8 +181,6 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
 
 def posterior_source(posterior: str | Path, level: float) -> dict[str, Any]:
     """Where posterior factors' ranges came from (for the sweep's manifest): file and fit."""
-    from gzsim.io.posterior import read_posterior
-
     post = read_posterior(posterior)
     return {"posterior": str(posterior), "level": level, "ess": round(post.ess, 2),
             "sha256": hashlib.sha256(Path(posterior).read_bytes()).hexdigest(),

@@ -2,7 +2,8 @@
 
 Tourist arrivals rise with the district's accessibility:
 ``arrivals ~ Poisson(visitors_per_month * accessibility ** access_elasticity)``.
-Nothing else in gzsim is edited for it to appear in results, comparisons and sweeps
+Nothing else in gzsim is edited for it to appear in results, comparisons and sweeps: it is
+passed in Python, ``gzsim.simulate(scenario, processes=[TourismProcess])``
 (tests/test_process_contract.py).
 """
 
@@ -26,7 +27,7 @@ class TourismProcess(Process):
     name = "tourism"
     section = "tourism"
     config = Tourism
-    tick = 75
+    READS = ("infrastructure",)  # connected by the district: None in a run without roads
     STREAMS = ("tourism.arrivals",)
     INDICATORS = (
         Indicator("tourist_arrivals", "visitors/month", "district", "flow",
@@ -40,7 +41,9 @@ class TourismProcess(Process):
 
     def step(self, month: int) -> None:
         """Draw this month's arrivals from the accessibility reached by the end of it."""
-        mean = self.cfg.visitors_per_month * self.d.accessibility() ** self.cfg.access_elasticity
+        net = self.infrastructure
+        access = net.accessibility() if net is not None else 1.0
+        mean = self.cfg.visitors_per_month * access ** self.cfg.access_elasticity
         self.arrivals = float(self._rng.poisson(mean))
 
     def indicators(self, month: int) -> dict[str, float]:

@@ -18,23 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from gzsim.aggregate import annual, annual_unit
+from gzsim.analysis.headline import headline_frame, headline_tables, questions
+from gzsim.analysis.paired import paired_stats, succeeded, unpaired_stats
+from gzsim.analysis.tables import emit
 from gzsim.errors import UserError
 from gzsim.io.fileio import atomic_write_bytes
+from gzsim.io.outdir import atomic_folder
 from gzsim.results import Result
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario
 from gzsim.scenario.schema import Scenario
-
-#: Indicators printed by :meth:`Comparison.print` and charted by ``gzsim compare --plot``
-#: by default (the table itself holds every indicator of the series).
-KEY_INDICATORS = ["investment_usd_m", "committed_usd_m", "jobs_created", "employment",
-                  "firms_operating", "expressway_km", "accessibility", "serviced_land_km2",
-                  "people_resettled", "poor_people", "fiscal_cost_usd_m"]
 
 TABLE_COLUMNS = ["scenario", "indicator", "unit", "year", "base_mean", "other_mean",
                  "diff_mean", "ci_low", "ci_high", "rel_diff", "distinguishable"]
@@ -58,44 +56,6 @@ def attempted(res: Result) -> set[int]:
     if res.failures is not None and len(res.failures):
         seen |= set(res.failures["replication"].astype(int).tolist())
     return set(range(int(n))) | seen if n is not None else seen
-
-
-def succeeded(res: Result) -> set[int]:
-    """Replications with a series (the others failed)."""
-    return set(pd.unique(res.series["replication"]).astype(int).tolist()) \
-        if len(res.series) else set()
-
-
-def paired_stats(d: np.ndarray, level: float) -> tuple[float, float, float]:
-    """Mean of the paired differences and its t-interval at ``level``.
-
-    All differences equal (e.g. a scenario against itself): the difference is exact and the
-    interval has no width. Fewer than two pairs with a non-zero difference: no interval (NaN).
-    """
-    n = len(d)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan")
-    if np.all(d == d[0]):
-        v = float(d[0])
-        if n == 1 and v != 0:
-            return v, float("nan"), float("nan")
-        return v, v, v
-    mean = float(d.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half
-
-
-def unpaired_stats(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:
-    """Difference of means ``b - a`` and its Welch t-interval (no common random numbers)."""
-    if len(a) == 0 or len(b) == 0:
-        return float("nan"), float("nan"), float("nan")
-    mean = float(b.mean() - a.mean())
-    if len(a) < 2 or len(b) < 2:
-        return mean, float("nan"), float("nan")
-    if a.std() == 0 and b.std() == 0:
-        return mean, mean, mean
-    ci = stats.ttest_ind(b, a, equal_var=False).confidence_interval(level)
-    return mean, float(ci.low), float(ci.high)
 
 
 def paired_rows(base: pd.DataFrame, other: pd.DataFrame, indicator: str, years: list[int],
@@ -150,21 +110,15 @@ class Comparison:
 
     def headline(self) -> pd.DataFrame:
         """Per policy scenario: its question's indicators at the compared years (paired)."""
-        from gzsim.analysis.headline import headline_frame
-
         return headline_frame(self)
 
     def tables(self, headline: pd.DataFrame | None = None) -> list:
         """The headline as :class:`gzsim.analysis.tables.LongTable` objects (print, Markdown)."""
-        from gzsim.analysis.headline import headline_tables, questions
-
         frame = self.headline() if headline is None else headline
         return headline_tables(frame, self.base, self.level, questions(self), self.dropped)
 
     def save(self, out: str | Path) -> Path:
         """Write ``comparison.csv``, ``headline.csv`` and each scenario's results in ``out``."""
-        from gzsim.io.outdir import atomic_folder
-
         out = Path(out)
         with atomic_folder(out, "comparison") as tmp:  # new, empty or a comparison: replaced
             atomic_write_bytes(tmp / "comparison.csv", self.table.to_csv(index=False).encode())
@@ -173,18 +127,8 @@ class Comparison:
                 res.save(tmp / name)
         return out
 
-    def key_indicators(self) -> list[str]:
-        """The key indicators the table holds (all of them if none is a key one)."""
-        present = list(dict.fromkeys(self.table["indicator"])) if len(self.table) else []
-        key = [i for i in KEY_INDICATORS if i in present]
-        return key or present
-
     def print(self, console: Any = None, form: str = "table") -> None:
         """Print the headline (``form``: table, csv, md or json) at most 80 columns wide."""
-        import click
-
-        from gzsim.analysis.tables import emit
-
         frame = self.headline()
         emit(frame, self.tables(frame) if form in ("table", "md") else [], form, click.echo,
              console, extra={"base": self.base, "level": self.level, "dropped": self.dropped})

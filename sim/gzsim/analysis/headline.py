@@ -24,10 +24,16 @@ import pandas as pd
 from scipy import stats
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.analysis.compare import KEY_INDICATORS, paired_stats, succeeded
+from gzsim.analysis.paired import paired_stats, succeeded
 from gzsim.analysis.tables import LongTable, Section, fmt, title
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
+
+#: The headline's indicators for a policy whose question names none (the comparison table
+#: itself holds every indicator of the series).
+KEY_INDICATORS = ["investment_usd_m", "committed_usd_m", "jobs_created", "employment",
+                  "firms_operating", "expressway_km", "accessibility", "serviced_land_km2",
+                  "people_resettled", "poor_people", "fiscal_cost_usd_m"]
 
 COST = "fiscal_cost_usd_m"
 HEADLINE_COLUMNS = ["scenario", "policy", "indicator", "unit", "geography", "year",

@@ -8,6 +8,7 @@ different problem (other priors, targets or settings) is refused, never mixed.
 
 from __future__ import annotations
 
+import ast
 import datetime as _dt
 import hashlib
 import json
@@ -23,6 +24,7 @@ import pandas as pd
 from gzsim.calibration.priors import PriorsFile
 from gzsim.calibration.problem import CalibrationProblem, Simulator
 from gzsim.errors import UserError
+from gzsim.scenario.loader import apply_overrides
 
 DB_NAME = "abc.db"
 
@@ -48,8 +50,6 @@ def fingerprint(problem: CalibrationProblem) -> str:
     The scenario enters without the free parameters' own values: the priors replace them, and
     the calibration itself rewrites them (fitted.yaml), which must not block a resume.
     """
-    from gzsim.scenario.loader import apply_overrides
-
     base = apply_overrides(problem.base_data, {}, {p: None for p in problem.priors.paths})
     blob = json.dumps({
         "priors": [p.model_dump() for p in problem.priors.priors],
@@ -62,6 +62,7 @@ def fingerprint(problem: CalibrationProblem) -> str:
 
 
 def _sampler(workers: int):
+    # start-up, and gzsim[calibration] is an optional extra: loaded on use
     import pyabc
 
     if workers <= 1:
@@ -82,6 +83,7 @@ class NormalScoresModel:
 
 
 def _make_abc(problem: CalibrationProblem, workers: int):
+    # start-up, and gzsim[calibration] is an optional extra: loaded on use
     import pyabc
 
     from gzsim.calibration.transition import GaussianTransition  # pyabc: an optional extra
@@ -104,6 +106,7 @@ def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
 
     With ``progress`` pyabc's own per-generation log (epsilon, acceptance) goes to stderr.
     """
+    # start-up, and gzsim[calibration] is an optional extra: loaded on use
     import pyabc
 
     level = logging.INFO if progress else logging.WARNING
@@ -151,8 +154,6 @@ def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
 
 def _meta(hist) -> dict:
     """The ``meta_info`` this package stored with the run (pyabc keeps it as a repr string)."""
-    import ast
-
     try:
         value = ast.literal_eval(hist.get_abc().json_parameters or "{}")
     except (ValueError, SyntaxError):

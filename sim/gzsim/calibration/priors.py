@@ -103,6 +103,7 @@ class PriorsFile(Frozen):
 
     def pyabc_distribution(self) -> Any:
         """The joint prior as a ``pyabc.Distribution`` (independent parameters)."""
+        # start-up, and gzsim[calibration] is an optional extra: loaded on use
         import pyabc
 
         return pyabc.Distribution(**{p.path: pyabc.RV(*_rv(p)) for p in self.priors})
@@ -114,6 +115,7 @@ class PriorsFile(Frozen):
         on the natural scale a parameter the data leave free (a lognormal's upper tail) let the
         kernel widen generation after generation and the weights collapse onto one particle.
         """
+        # start-up, and gzsim[calibration] is an optional extra: loaded on use
         import pyabc
 
         return pyabc.Distribution(**{p.path: pyabc.RV("norm", 0.0, 1.0) for p in self.priors})

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
+from gzsim.analysis.plots import calibration_fit, save_figure
 from gzsim.calibration.abc import run_abc
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
 from gzsim.io.fileio import atomic_write_bytes
+from gzsim.io.outdir import marker, write_marker
 from gzsim.io.posterior import Posterior, write_posterior
 
 QUICK_OUT = Path("results") / "calibrate-quick"
@@ -78,8 +81,6 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
 
 
 def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
-    from gzsim.analysis.plots import calibration_fit, save_figure
-
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "report.md", markdown(problem, post, params, corr, ppc, run,
@@ -92,8 +93,6 @@ def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -
 
 def _mark(out_dir: Path) -> None:
     """List this command's files in the folder's marker (the rest of the folder is the user's)."""
-    from gzsim.io.outdir import marker, write_marker
-
     mk = marker(out_dir) or {}
     if mk and not mk.get("files") and not mk.get("legacy"):
         return  # the whole folder is already gzsim's
@@ -103,8 +102,6 @@ def _mark(out_dir: Path) -> None:
 def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Path,
                  command: str) -> None:
     """Posterior medians (used by noise-only runs) and the posterior scenarios draw from."""
-    import os
-
     rel = os.path.relpath(posterior.resolve(), path.resolve().parent)
     doc = {"generated_by": command,
            "generated_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -7,14 +7,23 @@ Exit codes: 0 success, 2 a user error (bad file, value or option; one paragraph,
 from __future__ import annotations
 
 import functools
+import shlex
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import click
+import yaml
 
-from gzsim.errors import AllRunsFailed, UserError
-from gzsim.execution.failfast import ReplicationsFailed
+from gzsim import arguments
+from gzsim.cli.report import print_summary, progress_bar
+from gzsim.errors import AllRunsFailed, ScenarioWarning, UserError
+from gzsim.execution import resolve_workers
+from gzsim.io.outdir import atomic_folder, check_files, check_target, timestamped
+from gzsim.run import simulate
+from gzsim.scenario import load_scenario
+from gzsim.uncertainty import describe as describe_uncertainty
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -27,10 +36,6 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        import warnings
-
-        from gzsim.errors import ScenarioWarning
-
         def show(message, category, *rest, **kw) -> None:
             click.echo(f"gzsim: warning: {message}", err=True)
 
@@ -39,7 +44,7 @@ def user_errors(fn):
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
-        except (AllRunsFailed, ReplicationsFailed) as e:  # a valid input the model cannot run
+        except AllRunsFailed as e:  # a valid input the model cannot run: exit 1
             _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
@@ -62,8 +67,6 @@ def _arg(kind: str):
     """A click callback applying the API's own check (same bounds, same message)."""
 
     def check(ctx: click.Context, param: click.Parameter, value):
-        from gzsim import arguments
-
         if value is None:
             return None
         try:
@@ -86,7 +89,7 @@ uncertainty_opt = click.option(
     "parameters fixed, random streams only.")
 quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-                           help="Local worker processes (default: number of CPUs).")
+                           help="Local worker processes (default: all CPUs).")
 format_opt = click.option("--format", "-f", "form", default="table", show_default=True,
                           type=click.Choice(["table", "csv", "md", "json"]),
                           help="How to print the table (csv and json for machines, md for "
@@ -112,10 +115,6 @@ def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
     Example:
       gzsim check scenarios/policy_tax_incentives.yaml --set run.replications=5
     """
-    import yaml
-
-    from gzsim.scenario import load_scenario
-
     sc = load_scenario(scenario, overrides=list(overrides))
     click.echo(f"# {scenario}: valid scenario '{sc.name}'")
     if sources:
@@ -141,52 +140,42 @@ def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
 @quiet_opt
 @format_opt
 @uncertainty_opt
+@click.option("--events", is_flag=True,
+              help="Also write OUT/events.parquet: every project, segment, lot and housing "
+              "package event (replication, time, date, kind, id, event, attributes).")
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
         out: Path | None, workers: int | None, quiet: bool, form: str,
-        uncertainty: str | None) -> None:
+        uncertainty: str | None, events: bool) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
-    printed table) and OUT/manifest.json (resolved scenario, seeds, versions, wall time).
+    printed table) and OUT/manifest.json (resolved scenario, seeds, versions, wall time);
+    with --events, OUT/events.parquet (the entity event log, gzsim.read_results(OUT).events).
 
     \b
     Example:
       gzsim run scenarios/base.yaml --replications 20 --seed 1 --out results/base
     """
-    import os
-
-    from gzsim.cli.report import print_summary, progress_bar
-    from gzsim.io.outdir import check_target
-    from gzsim.run import simulate
-    from gzsim.scenario import load_scenario
-
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
     out = Path("results") / sc.name if out is None else out
     check_target(out, "run")  # refuse a folder that is not ours before running anything
-    workers = workers or min(os.cpu_count() or 1, n)
     with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
         result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
-                          uncertainty=uncertainty)
+                          uncertainty=uncertainty, events=events)
     summary = result.summary_rows()  # written to summary.csv and printed: computed once
     result.save(out, summary=summary)
-    failed = result.manifest.get("failed_replications", [])
-    if len(failed) == n:
-        first = str(result.failures["error"].iloc[0]).splitlines()[0] \
-            if result.failures is not None and len(result.failures) else "?"
-        raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
-                            f"summarise; the errors are in {out / 'failures.csv'} (first: "
-                            f"{first})")
+    failed = result.manifest.get("failed_replications", [])  # all failed: simulate raised
     print_summary(result, form=form, summary=summary)
-    from gzsim.uncertainty import describe as describe_uncertainty
 
     click.echo(textwrap.fill(describe_uncertainty(result.manifest), 80),
                err=form in ("csv", "json"))
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
                    f"the summary; see {out / 'failures.csv'}", err=True)
-    click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
+    files = "series.parquet, summary.csv, manifest.json" + (", events.parquet" if events else "")
+    click.echo(f"Results written to {out}/ ({files}) "
                f"in {result.manifest['wall_time_s']:.1f} s", err=form in ("csv", "json"))
 
 
@@ -221,15 +210,13 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
       gzsim calibrate --quick
       gzsim calibrate calibration/spec.yaml --workers 2
     """
-    import os
-    import shlex
-
+    # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
     from gzsim.calibration.run import calibrate as run_calibration
 
     console = Console(stderr=True)
-    workers = workers or os.cpu_count() or 1
+    workers = resolve_workers(workers)
     out_dir = calibration_targets(spec, quick, out)
     if overwrite and (out_dir / "abc.db").exists():
         (out_dir / "abc.db").unlink()
@@ -257,6 +244,7 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
 
 def _difference_charts(cmp, folder: Path) -> None:
     """Charts of the headline indicators (and the fiscal cost behind cost-effectiveness)."""
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.plots import difference_chart, save_figure
 
     head = cmp.headline()
@@ -303,11 +291,11 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import experiment_with_overrides
-    from gzsim.execution import cpu_count
     from gzsim.experiments import ExecutionOptions, print_stats, run_sweep
 
-    opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
+    opts = ExecutionOptions(workers=resolve_workers(workers), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)
     exp = experiment_with_overrides(experiment, overrides)
     res = run_sweep(exp, out or Path("results") / exp.name, opts, shard=shard,
@@ -370,23 +358,18 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
       gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
     """
-    import os
-
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.compare import compare as run_compare
-    from gzsim.cli.report import progress_bar
-    from gzsim.scenario import load_scenario
 
     if len(scenarios) < 2:
         raise UserError("give the base scenario and at least one other to compare")
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-    from gzsim.io.outdir import atomic_folder, check_target, timestamped
 
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
     check_target(out, "comparison")  # before the (long) runs
-    workers = workers or os.cpu_count() or 1
     with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
                       disable=quiet) as advance:
         cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
@@ -397,7 +380,6 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
         if plot:
             _difference_charts(cmp, tmp / "plots")
     cmp.print(form=form)
-    from gzsim.uncertainty import describe as describe_uncertainty
 
     note = describe_uncertainty(next(iter(cmp.results.values())).manifest) + \
         " Differences pair the same draw and streams across scenarios."
@@ -432,12 +414,14 @@ def plot(folders: tuple[Path, ...], out: Path | None, indicators: tuple[str, ...
       gzsim plot results/base results/policy_training -i employment
       gzsim plot results/full_factorial
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.plots import plot_results
 
     sweeps = [f for f in folders if (f / "design.parquet").exists()]
     if sweeps:
         if len(folders) > 1:
             raise UserError("give one sweep folder, or one or more run folders")
+        # start-up: each command imports only its own path (`gzsim run` stays fast)
         from gzsim.analysis.sweep_plots import plot_sweep
 
         paths, skipped = plot_sweep(folders[0], out, list(indicators) or None), []
@@ -475,12 +459,13 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     Example:
       gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import experiment_with_overrides, sensitivity_report
     from gzsim.experiments import run_sweep
 
     exp = experiment_with_overrides(experiment, overrides)
     store = out or Path("results") / exp.name
-    result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
+    result = run_sweep(exp, store, workers=resolve_workers(workers), progress=not quiet)
     sensitivity_report(exp, result.path, list(indicators), form, click.echo)
     if not quiet:
         click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",
@@ -499,6 +484,7 @@ def indicators(form: str) -> None:
     Example:
       gzsim indicators --format md
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import print_indicators
 
     print_indicators(form, click.echo)
@@ -526,10 +512,12 @@ def explore(scenario: Path | None, port: int, host: str, cache: Path | None,
     Example:
       gzsim explore scenarios/base.yaml --port 5006
     """
+    # start-up: each command imports only its own path; Panel only once the input is valid
     from gzsim.explore.serve import settings_for
 
     settings = settings_for(scenario, cache, workers)
     try:
+        # start-up: Panel (an extra) loads only to serve
         from gzsim.explore.page import serve
     except ImportError as e:
         raise UserError(f"gzsim explore needs the 'explore' extra ({e.name} is missing): "
@@ -539,8 +527,8 @@ def explore(scenario: Path | None, port: int, host: str, cache: Path | None,
 
 def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
     """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.calibration.run import OUTPUT_FILES
-    from gzsim.io.outdir import check_files, timestamped
 
     if quick and out is None:
         out = timestamped("results", "calibration-quick")

@@ -14,13 +14,17 @@ from typing import Any
 
 import pandas as pd
 
+from gzsim.analysis.plots import save_figure, sensitivity_chart
+from gzsim.analysis.sensitivity import analyse, precision_warning
 from gzsim.analysis.tables import LongTable, Section, emit
+from gzsim.experiments import load_experiment
+from gzsim.indicators import INDICATORS
+from gzsim.io.fileio import atomic_write_bytes
+from gzsim.io.outdir import place_files
 
 
 def experiment_with_overrides(path: str | Path, overrides: tuple[str, ...] | list[str] = ()):
     """The experiment at ``path`` with ``--set`` values in its ``set:`` (and fingerprint)."""
-    from gzsim.experiments import load_experiment
-
     return load_experiment(path, overrides)
 
 
@@ -31,11 +35,6 @@ def sensitivity_report(exp: Any, store: Path, outcomes: list[str], form: str,
     Writes ``sensitivity_<outcome>.csv`` and its chart into the sweep folder; a table whose
     intervals are wider than its indices says so, with the samples that would be needed.
     """
-    from gzsim.analysis.plots import save_figure, sensitivity_chart
-    from gzsim.analysis.sensitivity import analyse, precision_warning
-    from gzsim.io.fileio import atomic_write_bytes
-    from gzsim.io.outdir import place_files
-
     frames, tables = [], []
     for wanted in outcomes or [None]:
         name, table = analyse(store, wanted)
@@ -58,8 +57,6 @@ def sensitivity_report(exp: Any, store: Path, outcomes: list[str], form: str,
 
 def indicator_frame() -> pd.DataFrame:
     """Every indicator: name, unit, geography, kind (flow or stock) and meaning."""
-    from gzsim.indicators import INDICATORS
-
     return pd.DataFrame([{"name": s.name, "unit": s.unit, "geography": s.geography,
                           "kind": s.kind, "meaning": s.description}
                          for s in INDICATORS.values()])

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -17,7 +18,7 @@ from rich.progress import (
 )
 
 from gzsim.analysis.tables import LongTable, Section, emit, fmt, geography, geography_label, title
-from gzsim.results import Result
+from gzsim.results import SUMMARY_COLUMNS, Result
 
 
 def summary_table(result: Result, summ: list[dict[str, Any]] | None = None) -> LongTable:
@@ -58,14 +59,11 @@ def print_summary(result: Result, console: Console | None = None, form: str = "t
     ``summary``: ``result.summary_rows()`` when the caller has them already (not computed
     twice). The CSV and JSON forms are built with pandas; the tables need none.
     """
-    import click
-
     rows = result.summary_rows() if summary is None else summary
     frame = None
     if form in ("csv", "json"):
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd
-
-        from gzsim.results import SUMMARY_COLUMNS
 
         frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
         frame.insert(2, "geography", [geography(str(i)) for i in frame["indicator"]])

@@ -1,9 +1,11 @@
-"""One execution layer for every run gzsim does: one loop over a ``concurrent.futures.Executor``.
+"""The execution layer: every run gzsim does goes to a ``concurrent.futures.Executor``.
 
-:func:`execute` keeps about two batches per worker in flight, waits in
-``concurrent.futures.wait`` (no polling), retries batches lost to infrastructure and yields
-each batch's output; model exceptions are recorded per run by
-:func:`~gzsim.execution.tasks.run_batch`. Executors: see :class:`ExecutionOptions`.
+Two paths over the same executors (:class:`ExecutionOptions`, :func:`executor_for`) and the
+same worker task (:func:`~gzsim.execution.tasks.run_batch`, which records model exceptions
+per run): :func:`run_replications`, the short path for one scenario (every batch submitted,
+results as they complete), and :func:`execute`, a sweep's loop (about two batches per worker
+in flight, ``concurrent.futures.wait`` without polling, batches lost to infrastructure retried
+and a worker-killing run isolated). :func:`resolve_workers` is the one worker-count rule.
 """
 
 from __future__ import annotations
@@ -41,11 +43,12 @@ class ExecutionOptions:
     """How runs are executed; shared by run, compare, calibrate and sweep.
 
     ``backend``: ``serial`` (this process), ``processes`` (a ``ProcessPoolExecutor`` of warm
-    workers, rebuilt if a worker dies), ``dask`` (``client.get_executor()`` of a
+    workers; a sweep's loop rebuilds it if a worker dies), ``dask`` (``client.get_executor()`` of a
     ``LocalCluster``, a ``scheduler`` address or file, a dask-jobqueue ``cluster`` or a
     ``client``) or ``executor`` (any you pass). Default: ``dask`` when a scheduler, cluster or
     client is given, else ``processes`` for more than one worker, else ``serial``. Batch sizes
-    are fixed (:func:`batch_size`). ``progress``: a bar (True), nothing (False) or a callable.
+    are fixed (:func:`batch_size`). ``retries``: of a batch lost to infrastructure, in a sweep.
+    ``progress``: a bar (True), nothing (False) or a callable.
     """
 
     workers: int | None = None
@@ -131,6 +134,7 @@ def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
 def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
     """A ``distributed.Client`` and its description; closes what it created."""
     try:
+        # start-up, and gzsim[cluster] is an optional extra: loaded on use
         import distributed
     except ImportError:
         raise ExecutionError("the Dask backend needs dask and distributed: "
@@ -151,7 +155,7 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
                     from None
             yield client, f"scheduler {client.scheduler.address}"
             return
-        n = opts.workers or cpu_count()
+        n = resolve_workers(opts.workers)
         if opts.cluster:
             cluster, desc = _jobqueue(opts.cluster, n), f"{opts.cluster} (dask-jobqueue)"
             stack.enter_context(cluster)
@@ -166,6 +170,7 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
 
 def _jobqueue(name: str, workers: int) -> Any:
     try:
+        # start-up, and gzsim[cluster] is an optional extra: loaded on use
         import dask_jobqueue
     except ImportError:
         raise ExecutionError("--cluster needs dask-jobqueue: pip install 'gzsim[cluster]'") \
@@ -186,11 +191,11 @@ def executor_for(opts: ExecutionOptions) -> Iterator[tuple[Any, str, int]]:
     if kind == "serial":
         yield SerialExecutor(), "this process", 1
     elif kind == "processes":
-        n = opts.workers or cpu_count()
+        n = resolve_workers(opts.workers)
         with _process_pool(n) as pool:
             yield pool, f"ProcessPoolExecutor ({n} workers)", n
     elif kind == "executor":
-        yield opts.executor, type(opts.executor).__name__, opts.workers or cpu_count()
+        yield opts.executor, type(opts.executor).__name__, resolve_workers(opts.workers)
     elif kind == "dask":
         with dask_client(opts) as (client, desc):
             slots = sum(client.nthreads().values()) or opts.workers or 1
@@ -350,28 +355,60 @@ class ReplicationOutput(NamedTuple):
     wall_time_s: float
 
 
+def resolve_workers(workers: int | None, tasks: int | None = None) -> int:
+    """The one rule for a worker count: as asked, else every CPU this process may use.
+
+    With ``tasks``, the default is also no more workers than tasks.
+    """
+    if workers is not None:
+        return int(workers)
+    return max(1, min(cpu_count(), tasks)) if tasks is not None else cpu_count()
+
+
 def run_replications(scenario: Scenario, replications: int, root_seed: int,
                      options: ExecutionOptions | None = None, *, run_fn: RunFn | None = None,
                      **fields: Any) -> Iterator[ReplicationOutput]:
     """Replications ``0..replications-1`` of one scenario, as they complete (any order).
 
-    The one function that runs a scenario's replications (``gzsim run``, compare, calibrate):
-    same executors, batching, retries and failure capture as a sweep. Replication ``k`` uses
+    The short path of ``gzsim run``, ``gzsim.simulate`` and compare: batches of replications
+    go straight to the executor the options name (serial, processes, Dask, any
+    ``concurrent.futures`` executor), without the retries and worker-fault isolation of a
+    sweep's loop (:func:`execute`). A replication that raises is recorded with its error; one
+    whose worker process died is recorded as lost with that fault. Replication ``k`` uses
     ``SeedSequence(root_seed, spawn_key=(k,))`` whatever runs it. ``fields`` override
     ``options``; a callable ``progress`` gets ``(done, total)``.
     """
     opts = ExecutionOptions.of(options, **fields)
     n = int(replications)
     job = Job(root_seed=int(root_seed), replications=n, run_fn=run_fn, base_scenario=scenario)
-    workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
-    size = opts.batch_size or batch_size(n, workers)
-    batches = (Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
-               for lo in range(0, n, size))
-    done = 0
-    for results in execute(job, batches, opts, {}):
-        for r in results:
-            err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
-            yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
-        done += len(results)
-        if callable(opts.progress):
-            opts.progress(done, n)
+    with executor_for(opts) as (ex, _desc, slots):
+        size = opts.batch_size or batch_size(n, slots)
+        batches = [Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
+                   for lo in range(0, n, size)]
+        futures = {ex.submit(run_batch, job, b, False): b for b in batches}
+        done = 0
+        try:
+            for fut in cf.as_completed(futures):
+                for r in _batch_results(fut, futures[fut], job):
+                    err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
+                    yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
+                done += len(futures[fut].runs)
+                if callable(opts.progress):
+                    opts.progress(done, n)
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def _batch_results(fut: cf.Future, batch: Batch, job: Job) -> list:
+    """A finished batch's run results; runs lost with their worker are recorded as lost."""
+    try:
+        exc = fut.exception()
+    except cf.CancelledError as e:
+        exc = e
+    if exc is None:
+        return fut.result()
+    if not is_transient(exc):
+        raise ExecutionError(f"a task failed outside the model ({type(exc).__name__}: {exc})"
+                             "; results so far are kept") from exc
+    return lost(batch, job, exc, 1)

@@ -138,6 +138,7 @@ class Sweep:
         factorial) gets one dimension per factor instead of ``point``; for sampled designs see
         :func:`gzsim.analysis.surface.response_surface`.
         """
+        # start-up, and gzsim[analysis] is an optional extra: loaded on use
         import xarray as xr
 
         if what not in ("series", "scalars"):

@@ -25,8 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 from filelock import FileLock, ReadWriteLock, Timeout
 
+import gzsim
 from gzsim.errors import UserError
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
 from gzsim.io.fileio import atomic_write_bytes, write_json, write_parquet
@@ -42,8 +45,6 @@ class StoreError(UserError):
 
 def code_fingerprint() -> dict[str, str]:
     """The gzsim version and a hash of its Python sources: which model computed the runs."""
-    import gzsim
-
     root, h = Path(gzsim.__file__).parent, hashlib.sha256()
     for p in sorted(root.rglob("*.py")):
         h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
@@ -117,49 +118,33 @@ class SweepStore:
             (self.root / f).unlink(missing_ok=True)
 
     def lock(self, shard: tuple[int, int] | None) -> None:
-        """One whole-sweep session, or shard sessions each computing a different shard.
-
-        ``DIR/.lock`` (a :class:`filelock.ReadWriteLock`) is held exclusively by a whole sweep
-        and shared by shard sessions, each also holding its shard's own :class:`filelock.FileLock`
-        (portable: no ``fcntl``). Never waits: a held lock is an error that says who holds it.
-        """
+        """One whole sweep (``DIR/.lock`` exclusive) or shard sessions (shared, plus their own)."""
         (self.root / "sessions").mkdir(parents=True, exist_ok=True)
-        sweep = ReadWriteLock(self.root / ".lock", is_singleton=False)
-        what = "a sweep"
+        sweep, what = ReadWriteLock(self.root / ".lock", is_singleton=False), "a sweep"
+        self._locks.append(sweep)
         try:
-            if shard is None:
-                sweep.acquire_write(blocking=False)
-                self._locks.append(sweep)
-            else:
-                sweep.acquire_read(blocking=False)
-                self._locks.append(sweep)
+            (sweep.acquire_write if shard is None else sweep.acquire_read)(blocking=False)
+            if shard is not None:
                 what = f"shard {shard[0]}/{shard[1]}"
-                own = FileLock(self.root / "sessions" / f".lock-shard-{shard[0]}-of-{shard[1]}",
-                               is_singleton=False)
-                own.acquire(blocking=False)
-                self._locks.append(own)
+                name = f"sessions/.lock-shard-{shard[0]}-of-{shard[1]}"
+                self._locks.append(FileLock(self.root / name, is_singleton=False))
+                self._locks[-1].acquire(blocking=False)
         except Timeout:
             self.unlock()
-            with contextlib.suppress(Exception):
-                sweep.close()
             raise StoreError(f"{self.root}: another gzsim session is already computing "
                              f"{what} in this folder (shards may share a folder, each "
                              "computed once at a time; a whole sweep may not)") from None
 
     def unlock(self) -> None:
-        """Release the session locks."""
+        """Release the session locks (a lock not held is left alone)."""
         for lock in reversed(self._locks):
             with contextlib.suppress(Exception):
-                lock.release(force=True)
-            if isinstance(lock, ReadWriteLock):
-                with contextlib.suppress(Exception):
-                    lock.close()
+                lock.release()
+            getattr(lock, "close", lambda: None)()  # a ReadWriteLock holds a SQLite connection
         self._locks = []
 
     def _check(self, path: Path, lo: int, hi: int) -> tuple[bool, str | None]:
         """(has lost runs, None) for an intact batch, else (False, why it does not count)."""
-        import pyarrow.parquet as pq  # here and below: not loaded by `import gzsim`
-
         try:
             md = pq.read_metadata(path)
             meta = md.metadata or {}
@@ -222,8 +207,6 @@ class SweepStore:
 
     def read(self, scan: Scan, folder: Path) -> pd.DataFrame:
         """The intact batches' files in ``folder`` (runs or series) through pyarrow.dataset."""
-        import pyarrow.dataset as pads
-
         paths = [p for lo, hi in sorted(scan.intact.items())
                  if (p := folder / part_name(lo, hi)).exists()]
         if not paths:
@@ -245,8 +228,6 @@ class Part:
 
 
 def _parquet(table: pa.Table, meta: dict[str, str] | None = None) -> bytes:
-    import pyarrow.parquet as pq
-
     buf = io.BytesIO()
     pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                   **(meta or {})}), buf, compression="zstd")

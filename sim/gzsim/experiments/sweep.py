@@ -20,9 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
 
 from gzsim.errors import UserError
-from gzsim.execution import ExecutionOptions, batch_size, cpu_count, execute
+from gzsim.execution import ExecutionOptions, batch_size, execute, resolve_workers
 from gzsim.execution.tasks import FAILED, OK, Batch, Job, RunFn
 from gzsim.experiments.design import Design, make_design
 from gzsim.experiments.reader import PENDING, Sweep
@@ -168,7 +171,7 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
     if not store.manifest_path.exists():
         _check_points(exp, design)
     reps, n = exp.replications, design.n_points * exp.replications
-    workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
+    workers = 1 if opts.kind == "serial" else resolve_workers(opts.workers)
     man = store.create(_manifest(exp, design, run_fn, opts.batch_size or batch_size(n, workers)),
                        design.to_frame())
     write_marker(store.root, "sweep")
@@ -205,7 +208,6 @@ def _progress(progress: Any, label: str, total: int, done0: int) -> Iterator[Any
     if callable(progress) or not progress:
         yield lambda done, failed: progress and progress(done0 + done, total, failed)
         return
-    from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
     # refreshed on each update, no thread: the driver stays single-threaded (and can fork)
     with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -259,9 +261,6 @@ def _drive(store: SweepStore, job: Job, batches: Iterator[Batch] | None, opts: E
 
 def print_stats(result: SweepResult, console: Any = None) -> None:
     """Final statistics of a sweep session: runs, failures, wall time, time per run, workers."""
-    from rich.console import Console
-    from rich.table import Table
-
     s = result.stats
     rows = {"backend": s.get("backend") and f"{s['backend']}: {s['cluster']}",  # none: no runs
             "shard": s["shard"] and "{}/{}".format(*s["shard"]) + f" ({s['runs_in_scope']} runs)",

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gzsim import __version__
 from gzsim.analysis.compare import Comparison
 from gzsim.analysis.plots import save_figure
 from gzsim.explore.figures import PLOT_LOCK, fan, paired_difference_chart
 from gzsim.explore.session import Request, file_sha256, result_key, scenario_hash
 from gzsim.io.fileio import atomic_write_bytes, write_parquet
 from gzsim.io.outdir import atomic_folder
+from gzsim.io.provenance import git_state
 from gzsim.uncertainty import resolve_mode
 
 
@@ -52,9 +54,6 @@ def reproduce_command(req: Request, out: str = "results/explore-reproduced") -> 
 
 def provenance(req: Request, cmp: Comparison) -> dict[str, Any]:
     """Scenario hashes, posterior, seed, replications and versions behind the comparison."""
-    from gzsim import __version__
-    from gzsim.io.provenance import git_state
-
     base = cmp.results[cmp.base].manifest
     u = base.get("uncertainty") or {}
     scen = {name: {"file": str(req.files.get(sc.name, "")),

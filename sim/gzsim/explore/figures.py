@@ -8,6 +8,7 @@ across replications (5 % to 95 %: how much the effect varies from one possible f
 
 from __future__ import annotations
 
+import io
 import threading
 from typing import Any
 
@@ -15,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.analysis.compare import Comparison, paired_stats, succeeded
+from gzsim.analysis.compare import Comparison
+from gzsim.analysis.paired import paired_stats, succeeded
 from gzsim.analysis.plots import (
     _plt,
     add_caption,
@@ -54,6 +56,7 @@ def difference_bands(d: pd.DataFrame, level: float) -> pd.DataFrame:
 def paired_difference_chart(cmp: Comparison, indicator: str) -> Any:
     """Mean paired difference by year, its interval and the spread across replications."""
     plt = _plt()
+    # start-up: matplotlib loads with the first figure (after pyplot's backend is chosen)
     from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -88,8 +91,6 @@ def fan(cmp: Comparison, indicator: str) -> Any:
 
 def png_bytes(fig: Any, dpi: int = 90) -> bytes:
     """The figure as PNG (closed afterwards)."""
-    import io
-
     plt = _plt()
     buf = io.BytesIO()
     try:

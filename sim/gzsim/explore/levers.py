@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,6 @@ def _bounds(metadata: list[Any]) -> tuple[float | None, float | None]:
 
 def _metadata(annotation: Any) -> list[Any]:
     """Every constraint in an ``Annotated[X | None, ...]`` annotation, nested ones included."""
-    import typing
-
     out = list(getattr(annotation, "__metadata__", ()))
     for arg in typing.get_args(annotation):
         out += _metadata(arg)

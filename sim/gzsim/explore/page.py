@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import panel as pn
 
+from gzsim.arguments import check_seed
 from gzsim.errors import ScenarioWarning, UserError
 from gzsim.execution import cpu_count
 from gzsim.explore.bundle import Bundle, provenance, write_bundle
@@ -34,6 +35,7 @@ from gzsim.explore.session import (
     baseline_notes,
     run_paired,
 )
+from gzsim.indicators import INDICATORS
 from gzsim.scenario import load_scenario
 
 POLL_MS = 250
@@ -138,8 +140,6 @@ class ExplorerPage:
 
     @staticmethod
     def _indicator_names() -> list[str]:
-        from gzsim.indicators import INDICATORS
-
         return list(INDICATORS)
 
     def _outputs(self) -> None:
@@ -343,8 +343,6 @@ def download_buttons(bundle: Bundle, policy_files: list[Path]) -> list[Any]:
 
 
 def _integer(text: str, name: str) -> int:
-    from gzsim.arguments import check_seed
-
     try:
         value = int(str(text).strip())
     except ValueError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gzsim.errors import UserError
+from gzsim.io.outdir import OutputError, check_target, os_message, write_marker
 from gzsim.scenario import load_scenario
 from gzsim.scenario.sources import in_project
 
@@ -54,8 +55,6 @@ def settings_for(scenario: Path | None, cache: Path | None = None,
 
 def cache_folder(path: Path) -> Path:
     """The explorer's cache folder: new, empty or already the explorer's (marked so)."""
-    from gzsim.io.outdir import OutputError, check_target, os_message, write_marker
-
     state = check_target(path, "explore", flag="--cache")
     if state != "own":
         try:

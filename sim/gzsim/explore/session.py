@@ -10,9 +10,11 @@ so a baseline run once is reused for every policy and survives a restart of the 
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import functools
 import hashlib
 import json
+import multiprocessing
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,10 +26,13 @@ import pandas as pd
 from gzsim.analysis.compare import Comparison, check_pairable, compare_results
 from gzsim.arguments import check_replications, check_seed
 from gzsim.errors import UserError
+from gzsim.execution.tasks import warm
+from gzsim.experiments.store import code_fingerprint as store_fingerprint
 from gzsim.io.provenance import sha256_file
 from gzsim.results import Result, read_results
 from gzsim.run import simulate
 from gzsim.scenario.schema import Scenario
+from gzsim.scenario.sources import chain_files
 from gzsim.uncertainty import resolve_mode
 
 
@@ -38,9 +43,7 @@ class Cancelled(Exception):
 @functools.cache
 def code_fingerprint() -> str:
     """Hash of gzsim's sources (a model change invalidates the cache)."""
-    from gzsim.experiments.store import code_fingerprint as fingerprint
-
-    return fingerprint()["source_sha256"]
+    return store_fingerprint()["source_sha256"]
 
 
 @functools.cache
@@ -208,11 +211,6 @@ class WorkerPool:
 
     def get(self) -> Any:
         """The live pool (made on first use)."""
-        import concurrent.futures as cf
-        import multiprocessing
-
-        from gzsim.execution.tasks import warm
-
         with self._lock:
             if self._pool is None or getattr(self._pool, "_broken", False):
                 methods = multiprocessing.get_all_start_methods()
@@ -251,8 +249,6 @@ def baseline_notes(req: Request) -> list[str]:
     Its difference from the baseline is then the policy plus whatever its own base changes
     (as it would be with ``gzsim compare``): said, not refused.
     """
-    from gzsim.scenario.sources import chain_files
-
     base_file = req.files.get(req.baseline.name)
     if base_file is None:
         return []

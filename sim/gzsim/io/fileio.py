@@ -12,8 +12,11 @@ import os
 import platform
 import tempfile
 from collections.abc import Callable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from gzsim import __version__
 
 __all__ = ["atomic_write", "atomic_write_bytes", "library_versions", "write_json",
            "write_parquet", "write_parquet_table"]
@@ -61,6 +64,7 @@ def write_json(obj: Any, path: Path) -> None:
 
 def write_parquet_table(table: Any, path: Path) -> None:
     """A pyarrow table as zstd Parquet, atomically."""
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow.parquet as pq
 
     atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
@@ -68,6 +72,7 @@ def write_parquet_table(table: Any, path: Path) -> None:
 
 def write_parquet(df: Any, path: Path) -> None:
     """A pandas frame as Parquet (no index), atomically."""
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow as pa
 
     write_parquet_table(pa.Table.from_pandas(df, preserve_index=False), path)
@@ -75,10 +80,6 @@ def write_parquet(df: Any, path: Path) -> None:
 
 def library_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Versions of gzsim, Python and the libraries a result depends on (plus ``extra``)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    from gzsim import __version__
-
     out = {"gzsim": __version__, "python": platform.python_version()}
     for pkg in ("numpy", "scipy", "simpy", "pandas", "click", *extra):
         with contextlib.suppress(PackageNotFoundError):

@@ -22,6 +22,7 @@ import contextlib
 import ctypes
 import datetime as _dt
 import errno
+import glob
 import json
 import os
 import shutil
@@ -29,6 +30,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from gzsim import __version__
 from gzsim.errors import UserError
 from gzsim.io.fileio import write_json
 
@@ -162,8 +164,6 @@ def check_target(path: str | Path, kind: str, *, overwrite: bool = False,
 
 def write_marker(folder: str | Path, kind: str, files: Iterable[str] | None = None) -> None:
     """Mark ``folder`` as gzsim's ``kind`` (``files``: only those files are gzsim's)."""
-    from gzsim import __version__
-
     data = {"kind": kind, "gzsim": __version__,
             "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if files is not None:
@@ -227,8 +227,6 @@ def _remove_stale(path: Path) -> None:
 
 def _glob_escape(text: str) -> str:
     """``text`` with glob metacharacters escaped."""
-    import glob
-
     return glob.escape(text)
 
 

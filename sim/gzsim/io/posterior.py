@@ -46,6 +46,7 @@ class Posterior:
     def particles(self) -> pd.DataFrame:
         """One row per particle: the parameters, ``weight``, ``distance``..."""
         if self._frame is None:
+            # start-up: pandas loads only when needed (the run path avoids it, issue 13)
             import pandas as pd
 
             self._frame = pd.DataFrame(self.columns)
@@ -69,6 +70,7 @@ class Posterior:
 
     def quantiles(self, q: tuple[float, ...] = (0.05, 0.5, 0.95)) -> pd.DataFrame:
         """Weighted quantiles of every parameter (rows) at ``q`` (columns ``q0.05``...)."""
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd
 
         return pd.DataFrame(self._quantiles(q), index=[f"q{x:g}" for x in q]).T
@@ -106,6 +108,7 @@ def effective_sample_size(w: np.ndarray) -> float:
 
 def write_posterior(particles: pd.DataFrame, meta: dict[str, Any], path: Path) -> Posterior:
     """Write the particles with their provenance (versions, seeds, ESS) atomically."""
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow as pa
 
     meta = {**meta, "versions": library_versions(("pyabc", "pyarrow", "sqlalchemy")),
@@ -134,6 +137,7 @@ def typed_values(data: dict, values: dict[str, float]) -> dict[str, Any]:
 
 def read_posterior(path: str | Path) -> Posterior:
     """Read ``posterior.parquet``; a clear error if it is missing or not a posterior."""
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow.parquet as pq
 
     path = Path(path)

@@ -56,6 +56,7 @@ def read_json(path: str | Path, what: str = "JSON file") -> Any:
 
 def read_parquet(path: str | Path, what: str = "Parquet file", columns: list[str] | None = None):
     """A Parquet file as a pandas frame; a corrupt or empty file is a user error."""
+    # start-up: pandas loads only when needed (the run path avoids it, issue 13)
     import pandas as pd
     import pyarrow as pa
 
@@ -71,6 +72,7 @@ def read_parquet(path: str | Path, what: str = "Parquet file", columns: list[str
 
 def read_csv(path: str | Path, what: str = "CSV file"):
     """A CSV file as a pandas frame; malformed input is a user error."""
+    # start-up: pandas loads only when needed (the run path avoids it, issue 13)
     import pandas as pd
 
     path = Path(path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -194,8 +195,6 @@ def origin_of(origins: Origins, path: tuple) -> Origin:
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     """The pydantic model class that owns the last element of ``loc``."""
-    import typing
-
     current: Any = model
     for part in loc[:-1]:
         if isinstance(part, int):

@@ -7,17 +7,15 @@ force (0 without an incentive policy).
 
 from __future__ import annotations
 
-from gzsim.model.process import Indicator, Process, register
+from gzsim.model.process import Indicator, Process
 
 
-@register
 class FiscalProcess(Process):
     """Books the revenue forgone by tax incentives (district scale)."""
 
     name = "fiscal"
     section = "fiscal"
-    tick = 80
-    monthly_step = False
+    READS = ("investment",)
     INDICATORS = (
         Indicator("fiscal_cost_usd_m", "US$ m/month", "district", "flow",
                   "fiscal cost of incentive policies that month (tax revenue forgone)"),
@@ -29,4 +27,4 @@ class FiscalProcess(Process):
         if incentive == 0:
             return {"fiscal_cost_usd_m": 0.0}
         rate = self.cfg.tax_usd_m_per_usd_m_operating_per_year
-        return {"fiscal_cost_usd_m": incentive * rate * self.d.operating_usd_m(month) / 12}
+        return {"fiscal_cost_usd_m": incentive * rate * self.investment.operating_usd_m() / 12}

@@ -7,9 +7,7 @@ fields, a list element), with a did-you-mean.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import importlib
 import types
 import typing
 from typing import Annotated, Any
@@ -46,9 +44,6 @@ def _fields(model: type[BaseModel]) -> dict[str, Any]:
 
 def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario) -> str | None:
     """Why ``path`` is not a settable scalar of the scenario, or None if it is."""
-    for module in (data.get("plugins") or []) if isinstance(data, dict) else []:
-        with contextlib.suppress(ImportError):  # the scenario's own validation reports it
-            importlib.import_module(str(module))
     parts = path.split(".")
     current: Any = model
     node: Any = data

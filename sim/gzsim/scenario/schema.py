@@ -249,7 +249,6 @@ class Scenario(Frozen):
     poverty: Poverty | None = None
     training: Training = Field(default_factory=Training)
     policies: list[Policy] = Field(default_factory=list)
-    plugins: list[str] = Field(default_factory=list)  # modules that register more processes
 
     @model_validator(mode="wrap")
     @classmethod
