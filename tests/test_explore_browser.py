@@ -135,6 +135,15 @@ def test_bad_lever_shows_the_clis_located_message_and_runs_nothing(page, cache, 
     assert runs_in(cache) == before
 
 
+def test_typed_markup_is_shown_as_text_never_run(page):
+    title = page.title()
+    type_into(page, ".lever-tax_incentive_share", "<img src=x onerror=\"document.title='pwned'\">")
+    page.locator(".explore-run button").click()
+    page.locator(".explore-error").get_by_text("onerror").wait_for(timeout=30_000)
+    assert "<img src=x" in text_of(page, ".explore-error")  # the characters, as typed
+    assert page.title() == title
+
+
 def test_cancel_stops_a_long_run_and_the_page_stays_responsive(page):
     type_into(page, ".lever-training_places_per_year", "10000")
     type_into(page, ".explore-replications", "400")
