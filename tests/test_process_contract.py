@@ -15,8 +15,7 @@ import gzsim
 from gzsim.errors import ScenarioError
 from gzsim.indicators import INDICATORS
 from gzsim.model import District, ModelRun
-from gzsim.model.process import registered
-from gzsim.model.processes import PROCESSES
+from gzsim.model.processes import PROCESSES, registered
 from tests.conftest import REPO
 from tests.plugins.toy_tourism import TourismProcess
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import gzsim.model  # noqa: F401  (importing the model registers its processes)
-from gzsim.model.process import Indicator, indicator_specs, registry_version
+from gzsim.model.process import Indicator
+from gzsim.model.processes import indicator_specs, registry_version
 
 __all__ = ["INDICATORS", "IndicatorSpec", "table"]
 

@@ -132,7 +132,7 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
 
 def event_table(logs: list, dates: np.ndarray):
     """The replications' event logs as one frame: replication, time, date, then the rest."""
-    import pandas as pd
+    import pandas as pd  # start-up: `gzsim run` without --events imports no pandas
 
     frame = pd.concat([log.assign(replication=k) for k, log in logs], ignore_index=True)
     month = np.clip(frame["time"].to_numpy().astype(int), 0, len(dates) - 1)

@@ -9,7 +9,8 @@ passed in Python, ``gzsim.simulate(scenario, processes=[TourismProcess])``
 
 from __future__ import annotations
 
-from gzsim.model.process import Indicator, Process, register
+from gzsim.model.process import Indicator, Process
+from gzsim.model.processes import register
 from gzsim.scenario.types import Frozen, NonNeg
 
 

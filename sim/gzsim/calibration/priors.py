@@ -101,13 +101,6 @@ class PriorsFile(Frozen):
         """The free parameters' dotted paths, in file order."""
         return [p.path for p in self.priors]
 
-    def pyabc_distribution(self) -> Any:
-        """The joint prior as a ``pyabc.Distribution`` (independent parameters)."""
-        # start-up, and gzsim[calibration] is an optional extra: loaded on use
-        import pyabc
-
-        return pyabc.Distribution(**{p.path: pyabc.RV(*_rv(p)) for p in self.priors})
-
     def normal_scores_distribution(self) -> Any:
         """The joint prior in normal scores: every parameter standard normal for pyabc.
 
@@ -129,11 +122,6 @@ class PriorsFile(Frozen):
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` independent draws (rows) of every prior (columns), for pilots and tests."""
         return np.column_stack([p.frozen().rvs(size=n, random_state=rng) for p in self.priors])
-
-
-def _rv(p: Prior) -> tuple:
-    name, args = p.scipy_args()
-    return (name, *args)
 
 
 def _number_at(data: dict, path: str) -> bool:

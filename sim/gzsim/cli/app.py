@@ -512,12 +512,11 @@ def explore(scenario: Path | None, port: int, host: str, cache: Path | None,
     Example:
       gzsim explore scenarios/base.yaml --port 5006
     """
-    # start-up: each command imports only its own path; Panel only once the input is valid
-    from gzsim.explore.serve import settings_for
+    from gzsim.explore.serve import settings_for  # start-up: the command's own path
 
     settings = settings_for(scenario, cache, workers)
     try:
-        # start-up: Panel (an extra) loads only to serve
+        # start-up: the command's own path, and the optional 'explore' extra (Panel)
         from gzsim.explore.page import serve
     except ImportError as e:
         raise UserError(f"gzsim explore needs the 'explore' extra ({e.name} is missing): "

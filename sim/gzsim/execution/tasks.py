@@ -141,10 +141,8 @@ def scalar_value(outcome: Any, arr: np.ndarray, start: str) -> float:
 def _run_into(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: RunFn) -> None:
     """Run the model once into ``res``; check its output; compute the scalar outcomes."""
     sc = job.scenario_for(overrides)
-    from gzsim.model import EVENTS_KEY
-
     out = dict(run_fn(sc, job.root_seed, res.replication))
-    events = out.pop(EVENTS_KEY, None)  # the entity event log, when the run keeps one
+    events = out.pop(model.EVENTS_KEY, None)  # the entity event log, when the run keeps one
     n = sc.time.n_months
     arrays = {k: np.asarray(v, dtype=float) for k, v in out.items()}
     for k, a in arrays.items():
@@ -163,7 +161,7 @@ def _run_into(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: Ru
         arrays = {k: arrays[k] for k in job.series}
     res.arrays, res.start = (arrays if job.series or not job.encoder else None), sc.time.start
     if events is not None and res.arrays is not None:
-        res.arrays[EVENTS_KEY] = events
+        res.arrays[model.EVENTS_KEY] = events
 
 
 def run_batch(job: Job, batch: Batch, encode: bool = True) -> Any:

@@ -56,8 +56,7 @@ def difference_bands(d: pd.DataFrame, level: float) -> pd.DataFrame:
 def paired_difference_chart(cmp: Comparison, indicator: str) -> Any:
     """Mean paired difference by year, its interval and the spread across replications."""
     plt = _plt()
-    # start-up: matplotlib loads with the first figure (after pyplot's backend is chosen)
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # start-up: matplotlib only when drawing
 
     fig, ax = plt.subplots(figsize=(9, 4.5))
     ci = f"{cmp.level:.0%}"

@@ -27,7 +27,7 @@ from gzsim.analysis.compare import Comparison, check_pairable, compare_results
 from gzsim.arguments import check_replications, check_seed
 from gzsim.errors import UserError
 from gzsim.execution.tasks import warm
-from gzsim.experiments.store import code_fingerprint as store_fingerprint
+from gzsim.experiments.store import code_fingerprint as fingerprint
 from gzsim.io.provenance import sha256_file
 from gzsim.results import Result, read_results
 from gzsim.run import simulate
@@ -43,7 +43,7 @@ class Cancelled(Exception):
 @functools.cache
 def code_fingerprint() -> str:
     """Hash of gzsim's sources (a model change invalidates the cache)."""
-    return store_fingerprint()["source_sha256"]
+    return fingerprint()["source_sha256"]
 
 
 @functools.cache

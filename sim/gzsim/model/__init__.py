@@ -54,12 +54,10 @@ class ModelRun:
 
     def __call__(self, scenario: Scenario, root_seed: int, replication: int) -> dict[str, Any]:
         """Run one replication (its arrays, and its event log when asked)."""
-        import gzsim.model as model  # looked up at call time (tests replace the model there)
-
         if not self.events:
-            return model.simulate_one(scenario, root_seed, replication, self.processes)
-        arrays, log = model.simulate_with_events(scenario, root_seed, replication,
-                                                 self.processes)
+            return simulate_one(  # a module global: looked up at call time (tests replace it)
+                scenario, root_seed, replication, self.processes)
+        arrays, log = simulate_with_events(scenario, root_seed, replication, self.processes)
         out: dict[str, Any] = dict(arrays)
         if log is not None:
             out[EVENTS_KEY] = log

@@ -34,7 +34,7 @@ class EventLog:
 
     def frame(self) -> pd.DataFrame:
         """The events as a DataFrame, in the order they happened (time, then logging order)."""
-        import pandas as pd  # only when the log is on: a plain run needs no pandas
+        import pandas as pd  # start-up: only when the log is on, a plain run needs no pandas
 
         if not self.rows:
             return empty_events()
@@ -44,7 +44,7 @@ class EventLog:
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
+    import pandas as pd  # start-up: a plain run needs no pandas
 
     df["time"] = df["time"].astype(float)
     df["id"] = df["id"].astype(np.int64)
@@ -57,6 +57,6 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
 
 def empty_events() -> pd.DataFrame:
     """An event table with no rows (and the columns' types)."""
-    import pandas as pd
+    import pandas as pd  # start-up: a plain run needs no pandas
 
     return _typed(pd.DataFrame({c: pd.Series([], dtype=object) for c in COLUMNS}))

@@ -15,7 +15,8 @@ to the code that produces them:
 - ``INDICATORS``: the monthly indicators it reports, with unit, geography and flow/stock kind;
 - ``STREAMS``: the names of the random streams it draws from (one generator each);
 - ``config``: for a process from outside the package, its scenario section's schema
-  (:func:`register` makes it known to the scenario and to the indicator registry).
+  (:func:`gzsim.model.processes.register` makes it known to the scenario and to the
+  indicator registry).
 
 It may implement ``start(env)`` (make its stocks, launch its entities' generators; called once
 every process is built and connected), ``open_month(month)`` (work at the start of a month:
@@ -27,11 +28,8 @@ place; the recorder samples last.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-
-from gzsim.scenario.sections import register_section
 
 if TYPE_CHECKING:
     from simpy import Environment
@@ -39,8 +37,7 @@ if TYPE_CHECKING:
     from gzsim.model.district import District
     from gzsim.scenario.schema import Scenario
 
-__all__ = ["Indicator", "Process", "indicator_specs", "register", "registered",
-           "registry_version"]
+__all__ = ["Indicator", "Process"]
 
 
 @dataclass(frozen=True)
@@ -103,49 +100,3 @@ class Process:
     def indicators(self, month: int) -> dict[str, float]:
         """This month's values of the declared ``INDICATORS``."""
         raise NotImplementedError
-
-
-_OUTSIDE: dict[str, type[Process]] = {}
-
-
-def register(cls: type[Process]) -> type[Process]:
-    """Class decorator for a process kept outside the package: its section and indicators.
-
-    Makes them known to scenarios, results, comparisons, sweeps and targets; the process runs
-    where it is passed: ``simulate(..., processes=[cls])``.
-    """
-    from gzsim.model.processes import PROCESSES
-
-    known = {c.name: c for c in PROCESSES} | _OUTSIDE
-    other = known.get(cls.name)
-    if other is not None and other.__qualname__ != cls.__qualname__:
-        raise ValueError(f"two processes are named {cls.name!r}: {other} and {cls}")
-    if cls.config is not None:
-        if cls.section is None:
-            raise ValueError(f"{cls.__name__} has a config but no section name")
-        register_section(cls.section, cls.config)
-    _OUTSIDE[cls.name] = cls
-    return cls
-
-
-def registry_version() -> int:
-    """Changes whenever a process is registered (lets views over the registry cache)."""
-    return len(_OUTSIDE)
-
-
-def registered() -> list[type[Process]]:
-    """The model's processes in their declared order, then registered outside ones."""
-    from gzsim.model.processes import PROCESSES
-
-    return [*PROCESSES, *(c for c in _OUTSIDE.values() if c not in PROCESSES)]
-
-
-def indicator_specs(classes: Iterable[type[Process]] | None = None) -> Iterator[Indicator]:
-    """Every indicator declared by the processes (all known ones by default), in order."""
-    seen: set[str] = set()
-    for cls in registered() if classes is None else classes:
-        for spec in cls.INDICATORS:
-            if spec.name in seen:
-                raise ValueError(f"indicator {spec.name!r} is declared twice ({cls.__name__})")
-            seen.add(spec.name)
-            yield spec
