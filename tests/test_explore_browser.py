@@ -209,6 +209,13 @@ def test_a_shipped_policy_file_runs_against_the_baseline(page):
     assert not page.locator(".explore-warning").first.is_visible()
 
 
+def test_a_port_in_use_is_a_clear_error(server, cli, tmp_path):
+    port = server.rsplit(":", 1)[1].strip("/")
+    proc = cli("explore", BASE, "--port", port, "--cache", tmp_path / "c", timeout=120)
+    assert proc.returncode == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_binds_to_localhost_only_by_default(server):
     port = int(server.rsplit(":", 1)[1].strip("/"))
     tcp = Path("/proc/net/tcp")

@@ -373,9 +373,13 @@ def serve(settings: Settings, port: int = 5006, host: str = "127.0.0.1",
     pool = WorkerPool(settings.workers or cpu_count())
     origins = ["*"] if host in ("0.0.0.0", "::") else [f"{host}:{port}", f"localhost:{port}",
                                                           f"127.0.0.1:{port}"]
-    server = pn.serve({"/": lambda: ExplorerPage(settings, cache, pool).view()}, port=port,
-                      address=host, websocket_origin=origins, show=False, start=False,
-                      title="gzsim explore", threaded=False)
+    try:
+        server = pn.serve({"/": lambda: ExplorerPage(settings, cache, pool).view()},
+                          port=port, address=host, websocket_origin=origins, show=False,
+                          start=False, title="gzsim explore", threaded=False)
+    except OSError as e:  # the port is taken, the address is not this machine's...
+        raise UserError(f"cannot serve on {host}:{port}: {e.strerror or e}; choose another "
+                        "--port or --host") from None
     server.start()
     # the workers start beside the server, so the first run does not wait for them
     threading.Thread(target=pool.warm, daemon=True, name="gzsim-explore-warm").start()
