@@ -45,7 +45,11 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     from outside the package to run with the model's (:class:`gzsim.model.process.Process`
     subclasses, registered with ``@register``). ``events``: keep each replication's entity
     event log (``Result.events``; off by default: it costs time and memory).
+    ``assumptions=`` (a keyword, beside the execution fields): ``sampled`` also draws the
+    scenario's assumed parameters from their ranges (:mod:`gzsim.assumptions`; what
+    comparisons do), ``fixed`` (default) keeps them.
     """
+    assumptions = fields.pop("assumptions", None)
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
@@ -59,7 +63,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     processes = tuple(processes)
     if run_fn is not None and (processes or events):
         raise UserError("simulate: give run_fn, or processes/events for the model, not both")
-    plan = plan_draws(scenario, n, root, uncertainty) if run_fn is None else None
+    plan = plan_draws(scenario, n, root, uncertainty, assumptions) if run_fn is None else None
     if plan is not None:
         run_fn = plan.run_fn(processes, events)
     elif processes or events:

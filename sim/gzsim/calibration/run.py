@@ -29,20 +29,25 @@ OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "param
                 "correlations.svg", "fitted.yaml")
 
 
-def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
+def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, workers: int = 1,
               out_dir: Path | None = None, fitted_path: Path | None = None,
               on_generation: Callable[[dict], None] | None = None,
               command: str = "gzsim calibrate", progress: bool = False
               ) -> tuple[CalibrationProblem, Posterior, dict]:
     """Run the calibration of ``spec_path``; write everything into ``out_dir``.
 
-    Default ``out_dir``: the spec's folder for a full run, ``results/calibrate-quick`` for
-    ``quick`` (a quick run never overwrites the committed calibration unless told to).
+    ``spec_path`` may be a problem already built (``build_problem(spec, quick, overrides)``:
+    a base scenario changed by ``--set``). Default ``out_dir``: the spec's folder for a full
+    run, ``results/calibrate-quick`` for ``quick`` (a quick run never overwrites the committed
+    calibration unless told to).
     """
     t0 = time.perf_counter()
-    problem = build_problem(spec_path, quick=quick)
+    problem = spec_path if isinstance(spec_path, CalibrationProblem) else \
+        build_problem(spec_path, quick=quick)
+    spec_path = problem.spec_path
     spec_dir = Path(spec_path).parent
-    out_dir = Path(out_dir) if out_dir is not None else (QUICK_OUT if quick else spec_dir)
+    out_dir = Path(out_dir) if out_dir is not None else (
+        QUICK_OUT if quick or problem.overrides else spec_dir)
     fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
                                   else out_dir / "fitted.yaml")
     check_fitted_target(fitted_path)  # before hours of sampling, not after
@@ -52,6 +57,7 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
     abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
                   progress=progress)
     meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
+            "overrides": list(problem.overrides),
             "simulation_seeds": {
                 "entropy": problem.spec.seed,
                 "replication": ("k for k < replications (common random numbers)"
