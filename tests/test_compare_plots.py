@@ -11,8 +11,8 @@ import pytest
 from gzsim import load_scenario, simulate
 from gzsim.analysis.compare import compare
 from gzsim.analysis.sensitivity import SensitivityError, analyse, sobol_indices
+from gzsim.execution.standin import standin_model
 from gzsim.experiments import run_sweep
-from gzsim.experiments.standin import standin_model
 from tests.conftest import BASE, SCENARIOS
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from gzsim.arguments import check_replications, check_seed, check_workers
-from gzsim.errors import UserError
+from gzsim.errors import AllRunsFailed, UserError
 from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
 from gzsim.execution.failfast import STOP_AFTER, all_failed, check_main_guard, first_line
 from gzsim.execution.loop import ReplicationOutput
@@ -37,7 +37,8 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
     (or the first few fail the same way)
-    :class:`~gzsim.errors.AllRunsFailed` quotes the first error.
+    :class:`~gzsim.errors.AllRunsFailed` quotes the first error; its ``result`` holds the
+    failures (``Result.save`` writes them).
     ``uncertainty``: ``posterior`` draws each replication's parameters from the
     scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
     posterior when the scenario has one (:mod:`gzsim.uncertainty`). ``processes``: processes
@@ -72,8 +73,11 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     try:
         for out in runs:
             outputs[out.replication] = out
-            if stop_early(outputs, n, scenario.name):
-                break
+            stop_early(outputs, n, scenario.name)
+    except AllRunsFailed as e:  # failures are data: the caller may save them
+        e.result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+        e.result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+        raise
     finally:
         runs.close()
     result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)

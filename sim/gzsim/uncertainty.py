@@ -140,6 +140,11 @@ def posterior_plan(scenario: Scenario, replications: int, root_seed: int) -> Dra
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
     medians = typed_values(data, {p: v for p, v in post.medians().items() if _has(data, p)})
+    if not medians:
+        raise UserError(f"{scenario.run.posterior}: none of the posterior's parameters "
+                        f"({', '.join(post.paths[:5])}) is a parameter of scenario "
+                        f"'{scenario.name}' (a posterior of another model?); rebuild it with "
+                        "`gzsim calibrate`, or run with --uncertainty noise")
     kept, use = {}, []
     for p in post.paths:
         if p not in medians:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import shlex
+import signal
 import sys
 import textwrap
 import warnings
@@ -20,7 +21,8 @@ from gzsim import arguments
 from gzsim.cli.report import print_summary, progress_bar
 from gzsim.errors import AllRunsFailed, ScenarioWarning, UserError
 from gzsim.execution import resolve_workers
-from gzsim.io.outdir import atomic_folder, check_files, check_target, timestamped
+from gzsim.execution.lifecycle import terminating
+from gzsim.io.outdir import atomic_folder, check_files, check_target, refuse_foreign, timestamped
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario, parent_path
 from gzsim.uncertainty import describe as describe_uncertainty
@@ -40,7 +42,7 @@ def user_errors(fn):
             click.echo(f"gzsim: warning: {message}", err=True)
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), terminating():
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
@@ -48,8 +50,18 @@ def user_errors(fn):
             _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: workers stopped, locks released
+            _interrupted(e)
 
     return wrapper
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Say what an interruption kept and exit 128 + the signal number (130 or 143)."""
+    sig = getattr(exc, "signal_number", signal.SIGINT)
+    _fail(f"interrupted ({signal.Signals(sig).name}); its workers are stopped. Whatever was "
+          "committed is kept: rerunning the same command resumes a sweep or a calibration, "
+          "and redoes a run or a comparison (whose folder is as it was before)", 128 + sig)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -167,10 +179,18 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
     out = Path("results") / sc.name if out is None else out
-    check_target(out, "run")  # refuse a folder that is not ours before running anything
-    with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
-        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
-                          uncertainty=uncertainty, events=events)
+    if check_target(out, "run") == "own":  # refuse what is not ours before running anything
+        refuse_foreign(out, "run", "--out")
+    try:
+        with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
+            result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
+                              uncertainty=uncertainty, events=events)
+    except AllRunsFailed as e:  # failures are data: the folder records them, then exit 1
+        if e.result is not None:
+            e.result.save(out, summary=[])
+            raise AllRunsFailed(f"{e} The failures are in {out / 'failures.csv'}, with the "
+                                f"manifest in {out / 'manifest.json'}.") from None
+        raise
     summary = result.summary_rows()  # written to summary.csv and printed: computed once
     result.save(out, summary=summary)
     failed = result.manifest.get("failed_replications", [])  # all failed: simulate raised
@@ -227,10 +247,13 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
 
     from gzsim.calibration.problem import build_problem
     from gzsim.calibration.run import calibrate as run_calibration
+    from gzsim.calibration.run import check_fitted_target
 
     console = Console(stderr=True)
     workers = resolve_workers(workers)
     out_dir = calibration_targets(spec, quick, out, bool(overrides))
+    if fitted is not None:
+        check_fitted_target(fitted)  # a user's file (a scenario) is never replaced
     if overwrite and (out_dir / "abc.db").exists():
         (out_dir / "abc.db").unlink()
 
@@ -309,7 +332,8 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
     """
     # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import experiment_with_overrides
-    from gzsim.experiments import ExecutionOptions, print_stats, run_sweep
+    from gzsim.cli.report import print_stats
+    from gzsim.experiments import ExecutionOptions, run_sweep
 
     opts = ExecutionOptions(workers=resolve_workers(workers), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)
@@ -395,7 +419,8 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
             raise UserError(f"{p}: scenario file not found")
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
-    check_target(out, "comparison")  # before the (long) runs
+    if check_target(out, "comparison") == "own":  # before the (long) runs
+        refuse_foreign(out, "comparison", "--out")
     workers = resolve_workers(workers)
     options = dict(replications=replications, seed=seed, workers=workers, level=level,
                    indicators=list(indicators) or None, years=list(years) or None,

@@ -12,16 +12,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
 from gzsim.io.yamlio import (
     Origins,
-    _Loader,
     deep_merge,
     load_yaml,
     origin_of,
+    parse_yaml,
     problems_from_validation,
 )
 from gzsim.scenario.checks import scenario_issues, split
@@ -29,6 +28,8 @@ from gzsim.scenario.schema import Scenario
 from gzsim.scenario.sources import chain_files, find_fitted, in_project, unwrap_sources
 
 OVERRIDE_ORIGIN = "--set"
+MAX_EXTENDS = 32  # files in one 'extends' chain
+MAX_OVERRIDE_CHARS = 100_000  # one --set value
 
 
 def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
@@ -76,10 +77,18 @@ def _apply_posterior(data: dict, path: Path) -> dict:
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
     """Read a file and everything it extends, merged (the extending file wins)."""
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop (Python < 3.13)
+        why = "a symbolic link loop" if isinstance(e, RuntimeError) or "loop" in str(e) else e
+        raise ScenarioError([Problem(f"cannot resolve the path: {why}", str(path))]) from None
     if real in seen:
         chain = " -> ".join(str(p) for p in (*seen, real))
         raise ScenarioError([Problem(f"'extends' cycle: {chain}", str(path), None, "extends")])
+    if len(seen) >= MAX_EXTENDS:
+        raise ScenarioError([Problem(
+            f"'extends' chain longer than {MAX_EXTENDS} files (it starts at {seen[0]}); a "
+            "scenario extends a few files at most", str(path), None, "extends")])
     try:
         data, origins = load_yaml(path, what="scenario")
     except InputError as e:
@@ -120,11 +129,15 @@ def parse_override(text: str) -> tuple[tuple[str, ...], Any]:
     key = key.strip()
     if not key or any(not p for p in key.split(".")):
         raise ScenarioError([Problem(f"override '{text}' has an empty key", OVERRIDE_ORIGIN)])
-    try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None
-    except yaml.YAMLError as e:
-        raise ScenarioError([Problem(f"cannot parse value {raw!r}: {e}", OVERRIDE_ORIGIN, None,
-                                     key)]) from None
+    if len(raw) > MAX_OVERRIDE_CHARS:
+        raise ScenarioError([Problem(f"the value is {len(raw):,} characters long; the limit "
+                                     f"is {MAX_OVERRIDE_CHARS:,}", OVERRIDE_ORIGIN, None, key)])
+    try:  # the file reader's guard: nesting, alias expansion, NUL bytes, YAML 1.2 numbers
+        value = parse_yaml(raw, f"{OVERRIDE_ORIGIN} {key}", "override")[0] \
+            if raw.strip() else None
+    except InputError as e:
+        raise ScenarioError([Problem(p.message, p.file, None, key)
+                             for p in e.problems]) from None
     return tuple(key.split(".")), value
 
 
@@ -283,14 +296,21 @@ def locate(issues: list[tuple[tuple, str]], origins: Origins,
 def check_scenario(sc: Scenario, replications: int | None = None) -> Scenario:
     """Cross-field checks of an already built scenario (the API path); raises ScenarioError.
 
-    Issues a shortened horizon explains are not errors here (a scenario built in code may
-    well run for fewer years than its policies cover).
+    The scenario is validated again as a whole: values changed through the API after
+    validation (``model_copy(update=...)``, ``model_construct``) are checked like values in
+    files, with the field named. Issues a shortened horizon explains are not errors here (a
+    scenario built in code may well run for fewer years than its policies cover).
     """
     if not isinstance(sc, Scenario):
         raise ScenarioError([Problem(
             f"expected a Scenario, got {type(sc).__name__}"
             + (" (a path: load it first with gzsim.load_scenario(path))"
                if isinstance(sc, (str, Path)) else ""))])
+    try:  # as a file's values are: model_copy(update=...) and model_construct skip validation
+        Scenario.model_validate(sc.model_dump())
+    except ValidationError as e:
+        raise ScenarioError(problems_from_validation(e, {}, Scenario,
+                                                     f"scenario '{sc.name}'")) from None
     errors, warns = split(scenario_issues(sc, replications), horizon_overridden=True)
     if errors:
         raise ScenarioError(locate(errors, {}, f"scenario '{sc.name}'"))
