@@ -63,6 +63,42 @@ def test_a_scenario_setting_the_parameter_keeps_its_value(posterior_scenario):
     assert PATH in plan.kept and all(PATH not in v for v in plan.values)
 
 
+def test_a_whole_number_set_near_the_median_wins_over_the_draws(tmp_path):
+    """The bug of issue 22: ``--set poverty.reentry_rate_per_year=0`` against a posterior
+    median of 0.06 was replaced by the draws (0.5 of "integer slack" for any whole number)."""
+    path = "poverty.reentry_rate_per_year"
+    particles = pd.DataFrame({"generation": 0, path: [0.04, 0.06, 0.08],
+                              "weight": [1 / 3] * 3, "distance": 0.0})
+    write_posterior(particles, {"test": True}, tmp_path / "posterior.parquet")
+    (tmp_path / "sc.yaml").write_text(f"extends: {BASE}\nname: reentry\n"
+                                      "posterior: posterior.parquet\n"
+                                      f"poverty: {{reentry_rate_per_year: 0.06}}\n")
+    free = plan_draws(load_scenario(tmp_path / "sc.yaml"), 6, 3, "posterior")
+    assert path not in free.kept and {v[path] for v in free.values} <= {0.04, 0.06, 0.08}
+    for given in ("0", "0.06", "1"):  # whole numbers, and the median itself
+        sc = load_scenario(tmp_path / "sc.yaml", overrides=[f"{path}={given}"])
+        plan = plan_draws(sc, 6, 3, "posterior")
+        assert path in plan.kept and all(path not in v for v in plan.values), given
+        if given == "0":  # and the run uses it: nobody falls back into poverty
+            res = simulate(sc, replications=2, seed=3, uncertainty="posterior")
+            assert res.series["people_reentered_poverty"].max() == 0.0
+
+
+def test_only_integer_typed_parameters_get_half_a_unit_of_slack(tmp_path):
+    """A float the scenario file sets to a whole number is kept; months (int) may be rounded."""
+    fl, months = "poverty.reentry_rate_per_year", "investment.lead_months"
+    particles = pd.DataFrame({"generation": 0, fl: [0.2, 0.3, 0.4], months: [6.2, 6.3, 6.4],
+                              "weight": [1 / 3] * 3, "distance": 0.0})
+    write_posterior(particles, {"test": True}, tmp_path / "posterior.parquet")
+    (tmp_path / "sc.yaml").write_text(f"extends: {BASE}\nname: slack\n"
+                                      "posterior: posterior.parquet\n"
+                                      "poverty: {reentry_rate_per_year: 0}\n"
+                                      "investment: {lead_months: 6}\n")
+    plan = plan_draws(load_scenario(tmp_path / "sc.yaml"), 4, 3, "posterior")
+    assert fl in plan.kept  # 0 is not the median 0.3, whole number or not
+    assert months not in plan.kept  # 6 is the median 6.3 rounded, as fitted.yaml writes it
+
+
 def test_the_same_replication_draws_the_same_particle_in_every_scenario(posterior_scenario):
     a = load_scenario(posterior_scenario)
     b = load_scenario(posterior_scenario, overrides=["policies=[]", "name=other"])

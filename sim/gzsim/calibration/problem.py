@@ -98,6 +98,7 @@ class Simulator:
     replications: int
     horizon_end: str | None = None
     crn: bool = True  # False: streams from a hash of the parameter values
+    typed_base: dict | None = None  # the base as the schema types it (made on first use)
 
     def replication_ids(self, values: dict[str, float]) -> list[int]:
         """Replication indices of a particle: 0..R-1 (CRN) or from a hash of its values."""
@@ -109,7 +110,9 @@ class Simulator:
 
     def scenario(self, values: dict[str, float], horizon: bool = True) -> Scenario:
         """The scenario at these parameter values (up to the fitting horizon)."""
-        changes: dict[str, Any] = typed_values(self.base_data, values)
+        if self.typed_base is None:  # integer-typed by the schema, not by the YAML literal
+            self.typed_base = validate_scenario(self.base_data).model_dump()
+        changes: dict[str, Any] = typed_values(self.typed_base, values)
         if horizon and self.horizon_end:
             changes["time.end"] = self.horizon_end
         return validate_scenario(apply_overrides(self.base_data, {}, changes))

@@ -16,6 +16,7 @@ from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
 from gzsim.fileio import atomic_write_bytes
+from gzsim.scenario.loader import validate_scenario
 
 QUICK_OUT = Path("results") / "calibrate-quick"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
@@ -113,7 +114,7 @@ def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Pat
                    "replication's values from the posterior file instead.",
            "posterior": rel,
            "values": {**problem.growth_values,
-                      **typed_values(problem.base_data,
+                      **typed_values(validate_scenario(problem.base_data).model_dump(),
                                      {r.path: float(r.median) for r in params.itertuples()})},
            "identified": {r.path: bool(r.identified) for r in params.itertuples()}}
     atomic_write_bytes(path, yaml.safe_dump(doc, sort_keys=False).encode())
