@@ -39,6 +39,7 @@ def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) ->
         return {"id": tid, "value": value, "unit": "usd_m", "year": year, "geography": "gui_an",
                 "kind": "observed", "confidence": "M", "maps_to": {
                     "indicator": ind, "aggregation": "annual_sum"},
+                "definition": f"synthetic: {ind} summed over {year}",
                 "source": {"dataset": "synthetic", "row": tid, "citation": "test"}}
     tmp_path.mkdir(parents=True, exist_ok=True)
     targets = {k: HEADER[k] for k in ("currency", "tolerance_by_confidence")}

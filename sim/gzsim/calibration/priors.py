@@ -171,9 +171,13 @@ def load_priors(path: str | Path, scenario_data: dict | None = None,
                 problems.append(Problem(f"evidence '{tid}' is not a target id", file, ln,
                                         f"priors.{i}.evidence.{j}"))
     for i, f in enumerate(pf.fixed):
+        _, line = origin_of(origins, ("fixed", i, "path"))
         if f.path in seen:
-            _, line = origin_of(origins, ("fixed", i, "path"))
             problems.append(Problem(f"'{f.path}' is both fixed and free", file, line,
+                                    f"fixed.{i}.path"))
+        elif scenario_data is not None and not _number_at(scenario_data, f.path):
+            problems.append(Problem(f"fixed '{f.path}' is not a number in the scenario (a "
+                                    "mechanism the model no longer has?)", file, line,
                                     f"fixed.{i}.path"))
     if problems:
         raise TargetsError(problems)

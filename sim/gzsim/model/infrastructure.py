@@ -5,8 +5,10 @@ One monthly step per replication, no process per segment. Each month, by segment
 1. completions booked earlier open (``built_km`` up, ``under_construction_km`` down); the work in
    progress at the start opens evenly over ``initial_completion_months``;
 2. the month's release is split: plans earmark the money their targets would need on an even
-   schedule at this month's cost, ``add_km * cost_t(m) / window_months`` (never more than
-   ``plans_max_budget_share`` of the release in all); the rest follows ``budget_share``. The
+   schedule at this month's cost, ``add_km * plan_achievement_t * cost_t(m) / window_months``
+   (never more than ``plans_max_budget_share`` of the release in all); the rest follows
+   ``budget_share``; a network at its ceiling (``max_km``) spends its share on works on the
+   existing network (upgrading, repair: construction jobs, no km; not passed to others). The
    split does not depend on progress, so more money never moves money away from a type;
 3. the type's fund pays the start's unpaid work in progress first (an even instalment), then
    starts ``km = min(fund / cost_t(m), max_under_construction_km - under_construction_km)``;
@@ -85,6 +87,7 @@ class InfrastructureProcess(Process):
         self.rate_change: dict[str, defaultdict[int, float]] = {
             t: defaultdict(float) for t in self.types}
         self.rate_usd_m = dict.fromkeys(self.types, 0.0)  # this month's disbursement by type
+        self.upgrade_usd_m = 0.0  # this month's money of networks at their ceiling (no new km)
         self.wip_instalment = {}
         for t, s in self.types.items():
             k = s.initial_completion_months
@@ -129,28 +132,22 @@ class InfrastructureProcess(Process):
         return ceiling is not None and self.built_km[t] + self.under_km[t] >= ceiling - 1e-9
 
     def split(self, month: int, money: float) -> dict[str, float]:
-        """Plans' earmarks first (capped), then the default shares.
+        """Plans' earmarks first (capped), then the default shares: a function of the month.
 
-        Independent of progress, except that a completed network passes its share on.
+        A network at its ceiling still receives its share; :meth:`step` spends it on works on
+        the existing network (upgrading, repair) that add no km.
         """
-        open_types = [t for t in self.types if not self.complete(t)] or list(self.types)
-        every = len(open_types) == len(self.types)  # then a function of (month, money): shared
-        if every and (month, money) in self._split_open:
+        if (month, money) in self._split_open:
             return dict(self._split_open[(month, money)])
-        need = {t: (v if t in open_types else 0.0) for t, v in self.earmarks[month].items()}
+        need = self.earmarks[month]
         total_need = sum(need.values())
         cap = self.cfg.plans_max_budget_share * money
         scale = min(1.0, cap / total_need) if total_need > 0 else 0.0
         out = {t: need[t] * scale for t in self.types}
         rest = money - sum(out.values())
-        shares = {t: self.default_shares[t] for t in open_types}
-        total = sum(shares.values())
-        if total <= 0:  # only types without a default share are still open
-            shares, total = {t: 1.0 for t in open_types}, float(len(open_types))
-        for t, s in shares.items():
-            out[t] += rest * s / total
-        if every:
-            self._split_open[(month, money)] = dict(out)
+        for t, s in self.default_shares.items():
+            out[t] += rest * s
+        self._split_open[(month, money)] = dict(out)
         return out
 
     def _earmarks(self, month: int) -> dict[str, float]:
@@ -159,7 +156,8 @@ class InfrastructureProcess(Process):
         for plan, start, by in self.plans:
             if start <= month <= by:
                 t = plan.segment_type
-                need[t] += plan.add_km * self.cost[t][month] / (by - start + 1)
+                km = plan.add_km * self.cfg.plan_achievement.get(t, 1.0)  # as carried out
+                need[t] += km * self.cost[t][month] / (by - start + 1)
         return need
 
     def step(self, month: int) -> None:
@@ -167,11 +165,15 @@ class InfrastructureProcess(Process):
         money = self.money_usd_m[month]
         self.released_usd_m.append(money)
         self.last_year_usd_m += money - (self.released_usd_m[month - 12] if month >= 12 else 0.0)
+        self.upgrade_usd_m = 0.0
         for t, amount in self.split(month, money).items():
             opened = self.opening_km[t].pop(month, 0.0)
             self.built_km[t] += opened
             self.under_km[t] = max(0.0, self.under_km[t] - opened)
             self.funds_usd_m[t] += amount
+            if self.complete(t):  # the ceiling is physical: the money works on what exists
+                self.upgrade_usd_m += self.funds_usd_m[t]
+                self.funds_usd_m[t] = 0.0
             rate = self.rate_usd_m[t] + self.rate_change[t].pop(month, 0.0)
             self.rate_usd_m[t] = rate if rate > 1e-9 else 0.0  # no rounding residue
             instalment, months = self.wip_instalment[t]
@@ -187,9 +189,14 @@ class InfrastructureProcess(Process):
     def _release_stranded(self, month: int) -> None:
         """Pass money a type cannot use this month to the types that still have room.
 
-        A complete network or full capacity leaves money idle; it goes to the open types by
-        their budget shares and starts works there (so money never stalls while room exists).
+        Full capacity leaves money idle; it goes to the open types by their budget shares and
+        starts works there (so money never stalls while room exists). A network at its
+        ceiling passes nothing on: its money works on the existing network (no new km).
         """
+        for t in self.types:
+            if self.complete(t):
+                self.upgrade_usd_m += self.funds_usd_m[t]
+                self.funds_usd_m[t] = 0.0
         full = [t for t in self.types if self.funds_usd_m[t] > 0 and self.room_km(t) <= 0]
         room = [t for t in self.types if self.room_km(t) > 0]
         if not full or not room:
@@ -246,7 +253,7 @@ class InfrastructureProcess(Process):
         """Money flowing to works in ``month``, the month last stepped (one type, or all)."""
         if t is not None:
             return self.rate_usd_m[t]
-        return sum(self.rate_usd_m.values())
+        return sum(self.rate_usd_m.values()) + self.upgrade_usd_m
 
     def jobs_province(self, month: int) -> float:
         """On-site construction positions supported by this month's disbursement."""
