@@ -32,7 +32,7 @@ from gzsim.errors import UserError
 from gzsim.fileio import write_json
 
 MARKER = ".gzsim-folder.json"
-KINDS = ("run", "sweep", "comparison", "calibration", "plots")
+KINDS = ("run", "sweep", "comparison", "calibration", "plots", "backtest")
 _LEGACY = {  # folders written before the marker existed, recognised by their own files
     "run": ("series.parquet", "manifest.json"),
     "sweep": ("design.parquet", "manifest.json"),
