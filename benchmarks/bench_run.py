@@ -23,8 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GZSIM = Path(sys.executable).with_name("gzsim")
-RUN_PATH_IMPORTS = ("import gzsim.cli, gzsim.run, gzsim.report, gzsim.results, gzsim.outdir, "
-                    "gzsim.scenario, gzsim.uncertainty, gzsim.model")
+RUN_PATH_IMPORTS = ("import gzsim.cli.app, gzsim.run, gzsim.cli.report, gzsim.results, "
+                    "gzsim.io.outdir, gzsim.scenario, gzsim.uncertainty, gzsim.model")
 TARGET_S = 1.5
 
 

@@ -23,10 +23,10 @@ import yaml
 from pydantic import BaseModel
 
 from gzsim.errors import ScenarioError
+from gzsim.io.yamlio import load_yaml
 from gzsim.scenario import load_scenario
 from gzsim.scenario.loader import resolve_scenario_data, validate_scenario
 from gzsim.scenario.schema import Scenario
-from gzsim.yamlio import load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 MUTATIONS = ("missing", "wrong type", "negative", "zero", "inf", "NaN", "huge", "bool", "string")

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from gzsim import load_scenario, simulate
+from gzsim.execution.failfast import ReplicationsFailed, _guarded_lines
 from gzsim.experiments.spec import ScalarOutcome
-from gzsim.failfast import ReplicationsFailed, _guarded_lines
 from tests.conftest import BASE, REPO
 
 SHORT = ["time.end=2015-12"]

@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from gzsim.calibration.coverage import coverage
-from gzsim.calibration.posterior import effective_sample_size, read_posterior, weighted_quantile
 from gzsim.calibration.problem import build_problem
 from gzsim.errors import TargetsError
+from gzsim.io.posterior import effective_sample_size, read_posterior, weighted_quantile
 from tests.conftest import BASE, REPO
 
 CAL = REPO / "calibration"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from gzsim import UserError, load_scenario
 from gzsim.cli import main
-from gzsim.commands import experiment_with_overrides as _experiment
+from gzsim.cli.commands import experiment_with_overrides as _experiment
 from gzsim.indicators import INDICATORS
 from tests.conftest import BASE, SCENARIOS
 

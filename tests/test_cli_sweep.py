@@ -55,7 +55,7 @@ def test_sensitivity_over_posterior_parameters_end_to_end(cli, tmp_path):
               "--set", "time.end=2025-12", "--workers", "1", "-q")
     assert res.returncode == 0, res.stderr
     sw = read_sweep(out)
-    from gzsim.calibration.posterior import read_posterior
+    from gzsim.io.posterior import read_posterior
 
     lever_and_posterior = 1 + len(read_posterior(REPO / "calibration" / "posterior.parquet").paths)
     assert sw.complete and len(sw.runs) == 4 * (lever_and_posterior + 2)  # Saltelli, N = 4

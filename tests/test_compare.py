@@ -1,4 +1,4 @@
-"""Paired comparison (gzsim.compare): the pairing, the intervals, failed replications, the CLI.
+"""Paired comparison (analysis.compare): the pairing, the intervals, failed replications, the CLI.
 
 The slow end-to-end checks (base against itself, a lever on committed investment, the CLI with
 charts) are in test_compare_plots.py; these add the rest of what compare promises.
@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from gzsim import Result, UserError, load_scenario
-from gzsim.compare import TABLE_COLUMNS, compare, compare_results
+from gzsim.analysis.compare import TABLE_COLUMNS, compare, compare_results
 from tests.conftest import BASE, SCENARIOS
 
 SHORT = ["time.end=2020-12"]

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from gzsim import load_scenario, simulate
-from gzsim.compare import compare
+from gzsim.analysis.compare import compare
+from gzsim.analysis.sensitivity import SensitivityError, analyse, sobol_indices
 from gzsim.experiments import run_sweep
 from gzsim.experiments.standin import standin_model
-from gzsim.sensitivity import SensitivityError, analyse, sobol_indices
 from tests.conftest import BASE, SCENARIOS
 
 
@@ -55,7 +55,7 @@ def test_compare_cli_writes_table_and_charts(cli, tmp_path):
 
 
 def test_every_plot_function_draws_real_results(short_base, tmp_path):
-    from gzsim.plots import (
+    from gzsim.analysis.plots import (
         calibration_fit,
         difference_chart,
         fan_chart,

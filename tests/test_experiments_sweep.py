@@ -345,7 +345,7 @@ def test_second_order_sobol_design_is_analysed_as_one(tmp_path):
     """The design's settings reach SALib: a second-order Saltelli sample is analysed as one."""
     from SALib.analyze import sobol
 
-    from gzsim.sensitivity import sobol_indices
+    from gzsim.analysis.sensitivity import sobol_indices
 
     p = write_exp(tmp_path, """\
         name: second_order

@@ -11,10 +11,10 @@ import pytest
 from scipy import stats
 
 from gzsim import Result
-from gzsim.compare import compare_results
-from gzsim.headline import ratio_interval
-from gzsim.report import summary_table
-from gzsim.tables import fmt, render_text, title, unit_format
+from gzsim.analysis.compare import compare_results
+from gzsim.analysis.headline import ratio_interval
+from gzsim.analysis.tables import fmt, render_text, title, unit_format
+from gzsim.cli.report import summary_table
 from tests.conftest import BASE, SCENARIOS
 
 TAX = {"name": "tax", "question": "Jobs per US$ forgone?", "indicators": ["employment"]}

@@ -24,12 +24,11 @@ MAX_FUNCTION_LINES = 60
 # What each layer must never import (data flows scenario -> model -> results -> experiments ->
 # analysis -> CLI).
 LATER = {
-    "scenario": ("gzsim.model", "gzsim.results", "gzsim.experiments", "gzsim.compare",
-                 "gzsim.calibration", "gzsim.plots", "gzsim.cli", "gzsim.run"),
-    "model": ("gzsim.results", "gzsim.experiments", "gzsim.compare", "gzsim.calibration",
-              "gzsim.plots", "gzsim.cli", "gzsim.run", "gzsim.indicators"),
-    "experiments": ("gzsim.compare", "gzsim.calibration", "gzsim.plots", "gzsim.cli",
-                    "gzsim.sensitivity"),
+    "scenario": ("gzsim.model", "gzsim.results", "gzsim.experiments", "gzsim.analysis",
+                 "gzsim.calibration", "gzsim.cli", "gzsim.run"),
+    "model": ("gzsim.results", "gzsim.experiments", "gzsim.analysis", "gzsim.calibration",
+              "gzsim.cli", "gzsim.run", "gzsim.indicators"),
+    "experiments": ("gzsim.analysis", "gzsim.calibration", "gzsim.cli"),
 }
 
 

@@ -1,4 +1,4 @@
-"""The results-folder contract: no writing command loses a user's file (see gzsim.outdir)."""
+"""The results-folder contract: no writing command loses a user's file (see gzsim.io.outdir)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from gzsim.cli import calibration_targets, main
-from gzsim.outdir import MARKER, OutputError, atomic_folder, check_target, place_files
+from gzsim.cli.app import calibration_targets, main
+from gzsim.io.outdir import MARKER, OutputError, atomic_folder, check_target, place_files
 from tests.conftest import BASE, REPO
 
 SHORT = ["--set", "time.end=2013-12", "--set", "time.milestone_years=[2013]"]
@@ -108,7 +108,7 @@ def test_oserror_while_writing_becomes_an_output_error(tmp_path, monkeypatch):
     """Read-only folders as root: the rename fails with EACCES and the message says so."""
     import errno
 
-    import gzsim.outdir as od
+    import gzsim.io.outdir as od
 
     def deny(*a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
@@ -228,7 +228,7 @@ CRASHER = """
 import sys, time
 from pathlib import Path
 import pandas as pd
-import gzsim.fileio as fio
+import gzsim.io.fileio as fio
 import gzsim.results as results
 from gzsim.results import Result
 

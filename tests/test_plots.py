@@ -1,4 +1,4 @@
-"""Figures (gzsim.plots) from real results: every function writes non-empty PNG and SVG.
+"""Figures (gzsim.analysis.plots) from real results: every function writes non-empty PNG and SVG.
 
 test_compare_plots.py draws each chart once through the CLI and the API; these check the
 rest: a bare Result, both calibration naming styles, plot_results, suffixes, bad inputs.
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from gzsim import UserError, load_scenario, simulate
-from gzsim.compare import compare_results
-from gzsim.plots import (
+from gzsim.analysis.compare import compare_results
+from gzsim.analysis.plots import (
     calibration_fit,
     difference_chart,
     fan_chart,

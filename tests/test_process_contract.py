@@ -64,7 +64,7 @@ def test_toy_process_section_errors_are_located():
 
 
 def test_toy_process_in_compare():
-    from gzsim.compare import compare
+    from gzsim.analysis.compare import compare
 
     a = gzsim.load_scenario(DATA / "tourism.yaml")
     b = gzsim.load_scenario(DATA / "tourism_push.yaml")

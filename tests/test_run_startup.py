@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from gzsim.report import progress_bar
+from gzsim.cli.report import progress_bar
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gzsim.sensitivity import imprecise, precision_warning
+from gzsim.analysis.sensitivity import imprecise, precision_warning
 
 
 def test_wide_intervals_are_flagged_with_the_samples_needed():

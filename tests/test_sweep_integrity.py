@@ -19,7 +19,7 @@ import pytest
 
 from gzsim.experiments import read_sweep, run_sweep
 from gzsim.experiments.standin import standin_model
-from gzsim.experiments.store import StoreError
+from gzsim.experiments.store import StoreError, SweepStore
 from tests.conftest import REPO, SCENARIOS, assert_same_sweep
 
 FF = SCENARIOS / "experiments" / "full_factorial.yaml"
@@ -93,6 +93,25 @@ def test_the_same_shard_twice_at_once_is_refused(tmp_path):
     raw = pads.dataset(out / "runs", format="parquet").to_table().to_pandas()
     assert raw["run_id"].is_unique and len(raw) == 12
     assert read_sweep(out).complete
+
+
+def test_session_locks_exclude_a_whole_sweep_and_the_same_shard(tmp_path):
+    """filelock (no fcntl): shards share the folder; a whole sweep excludes every other session."""
+    whole, shard0, shard0_again, shard1 = (SweepStore(tmp_path) for _ in range(4))
+    whole.lock(None)
+    with pytest.raises(StoreError, match="already computing a sweep"):
+        shard0.lock((0, 2))
+    whole.unlock()
+    shard0.lock((0, 2))
+    shard1.lock((1, 2))
+    with pytest.raises(StoreError, match="already computing shard 0/2"):
+        shard0_again.lock((0, 2))
+    with pytest.raises(StoreError, match="already computing a sweep"):
+        whole.lock(None)
+    shard0.unlock()
+    shard1.unlock()
+    whole.lock(None)  # released locks are free again
+    whole.unlock()
 
 
 def test_runs_lost_to_a_worker_fault_are_retried_by_a_later_resume(tmp_path):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gzsim.analysis.surface import response_surface
+from gzsim.analysis.sweep_plots import plot_sweep
 from gzsim.experiments import read_sweep, run_sweep
-from gzsim.surface import response_surface
-from gzsim.sweep_plots import plot_sweep
 from tests.conftest import BASE
 
 GRID = """

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from gzsim import load_scenario, simulate
-from gzsim.calibration.posterior import write_posterior
 from gzsim.errors import UserError
+from gzsim.io.posterior import write_posterior
 from gzsim.uncertainty import plan_draws, resolve_mode
 from tests.conftest import BASE
 

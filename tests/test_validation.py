@@ -181,7 +181,7 @@ def test_hostile_yaml_is_a_located_error(tmp_path, text, fragment):
 
 
 def test_oversized_yaml_is_refused(tmp_path, monkeypatch):
-    import gzsim.yamlio as y
+    import gzsim.io.yamlio as y
 
     monkeypatch.setattr(y, "MAX_YAML_BYTES", 100)
     f = tmp_path / "big.yaml"

@@ -230,8 +230,8 @@ def table_at(values: dict[str, float]) -> dict:
 
 def posterior_table(draw: int) -> tuple[dict[str, float], dict]:
     """Particle ``draw`` of the base's posterior (weighted, its own stream) and its table."""
-    from gzsim.calibration.posterior import read_posterior
     from gzsim.calibration.problem import typed_values
+    from gzsim.io.posterior import read_posterior
     from gzsim.scenario.loader import resolve_scenario_data
 
     post = read_posterior(REPO / "calibration" / "posterior.parquet")

@@ -54,9 +54,9 @@ from pathlib import Path
 from IPython.display import Markdown, display
 
 import gzsim
-from gzsim.compare import compare
-from gzsim.plots import difference_chart, fan_chart
-from gzsim.tables import fmt, title
+from gzsim.analysis.compare import compare
+from gzsim.analysis.plots import difference_chart, fan_chart
+from gzsim.analysis.tables import fmt, title
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
 base = gzsim.load_scenario(ROOT / "scenarios" / "base.yaml")
@@ -141,9 +141,9 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import gzsim
+from gzsim.analysis.plots import calibration_fit
 from gzsim.calibration.quantities import simulated_values
 from gzsim.calibration.targets import load_targets
-from gzsim.plots import calibration_fit
 
 ROOT = Path.cwd() if (Path.cwd() / "calibration").is_dir() else Path.cwd().parent
 targets = load_targets(ROOT / "calibration" / "targets.yaml")
@@ -154,7 +154,7 @@ pd.DataFrame([{"id": t.id, "value": t.value, "unit": t.unit, "year": t.year or t
 """),
     ("md", "## The posterior: median and 5th-95th percentile interval of each free parameter"),
     ("code", """
-from gzsim.calibration.posterior import read_posterior
+from gzsim.io.posterior import read_posterior
 
 post_path = ROOT / "calibration" / "posterior.parquet"
 if post_path.exists():
@@ -230,7 +230,7 @@ import pandas as pd
 
 import gzsim
 from gzsim.aggregate import annual
-from gzsim.compare import compare
+from gzsim.analysis.compare import compare
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
 base = gzsim.load_scenario(ROOT / "scenarios" / "base.yaml")
@@ -296,11 +296,11 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
+from gzsim.analysis.plots import sensitivity_chart
+from gzsim.analysis.sensitivity import precision_warning, sobol_indices
 from gzsim.experiments import read_sweep, run_sweep
 from gzsim.experiments.spec import experiment_from_data
-from gzsim.plots import sensitivity_chart
-from gzsim.sensitivity import precision_warning, sobol_indices
-from gzsim.yamlio import load_yaml
+from gzsim.io.yamlio import load_yaml
 
 ROOT = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent
 path = ROOT / "scenarios" / "experiments" / "sobol.yaml"

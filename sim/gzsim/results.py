@@ -21,8 +21,8 @@ import numpy as np
 
 from gzsim import aggregate
 from gzsim.errors import UserError
-from gzsim.fileio import atomic_write_bytes, write_parquet_table
 from gzsim.indicators import INDICATORS
+from gzsim.io.fileio import atomic_write_bytes, write_parquet_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -238,13 +238,13 @@ class Result:
         return ds
 
     def save(self, out_dir: str | Path, summary: list[dict[str, Any]] | None = None) -> Path:
-        """Write the results folder atomically (see :mod:`gzsim.outdir`).
+        """Write the results folder atomically (see :mod:`gzsim.io.outdir`).
 
         ``out_dir`` must be new, empty, or a previous run folder (which is replaced whole, so
         no file of an older run, e.g. a stale ``failures.csv``, survives). ``summary``: this
         result's :meth:`summary_rows`, when the caller has them already.
         """
-        from gzsim.outdir import atomic_folder
+        from gzsim.io.outdir import atomic_folder
 
         out = Path(out_dir)
         rows = self.summary_rows() if summary is None else summary
@@ -264,10 +264,10 @@ class Result:
 def read_results(path: str | Path) -> Result:
     """Read a results folder written by :meth:`Result.save` (or ``gzsim run``).
 
-    Every file goes through :mod:`gzsim.readers`: a missing, empty or corrupt file is a
+    Every file goes through :mod:`gzsim.io.readers`: a missing, empty or corrupt file is a
     :class:`UserError` naming it, never a library traceback.
     """
-    from gzsim.readers import read_csv, read_json, read_parquet
+    from gzsim.io.readers import read_csv, read_json, read_parquet
 
     p = Path(path)
     if not p.is_dir():

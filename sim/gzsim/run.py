@@ -11,12 +11,12 @@ import numpy as np
 from gzsim import discrepancy
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.execution import ExecutionOptions, run_replications
+from gzsim.execution.failfast import check_main_guard
 from gzsim.execution.loop import ReplicationOutput
 from gzsim.execution.tasks import RunFn
-from gzsim.failfast import check_main_guard
-from gzsim.fileio import library_versions
+from gzsim.io.fileio import library_versions
+from gzsim.io.provenance import describe
 from gzsim.model import month_dates
-from gzsim.provenance import describe
 from gzsim.results import Grid, Result
 from gzsim.scenario.loader import check_scenario
 from gzsim.scenario.schema import Scenario
@@ -35,8 +35,9 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
-    (or the first few fail the same way) :class:`~gzsim.failfast.ReplicationsFailed` quotes the
-    first error. ``uncertainty``: ``posterior`` draws each replication's parameters from the
+    (or the first few fail the same way)
+    :class:`~gzsim.execution.failfast.ReplicationsFailed` quotes the first error.
+    ``uncertainty``: ``posterior`` draws each replication's parameters from the
     scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
     posterior when the scenario has one (:mod:`gzsim.uncertainty`).
     """
@@ -74,7 +75,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
 
 def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:
     """Raise when every replication failed, or the first few failed the same way."""
-    from gzsim.failfast import STOP_AFTER, all_failed, first_line
+    from gzsim.execution.failfast import STOP_AFTER, all_failed, first_line
 
     if any(o[2] is None for o in outputs.values()):
         return False

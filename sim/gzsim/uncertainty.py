@@ -125,7 +125,7 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
     """The posterior draw of every replication, or ``None`` for noise-only runs."""
     if resolve_mode(scenario, uncertainty) == "noise":
         return None
-    from gzsim.calibration.posterior import read_posterior, typed_values
+    from gzsim.io.posterior import read_posterior, typed_values
 
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
@@ -182,7 +182,7 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
     only: the design ignores the posterior's correlations). With ``scenario_data`` a parameter
     the scenario holds as a whole number (months) gets ``integer: true``.
     """
-    from gzsim.calibration.posterior import read_posterior
+    from gzsim.io.posterior import read_posterior
 
     post = read_posterior(posterior)
     a = (1 - level) / 2
@@ -200,7 +200,7 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
 
 def posterior_source(posterior: str | Path, level: float) -> dict[str, Any]:
     """Where posterior factors' ranges came from (for the sweep's manifest): file and fit."""
-    from gzsim.calibration.posterior import read_posterior
+    from gzsim.io.posterior import read_posterior
 
     post = read_posterior(posterior)
     return {"posterior": str(posterior), "level": level, "ess": round(post.ess, 2),

@@ -29,14 +29,14 @@ from pydantic import Field, ValidationError
 
 from gzsim.calibration.abc import run_abc
 from gzsim.calibration.naive import METHODS, PlanPath, forecasts
-from gzsim.calibration.posterior import Posterior, write_posterior
 from gzsim.calibration.predictive import predictive
 from gzsim.calibration.problem import CalibrationProblem, TargetView, build_problem, target_view
 from gzsim.calibration.spec import Settings
 from gzsim.calibration.targets import TargetsFile, load_targets
 from gzsim.errors import TargetsError
+from gzsim.io.posterior import Posterior, write_posterior
+from gzsim.io.yamlio import load_yaml, problems_from_validation
 from gzsim.scenario.types import Frozen
-from gzsim.yamlio import load_yaml, problems_from_validation
 
 Z90 = 1.6448536269514722  # the standard normal's 95th percentile
 

@@ -1,7 +1,7 @@
 """Run the backtest over its origins into a folder it owns; write backtest.md, .csv, pit.png.
 
 The folder is built under a temporary name and renamed into place when every origin is done
-(:func:`gzsim.outdir.atomic_folder`): a failure leaves the old folder as it was.
+(:func:`gzsim.io.outdir.atomic_folder`): a failure leaves the old folder as it was.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from gzsim.calibration.backtest import (
 )
 from gzsim.calibration.naive import METHODS
 from gzsim.errors import UserError
-from gzsim.fileio import atomic_write_bytes
+from gzsim.io.fileio import atomic_write_bytes
 
 
 def run_backtest(config_path: str | Path, origins: list[int] | None = None,
@@ -33,7 +33,7 @@ def run_backtest(config_path: str | Path, origins: list[int] | None = None,
                  command: str = "gzsim backtest",
                  on_origin: Callable[[dict], None] | None = None) -> dict:
     """Every origin (or ``origins``): calibrate, forecast, compare; write the folder ``out``."""
-    from gzsim.outdir import atomic_folder, timestamped
+    from gzsim.io.outdir import atomic_folder, timestamped
 
     config_path = Path(config_path)
     cfg = load_config(config_path)
@@ -63,7 +63,7 @@ def run_backtest(config_path: str | Path, origins: list[int] | None = None,
 def write_outputs(cfg: BacktestConfig, table: pd.DataFrame, infos: list[dict], folder: Path,
                   quick: bool, command: str, seconds: float) -> dict:
     """backtest.csv, backtest.md, pit.png and (if needed) discrepancy.yaml."""
-    from gzsim.plots import save_figure
+    from gzsim.analysis.plots import save_figure
 
     summ = summary(table)
     coverage = float(table["covered"].mean()) if len(table) else float("nan")
@@ -85,7 +85,7 @@ def write_outputs(cfg: BacktestConfig, table: pd.DataFrame, infos: list[dict], f
 
 def pit_histogram(table: pd.DataFrame):
     """Histogram of the probability integral transforms (flat when the bands are right)."""
-    from gzsim.plots import _plt
+    from gzsim.analysis.plots import _plt
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 3.2))

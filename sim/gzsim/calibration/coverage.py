@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from gzsim.calibration.abc import run_abc
-from gzsim.calibration.posterior import weighted_quantile
 from gzsim.calibration.problem import CalibrationProblem, Simulator
+from gzsim.io.posterior import weighted_quantile
 
 TRUTH_STREAM = 17
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from gzsim.calibration.posterior import Posterior
+from gzsim.analysis.plots import _plt
 from gzsim.calibration.priors import PriorsFile
-from gzsim.plots import _plt
+from gzsim.io.posterior import Posterior
 
 
 def prior_posterior(post: Posterior, priors: PriorsFile):

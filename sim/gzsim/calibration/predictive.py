@@ -12,8 +12,8 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pandas as pd
 
-from gzsim.calibration.posterior import Posterior, weighted_quantile
 from gzsim.calibration.problem import CalibrationProblem, Simulator, TargetView
+from gzsim.io.posterior import Posterior, weighted_quantile
 
 PPC_STREAM = 13  # spawn-key purpose of the predictive draws
 

@@ -15,8 +15,8 @@ from pydantic import Field, ValidationError, model_validator
 from scipy import special, stats
 
 from gzsim.errors import InputError, Problem, TargetsError
+from gzsim.io.yamlio import load_yaml, origin_of, problems_from_validation
 from gzsim.scenario.types import Frozen
-from gzsim.yamlio import load_yaml, origin_of, problems_from_validation
 
 DISTS = {
     "uniform": ("low", "high"),

@@ -23,12 +23,12 @@ import pandas as pd
 
 from gzsim.aggregate import aggregate
 from gzsim.calibration.growth import GrowthFit, fit_all
-from gzsim.calibration.posterior import typed_values
 from gzsim.calibration.priors import PriorsFile, load_priors
 from gzsim.calibration.quantities import simulated_values
 from gzsim.calibration.spec import CalibrationSpec, Settings, load_spec
 from gzsim.calibration.targets import Target, TargetsFile, load_targets
 from gzsim.errors import Problem, TargetsError, UserError
+from gzsim.io.posterior import typed_values
 from gzsim.model import month_dates, simulate_one
 from gzsim.scenario.loader import apply_overrides, resolve_scenario_data, validate_scenario
 from gzsim.scenario.schema import Scenario

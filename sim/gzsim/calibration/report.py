@@ -1,6 +1,6 @@
 """What a calibration found, written for people and machines.
 
-- ``posterior.parquet``: the weighted particles (see :mod:`gzsim.calibration.posterior`);
+- ``posterior.parquet``: the weighted particles (see :mod:`gzsim.io.posterior`);
 - ``fitted.yaml``: posterior medians by dotted path (what ``scenarios/base.yaml`` reads through
   ``fitted_values:`` for noise-only runs) and the posterior file the scenarios draw from;
 - ``report.csv``: the posterior predictive check, one row per target;
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gzsim.calibration.posterior import Posterior
 from gzsim.calibration.problem import CalibrationProblem
+from gzsim.io.posterior import Posterior
 
 #: a parameter is "identified" when its 90 % posterior interval is at most this share of the
 #: prior's: the data, not the prior, then set it.

@@ -11,11 +11,11 @@ import yaml
 
 from gzsim.calibration.abc import run_abc
 from gzsim.calibration.figures import correlations, prior_posterior
-from gzsim.calibration.posterior import Posterior, write_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
-from gzsim.fileio import atomic_write_bytes
+from gzsim.io.fileio import atomic_write_bytes
+from gzsim.io.posterior import Posterior, write_posterior
 from gzsim.scenario.loader import validate_scenario
 
 QUICK_OUT = Path("results") / "calibrate-quick"
@@ -79,7 +79,7 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
 
 
 def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
-    from gzsim.plots import calibration_fit, save_figure
+    from gzsim.analysis.plots import calibration_fit, save_figure
 
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
@@ -93,7 +93,7 @@ def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -
 
 def _mark(out_dir: Path) -> None:
     """List this command's files in the folder's marker (the rest of the folder is the user's)."""
-    from gzsim.outdir import marker, write_marker
+    from gzsim.io.outdir import marker, write_marker
 
     mk = marker(out_dir) or {}
     if mk and not mk.get("files") and not mk.get("legacy"):

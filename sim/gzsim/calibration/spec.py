@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from gzsim.errors import InputError, TargetsError
+from gzsim.io.yamlio import load_yaml, problems_from_validation
 from gzsim.scenario.types import Frozen, parse_year_month
-from gzsim.yamlio import load_yaml, problems_from_validation
 
 
 class Settings(Frozen):

@@ -25,8 +25,8 @@ from pydantic import Field, ValidationError, model_validator
 from gzsim.calibration.quantities import AGGREGATIONS
 from gzsim.errors import InputError, Problem, TargetsError
 from gzsim.indicators import INDICATORS
+from gzsim.io.yamlio import load_yaml, origin_of, problems_from_validation
 from gzsim.scenario.types import Frozen
-from gzsim.yamlio import load_yaml, origin_of, problems_from_validation
 
 if TYPE_CHECKING:
     from gzsim.scenario.schema import Scenario

@@ -136,7 +136,7 @@ class Sweep:
         Factor values are coordinates along ``point``, named by :func:`factor_dims` (the dotted
         path is the coordinate's ``path`` attribute). ``by_factor``: a grid design (full
         factorial) gets one dimension per factor instead of ``point``; for sampled designs see
-        :func:`gzsim.surface.response_surface`.
+        :func:`gzsim.analysis.surface.response_surface`.
         """
         import xarray as xr
 
@@ -168,7 +168,7 @@ class Sweep:
         if len(cols.drop_duplicates()) != len(pts) or \
                 int(np.prod(cols.nunique().to_numpy())) != len(pts):
             raise UserError("by_factor needs a grid design (each factor combination once); "
-                            "use gzsim.surface.response_surface for sampled designs")
+                            "use gzsim.analysis.surface.response_surface for sampled designs")
         return ds.set_index(point=list(dims.values())).unstack("point")
 
 

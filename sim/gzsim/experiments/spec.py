@@ -29,6 +29,7 @@ from pydantic import (
 from gzsim.aggregate import AGGREGATIONS, WHOLE_RUN, annual_unit
 from gzsim.errors import ExperimentError, InputError, Problem, ScenarioError
 from gzsim.indicators import INDICATORS
+from gzsim.io.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 from gzsim.scenario.loader import (
     apply_overrides,
     parse_override,
@@ -38,7 +39,6 @@ from gzsim.scenario.loader import (
 from gzsim.scenario.paths import check_scenario_path
 from gzsim.scenario.schema import Scenario
 from gzsim.uncertainty import experiment_posterior_factors
-from gzsim.yamlio import Origins, load_yaml, origin_of, problems_from_validation
 
 Aggregation = Literal[AGGREGATIONS]  # type: ignore[valid-type]  # gzsim.aggregate's vocabulary
 Seed = Annotated[int, Field(ge=0, le=2**63 - 1)]

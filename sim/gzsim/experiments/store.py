@@ -5,7 +5,7 @@ is; ``DIR/runs/part-<lo>-<hi>.parquet`` holds a record per run (status, error, s
 and ``DIR/series/part-<lo>-<hi>.parquet`` the monthly series of the batch's successful runs;
 ``DIR/runs.parquet`` is a snapshot for DuckDB users (gzsim never reads it) and
 ``DIR/sessions/`` the statistics of each session. Batches lie on a fixed grid, so a run belongs
-to one batch file whoever computes it. Files are written atomically (:mod:`gzsim.fileio`), the
+to one batch file whoever computes it. Files are written atomically (:mod:`gzsim.io.fileio`), the
 series file before the runs file that commits it. What is done is the set of *intact* runs
 files: readable, with ``hi - lo`` rows, whose series file has the row count the runs file
 records, and with no run lost to an infrastructure fault. The next session recomputes the rest.
@@ -14,12 +14,9 @@ records, and with no run lost to an infrastructure fault. The next session recom
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import io
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -28,10 +25,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from filelock import FileLock, ReadWriteLock, Timeout
 
 from gzsim.errors import UserError
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
-from gzsim.fileio import atomic_write_bytes, write_json, write_parquet
+from gzsim.io.fileio import atomic_write_bytes, write_json, write_parquet
 from gzsim.results import describe_columns
 
 FORMAT = "gzsim-sweep/2"
@@ -73,7 +71,7 @@ class SweepStore:
         self.root = Path(root)
         self.runs_dir, self.series_dir = self.root / "runs", self.root / "series"
         self.manifest_path = self.root / "manifest.json"
-        self._locks: list[int] = []
+        self._locks: list[FileLock | ReadWriteLock] = []
 
     def read_manifest(self) -> dict:
         """The manifest, or a clear error."""
@@ -119,29 +117,43 @@ class SweepStore:
             (self.root / f).unlink(missing_ok=True)
 
     def lock(self, shard: tuple[int, int] | None) -> None:
-        """One whole-sweep session, or shard sessions each computing a different shard."""
+        """One whole-sweep session, or shard sessions each computing a different shard.
+
+        ``DIR/.lock`` (a :class:`filelock.ReadWriteLock`) is held exclusively by a whole sweep
+        and shared by shard sessions, each also holding its shard's own :class:`filelock.FileLock`
+        (portable: no ``fcntl``). Never waits: a held lock is an error that says who holds it.
+        """
         (self.root / "sessions").mkdir(parents=True, exist_ok=True)
-        names = [(".lock", shard is not None)]  # shared by shards, exclusive for a whole sweep
-        if shard is not None:
-            names.append((f"sessions/.lock-shard-{shard[0]}-of-{shard[1]}", False))
-        for name, shared in names:
-            self._locks.append(fd := os.open(self.root / name, os.O_RDWR | os.O_CREAT, 0o644))
-            try:
-                fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-            except OSError as e:
-                self.unlock()
-                if e.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-                what = f"shard {shard[0]}/{shard[1]}" if shard and not shared else "a sweep"
-                raise StoreError(f"{self.root}: another gzsim session is already computing "
-                                 f"{what} in this folder (shards may share a folder, each "
-                                 "computed once at a time; a whole sweep may not)") from None
+        sweep = ReadWriteLock(self.root / ".lock", is_singleton=False)
+        what = "a sweep"
+        try:
+            if shard is None:
+                sweep.acquire_write(blocking=False)
+                self._locks.append(sweep)
+            else:
+                sweep.acquire_read(blocking=False)
+                self._locks.append(sweep)
+                what = f"shard {shard[0]}/{shard[1]}"
+                own = FileLock(self.root / "sessions" / f".lock-shard-{shard[0]}-of-{shard[1]}",
+                               is_singleton=False)
+                own.acquire(blocking=False)
+                self._locks.append(own)
+        except Timeout:
+            self.unlock()
+            with contextlib.suppress(Exception):
+                sweep.close()
+            raise StoreError(f"{self.root}: another gzsim session is already computing "
+                             f"{what} in this folder (shards may share a folder, each "
+                             "computed once at a time; a whole sweep may not)") from None
 
     def unlock(self) -> None:
         """Release the session locks."""
-        for fd in self._locks:
-            with contextlib.suppress(OSError):
-                os.close(fd)  # releases the flock
+        for lock in reversed(self._locks):
+            with contextlib.suppress(Exception):
+                lock.release(force=True)
+            if isinstance(lock, ReadWriteLock):
+                with contextlib.suppress(Exception):
+                    lock.close()
         self._locks = []
 
     def _check(self, path: Path, lo: int, hi: int) -> tuple[bool, str | None]:

@@ -28,8 +28,8 @@ from gzsim.experiments.design import Design, make_design
 from gzsim.experiments.reader import PENDING, Sweep
 from gzsim.experiments.spec import Experiment, load_experiment
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
-from gzsim.fileio import library_versions, write_parquet
-from gzsim.outdir import OutputError, check_target, os_message, write_marker
+from gzsim.io.fileio import library_versions, write_parquet
+from gzsim.io.outdir import OutputError, check_target, os_message, write_marker
 from gzsim.scenario.loader import check_design_points
 
 MAX_CHECKED_POINTS = 5_000  # design points validated before a sweep starts (~1.5 ms each)
@@ -97,7 +97,7 @@ def run_sweep(experiment: str | Path | Experiment, out_dir: str | Path | None = 
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     shard_t = parse_shard(shard)
     store = SweepStore(Path(out_dir) if out_dir is not None else Path("results") / exp.name)
-    try:  # the results-folder contract (gzsim.outdir): a new, empty or sweep folder
+    try:  # the results-folder contract (gzsim.io.outdir): a new, empty or sweep folder
         check_target(store.root, "sweep", overwrite=overwrite)
         store.lock(shard_t)
     except OutputError as e:

@@ -1,6 +1,6 @@
 """Load a scenario: read YAML, follow ``extends``, apply ``--set`` overrides, validate.
 
-Every error names the file, the line and the field path (see :mod:`gzsim.yamlio`).
+Every error names the file, the line and the field path (see :mod:`gzsim.io.yamlio`).
 """
 
 from __future__ import annotations
@@ -14,10 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from gzsim.errors import InputError, Problem, ScenarioError, ScenarioWarning
-from gzsim.scenario.checks import scenario_issues, split
-from gzsim.scenario.schema import Scenario
-from gzsim.scenario.sources import chain_files, find_fitted, in_project, unwrap_sources
-from gzsim.yamlio import (
+from gzsim.io.yamlio import (
     Origins,
     _Loader,
     deep_merge,
@@ -25,6 +22,9 @@ from gzsim.yamlio import (
     origin_of,
     problems_from_validation,
 )
+from gzsim.scenario.checks import scenario_issues, split
+from gzsim.scenario.schema import Scenario
+from gzsim.scenario.sources import chain_files, find_fitted, in_project, unwrap_sources
 
 OVERRIDE_ORIGIN = "--set"
 

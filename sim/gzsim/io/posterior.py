@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from gzsim.errors import UserError
-from gzsim.fileio import library_versions, write_parquet_table
+from gzsim.io.fileio import library_versions, write_parquet_table
 
 if TYPE_CHECKING:
     import pandas as pd

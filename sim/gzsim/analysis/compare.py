@@ -24,7 +24,7 @@ from scipy import stats
 
 from gzsim.aggregate import annual, annual_unit
 from gzsim.errors import UserError
-from gzsim.fileio import atomic_write_bytes
+from gzsim.io.fileio import atomic_write_bytes
 from gzsim.results import Result
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario
@@ -150,20 +150,20 @@ class Comparison:
 
     def headline(self) -> pd.DataFrame:
         """Per policy scenario: its question's indicators at the compared years (paired)."""
-        from gzsim.headline import headline_frame
+        from gzsim.analysis.headline import headline_frame
 
         return headline_frame(self)
 
     def tables(self, headline: pd.DataFrame | None = None) -> list:
-        """The headline as :class:`gzsim.tables.LongTable` objects (print, Markdown)."""
-        from gzsim.headline import headline_tables, questions
+        """The headline as :class:`gzsim.analysis.tables.LongTable` objects (print, Markdown)."""
+        from gzsim.analysis.headline import headline_tables, questions
 
         frame = self.headline() if headline is None else headline
         return headline_tables(frame, self.base, self.level, questions(self), self.dropped)
 
     def save(self, out: str | Path) -> Path:
         """Write ``comparison.csv``, ``headline.csv`` and each scenario's results in ``out``."""
-        from gzsim.outdir import atomic_folder
+        from gzsim.io.outdir import atomic_folder
 
         out = Path(out)
         with atomic_folder(out, "comparison") as tmp:  # new, empty or a comparison: replaced
@@ -183,7 +183,7 @@ class Comparison:
         """Print the headline (``form``: table, csv, md or json) at most 80 columns wide."""
         import click
 
-        from gzsim.tables import emit
+        from gzsim.analysis.tables import emit
 
         frame = self.headline()
         emit(frame, self.tables(frame) if form in ("table", "md") else [], form, click.echo,

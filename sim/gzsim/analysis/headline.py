@@ -24,10 +24,10 @@ import pandas as pd
 from scipy import stats
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.compare import KEY_INDICATORS, paired_stats, succeeded
+from gzsim.analysis.compare import KEY_INDICATORS, paired_stats, succeeded
+from gzsim.analysis.tables import LongTable, Section, fmt, title
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
-from gzsim.tables import LongTable, Section, fmt, title
 
 COST = "fiscal_cost_usd_m"
 HEADLINE_COLUMNS = ["scenario", "policy", "indicator", "unit", "geography", "year",

@@ -16,8 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from gzsim.analysis.tables import LongTable, Section, emit, fmt, geography, geography_label, title
 from gzsim.results import Result
-from gzsim.tables import LongTable, Section, emit, fmt, geography, geography_label, title
 
 
 def summary_table(result: Result, summ: list[dict[str, Any]] | None = None) -> LongTable:

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from gzsim.plots import _plt, add_caption, save_figure, thousands
-from gzsim.surface import numeric_factors, ranked_factors, response_surface
+from gzsim.analysis.plots import _plt, add_caption, save_figure, thousands
+from gzsim.analysis.surface import numeric_factors, ranked_factors, response_surface
 
 
 def _caption(sweep: Any) -> str:
@@ -53,7 +53,7 @@ def scatter_matrix(sweep: Any, outcomes: list[str] | None = None):
 
 
 def surface_chart(sweep: Any, outcome: str, x: str | None = None, y: str | None = None):
-    """The response surface of ``outcome`` (see :func:`gzsim.surface.response_surface`)."""
+    """The response surface of ``outcome`` (see :func:`gzsim.analysis.surface.response_surface`)."""
     plt = _plt()
     from matplotlib import patheffects
 
@@ -102,7 +102,7 @@ def plot_sweep(sweep_dir: str | Path, out_dir: str | Path | None = None,
     if unknown:
         raise UserError(f"outcome(s) {unknown} not in {sweep_dir}; scalar outcomes: "
                         f"{', '.join(sw.outcome_names)}")
-    from gzsim.outdir import atomic_folder
+    from gzsim.io.outdir import atomic_folder
 
     out = Path(out_dir) if out_dir else Path(sweep_dir) / "plots"
     names_written = ["scatter_matrix"]

@@ -1,4 +1,4 @@
-"""What some commands do beyond parsing their options, kept apart so ``cli.py`` stays thin.
+"""What some commands do beyond parsing their options, kept apart so ``cli/app.py`` stays thin.
 
 Each function is usable from Python too: an experiment with ``--set`` values, the sensitivity
 report of a sweep, and the list of indicators.
@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from gzsim.tables import LongTable, Section, emit
+from gzsim.analysis.tables import LongTable, Section, emit
 
 
 def experiment_with_overrides(path: str | Path, overrides: tuple[str, ...] | list[str] = ()):
@@ -31,10 +31,10 @@ def sensitivity_report(exp: Any, store: Path, outcomes: list[str], form: str,
     Writes ``sensitivity_<outcome>.csv`` and its chart into the sweep folder; a table whose
     intervals are wider than its indices says so, with the samples that would be needed.
     """
-    from gzsim.fileio import atomic_write_bytes
-    from gzsim.outdir import place_files
-    from gzsim.plots import save_figure, sensitivity_chart
-    from gzsim.sensitivity import analyse, precision_warning
+    from gzsim.analysis.plots import save_figure, sensitivity_chart
+    from gzsim.analysis.sensitivity import analyse, precision_warning
+    from gzsim.io.fileio import atomic_write_bytes
+    from gzsim.io.outdir import place_files
 
     frames, tables = [], []
     for wanted in outcomes or [None]:

@@ -1,6 +1,6 @@
 """One way to read a data file: library errors become located user errors, never tracebacks.
 
-YAML goes through :func:`gzsim.yamlio.load_yaml` (lines, field paths, resource guard); this
+YAML goes through :func:`gzsim.io.yamlio.load_yaml` (lines, field paths, resource guard); this
 module does the same for the files gzsim writes and reads back (JSON manifests, Parquet series,
 CSV tables): a missing, empty, truncated or foreign file is a :class:`~gzsim.errors.UserError`
 naming the file and what was expected.

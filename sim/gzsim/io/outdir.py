@@ -29,7 +29,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from gzsim.errors import UserError
-from gzsim.fileio import write_json
+from gzsim.io.fileio import write_json
 
 MARKER = ".gzsim-folder.json"
 KINDS = ("run", "sweep", "comparison", "calibration", "plots", "backtest")
@@ -37,7 +37,7 @@ _LEGACY = {  # folders written before the marker existed, recognised by their ow
     "run": ("series.parquet", "manifest.json"),
     "sweep": ("design.parquet", "manifest.json"),
 }
-_HIDDEN_OK = (".lock", ".init.lock")  # left by an interrupted sweep session
+_HIDDEN_OK = (".lock", ".lock-journal", ".init.lock")  # left by a sweep session (filelock)
 #: What a kind's folder holds while it is being created (before its marker is written): a
 #: sweep store is created in place (shards share it), so an interrupted creation is its own.
 _PARTIAL = {"sweep": {"runs", "series", "sessions", "design.parquet", "runs.parquet"}}

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-PROJECT = Path(__file__).resolve().parents[2]  # sim/gzsim -> the project (a checkout)
+PROJECT = Path(__file__).resolve().parents[3]  # sim/gzsim/io -> the project (a checkout)
 
 
 def sha256_file(path: str | Path) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from gzsim.errors import AllRunsFailed, UserError
-from gzsim.failfast import ReplicationsFailed
+from gzsim.execution.failfast import ReplicationsFailed
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -156,8 +156,8 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     """
     import os
 
-    from gzsim.outdir import check_target
-    from gzsim.report import print_summary, progress_bar
+    from gzsim.cli.report import print_summary, progress_bar
+    from gzsim.io.outdir import check_target
     from gzsim.run import simulate
     from gzsim.scenario import load_scenario
 
@@ -299,7 +299,7 @@ def backtest(config: Path, origins: tuple[int, ...], quick: bool, workers: int |
 
 def _difference_charts(cmp, folder: Path) -> None:
     """Charts of the headline indicators (and the fiscal cost behind cost-effectiveness)."""
-    from gzsim.plots import difference_chart, save_figure
+    from gzsim.analysis.plots import difference_chart, save_figure
 
     head = cmp.headline()
     charted = list(dict.fromkeys(head["indicator"]))
@@ -345,7 +345,7 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
-    from gzsim.commands import experiment_with_overrides
+    from gzsim.cli.commands import experiment_with_overrides
     from gzsim.execution import cpu_count
     from gzsim.experiments import ExecutionOptions, print_stats, run_sweep
 
@@ -414,8 +414,8 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     """
     import os
 
-    from gzsim.compare import compare as run_compare
-    from gzsim.report import progress_bar
+    from gzsim.analysis.compare import compare as run_compare
+    from gzsim.cli.report import progress_bar
     from gzsim.scenario import load_scenario
 
     if len(scenarios) < 2:
@@ -423,7 +423,7 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-    from gzsim.outdir import atomic_folder, check_target, timestamped
+    from gzsim.io.outdir import atomic_folder, check_target, timestamped
 
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
@@ -474,13 +474,13 @@ def plot(folders: tuple[Path, ...], out: Path | None, indicators: tuple[str, ...
       gzsim plot results/base results/policy_training -i employment
       gzsim plot results/full_factorial
     """
-    from gzsim.plots import plot_results
+    from gzsim.analysis.plots import plot_results
 
     sweeps = [f for f in folders if (f / "design.parquet").exists()]
     if sweeps:
         if len(folders) > 1:
             raise UserError("give one sweep folder, or one or more run folders")
-        from gzsim.sweep_plots import plot_sweep
+        from gzsim.analysis.sweep_plots import plot_sweep
 
         paths, skipped = plot_sweep(folders[0], out, list(indicators) or None), []
     else:
@@ -517,7 +517,7 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     Example:
       gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
-    from gzsim.commands import experiment_with_overrides, sensitivity_report
+    from gzsim.cli.commands import experiment_with_overrides, sensitivity_report
     from gzsim.experiments import run_sweep
 
     exp = experiment_with_overrides(experiment, overrides)
@@ -541,7 +541,7 @@ def indicators(form: str) -> None:
     Example:
       gzsim indicators --format md
     """
-    from gzsim.commands import print_indicators
+    from gzsim.cli.commands import print_indicators
 
     print_indicators(form, click.echo)
 
@@ -549,7 +549,7 @@ def indicators(form: str) -> None:
 def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
     """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
     from gzsim.calibration.run import OUTPUT_FILES
-    from gzsim.outdir import check_files, timestamped
+    from gzsim.io.outdir import check_files, timestamped
 
     if quick and out is None:
         out = timestamped("results", "calibration-quick")

@@ -4,7 +4,7 @@ Titles are readable indicator names from the registry, axes carry units with tho
 separators (never a ``1e6`` offset), flows are drawn as annual sums by default (monthly flows
 are noise), legends sit outside the data, and a caption line says which scenario, how many
 replications, which seed and which gzsim version made the figure. :func:`save_figure` writes
-PNG and SVG side by side; sweeps are drawn by :mod:`gzsim.sweep_plots`.
+PNG and SVG side by side; sweeps are drawn by :mod:`gzsim.analysis.sweep_plots`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gzsim.analysis.tables import title as readable
 from gzsim.indicators import INDICATORS
-from gzsim.tables import title as readable
 
 
 def _plt():
@@ -169,7 +169,7 @@ def difference_chart(comparison: Any, indicator: str):
 
     Filled markers: the interval excludes zero; hollow: it does not (or there is no interval).
     One legend entry per scenario, outside the axes. ``comparison``: a
-    :class:`~gzsim.compare.Comparison` or its ``table``.
+    :class:`~gzsim.analysis.compare.Comparison` or its ``table``.
     """
     plt = _plt()
     from matplotlib.lines import Line2D
@@ -346,7 +346,7 @@ def plot_results(results_dir: str | Path | list, out_dir: str | Path | None = No
             available = [c for c in res.series.columns if c not in ("replication", "date")]
             raise UserError(f"indicator(s) {unknown} not in {d}; available: "
                             f"{', '.join(available)}")
-    from gzsim.outdir import atomic_folder
+    from gzsim.io.outdir import atomic_folder
 
     paths: list[Path] = []
     with atomic_folder(out, "plots") as tmp:  # only a new, empty or earlier plots folder
