@@ -18,6 +18,7 @@ from gzsim.calibration.backtest import (
     origin_problem,
     with_discrepancy,
 )
+from gzsim.calibration.backtest_run import backtest_section
 from gzsim.calibration.naive import PlanPath, forecasts, level_forecasts
 from gzsim.calibration.targets import load_targets
 from tests.conftest import REPO
@@ -134,6 +135,9 @@ def test_backtest_command_runs_and_owns_its_folder(cli, tmp_path):
     assert {"median", "p05", "p95", "covered", "pit", "linear", "plan_and_record"} <= set(
         table.columns)
     assert "MAPE" in (out / "backtest.md").read_text()
+    section = backtest_section(out)  # what gzsim calibrate puts into calibration/report.md
+    assert section.startswith("\n## Backtest: rolling origins") and "| model |" in section
+    assert "## Origin" not in section and backtest_section(tmp_path / "none") == ""
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep")

@@ -206,3 +206,35 @@ def test_a_base_without_posterior_needs_a_posterior_file(posterior_scenario):
     with pytest.raises(ExperimentError, match="points at no posterior") as ei:
         _experiment(folder, "posterior_factors: {}", base="bare.yaml")
     assert (ei.value.problems[0].path, ei.value.problems[0].line) == ("posterior_factors", 3)
+
+
+def test_discrepancy_widens_posterior_bands_and_keeps_pairs_sharp(posterior_scenario, tmp_path):
+    """Issue 22: a backtest's model discrepancy in run and compare bands, one draw both sides."""
+    from gzsim.aggregate import annual
+    from gzsim.discrepancy import factors
+
+    d = {"relative_sd_per_sqrt_year": 0.2, "after": "2015-12",
+         "indicators": ["expressway_km", "investment_usd_m"], "source": "test"}
+    plain = load_scenario(posterior_scenario)
+    with_d = load_scenario(posterior_scenario, overrides={"run.discrepancy": d})
+    policy = load_scenario(posterior_scenario, overrides={
+        "run.discrepancy": d, "name": "push", "policies": [{
+            "name": "push", "start": "2016-01",
+            "levers": {"infrastructure_budget_multiplier": 1.5}}]})
+    a = simulate(plain, replications=8, seed=5, workers=1)
+    b = simulate(with_d, replications=8, seed=5, workers=1)
+    c = simulate(policy, replications=8, seed=5, workers=1)
+    ea, eb, ec = (annual(r.series, "expressway_km") for r in (a, b, c))
+    assert (ea[2015] == eb[2015]).all()  # nothing changes up to the fitted years
+    assert eb[2017].std() > ea[2017].std()  # wider after
+    f = {k: factors(with_d, 5, k)["expressway_km"] for k in range(8)}
+    m = with_d.time.month_index(2017, 12)
+    assert np.allclose(eb[2017].to_numpy(), ea[2017].to_numpy() * [f[k][m] for k in range(8)])
+    # the same factor on both sides of the comparison: the paired ratio is the model's own
+    pa = simulate(policy.model_copy(update={"run": plain.run}), replications=8, seed=5,
+                  workers=1)
+    ratio = annual(pa.series, "expressway_km")[2017] / ea[2017]
+    assert np.allclose((ec[2017] / eb[2017]).to_numpy(), ratio.to_numpy())
+    assert b.manifest["uncertainty"]["discrepancy"]["relative_sd_per_sqrt_year"] == 0.2
+    noise = simulate(with_d, replications=4, seed=5, uncertainty="noise", workers=1)
+    assert "discrepancy" not in noise.manifest["uncertainty"]  # model randomness only

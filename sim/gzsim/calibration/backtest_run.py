@@ -167,3 +167,20 @@ def _origin_section(info: dict, t: pd.DataFrame, delta: float) -> list[str]:
                      f"{'yes' if r.covered else 'no'} | {_pct(r.error / r.observed)} | "
                      f"{naive} |")
     return [*lines, ""]
+
+
+def backtest_section(folder: Path) -> str:
+    """The summary of the backtest in ``folder`` for the calibration report ('' if none)."""
+    path = Path(folder) / "backtest.md"
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    start = text.find("## Summary")
+    if start < 0:
+        return ""
+    end = text.find("\n## Origin", start)
+    body = text[start + len("## Summary"):end if end > 0 else len(text)].strip()
+    command = next((ln for ln in text.splitlines() if ln.startswith("Command:")), "")
+    return (f"\n## Backtest: rolling origins\n\nFrom `{folder.name}/backtest.md` "
+            f"(per-origin tables there; PIT histogram `{folder.name}/pit.png`). "
+            f"{command}\n\n{body}\n")

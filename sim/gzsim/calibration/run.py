@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from gzsim.calibration.abc import run_abc
+from gzsim.calibration.backtest_run import backtest_section
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
@@ -83,8 +84,9 @@ def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -
 
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
-    atomic_write_bytes(out_dir / "report.md", markdown(problem, post, params, corr, ppc, run,
-                                                       command).encode())
+    text = markdown(problem, post, params, corr, ppc, run, command)
+    text += backtest_section(problem.spec_path.parent / "backtest")
+    atomic_write_bytes(out_dir / "report.md", text.encode())
     save_figure(prior_posterior(post, problem.priors), out_dir / "posterior")
     save_figure(correlations(corr), out_dir / "correlations")
     if len(ppc):
