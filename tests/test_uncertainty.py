@@ -215,7 +215,7 @@ def test_discrepancy_widens_posterior_bands_and_keeps_pairs_sharp(posterior_scen
 
     d = {"relative_sd_per_sqrt_year": 0.2, "after": "2015-12",
          "indicators": ["expressway_km", "investment_usd_m"], "source": "test"}
-    plain = load_scenario(posterior_scenario)
+    plain = load_scenario(posterior_scenario, overrides={"run.discrepancy": None})
     with_d = load_scenario(posterior_scenario, overrides={"run.discrepancy": d})
     policy = load_scenario(posterior_scenario, overrides={
         "run.discrepancy": d, "name": "push", "policies": [{
