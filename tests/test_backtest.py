@@ -82,7 +82,8 @@ def test_no_target_after_the_origin_is_used_in_fitting(tmp_path):
     assert p.spec.horizon_end == "2013-12"
     # change every later figure: the origin's problem (and so its ABC run) is the same
     copy = tmp_path / "calibration"
-    shutil.copytree(CAL, copy, ignore=shutil.ignore_patterns("*.db", "*.png", "*.svg"))
+    shutil.copytree(CAL, copy, ignore=shutil.ignore_patterns("*.db", "*.png", "*.svg", "backtest",
+                                                            "*.gzsim-tmp", "*.parquet"))
     (copy / "spec.yaml").write_text((CAL / "spec.yaml").read_text().replace(
         "../scenarios/base.yaml", str(REPO / "scenarios" / "base.yaml")))
     data = yaml.safe_load((copy / "targets.yaml").read_text())
@@ -99,13 +100,21 @@ def test_no_target_after_the_origin_is_used_in_fitting(tmp_path):
 
 # --- the discrepancy term -----------------------------------------------------------------
 def test_discrepancy_widens_bands_that_miss():
-    t = pd.DataFrame({"observed": [110.0, 90.0, 120.0, 80.0], "median": [100.0] * 4,
-                      "p05": [99.0] * 4, "p95": [101.0] * 4, "horizon": [1, 1, 2, 2]})
+    t = pd.DataFrame({"observed": [110.0, 90.0, 120.0, 80.0, 50.0],
+                      "median": [100.0] * 4 + [20.0], "p05": [99.0] * 4 + [19.0],
+                      "p95": [101.0] * 4 + [21.0], "horizon": [1, 1, 2, 2, 1],
+                      "indicator": ["a", "a", "a", "a", "b"],
+                      "aggregation": ["december"] * 4 + ["fall"]})
     d = discrepancy(t)
-    assert d > 0.05
+    assert set(d) == {"a"} and d["a"] > 0.05  # a fall adds no estimate of its own
+    # by hand: r = log(obs/100), s = log(101/99) / (2 x 1.645), mean((r^2 - s^2) / h)
+    r = np.log(t["observed"][:4] / 100.0)
+    s = np.log(101 / 99) / (2 * 1.6448536269514722)
+    assert d["a"] == pytest.approx(np.sqrt(np.mean((r ** 2 - s ** 2) / t["horizon"][:4])))
     w = with_discrepancy(t, d)
-    assert (w["p95_d"] > t["p95"]).all() and w["covered_d"].mean() > 0
-    assert discrepancy(t.assign(observed=100.0)) == 0.0  # no misses: no term
+    assert (w["p95_d"][:4] > t["p95"][:4]).all() and w["covered_d"][:4].all()
+    assert w["p95_d"][4] == t["p95"][4]  # the fall keeps its band
+    assert discrepancy(t.assign(observed=t["median"]))["a"] == 0.0  # no misses: no term
 
 
 # --- the command, with a tiny budget ----------------------------------------------------------

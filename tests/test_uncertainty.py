@@ -213,8 +213,8 @@ def test_discrepancy_widens_posterior_bands_and_keeps_pairs_sharp(posterior_scen
     from gzsim.aggregate import annual
     from gzsim.discrepancy import factors
 
-    d = {"relative_sd_per_sqrt_year": 0.2, "after": "2015-12",
-         "indicators": ["expressway_km", "investment_usd_m"], "source": "test"}
+    d = {"relative_sd_per_sqrt_year": {"expressway_km": 0.2, "investment_usd_m": 0.2},
+         "after": "2015-12", "source": "test"}
     plain = load_scenario(posterior_scenario, overrides={"run.discrepancy": None})
     with_d = load_scenario(posterior_scenario, overrides={"run.discrepancy": d})
     policy = load_scenario(posterior_scenario, overrides={
@@ -224,17 +224,26 @@ def test_discrepancy_widens_posterior_bands_and_keeps_pairs_sharp(posterior_scen
     a = simulate(plain, replications=8, seed=5, workers=1)
     b = simulate(with_d, replications=8, seed=5, workers=1)
     c = simulate(policy, replications=8, seed=5, workers=1)
-    ea, eb, ec = (annual(r.series, "expressway_km") for r in (a, b, c))
+    ea, eb = (annual(r.series, "expressway_km") for r in (a, b))
     assert (ea[2015] == eb[2015]).all()  # nothing changes up to the fitted years
     assert eb[2017].std() > ea[2017].std()  # wider after
     f = {k: factors(with_d, 5, k)["expressway_km"] for k in range(8)}
     m = with_d.time.month_index(2017, 12)
-    assert np.allclose(eb[2017].to_numpy(), ea[2017].to_numpy() * [f[k][m] for k in range(8)])
+    top = with_d.infrastructure.segment_types["expressway"].max_km
+    assert np.allclose(eb[2017].to_numpy(), np.minimum(
+        ea[2017].to_numpy() * [f[k][m] for k in range(8)], top))  # never past the ceiling
     # the same factor on both sides of the comparison: the paired ratio is the model's own
     pa = simulate(policy.model_copy(update={"run": plain.run}), replications=8, seed=5,
                   workers=1)
-    ratio = annual(pa.series, "expressway_km")[2017] / ea[2017]
-    assert np.allclose((ec[2017] / eb[2017]).to_numpy(), ratio.to_numpy())
-    assert b.manifest["uncertainty"]["discrepancy"]["relative_sd_per_sqrt_year"] == 0.2
+    def december_2017(r):  # one month: the factor is one number per replication there
+        s = r.series
+        return s.loc[s["date"] == s["date"].max(), "investment_usd_m"].to_numpy()
+
+    ia, ib, ic, ip = (december_2017(r) for r in (a, b, c, pa))
+    assert np.allclose(ic / ib, ip / ia)
+    assert not np.allclose(ib, ia)
+    assert b.manifest["uncertainty"]["discrepancy"]["relative_sd_per_sqrt_year"][
+        "expressway_km"] == 0.2
+    assert b.series["expressway_km"].max() <= top + 1e-9  # never past the network's ceiling
     noise = simulate(with_d, replications=4, seed=5, uncertainty="noise", workers=1)
     assert "discrepancy" not in noise.manifest["uncertainty"]  # model randomness only

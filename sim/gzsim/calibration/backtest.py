@@ -10,10 +10,10 @@ the figure). Summary: mean absolute percentage error of the model and of each na
 figures both could forecast, coverage, a PIT histogram.
 
 When the bands hold fewer than ``coverage_goal`` of the figures, a model-discrepancy term is
-estimated from the misses (in the manner of Kennedy and O'Hagan): on the log scale each miss
-``r = log(observed / median)`` is read as the sum of the predictive spread ``s`` (from the
-band) and a discrepancy ``d ~ N(0, delta^2 h)`` growing with the horizon ``h`` (years after
-the origin), so ``delta^2 = max(0, mean((r^2 - s^2) / h))``.
+estimated from the misses, by indicator (in the manner of Kennedy and O'Hagan): on the log scale
+each miss ``r = log(observed / median)`` of a level figure is read as the sum of the predictive
+spread ``s`` (from the band) and a discrepancy ``d ~ N(0, delta^2 h)`` growing with the horizon
+``h`` (years after the origin), so ``delta^2 = max(0, mean((r^2 - s^2) / h))``.
 """
 
 from __future__ import annotations
@@ -198,23 +198,35 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def discrepancy(table: pd.DataFrame) -> float:
-    """Relative model discrepancy per sqrt(year of horizon), log scale (see the module)."""
-    ok = (table["median"] > 0) & (table["observed"] > 0) & (table["p05"] > 0)
-    t = table[ok]
-    if t.empty:
-        return 0.0
+LEVELS = ("december", "annual_sum")  # figures of an indicator's own level or annual flow
+
+
+def _delta(t: pd.DataFrame) -> float:
     r = np.log(t["observed"] / t["median"])
     s = (np.log(t["p95"]) - np.log(t["p05"])) / (2 * Z90)
     return float(math.sqrt(max(0.0, float(np.mean((r ** 2 - s ** 2) / t["horizon"])))))
 
 
-def with_discrepancy(table: pd.DataFrame, delta: float) -> pd.DataFrame:
-    """The bands widened by the discrepancy term (lognormal, independent of the draws)."""
+def discrepancy(table: pd.DataFrame) -> dict[str, float]:
+    """Relative discrepancy per sqrt(year of horizon), log scale, by indicator (the module).
+
+    Estimated from the figures of an indicator's level or annual flow; a change or fall between
+    two years derives from the levels, so it carries their term and adds no estimate of its own.
+    """
+    ok = ((table["median"] > 0) & (table["observed"] > 0) & (table["p05"] > 0)
+          & table["aggregation"].isin(LEVELS))
+    return {str(ind): _delta(g) for ind, g in table[ok].groupby("indicator")}
+
+
+def with_discrepancy(table: pd.DataFrame, deltas: dict[str, float]) -> pd.DataFrame:
+    """The bands of level figures widened by their indicator's discrepancy (lognormal)."""
     t = table.copy()
+    delta = np.array([deltas.get(i, 0.0) if a in LEVELS else 0.0
+                      for i, a in zip(t["indicator"], t["aggregation"], strict=True)])
     s = (np.log(t["p95"].clip(lower=1e-12)) - np.log(t["p05"].clip(lower=1e-12))) / (2 * Z90)
     total = np.sqrt(s ** 2 + delta ** 2 * t["horizon"])
     centre = np.log(t["median"].clip(lower=1e-12))
-    t["p05_d"], t["p95_d"] = np.exp(centre - Z90 * total), np.exp(centre + Z90 * total)
+    t["p05_d"] = np.where(delta > 0, np.exp(centre - Z90 * total), t["p05"])
+    t["p95_d"] = np.where(delta > 0, np.exp(centre + Z90 * total), t["p95"])
     t["covered_d"] = (t["p05_d"] <= t["observed"]) & (t["observed"] <= t["p95_d"])
     return t

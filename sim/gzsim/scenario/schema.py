@@ -62,15 +62,15 @@ class TimeSpan(Frozen):
 class Discrepancy(Frozen):
     """A model-discrepancy term on forecasts (Kennedy-O'Hagan style), estimated by a backtest.
 
-    After ``after`` each listed indicator of replication ``k`` is multiplied by
-    ``exp(relative_sd_per_sqrt_year * sqrt(h) * z)``, ``h`` the years since ``after`` and ``z``
-    a standard normal drawn per (root seed, replication, indicator): the same draw in every
-    scenario run with that seed, so paired differences keep their sharpness.
+    After ``after`` indicator ``i`` of replication ``k`` is multiplied by
+    ``exp(relative_sd_per_sqrt_year[i] * sqrt(h) * z)``, ``h`` the years since ``after`` and
+    ``z`` a standard normal drawn per (root seed, replication, indicator): the same draw in every
+    scenario run with that seed, so paired differences keep their sharpness. A network length
+    never exceeds its segment type's ``max_km``.
     """
 
-    relative_sd_per_sqrt_year: NonNeg
+    relative_sd_per_sqrt_year: Annotated[dict[str, NonNeg], Field(min_length=1)]
     after: str  # the last month of the data the model was fitted to (YYYY-MM)
-    indicators: Annotated[list[str], Field(min_length=1)]
     source: str = ""  # the backtest it comes from
 
     @field_validator("after")
