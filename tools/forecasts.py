@@ -4,8 +4,8 @@ The forecasting test of the model: these are written down, never checked against
 this repository (no observed figure after 2015 enters it). Also prints the net fall of the rural
 poor in 2016 (the quantity the seed's "1.2 million lifted out of poverty" is: issue 22).
 
-    .venv/bin/python tools/forecasts.py [--replications N] [--first 2016] [--last 2024]
-        [--set run.posterior=results/calibration-quick-.../posterior.parquet]
+    .venv/bin/python tools/forecasts.py [--scenario scenarios/base.yaml] [--replications N]
+        [--first 2016] [--last 2024] [--set key.path=value]...
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ INDICATORS = ["expressway_km", "rail_km", "poor_people", "people_resettled"]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="scenarios/base.yaml")
     ap.add_argument("--replications", type=int, default=60)
     ap.add_argument("--seed", type=int, default=20170716)
     ap.add_argument("--first", type=int, default=2016)
@@ -27,7 +28,7 @@ def main() -> None:
     ap.add_argument("--set", dest="overrides", action="append", default=[],
                     metavar="KEY.PATH=VALUE", help="as gzsim run --set")
     args = ap.parse_args()
-    res = gzsim.simulate(gzsim.load_scenario("scenarios/base.yaml", overrides=args.overrides),
+    res = gzsim.simulate(gzsim.load_scenario(args.scenario, overrides=args.overrides),
                          replications=args.replications, seed=args.seed)
     u = res.manifest["uncertainty"]
     print(f"uncertainty: {u['mode']} ({u.get('posterior', '')}), "
