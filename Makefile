@@ -1,10 +1,10 @@
-# The README's two commands: `make run` and `make test`. Both set up .venv themselves.
+# The README's commands: `make run` and the test tiers. Each sets up .venv itself.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test setup lint bench docs clean
+.PHONY: run test test-fast test-cluster test-browser setup lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,14 +17,40 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/gzsim run scenarios/base.yaml
 
-# The SLURM integration test needs a running single-node SLURM: started here when we are root
-# with apt (as on CI); otherwise that one test is skipped with the reason.
+# Test tiers. `make test-fast` after each edit (the model, scenarios, the API and CLI smoke
+# tests, the house rules: under two minutes on two cores); `make test` before a commit (every
+# test but the cluster's; installs nothing outside the checkout and .venv, starts no daemon);
+# `make test-cluster` on CI or a cluster machine (as root with apt it installs and starts a
+# single-node SLURM with ci/slurm/setup_slurm.sh, then runs the slurm-marked tests).
+FAST_TESTS := tests/test_scenario_errors.py tests/test_scenario_constants.py \
+	tests/test_people.py tests/test_network.py tests/test_jobs.py tests/test_policies.py \
+	tests/test_aggregate.py tests/test_process_contract.py tests/test_api.py \
+	tests/test_cli_run.py tests/test_house_rules.py tests/test_readme.py
+
 test: setup
-	@slurm=0; if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  if bash ci/slurm/setup_slurm.sh; then slurm=1; \
-	  else echo "make test: SLURM could not be started; tests/test_slurm.py will be skipped"; fi; \
-	fi; \
-	GZSIM_SLURM=$$slurm $(BIN)/python -m pytest -q
+	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slurm and not browser"
+
+test-fast: setup
+	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slow and not slurm" $(FAST_TESTS)
+
+test-cluster: setup
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  bash ci/slurm/setup_slurm.sh; \
+	elif ! sinfo >/dev/null 2>&1; then \
+	  echo "make test-cluster: needs root with apt (to set up SLURM) or a running SLURM"; \
+	  exit 2; \
+	fi
+	GZSIM_SLURM=1 $(BIN)/python -m pytest -q -rs -m slurm
+
+# gzsim explore in a real browser: Debian's chromium (installed with apt when we are root, as
+# on CI) driven by Playwright; without chromium the tests are skipped with the reason.
+test-browser: setup
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && ! command -v chromium >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
+	  || echo "make test-browser: chromium could not be installed; the browser tests will be skipped"; \
+	fi
+	$(BIN)/python -m pip install -q -e '.[browser]'
+	$(BIN)/python -m pytest -q -m browser tests/test_explore_browser.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from gzsim import load_scenario, simulate
-from gzsim.execution.failfast import ReplicationsFailed, _guarded_lines
+from gzsim.errors import AllRunsFailed
+from gzsim.execution.failfast import _guarded_lines
 from gzsim.experiments.spec import ScalarOutcome
 from tests.conftest import BASE, REPO
 
@@ -28,7 +29,7 @@ def boom(scenario, root_seed, replication):
 
 def test_every_replication_failing_stops_early_and_quotes_the_first_error():
     sc = load_scenario(BASE, overrides=SHORT)
-    with pytest.raises(ReplicationsFailed) as e:
+    with pytest.raises(AllRunsFailed) as e:
         simulate(sc, replications=20, seed=1, backend="serial", workers=1, run_fn=boom)
     msg = str(e.value)
     assert "the first 3 replications of 20 failed the same way" in msg

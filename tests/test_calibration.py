@@ -285,3 +285,22 @@ def test_a_choice_prior_is_a_discrete_reading_with_its_weights():
     with pytest.raises(ValueError, match="numbers, not lists"):
         Prior(path="a.b", dist={"uniform": {"low": [0.0], "high": 1.0}},
               source="a list where a number belongs")
+
+
+def test_calibrate_set_changes_the_base_scenario_not_a_free_parameter(tmp_path, cli):
+    from gzsim.calibration.abc import fingerprint
+
+    spec = small_problem(tmp_path / "spec")
+    plain = build_problem(spec)
+    varied = build_problem(spec, overrides=["attractiveness.incentive_elasticity=0.5"])
+    assert varied.base_data["attractiveness"]["incentive_elasticity"] == 0.5
+    assert varied.overrides == ("attractiveness.incentive_elasticity=0.5",)
+    assert fingerprint(varied) != fingerprint(plain)  # never resumed as the other run
+    with pytest.raises(TargetsError, match="free parameter of the calibration"):
+        build_problem(spec, overrides=["investment.realisation_share=0.3"])
+    res = cli("calibrate", spec, "--quick", "--set", "investment.realisation_share=0.3",
+              "--out", tmp_path / "q")
+    assert res.returncode == 2 and "free parameter" in res.stderr
+    res = cli("calibrate", spec, "--quick", "--set", "attractiveness.nope=1", "--out",
+              tmp_path / "q")
+    assert res.returncode == 2 and "'attractiveness.nope'" in res.stderr

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from gzsim.indicators import INDICATORS
-from gzsim.model.process import registered
+from gzsim.model.processes import registered
 from tests.conftest import REPO
 
 

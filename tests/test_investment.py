@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from gzsim.model import District, simulate_one
+from tests.conftest import variant
 
 R = 300  # replications for the statistical checks
 
@@ -34,8 +35,11 @@ def expected_monthly(sc) -> tuple[np.ndarray, np.ndarray]:
     for ps, s in zip(p, sc.sectors.values(), strict=True):
         ds = np.arange(s.construction_months.min, s.construction_months.max + 1)
         for d in ds:
-            kernel = np.zeros(inv.lead_months + d)
-            kernel[inv.lead_months:] = 1.0 / d
+            # signed at a uniform time within month m: construction starts at m + u + lead, so
+            # the first and last months of the d disburse half a month's share on average
+            kernel = np.zeros(inv.lead_months + d + 1)
+            kernel[inv.lead_months:inv.lead_months + d + 1] = 1.0 / d
+            kernel[inv.lead_months] = kernel[inv.lead_months + d] = 0.5 / d
             flow = np.convolve(lam, kernel)[:n]
             disbursed += inv.realisation_share * ps * s.size.mean_usd_m * flow / len(ds)
     return committed, disbursed
@@ -78,12 +82,12 @@ def test_formula_check_would_catch_a_wrong_rate(neutral_scenario, many):
 def test_money_is_conserved(base_scenario):
     d = District(base_scenario, 5, 0)
     out = d.run()
-    realised = d.ledger.total("realised_usd_m")
+    realised = out["realised_usd_m"].sum()
     disbursed_in_horizon = out["investment_usd_m"].sum() + out["abandoned_usd_m"].sum()
-    pipeline = d.investment.pipeline_usd_m(d.n_months - 1)
+    pipeline = d["investment"].pipeline_usd_m()
     assert realised > 0 and pipeline > 0
     assert disbursed_in_horizon + pipeline == pytest.approx(realised, rel=1e-9)
-    assert d.ledger.total("realised_usd_m") <= d.ledger.total("committed_usd_m")
+    assert realised <= out["committed_usd_m"].sum()
 
 
 def test_realisation_share_zero_means_no_disbursement(base_scenario):
@@ -100,17 +104,11 @@ def test_realisation_share_zero_means_no_disbursement(base_scenario):
 
 # --- firm exits, depreciation, fiscal room, common random numbers -------------------------
 
-def _variant(sc, **changes):
-    from tests.conftest import variant
-
-    return variant(sc, changes)
-
-
 def test_exits_reduce_firms_and_jobs_can_fall(base_scenario):
     stop = [{"name": "stop", "start": "2020-01", "levers": {"investment_rate_multiplier": 0.0}}]
-    no_exit = _variant(base_scenario, **{"investment.exit_hazard_per_year": 0.0,
+    no_exit = variant(base_scenario, {"investment.exit_hazard_per_year": 0.0,
                                          "policies": stop})
-    exits = _variant(base_scenario, **{"investment.exit_hazard_per_year": 0.1,
+    exits = variant(base_scenario, {"investment.exit_hazard_per_year": 0.1,
                                        "policies": stop})
     a, b = simulate_one(no_exit, 3, 0), simulate_one(exits, 3, 0)
     assert np.all(np.diff(a["firms_operating"]) >= 0)  # no hazard: firms never close
@@ -125,7 +123,7 @@ def test_exits_reduce_firms_and_jobs_can_fall(base_scenario):
 def test_survival_follows_the_hazard(base_scenario):
     """Firms started before 2016 still operating in 2030: about exp(-h x age), checked in sum."""
     h = 0.1
-    sc = _variant(base_scenario, **{"investment.exit_hazard_per_year": h,
+    sc = variant(base_scenario, {"investment.exit_hazard_per_year": h,
                                     "investment.depreciation_rate_per_year": 0.0})
     survived = expected = 0.0
     for k in range(20):
@@ -133,7 +131,7 @@ def test_survival_follows_the_hazard(base_scenario):
     # expected survivors: every firm that started operating (counted in a run without exits,
     # whose arrivals differ only through the weak labour feedback), times its survival
     for k in range(20):
-        d = District(_variant(sc, **{"investment.exit_hazard_per_year": 0.0}), 8, k)
+        d = District(variant(sc, {"investment.exit_hazard_per_year": 0.0}), 8, k)
         out = d.run()
         started = np.diff(np.concatenate([[0.0], out["firms_operating"]]))
         age_months = d.n_months - 1 - np.arange(d.n_months)
@@ -142,18 +140,25 @@ def test_survival_follows_the_hazard(base_scenario):
     assert survived == pytest.approx(expected, rel=0.08)
 
 
-def test_depreciated_capital_matches_the_closed_form(base_scenario):
-    from gzsim.model.investment import monthly_rate
+def test_depreciated_capital_matches_the_closed_form():
+    from gzsim.model.investment import capital_at, monthly_rate
 
-    sc = _variant(base_scenario, **{"investment.depreciation_rate_per_year": 0.08})
-    d = District(sc, 1, 0)
-    inv = d.investment
     keep = 1 - monthly_rate(0.08)
     size, op, ramp = 120.0, 10, 12
     for month in (op, op + 5, op + ramp - 1, op + ramp + 30):
         brute = sum(size / ramp * keep ** (month - j)
                     for j in range(op, min(month, op + ramp - 1) + 1))
-        assert inv.capital_at(size, op, ramp, month) == pytest.approx(brute)
+        assert capital_at(size, op, ramp, month, keep) == pytest.approx(brute)
+    # operating from mid-month: the first and last months add half a month's ramp each
+    half = capital_at(size, op + 0.5, ramp, op + ramp + 1, keep)
+    brute = sum(size / ramp * w * keep ** (op + ramp + 1 - j)
+                for j, w in zip(range(op, op + ramp + 1), [0.5] + [1.0] * (ramp - 1) + [0.5],
+                                strict=True))
+    assert half == pytest.approx(brute)
+    # a firm that exits during its ramp-up stops adding capital then
+    assert capital_at(size, op, ramp, op + 3, keep, stop=op + 3.25) == pytest.approx(
+        sum(size / ramp * w * keep ** (op + 3 - j)
+            for j, w in zip(range(op, op + 4), [1, 1, 1, 0.25], strict=True)))
     assert monthly_rate(0.08) == pytest.approx(1 - 0.92 ** (1 / 12))
 
 
@@ -162,8 +167,8 @@ def test_fiscal_stress_lowers_realisation(base_scenario):
     assert fr is not None
     d = District(base_scenario, 1, 0)
     d.run()
-    assert d.investment.fiscal_factor(d.n_months - 1) == 1.0  # the base never breaches it
-    tiny = _variant(base_scenario, **{"investment.fiscal_room.capacity.usd_m_per_year": 1.0})
+    assert d["investment"].fiscal_factor(d.n_months - 1) == 1.0  # the base never breaches it
+    tiny = variant(base_scenario, {"investment.fiscal_room.capacity.usd_m_per_year": 1.0})
     com = real = 0.0
     for k in range(8):
         out = simulate_one(tiny, 2, k)
@@ -192,18 +197,22 @@ def test_investment_reverses_when_fiscal_room_stops_growing(repo):
     assert totals["base", 2020] > totals["base", 2017]
 
 
-def test_a_higher_rate_never_signs_less_in_any_month(neutral_scenario):
-    """Without feedbacks, more arrivals add projects; the month's first projects stay the same."""
-    more = _variant(neutral_scenario, **{"policies": [{
+def test_a_higher_rate_never_signs_less_by_any_month(neutral_scenario):
+    """Without feedbacks, more arrivals add projects: cumulative signings never fewer.
+
+    (Arrivals are a time change of one unit-rate process: a faster clock moves the k-th signing
+    earlier, so one month may sign less than before while the running total never does.)
+    """
+    more = variant(neutral_scenario, {"policies": [{
         "name": "more", "start": "2012-01", "levers": {"investment_rate_multiplier": 1.3}}]})
     for k in range(3):
         a, b = simulate_one(neutral_scenario, 9, k), simulate_one(more, 9, k)
-        assert np.all(b["committed_usd_m"] >= a["committed_usd_m"] - 1e-9)
+        assert np.all(np.cumsum(b["committed_usd_m"]) >= np.cumsum(a["committed_usd_m"]) - 1e-6)
         assert b["committed_usd_m"].sum() > a["committed_usd_m"].sum()
 
 
 def test_screening_removes_the_polluting_load(base_scenario):
-    screen = _variant(base_scenario, **{"policies": [{
+    screen = variant(base_scenario, {"policies": [{
         "name": "green", "start": "2016-01", "levers": {"max_pollution_class": 0}}]})
     start = base_scenario.time.month_index(2016, 1)
     for k in range(2):

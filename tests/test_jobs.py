@@ -22,14 +22,14 @@ def test_positions_follow_intensities_multipliers_and_leakage(base_scenario):
     d = District(base_scenario, 0, 0)
     month = 50
     capital = [10.0 * (i + 1) for i in range(len(base_scenario.sectors))]
-    d.investment.capital[:] = capital
-    d.investment.disbursing_usd_m = 40.0
-    direct, construction, indirect, _, _ = d.jobs.positions(month)
+    d["investment"].capital[:] = capital
+    d["investment"].disbursing_usd_m = 40.0
+    direct, construction, indirect, _, _ = d["jobs"].positions(month)
     exp_direct = sum(s.direct_jobs_per_usd_m * c
                      for s, c in zip(base_scenario.sectors.values(), capital, strict=True))
     j = base_scenario.jobs
     exp_constr = (j.construction_job_years_per_usd_m * 12 * 40.0
-                  + d.infrastructure.jobs_district(month))
+                  + d["infrastructure"].jobs_district(month))
     local = (j.indirect_jobs_per_direct_job * (1 - j.indirect_leakage_share)
              + j.induced_jobs_per_direct_job * (1 - j.induced_leakage_share))
     assert direct == pytest.approx(exp_direct)
@@ -48,8 +48,8 @@ def test_leakage_reduces_district_indirect_jobs(base_scenario):
     ratios = []
     for sc in (tight, base_scenario, full):
         d = District(sc, 0, 0)
-        d.investment.capital[:] = [10.0] * len(sc.sectors)
-        direct, construction, indirect, _, _ = d.jobs.positions(m)
+        d["investment"].capital[:] = [10.0] * len(sc.sectors)
+        direct, construction, indirect, _, _ = d["jobs"].positions(m)
         ratios.append(indirect / (direct + construction))
     assert ratios[0] == pytest.approx(j.indirect_jobs_per_direct_job
                                       + j.induced_jobs_per_direct_job)
@@ -61,7 +61,7 @@ def test_recorded_positions_equal_formula_every_month(base_scenario):
         d = District(base_scenario, 4, 1)
         d.env.run(until=m + 1.5)  # month m's month-end steps and the recorder have run
         rec = d.recorder.rows[m]
-        direct, construction, indirect, _, _ = d.jobs.positions(m)
+        direct, construction, indirect, _, _ = d["jobs"].positions(m)
         assert rec["jobs_direct"] == pytest.approx(direct)
         assert rec["jobs_construction"] == pytest.approx(construction)
         assert rec["jobs_indirect"] == pytest.approx(indirect)
@@ -95,7 +95,7 @@ def test_sites_that_open_as_others_close_create_jobs(base_scenario):
     """Same disbursement, new sites: net positions unchanged, yet positions open and are hired."""
     d = District(base_scenario, 0, 0)
     d.env.run(until=60.5)  # five years of history: employment and positions in place
-    jobs, inv = d.jobs, d.investment
+    jobs, inv = d["jobs"], d["investment"]
     month = 60
     inv.started_usd_m = 0.0  # no new sites this month ...
     p0 = jobs.positions(month)

@@ -25,17 +25,19 @@ def test_progress_bar_starts_no_thread():
 
 
 def test_gzsim_run_imports_no_pandas(tmp_path):
-    """`gzsim run` summarises and writes its arrays without pandas (~0.3 s of imports)."""
+    """`gzsim run` summarises and writes its arrays without pandas (~0.3 s of imports), and
+    draws posterior parameters without the calibration package (the reader is in gzsim.io)."""
     import subprocess
     import sys
 
     code = ("import sys\nfrom gzsim.cli import main\n"
             "main(['run', 'scenarios/base.yaml', '-n', '2', '-w', '1', '-q', '--out', "
             f"{str(tmp_path / 'out')!r}], standalone_mode=False)\n"
-            "print('pandas' in sys.modules, 'gzsim.experiments' in sys.modules)\n")
+            "print('pandas' in sys.modules, 'gzsim.experiments' in sys.modules, "
+            "'gzsim.calibration' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
-    assert out.stdout.strip().splitlines()[-1] == "False False"
+    assert out.stdout.strip().splitlines()[-1] == "False False False"  # nor calibration
     assert (tmp_path / "out" / "series.parquet").is_file()
 
 

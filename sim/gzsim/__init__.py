@@ -9,6 +9,8 @@ The Python API that the CLI and notebooks share::
     res.summary()   # median and 90 % interval at milestone years
 """
 
+import importlib
+
 __version__ = "0.1.0"
 
 # Names resolve on first use (PEP 562), so `gzsim run` imports only its own path: the sweep
@@ -27,7 +29,6 @@ def __getattr__(name: str):
     """Import the module behind a public name the first time it is used."""
     if name not in _API:
         raise AttributeError(f"module 'gzsim' has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(_API[name]), name)
     globals()[name] = value

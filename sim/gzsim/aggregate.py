@@ -112,6 +112,7 @@ def _grid(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     no (replication, date) twice): then a cell holds at most one record, and placing records
     by index is what the pivot below computes, some ten times faster (``gzsim run``'s summary).
     """
+    # start-up: pandas loads only when needed (the run path avoids it, issue 13)
     import pandas as pd
 
     if not len(series) or "replication" not in series.columns or "date" not in series.columns:
@@ -129,6 +130,7 @@ def _grid(series: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
 
 def matrix(series: pd.DataFrame, indicator: str) -> tuple[pd.Index, str, np.ndarray]:
     """A tidy series frame as (replications, first month 'YYYY-MM', replication x month array)."""
+    # start-up: pandas loads only when needed (the run path avoids it, issue 13)
     import pandas as pd
 
     if indicator not in series.columns:
@@ -148,6 +150,7 @@ def matrix(series: pd.DataFrame, indicator: str) -> tuple[pd.Index, str, np.ndar
 
 def annual(series: pd.DataFrame, indicator: str) -> pd.DataFrame:
     """Replication x year: each year's value by the rule above (columns are the years)."""
+    # start-up: pandas loads only when needed (the run path avoids it, issue 13)
     import pandas as pd
 
     reps, start, v = matrix(series, indicator)

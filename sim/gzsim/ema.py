@@ -77,6 +77,7 @@ class GzsimFunction:
 
 def parameter(factor: Any):
     """The EMA parameter of one gzsim factor."""
+    # start-up, and gzsim[ema] is an optional extra: loaded on use
     from ema_workbench import CategoricalParameter, IntegerParameter, RealParameter
 
     s, name = factor.spec, _identifier(factor.path)
@@ -106,6 +107,7 @@ def ema_model(experiment_path: str | Path, levers: list[str] | None = None,
     outcome's replications into one value (``None``: keep them, as an ``ArrayOutcome`` named
     ``<outcome>_replications``).
     """
+    # start-up, and gzsim[ema] is an optional extra: loaded on use
     from ema_workbench import ArrayOutcome, ReplicatorModel, ScalarOutcome
 
     exp = load_experiment(experiment_path)

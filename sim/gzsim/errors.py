@@ -30,8 +30,6 @@ class Problem:
 class UserError(Exception):
     """Base class for every error caused by user input (exit code 2)."""
 
-    exit_code = 2
-
 
 @dataclass
 class InputError(UserError):
@@ -82,14 +80,16 @@ class ScenarioWarning(UserWarning):
     """
 
 
-class AllRunsFailed(RuntimeError):
+class AllRunsFailed(UserError):
     """Every replication of a run, or every run of a sweep session, failed (exit status 1).
 
-    The failures are recorded (``failures.csv``, ``runs.parquet``); the command says so and
-    exits non-zero instead of reporting an empty result as a success.
+    A valid input the model cannot run: the first error is quoted (a sweep's are recorded in
+    ``runs.parquet``), and the command exits non-zero instead of reporting an empty result.
+    ``result``: a run's :class:`~gzsim.results.Result` holding its failures, set by
+    :func:`gzsim.run.simulate` so they can be saved as data (``gzsim run`` does).
     """
 
-    exit_code = 1
+    result = None
 
 
 class ModelError(RuntimeError):

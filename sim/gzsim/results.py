@@ -23,6 +23,8 @@ from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
 from gzsim.io.fileio import atomic_write_bytes, write_parquet_table
+from gzsim.io.outdir import atomic_folder
+from gzsim.io.readers import read_csv, read_json, read_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +94,7 @@ class Grid:
 
 def annotated_table(frame: pd.DataFrame | Grid, scenario: str = ""):
     """The series as a pyarrow table whose columns carry unit, geography, kind and meaning."""
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow as pa
 
     if isinstance(frame, Grid):
@@ -107,6 +110,7 @@ def _arrow(v: np.ndarray):
 
     (``pa.array`` would import pandas only to ask whether ``v`` is a pandas object.)
     """
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow as pa
 
     v = np.ascontiguousarray(v)
@@ -124,6 +128,7 @@ def describe_columns(table, scenario: str = ""):
     and the schema's ``gzsim`` metadata holds the same as JSON for the whole table. Run results
     and sweep series parts both go through here.
     """
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow as pa
 
     fields, described = [], {}
@@ -150,12 +155,14 @@ class Result:
     """
 
     def __init__(self, series: pd.DataFrame | None = None, manifest: dict | None = None,
-                 failures: pd.DataFrame | None = None, *, grid: Grid | None = None):
+                 failures: pd.DataFrame | None = None, *, grid: Grid | None = None,
+                 events: pd.DataFrame | None = None):
         if (series is None) == (grid is None):
             raise TypeError("Result needs a series frame or a grid (one of them)")
         self._series, self.grid = series, grid
         self.manifest: dict[str, Any] = {} if manifest is None else manifest
         self.failures = failures
+        self.events = events  # the entity event log, when the run kept it (``events=True``)
 
     def __repr__(self) -> str:
         return f"Result({self.scenario_name!r}, {self.replications} replication(s))"
@@ -164,6 +171,7 @@ class Result:
     def series(self) -> pd.DataFrame:
         """One row per (replication, month), one column per indicator."""
         if self._series is None:
+            # start-up: pandas loads only when needed (the run path avoids it, issue 13)
             import pandas as pd
 
             self._series = pd.DataFrame(self.grid.columns())
@@ -191,6 +199,7 @@ class Result:
             return aggregate.years_covered(self.grid.start, len(self.grid.dates))
         if self.series.empty:
             return []
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd
 
         return sorted(pd.to_datetime(self.series["date"]).dt.year.unique().tolist())
@@ -216,6 +225,7 @@ class Result:
     def summary(self, years: list[int] | None = None,
                 indicators: list[str] | None = None) -> pd.DataFrame:
         """Median and 90 % interval of each indicator's annual value at the milestone years."""
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd
 
         return pd.DataFrame(self.summary_rows(years, indicators), columns=SUMMARY_COLUMNS)
@@ -226,6 +236,7 @@ class Result:
 
     def to_xarray(self):
         """The series as an ``xarray.Dataset`` with dims (replication, date) and units."""
+        # start-up, and gzsim[analysis] is an optional extra: loaded on use
         import xarray as xr
 
         ds = xr.Dataset.from_dataframe(self.series.set_index(["replication", "date"]))
@@ -244,8 +255,6 @@ class Result:
         no file of an older run, e.g. a stale ``failures.csv``, survives). ``summary``: this
         result's :meth:`summary_rows`, when the caller has them already.
         """
-        from gzsim.io.outdir import atomic_folder
-
         out = Path(out_dir)
         rows = self.summary_rows() if summary is None else summary
         with atomic_folder(out, "run") as tmp:
@@ -253,6 +262,8 @@ class Result:
                                                 else self.series, self.scenario_name),
                                 tmp / "series.parquet")
             atomic_write_bytes(tmp / "summary.csv", summary_csv(rows))
+            if self.events is not None:
+                self.events.to_parquet(tmp / "events.parquet", index=False)
             if self.failures is not None and len(self.failures):
                 atomic_write_bytes(tmp / "failures.csv",
                                    self.failures.to_csv(index=False).encode())
@@ -267,8 +278,6 @@ def read_results(path: str | Path) -> Result:
     Every file goes through :mod:`gzsim.io.readers`: a missing, empty or corrupt file is a
     :class:`UserError` naming it, never a library traceback.
     """
-    from gzsim.io.readers import read_csv, read_json, read_parquet
-
     p = Path(path)
     if not p.is_dir():
         raise UserError(f"{p}: not a gzsim results folder (no such folder)")
@@ -287,7 +296,9 @@ def read_results(path: str | Path) -> Result:
     _check_manifest(manifest, p / "manifest.json")
     failures = read_csv(p / "failures.csv", what="failures table") \
         if (p / "failures.csv").exists() else None
-    return Result(series=series, manifest=manifest, failures=failures)
+    events = read_parquet(p / "events.parquet", what="event log") \
+        if (p / "events.parquet").exists() else None
+    return Result(series=series, manifest=manifest, failures=failures, events=events)
 
 
 def _check_manifest(manifest: dict, file: Path) -> None:

@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-import os
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from gzsim import discrepancy
 from gzsim.arguments import check_replications, check_seed, check_workers
-from gzsim.execution import ExecutionOptions, run_replications
-from gzsim.execution.failfast import check_main_guard
+from gzsim.errors import AllRunsFailed, UserError
+from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
+from gzsim.execution.failfast import STOP_AFTER, all_failed, check_main_guard, first_line
 from gzsim.execution.loop import ReplicationOutput
 from gzsim.execution.tasks import RunFn
 from gzsim.io.fileio import library_versions
 from gzsim.io.provenance import describe
-from gzsim.model import month_dates
+from gzsim.model import EVENTS_KEY, ModelRun, month_dates
 from gzsim.results import Grid, Result
 from gzsim.scenario.loader import check_scenario
 from gzsim.scenario.schema import Scenario
+from gzsim.uncertainty import plan_draws
 
 
 def simulate(scenario: Scenario, replications: int | None = None, seed: int | None = None,
              options: ExecutionOptions | None = None, uncertainty: str | None = None, *,
-             run_fn: RunFn | None = None,
-             **fields: Any) -> Result:
+             run_fn: RunFn | None = None, processes: Iterable[type] = (),
+             events: bool = False, **fields: Any) -> Result:
     """Run ``replications`` of ``scenario`` from root ``seed``; results as a :class:`Result`.
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
@@ -36,31 +38,47 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
     (or the first few fail the same way)
-    :class:`~gzsim.execution.failfast.ReplicationsFailed` quotes the first error.
+    :class:`~gzsim.errors.AllRunsFailed` quotes the first error; its ``result`` holds the
+    failures (``Result.save`` writes them).
     ``uncertainty``: ``posterior`` draws each replication's parameters from the
     scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
-    posterior when the scenario has one (:mod:`gzsim.uncertainty`).
+    posterior when the scenario has one (:mod:`gzsim.uncertainty`). ``processes``: processes
+    from outside the package to run with the model's (:class:`gzsim.model.process.Process`
+    subclasses, registered with ``@register``). ``events``: keep each replication's entity
+    event log (``Result.events``; off by default: it costs time and memory).
+    ``assumptions=`` (a keyword, beside the execution fields): ``sampled`` also draws the
+    scenario's assumed parameters from their ranges (:mod:`gzsim.assumptions`; what
+    comparisons do), ``fixed`` (default) keeps them.
     """
-    from gzsim.uncertainty import plan_draws
-
+    assumptions = fields.pop("assumptions", None)
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
                            scenario.time.n_months)
     root = check_seed(scenario.run.seed if seed is None else seed)
     workers = 1 if opts.backend == "serial" else check_workers(
-        min(os.cpu_count() or 1, n) if opts.workers is None else opts.workers)
+        resolve_workers(opts.workers, n))
     opts = ExecutionOptions.of(opts, workers=workers)
     check_main_guard(workers)
     t0 = time.perf_counter()
-    plan = plan_draws(scenario, n, root, uncertainty) if run_fn is None else None
+    processes = tuple(processes)
+    if run_fn is not None and (processes or events):
+        raise UserError("simulate: give run_fn, or processes/events for the model, not both")
+    plan = plan_draws(scenario, n, root, uncertainty, assumptions) if run_fn is None else None
+    if plan is not None:
+        run_fn = plan.run_fn(processes, events)
+    elif processes or events:
+        run_fn = ModelRun(processes, events)
     outputs: dict[int, ReplicationOutput] = {}
-    runs = run_replications(scenario, n, root, opts, run_fn=plan.run_fn() if plan else run_fn)
+    runs = run_replications(scenario, n, root, opts, run_fn=run_fn)
     try:
         for out in runs:
             outputs[out.replication] = out
-            if stop_early(outputs, n, scenario.name):
-                break
+            stop_early(outputs, n, scenario.name)
+    except AllRunsFailed as e:  # failures are data: the caller may save them
+        e.result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+        e.result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+        raise
     finally:
         runs.close()
     if plan is not None and scenario.run.discrepancy is not None:  # posterior runs only
@@ -75,8 +93,6 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
 
 def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:
     """Raise when every replication failed, or the first few failed the same way."""
-    from gzsim.execution.failfast import STOP_AFTER, all_failed, first_line
-
     if any(o[2] is None for o in outputs.values()):
         return False
     errors = [o[2] for o in outputs.values()]
@@ -92,12 +108,15 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
              workers: int) -> Result:
     """Collect replication outputs into a :class:`Result` with its manifest."""
     dates = month_dates(scenario)
-    done, failures = [], []
+    done, failures, logs = [], [], []
     for k in sorted(outputs):
         _, arrays, err, _dt = outputs[k]  # a ReplicationOutput
         if err is not None:
             failures.append({"replication": k, "error": err})
         else:
+            if EVENTS_KEY in arrays:
+                arrays = dict(arrays)
+                logs.append((k, arrays.pop(EVENTS_KEY)))
             done.append((k, arrays))
     names = list(done[0][1]) if done else []
     grid = Grid(np.array([k for k, _ in done], dtype=np.int64), dates,
@@ -117,7 +136,22 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
     }
     failed = None
     if failures:
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd  # only when something failed: a fresh run needs no pandas
 
         failed = pd.DataFrame(failures)
-    return Result(grid=grid, manifest=manifest, failures=failed)
+    return Result(grid=grid, manifest=manifest, failures=failed,
+                  events=event_table(logs, dates) if logs else None)
+
+
+def event_table(logs: list, dates: np.ndarray):
+    """The replications' event logs as one frame: replication, time, date, then the rest."""
+    import pandas as pd  # start-up: `gzsim run` without --events imports no pandas
+
+    frame = pd.concat([log.assign(replication=k) for k, log in logs], ignore_index=True)
+    month = np.clip(frame["time"].to_numpy().astype(int), 0, len(dates) - 1)
+    frame.insert(0, "replication", frame.pop("replication").astype(np.int64))
+    frame.insert(2, "date", dates[month])
+    for c in ("kind", "event", "sector", "type"):  # categories that differ across replications
+        frame[c] = frame[c].astype("category")
+    return frame

@@ -23,8 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from gzsim import model
+from gzsim.assumptions import plan_assumptions
 from gzsim.errors import ExperimentError, Problem, UserError
+from gzsim.io.posterior import read_posterior, typed_values
 from gzsim.model.streams import stream_key
+from gzsim.scenario.loader import apply_overrides, validate_scenario
 from gzsim.scenario.schema import Scenario
 
 MODES = ("posterior", "noise")
@@ -60,10 +64,14 @@ class DrawPlan:
     values: list[dict[str, float]]
     kept: dict[str, str] = field(default_factory=dict)  # path -> why the scenario's value stays
     ess: float = float("nan")
+    assumptions: Any = None  # an AssumptionPlan: assumed parameters sampled too
 
     def manifest(self) -> dict[str, Any]:
         """What the run's manifest records: the posterior, the scheme and each draw."""
-        return {"mode": "posterior", "posterior": self.posterior,
+        extra = {"assumptions": self.assumptions.manifest()} if self.assumptions else {}
+        if not self.posterior:  # assumptions sampled, parameters otherwise fixed
+            return {"mode": "noise", **extra}
+        return {**extra, "mode": "posterior", "posterior": self.posterior,
                 "posterior_ess": round(self.ess, 2),
                 "draw_scheme": "particle ~ weights, generator SeedSequence(root_seed, "
                                f"spawn_key=(replication, crc32('{DRAW_STREAM}')))",
@@ -72,9 +80,10 @@ class DrawPlan:
                           for k, (p, v) in enumerate(zip(self.particles, self.values,
                                                          strict=True))]}
 
-    def run_fn(self) -> PosteriorRunFn:
-        """The model function the execution layer calls."""
-        return PosteriorRunFn({k: v for k, v in enumerate(self.values)})
+    def run_fn(self, processes: tuple = (), events: bool = False) -> PosteriorRunFn:
+        """The model function the execution layer calls (outside processes, event log)."""
+        return PosteriorRunFn({k: v for k, v in enumerate(self.values)}, tuple(processes),
+                              events)
 
 
 @dataclass(frozen=True)
@@ -82,17 +91,16 @@ class PosteriorRunFn:
     """A picklable model function for the execution layer: replication k's draw, then run."""
 
     values: dict[int, dict[str, float]]
+    processes: tuple = ()
+    events: bool = False
 
     def __call__(self, scenario: Scenario, root_seed: int, replication: int):
         """Run replication ``replication`` with its drawn parameters."""
-        from gzsim.model import simulate_one
-        from gzsim.scenario.loader import apply_overrides, validate_scenario
-
         changes = self.values.get(int(replication), {})
         if changes:
             scenario = validate_scenario(apply_overrides(scenario.model_dump(), {}, changes),
                                          {}, "posterior draw")
-        return simulate_one(scenario, root_seed, replication)
+        return model.ModelRun(self.processes, self.events)(scenario, root_seed, replication)
 
 
 def set_paths(scenario: Scenario) -> set[str]:
@@ -121,15 +129,35 @@ def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
 
 
 def plan_draws(scenario: Scenario, replications: int, root_seed: int,
-               uncertainty: str | None = None) -> DrawPlan | None:
-    """The posterior draw of every replication, or ``None`` for noise-only runs."""
-    if resolve_mode(scenario, uncertainty) == "noise":
-        return None
-    from gzsim.io.posterior import read_posterior, typed_values
+               uncertainty: str | None = None, assumptions: str | None = None
+               ) -> DrawPlan | None:
+    """The posterior draw (and assumption draw) of every replication; None when neither.
 
+    ``assumptions``: ``sampled`` adds each replication's draw of the scenario's assumptions
+    (:mod:`gzsim.assumptions`); ``fixed`` or None keeps the scenario's values.
+    """
+    extra = plan_assumptions(scenario, replications, root_seed, assumptions)
+    plan = posterior_plan(scenario, replications, root_seed) \
+        if resolve_mode(scenario, uncertainty) == "posterior" else None
+    if extra is None:
+        return plan
+    if plan is None:
+        plan = DrawPlan("", [-1] * int(replications), [{} for _ in range(int(replications))])
+    return DrawPlan(plan.posterior, plan.particles,
+                    [{**pv, **av} for pv, av in zip(plan.values, extra.values, strict=True)],
+                    plan.kept, plan.ess, extra)
+
+
+def posterior_plan(scenario: Scenario, replications: int, root_seed: int) -> DrawPlan:
+    """The posterior particle and values of every replication (the scenario's posterior)."""
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
     medians = typed_values(data, {p: v for p, v in post.medians().items() if _has(data, p)})
+    if not medians:
+        raise UserError(f"{scenario.run.posterior}: none of the posterior's parameters "
+                        f"({', '.join(post.paths[:5])}) is a parameter of scenario "
+                        f"'{scenario.name}' (a posterior of another model?); rebuild it with "
+                        "`gzsim calibrate`, or run with --uncertainty noise")
     kept, use = {}, []
     overridden = set_paths(scenario)
     for p in post.paths:
@@ -160,6 +188,16 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
 def describe(manifest: dict[str, Any]) -> str:
     """One sentence for the CLI: what the bands printed hold."""
     u = manifest.get("uncertainty") or {"mode": "noise"}
+    a = u.get("assumptions")
+    more = "" if not a else (
+        f" Each replication also drew the {len(a['ranges']) - len(a['kept_scenario_values'])}"
+        f" assumptions of {Path(a['file']).name} from their ranges (--assumptions fixed: "
+        "the scenario's values).")
+    return _describe(manifest, u) + more
+
+
+def _describe(manifest: dict[str, Any], u: dict[str, Any]) -> str:
+    """The sentence of :func:`describe` about the posterior."""
     if u.get("mode") != "posterior":
         has = ((manifest.get("scenario") or {}).get("run") or {}).get("posterior")
         how = ("--uncertainty posterior to include parameter uncertainty" if has else
@@ -182,8 +220,6 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
     only: the design ignores the posterior's correlations). With ``scenario_data`` a parameter
     the scenario holds as a whole number (months) gets ``integer: true``.
     """
-    from gzsim.io.posterior import read_posterior
-
     post = read_posterior(posterior)
     a = (1 - level) / 2
     q = post.quantiles((a, 1 - a))
@@ -200,8 +236,6 @@ def posterior_factors(posterior: str | Path, level: float = 0.90, paths: list[st
 
 def posterior_source(posterior: str | Path, level: float) -> dict[str, Any]:
     """Where posterior factors' ranges came from (for the sweep's manifest): file and fit."""
-    from gzsim.io.posterior import read_posterior
-
     post = read_posterior(posterior)
     return {"posterior": str(posterior), "level": level, "ess": round(post.ess, 2),
             "sha256": hashlib.sha256(Path(posterior).read_bytes()).hexdigest(),
@@ -231,4 +265,6 @@ def experiment_posterior_factors(pf: Any, data: dict, folder: Path, where: Calla
     if both := [Problem(f"'{p}' is also a posterior factor (posterior_factors): drop one",
                         *where(k, p)) for k, given in taken.items() for p in found if p in given]:
         raise ExperimentError(both)
+    if pf.levels:  # a full factorial: N evenly spaced values over each interval
+        found = {p: {**f, "levels": pf.levels} for p, f in found.items()}
     return found, posterior_source(post, pf.level)

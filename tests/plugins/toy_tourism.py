@@ -2,13 +2,15 @@
 
 Tourist arrivals rise with the district's accessibility:
 ``arrivals ~ Poisson(visitors_per_month * accessibility ** access_elasticity)``.
-Nothing else in gzsim is edited for it to appear in results, comparisons and sweeps
+Nothing else in gzsim is edited for it to appear in results, comparisons and sweeps: it is
+passed in Python, ``gzsim.simulate(scenario, processes=[TourismProcess])``
 (tests/test_process_contract.py).
 """
 
 from __future__ import annotations
 
-from gzsim.model.process import Indicator, Process, register
+from gzsim.model.process import Indicator, Process
+from gzsim.model.processes import register
 from gzsim.scenario.types import Frozen, NonNeg
 
 
@@ -26,7 +28,7 @@ class TourismProcess(Process):
     name = "tourism"
     section = "tourism"
     config = Tourism
-    tick = 75
+    READS = ("infrastructure",)  # connected by the district: None in a run without roads
     STREAMS = ("tourism.arrivals",)
     INDICATORS = (
         Indicator("tourist_arrivals", "visitors/month", "district", "flow",
@@ -40,7 +42,9 @@ class TourismProcess(Process):
 
     def step(self, month: int) -> None:
         """Draw this month's arrivals from the accessibility reached by the end of it."""
-        mean = self.cfg.visitors_per_month * self.d.accessibility() ** self.cfg.access_elasticity
+        net = self.infrastructure
+        access = net.accessibility() if net is not None else 1.0
+        mean = self.cfg.visitors_per_month * access ** self.cfg.access_elasticity
         self.arrivals = float(self._rng.poisson(mean))
 
     def indicators(self, month: int) -> dict[str, float]:

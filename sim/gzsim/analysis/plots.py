@@ -9,25 +9,30 @@ PNG and SVG side by side; sweeps are drawn by :mod:`gzsim.analysis.sweep_plots`.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gzsim import __version__
 from gzsim.analysis.tables import title as readable
+from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
+from gzsim.io.outdir import atomic_folder
+from gzsim.results import read_results
 
 
 def _plt():
     """Pyplot, headless unless the user already chose a backend (MPLBACKEND, notebooks)."""
-    import os
-    import sys
-
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     import matplotlib
 
     if "matplotlib.pyplot" not in sys.modules and not os.environ.get("MPLBACKEND"):
         matplotlib.use("Agg", force=False)
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     import matplotlib.pyplot as plt
 
     return plt
@@ -54,6 +59,7 @@ def heading(indicator: str) -> str:
 
 def thousands(axis: Any) -> None:
     """Tick labels with thousands separators and as many decimals as the span needs."""
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     from matplotlib.ticker import FuncFormatter
 
     def fmt(v: float, _pos: int) -> str:
@@ -75,8 +81,6 @@ def legend_outside(ax: Any, **kwargs: Any) -> None:
 
 def caption_of(results: dict[str, Any]) -> str:
     """Scenario, replications, seed and gzsim version of the results drawn."""
-    from gzsim import __version__
-
     runs = {}
     for name, res in results.items():
         s = _series_of(res)
@@ -129,6 +133,7 @@ def fan_chart(results: Any, indicator: str, title: str | None = None, annual: bo
     (several runs overlaid). ``annual``: a flow is drawn as its sum per year (default).
     """
     plt = _plt()
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     import matplotlib.dates as mdates
 
     if not isinstance(results, dict):
@@ -172,6 +177,7 @@ def difference_chart(comparison: Any, indicator: str):
     :class:`~gzsim.analysis.compare.Comparison` or its ``table``.
     """
     plt = _plt()
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     from matplotlib.lines import Line2D
 
     table = comparison.table if hasattr(comparison, "table") else comparison
@@ -327,9 +333,6 @@ def plot_results(results_dir: str | Path | list, out_dir: str | Path | None = No
     in FIRST/plots/overlay unless ``out_dir``. Indicators that are zero in every replication
     of every run are skipped (no empty charts) and appended to ``skipped``.
     """
-    from gzsim.errors import UserError
-    from gzsim.results import read_results
-
     dirs = [Path(d) for d in (results_dir if isinstance(results_dir, list) else [results_dir])]
     runs = {}
     for d in dirs:
@@ -346,7 +349,6 @@ def plot_results(results_dir: str | Path | list, out_dir: str | Path | None = No
             available = [c for c in res.series.columns if c not in ("replication", "date")]
             raise UserError(f"indicator(s) {unknown} not in {d}; available: "
                             f"{', '.join(available)}")
-    from gzsim.io.outdir import atomic_folder
 
     paths: list[Path] = []
     with atomic_folder(out, "plots") as tmp:  # only a new, empty or earlier plots folder

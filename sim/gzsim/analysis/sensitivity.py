@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gzsim.errors import UserError
+from gzsim.experiments import read_sweep
 
 
 class SensitivityError(UserError):
@@ -53,6 +54,7 @@ def _checked(sweep: Any, kind: str, what: str, outcome: str) -> tuple[np.ndarray
 
 def sobol_indices(sweep: Any, outcome: str, seed: int = 0) -> pd.DataFrame:
     """First-order and total Sobol indices with confidence intervals (SALib.analyze.sobol)."""
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     from SALib.analyze import sobol
 
     y, params = _checked(sweep, "sobol", "Sobol indices (Saltelli sample)", outcome)
@@ -65,6 +67,7 @@ def sobol_indices(sweep: Any, outcome: str, seed: int = 0) -> pd.DataFrame:
 
 def morris_indices(sweep: Any, outcome: str, seed: int = 0) -> pd.DataFrame:
     """Morris mu*, mu and sigma with mu* confidence intervals (SALib.analyze.morris)."""
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     from SALib.analyze import morris
 
     y, params = _checked(sweep, "morris", "Morris effects", outcome)
@@ -78,8 +81,6 @@ def morris_indices(sweep: Any, outcome: str, seed: int = 0) -> pd.DataFrame:
 
 def analyse(sweep_dir: str | Path, outcome: str | None = None) -> tuple[str, pd.DataFrame]:
     """Indices for ``outcome`` (default: the first scalar outcome) by the sweep's design."""
-    from gzsim.experiments import read_sweep
-
     sw = read_sweep(sweep_dir)
     outcome = outcome or (sw.outcome_names[0] if sw.outcome_names else "")
     kind = sw.manifest["design"]["kind"]

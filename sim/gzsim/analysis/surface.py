@@ -39,6 +39,7 @@ def response_surface(sweep: Any, outcome: str, x: str | None = None, y: str | No
     only ``x``) it is a curve. ``bins`` per sampled factor defaults to about the square
     root of half the number of design points (2 to 8), so most cells hold a run.
     """
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     import xarray as xr
 
     if outcome not in sweep.outcome_names:

@@ -10,13 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from gzsim import __version__
 from gzsim.analysis.plots import _plt, add_caption, save_figure, thousands
 from gzsim.analysis.surface import numeric_factors, ranked_factors, response_surface
+from gzsim.errors import UserError
+from gzsim.experiments import read_sweep
+from gzsim.io.outdir import atomic_folder
 
 
 def _caption(sweep: Any) -> str:
-    from gzsim import __version__
-
     m = sweep.manifest
     return (f"Sweep {m['experiment']['spec']['name']} ({m['design']['kind']}): "
             f"{len(sweep.design)} points x {sweep.replications} replications, seed "
@@ -55,6 +57,7 @@ def scatter_matrix(sweep: Any, outcomes: list[str] | None = None):
 def surface_chart(sweep: Any, outcome: str, x: str | None = None, y: str | None = None):
     """The response surface of ``outcome`` (see :func:`gzsim.analysis.surface.response_surface`)."""
     plt = _plt()
+    # start-up, and gzsim[analysis] is an optional extra: loaded on use
     from matplotlib import patheffects
 
     da = response_surface(sweep, outcome, x, y)
@@ -90,9 +93,6 @@ def surface_chart(sweep: Any, outcome: str, x: str | None = None, y: str | None 
 def plot_sweep(sweep_dir: str | Path, out_dir: str | Path | None = None,
                outcomes: list[str] | None = None) -> list[Path]:
     """Scatter matrix and one response surface per outcome, in SWEEP_DIR/plots by default."""
-    from gzsim.errors import UserError
-    from gzsim.experiments import read_sweep
-
     sw = read_sweep(sweep_dir)
     if sw.scalars.empty or not sw.outcome_names:
         raise UserError(f"{sweep_dir}: the sweep has no successful run with scalar outcomes "
@@ -102,7 +102,6 @@ def plot_sweep(sweep_dir: str | Path, out_dir: str | Path | None = None,
     if unknown:
         raise UserError(f"outcome(s) {unknown} not in {sweep_dir}; scalar outcomes: "
                         f"{', '.join(sw.outcome_names)}")
-    from gzsim.io.outdir import atomic_folder
 
     out = Path(out_dir) if out_dir else Path(sweep_dir) / "plots"
     names_written = ["scatter_matrix"]

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 WIDTH = 80
-FORMATS = ("table", "csv", "md", "json")
 
 # unit (its stem, before any "/year") -> format; counts are whole numbers, money one decimal
 _UNIT_FORMATS: dict[str, str] = {
@@ -49,13 +48,6 @@ def fmt(value: float, unit: str, sign: bool = False) -> str:
     if text[0] in "+-" and not any(c in "123456789" for c in text.split("e")[0]):
         text = text[1:]  # a value that rounds to zero has no sign
     return text
-
-
-def fmt_pct(value: float, sign: bool = True) -> str:
-    """A share as a percentage with one decimal; NaN is an empty cell."""
-    if value is None or not math.isfinite(float(value)):
-        return ""
-    return f"{value:+.1%}" if sign else f"{value:.1%}"
 
 
 def title(indicator: str) -> str:
@@ -116,6 +108,7 @@ class LongTable:
 
     def rich(self) -> list:
         """Renderables: the title, then per section its heading and a small table."""
+        # start-up: rich loads only when needed (the run path avoids it, issue 13)
         from rich import box
         from rich.table import Table
         from rich.text import Text
@@ -150,6 +143,7 @@ class LongTable:
 
 def print_tables(tables: Iterable[LongTable], console=None) -> None:
     """Print rich tables (and their notes) at most :data:`WIDTH` columns wide."""
+    # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
     if console is None:
@@ -166,6 +160,7 @@ def print_tables(tables: Iterable[LongTable], console=None) -> None:
 
 def render_text(tables: Sequence[LongTable], width: int = WIDTH) -> str:
     """What :func:`print_tables` prints, as plain text (no colour)."""
+    # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
     buf = io.StringIO()

@@ -128,12 +128,6 @@ class PriorsFile(Frozen):
         """The free parameters' dotted paths, in file order."""
         return [p.path for p in self.priors]
 
-    def pyabc_distribution(self) -> Any:
-        """The joint prior as a ``pyabc.Distribution`` (independent parameters)."""
-        import pyabc
-
-        return pyabc.Distribution(**{p.path: _rv(p) for p in self.priors})
-
     def normal_scores_distribution(self) -> Any:
         """The joint prior in normal scores: every parameter standard normal for pyabc.
 
@@ -141,6 +135,7 @@ class PriorsFile(Frozen):
         on the natural scale a parameter the data leave free (a lognormal's upper tail) let the
         kernel widen generation after generation and the weights collapse onto one particle.
         """
+        # start-up, and gzsim[calibration] is an optional extra: loaded on use
         import pyabc
 
         return pyabc.Distribution(**{p.path: pyabc.RV("norm", 0.0, 1.0) for p in self.priors})
@@ -154,16 +149,6 @@ class PriorsFile(Frozen):
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` independent draws (rows) of every prior (columns), for pilots and tests."""
         return np.column_stack([p.frozen().rvs(size=n, random_state=rng) for p in self.priors])
-
-
-def _rv(p: Prior) -> Any:
-    import pyabc
-
-    if p.discrete:
-        d = p.frozen()
-        return pyabc.RV("rv_discrete", values=(d.xk, d.pk))
-    name, args = p.scipy_args()
-    return pyabc.RV(name, *args)
 
 
 def _number_at(data: dict, path: str) -> bool:

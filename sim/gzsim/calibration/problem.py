@@ -160,6 +160,7 @@ class CalibrationProblem:
     growth_fits: dict[str, GrowthFit] = field(default_factory=dict)
     growth_values: dict[str, float] = field(default_factory=dict)
     input_only: dict[str, str] = field(default_factory=dict)  # target id -> why not fitted
+    overrides: tuple[str, ...] = ()  # --set values applied to the base scenario
 
     @property
     def fitted(self) -> list[TargetView]:
@@ -246,16 +247,29 @@ def _growth_values(spec: CalibrationSpec, spec_path: str | Path, fits: dict[str,
     return values
 
 
-def build_problem(spec_path: str | Path, quick: bool = False, last_year: int | None = None,
+def _no_free_parameter_set(priors: PriorsFile, overrides: list[str] | tuple[str, ...]) -> None:
+    """A free parameter (one with a prior) cannot be set: the calibration samples it."""
+    given = {str(o).split("=", 1)[0].strip() for o in overrides}
+    if fixed := sorted(given & set(priors.paths)):
+        raise TargetsError([Problem(f"'{p}' is a free parameter of the calibration (it has a "
+                                    "prior in priors.yaml): the calibration samples it, so "
+                                    "--set cannot fix it; change its prior instead", "--set",
+                                    None, p) for p in fixed])
+
+
+def build_problem(spec_path: str | Path, quick: bool = False,
+                  overrides: list[str] | tuple[str, ...] = (), last_year: int | None = None,
                   growth_fallbacks: dict[str, float] | None = None) -> CalibrationProblem:
     """Load spec, targets and priors; apply the scipy growth fits; check everything.
 
+    ``overrides`` (``--set key.path=value``) change the base scenario the calibration runs;
+    a free parameter (one with a prior) cannot be set: the calibration samples it.
     ``last_year``: fit only the figures dated up to that year (a backtest's origin); the growth
     fits see only those too, and ``growth_fallbacks`` give the values of growth parameters no
     figure up to then determines.
     """
     spec, spec_dir = load_spec(spec_path)
-    base_data, _ = resolve_scenario_data(spec_dir / spec.scenario)
+    base_data, _ = resolve_scenario_data(spec_dir / spec.scenario, list(overrides))
     validate_scenario(base_data, None, str(spec_dir / spec.scenario))
     every = load_targets(spec_dir / spec.targets)
     tf = known_by(every, last_year)
@@ -264,6 +278,7 @@ def build_problem(spec_path: str | Path, quick: bool = False, last_year: int | N
     if growth_values:
         base_data = apply_overrides(base_data, {}, growth_values)
     priors = load_priors(spec_dir / spec.priors, base_data, {t.id for t in every.targets})
+    _no_free_parameter_set(priors, overrides)
     clash = sorted(set(priors.paths) & set(growth_values))
     if clash:
         raise TargetsError([Problem(f"'{p}' has a prior and a growth fit value", str(spec_path),
@@ -273,4 +288,5 @@ def build_problem(spec_path: str | Path, quick: bool = False, last_year: int | N
         spec = spec.model_copy(update={"horizon_end": f"{last_year}-12"})
     _check_horizon(spec, spec_path, base_data, candidates)
     return CalibrationProblem(spec, Path(spec_path), spec.quick if quick else spec.full,
-                              base_data, tf, priors, candidates, fits, growth_values)
+                              base_data, tf, priors, candidates, fits, growth_values,
+                              overrides=tuple(overrides))

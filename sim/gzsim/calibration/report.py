@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from gzsim.calibration.problem import CalibrationProblem
@@ -42,8 +43,6 @@ def parameter_table(problem: CalibrationProblem, post: Posterior) -> pd.DataFram
 
 def weighted_corr(post: Posterior) -> pd.DataFrame:
     """Weighted posterior correlation matrix of the parameters."""
-    import numpy as np
-
     x = post.particles[post.paths].to_numpy(float)
     c = np.cov(x, rowvar=False, aweights=post.weights)
     s = np.sqrt(np.diag(c))

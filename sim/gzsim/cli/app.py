@@ -7,14 +7,25 @@ Exit codes: 0 success, 2 a user error (bad file, value or option; one paragraph,
 from __future__ import annotations
 
 import functools
+import shlex
+import signal
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import click
+import yaml
 
-from gzsim.errors import AllRunsFailed, UserError
-from gzsim.execution.failfast import ReplicationsFailed
+from gzsim import arguments
+from gzsim.cli.report import print_summary, progress_bar
+from gzsim.errors import AllRunsFailed, ScenarioWarning, UserError
+from gzsim.execution import resolve_workers
+from gzsim.execution.lifecycle import terminating
+from gzsim.io.outdir import atomic_folder, check_files, check_target, refuse_foreign, timestamped
+from gzsim.run import simulate
+from gzsim.scenario import load_scenario, parent_path
+from gzsim.uncertainty import describe as describe_uncertainty
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -27,24 +38,30 @@ def user_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        import warnings
-
-        from gzsim.errors import ScenarioWarning
-
         def show(message, category, *rest, **kw) -> None:
             click.echo(f"gzsim: warning: {message}", err=True)
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), terminating():
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
-        except (AllRunsFailed, ReplicationsFailed) as e:  # a valid input the model cannot run
+        except AllRunsFailed as e:  # a valid input the model cannot run: exit 1
             _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: workers stopped, locks released
+            _interrupted(e)
 
     return wrapper
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Say what an interruption kept and exit 128 + the signal number (130 or 143)."""
+    sig = getattr(exc, "signal_number", signal.SIGINT)
+    _fail(f"interrupted ({signal.Signals(sig).name}); its workers are stopped. Whatever was "
+          "committed is kept: rerunning the same command resumes a sweep or a calibration, "
+          "and redoes a run or a comparison (whose folder is as it was before)", 128 + sig)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,8 +79,6 @@ def _arg(kind: str):
     """A click callback applying the API's own check (same bounds, same message)."""
 
     def check(ctx: click.Context, param: click.Parameter, value):
-        from gzsim import arguments
-
         if value is None:
             return None
         try:
@@ -84,9 +99,16 @@ uncertainty_opt = click.option(
     help="posterior: each replication draws its parameters from the calibrated posterior as "
     "well as its random streams (the default when the scenario has a posterior); noise: "
     "parameters fixed, random streams only.")
+assumptions_opt = click.option(
+    "--assumptions", type=click.Choice(["sampled", "fixed"]), default="sampled",
+    show_default=True,
+    help="sampled: each replication also draws the parameters no figure pins (the "
+    "scenario's assumptions file: attractiveness elasticities, reach share...) from their "
+    "ranges, the same draw in every scenario, and the headline says how much of each effect's "
+    "spread each one causes; fixed: the scenario's values.")
 quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
-                           help="Local worker processes (default: number of CPUs).")
+                           help="Local worker processes (default: all CPUs).")
 format_opt = click.option("--format", "-f", "form", default="table", show_default=True,
                           type=click.Choice(["table", "csv", "md", "json"]),
                           help="How to print the table (csv and json for machines, md for "
@@ -112,10 +134,6 @@ def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
     Example:
       gzsim check scenarios/policy_tax_incentives.yaml --set run.replications=5
     """
-    import yaml
-
-    from gzsim.scenario import load_scenario
-
     sc = load_scenario(scenario, overrides=list(overrides))
     click.echo(f"# {scenario}: valid scenario '{sc.name}'")
     if sources:
@@ -141,52 +159,50 @@ def check(scenario: Path, overrides: tuple[str, ...], sources: bool) -> None:
 @quiet_opt
 @format_opt
 @uncertainty_opt
+@click.option("--events", is_flag=True,
+              help="Also write OUT/events.parquet: every project, segment, lot and housing "
+              "package event (replication, time, date, kind, id, event, attributes).")
 @user_errors
 def run(scenario: Path, replications: int | None, seed: int | None, overrides: tuple[str, ...],
         out: Path | None, workers: int | None, quiet: bool, form: str,
-        uncertainty: str | None) -> None:
+        uncertainty: str | None, events: bool) -> None:
     """Run replications of SCENARIO, print a summary and write results.
 
     Writes OUT/series.parquet (one row per replication and month), OUT/summary.csv (the
-    printed table) and OUT/manifest.json (resolved scenario, seeds, versions, wall time).
+    printed table) and OUT/manifest.json (resolved scenario, seeds, versions, wall time);
+    with --events, OUT/events.parquet (the entity event log, gzsim.read_results(OUT).events).
 
     \b
     Example:
       gzsim run scenarios/base.yaml --replications 20 --seed 1 --out results/base
     """
-    import os
-
-    from gzsim.cli.report import print_summary, progress_bar
-    from gzsim.io.outdir import check_target
-    from gzsim.run import simulate
-    from gzsim.scenario import load_scenario
-
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
     out = Path("results") / sc.name if out is None else out
-    check_target(out, "run")  # refuse a folder that is not ours before running anything
-    workers = workers or min(os.cpu_count() or 1, n)
-    with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
-        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
-                          uncertainty=uncertainty)
+    if check_target(out, "run") == "own":  # refuse what is not ours before running anything
+        refuse_foreign(out, "run", "--out")
+    try:
+        with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
+            result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
+                              uncertainty=uncertainty, events=events)
+    except AllRunsFailed as e:  # failures are data: the folder records them, then exit 1
+        if e.result is not None:
+            e.result.save(out, summary=[])
+            raise AllRunsFailed(f"{e} The failures are in {out / 'failures.csv'}, with the "
+                                f"manifest in {out / 'manifest.json'}.") from None
+        raise
     summary = result.summary_rows()  # written to summary.csv and printed: computed once
     result.save(out, summary=summary)
-    failed = result.manifest.get("failed_replications", [])
-    if len(failed) == n:
-        first = str(result.failures["error"].iloc[0]).splitlines()[0] \
-            if result.failures is not None and len(result.failures) else "?"
-        raise AllRunsFailed(f"every replication ({n}) failed, so there is nothing to "
-                            f"summarise; the errors are in {out / 'failures.csv'} (first: "
-                            f"{first})")
+    failed = result.manifest.get("failed_replications", [])  # all failed: simulate raised
     print_summary(result, form=form, summary=summary)
-    from gzsim.uncertainty import describe as describe_uncertainty
 
     click.echo(textwrap.fill(describe_uncertainty(result.manifest), 80),
                err=form in ("csv", "json"))
     if failed:
         click.echo(f"warning: {len(failed)} of {n} replication(s) failed and are left out of "
                    f"the summary; see {out / 'failures.csv'}", err=True)
-    click.echo(f"Results written to {out}/ (series.parquet, summary.csv, manifest.json) "
+    files = "series.parquet, summary.csv, manifest.json" + (", events.parquet" if events else "")
+    click.echo(f"Results written to {out}/ ({files}) "
                f"in {result.manifest['wall_time_s']:.1f} s", err=form in ("csv", "json"))
 
 
@@ -204,10 +220,15 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
               help="Where to write fitted.yaml (default: the spec's 'output' for a full run "
               "into the spec's folder, else OUT/fitted.yaml).")
 @click.option("--overwrite", is_flag=True, help="Discard OUT's abc.db and start again.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a value of the base scenario the calibration runs (not a free "
+              "parameter), e.g. --set attractiveness.incentive_elasticity=0.5; writes to a new "
+              "results/calibration-set-<time>/ unless --out says otherwise.")
 @quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None, overwrite: bool, quiet: bool) -> None:
+              fitted: Path | None, overwrite: bool, overrides: tuple[str, ...],
+              quiet: bool) -> None:
     r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
     Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
@@ -221,16 +242,18 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
       gzsim calibrate --quick
       gzsim calibrate calibration/spec.yaml --workers 2
     """
-    import os
-    import shlex
-
+    # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
+    from gzsim.calibration.problem import build_problem
     from gzsim.calibration.run import calibrate as run_calibration
+    from gzsim.calibration.run import check_fitted_target
 
     console = Console(stderr=True)
-    workers = workers or os.cpu_count() or 1
-    out_dir = calibration_targets(spec, quick, out)
+    workers = resolve_workers(workers)
+    out_dir = calibration_targets(spec, quick, out, bool(overrides))
+    if fitted is not None:
+        check_fitted_target(fitted)  # a user's file (a scenario) is never replaced
     if overwrite and (out_dir / "abc.db").exists():
         (out_dir / "abc.db").unlink()
 
@@ -240,7 +263,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                           f"{g['samples']:,} simulations, acceptance {g['acceptance_rate']:.3f}")
 
     command = "gzsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    problem, post, info = run_calibration(spec, quick=quick, workers=workers, out_dir=out_dir,
+    built = build_problem(spec, quick=quick, overrides=overrides)
+    problem, post, info = run_calibration(built, quick=quick, workers=workers, out_dir=out_dir,
                                           fitted_path=fitted, on_generation=show,
                                           command=command, progress=not quiet)
     params, ppc, run = info["params"], info["ppc"], info["run"]
@@ -299,12 +323,15 @@ def backtest(config: Path, origins: tuple[int, ...], quick: bool, workers: int |
 
 def _difference_charts(cmp, folder: Path) -> None:
     """Charts of the headline indicators (and the fiscal cost behind cost-effectiveness)."""
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.plots import difference_chart, save_figure
 
     head = cmp.headline()
     charted = list(dict.fromkeys(head["indicator"]))
-    if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
-        charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+    have = set(cmp.table["indicator"])
+    cost = next((c for c in ("public_cost_usd_m", "fiscal_cost_usd_m") if c in have), None)
+    if head["per_usd_m"].notna().any() and cost:
+        charted.append(cost)  # the cost side of cost-effectiveness
     for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
         if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
             save_figure(difference_chart(cmp, ind), folder / f"diff_{ind}")
@@ -345,11 +372,12 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --workers 2
       gzsim sweep scenarios/experiments/lhs.yaml --out results/lhs --shard 0/4
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import experiment_with_overrides
-    from gzsim.execution import cpu_count
-    from gzsim.experiments import ExecutionOptions, print_stats, run_sweep
+    from gzsim.cli.report import print_stats
+    from gzsim.experiments import ExecutionOptions, run_sweep
 
-    opts = ExecutionOptions(workers=workers or cpu_count(), scheduler=scheduler,
+    opts = ExecutionOptions(workers=resolve_workers(workers), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)
     exp = experiment_with_overrides(experiment, overrides)
     res = run_sweep(exp, out or Path("results") / exp.name, opts, shard=shard,
@@ -384,7 +412,13 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
 @indicator_opt("Indicator for the headline and charts (repeatable; default: those the "
-               "policies' questions name). comparison.csv always holds every indicator.")
+               "policies' questions name, and employment for a spending policy). "
+               "comparison.csv always holds every indicator.")
+@click.option("--year", "-y", "years", multiple=True, type=int,
+              help="Year to compare (repeatable; default: the milestone years).")
+@click.option("--vs-parent", is_flag=True,
+              help="Compare each scenario with the scenario it extends (its parent) instead "
+              "of with the first one; the default when one scenario is given.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
 @click.option("--unpaired", is_flag=True,
@@ -393,53 +427,57 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @format_opt
 @quiet_opt
 @uncertainty_opt
+@assumptions_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool,
-            uncertainty: str | None) -> None:
+            years: tuple[int, ...], vs_parent: bool, overrides: tuple[str, ...],
+            unpaired: bool, form: str, quiet: bool, uncertainty: str | None,
+            assumptions: str) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    Every scenario runs the same replications with the same seeds. The headline answers each
+    One scenario alone (or --vs-parent) is compared with the scenario it extends; a scenario
+    that extends another scenario than the base gets a warning naming its parent. Every
+    scenario runs the same replications with the same seeds. The headline answers each
     policy's question: the indicators it names at the milestone years, the difference against
-    the base with its interval, the relative change with its own interval, and, where the
-    policy has a fiscal cost, the effect per US$ m of cost. Rows that are exactly zero in every
-    replication are collapsed into one line. Writes comparison.csv (every indicator),
-    headline.csv, each scenario's results and (with --plot) difference charts in OUT/plots/.
+    the base with its interval (how sure the average is) and its 5-95 % spread across
+    replications (how much it could vary), the relative change, and, for a policy with a
+    public cost, the effect per US$ m of it, undiscounted and in present values. Writes
+    comparison.csv (every indicator), headline.csv, each scenario's results and (with --plot)
+    difference charts in OUT/plots/.
 
     \b
     Example:
+      gzsim compare scenarios/policy_land_push_scarce.yaml
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
-      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
+      gzsim compare --vs-parent scenarios/policy_*.yaml -i employment -y 2025
     """
-    import os
-
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.compare import compare as run_compare
-    from gzsim.cli.report import progress_bar
-    from gzsim.scenario import load_scenario
+    from gzsim.analysis.compare import compare_with_parents
 
-    if len(scenarios) < 2:
-        raise UserError("give the base scenario and at least one other to compare")
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-    from gzsim.io.outdir import atomic_folder, check_target, timestamped
-
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
-    check_target(out, "comparison")  # before the (long) runs
-    workers = workers or os.cpu_count() or 1
-    with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
+    if check_target(out, "comparison") == "own":  # before the (long) runs
+        refuse_foreign(out, "comparison", "--out")
+    workers = resolve_workers(workers)
+    options = dict(replications=replications, seed=seed, workers=workers, level=level,
+                   indicators=list(indicators) or None, years=list(years) or None,
+                   unpaired=unpaired, uncertainty=uncertainty, assumptions=assumptions)
+    parents = vs_parent or len(loaded) == 1
+    runs = len(loaded) + (len({str(p) for p in map(parent_file, loaded)}) if parents else 0)
+    with progress_bar(f"{runs} scenarios: replications", replications * runs,
                       disable=quiet) as advance:
-        cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                          workers=workers, level=level, indicators=list(indicators) or None,
-                          progress=advance, unpaired=unpaired, uncertainty=uncertainty)
+        cmp = compare_with_parents(loaded, progress=advance, **options) if parents else \
+            run_compare(loaded[0], loaded[1:], progress=advance, **options)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
             _difference_charts(cmp, tmp / "plots")
     cmp.print(form=form)
-    from gzsim.uncertainty import describe as describe_uncertainty
 
     note = describe_uncertainty(next(iter(cmp.results.values())).manifest) + \
         " Differences pair the same draw and streams across scenarios."
@@ -447,6 +485,11 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
+
+
+def parent_file(scenario) -> Path | None:
+    """The file a loaded scenario extends (None if none)."""
+    return parent_path(scenario)
 
 
 @main.command()
@@ -474,12 +517,14 @@ def plot(folders: tuple[Path, ...], out: Path | None, indicators: tuple[str, ...
       gzsim plot results/base results/policy_training -i employment
       gzsim plot results/full_factorial
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.plots import plot_results
 
     sweeps = [f for f in folders if (f / "design.parquet").exists()]
     if sweeps:
         if len(folders) > 1:
             raise UserError("give one sweep folder, or one or more run folders")
+        # start-up: each command imports only its own path (`gzsim run` stays fast)
         from gzsim.analysis.sweep_plots import plot_sweep
 
         paths, skipped = plot_sweep(folders[0], out, list(indicators) or None), []
@@ -517,16 +562,53 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
     Example:
       gzsim sensitivity scenarios/experiments/sobol.yaml -i jobs_created_2017
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import experiment_with_overrides, sensitivity_report
     from gzsim.experiments import run_sweep
 
     exp = experiment_with_overrides(experiment, overrides)
     store = out or Path("results") / exp.name
-    result = run_sweep(exp, store, workers=workers or 2, progress=not quiet)
+    result = run_sweep(exp, store, workers=resolve_workers(workers), progress=not quiet)
     sensitivity_report(exp, result.path, list(indicators), form, click.echo)
     if not quiet:
         click.echo(f"Indices written to {store}/sensitivity_<outcome>.csv (chart: .png/.svg)",
                    err=form in ("csv", "json"))
+
+
+@main.command("dose-response")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lever", default=None, help="The swept factor that is the dose (default: the "
+              "experiment's first factor).")
+@indicator_opt("Indicator whose effect is read (default: employment, the jobs indicator).")
+@click.option("--year", "-y", type=int, default=2025, show_default=True,
+              help="Year of the effect and end of the cost.")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
+              help="Confidence level of the intervals.")
+@format_opt
+@user_errors
+def dose_response(folder: Path, lever: str | None, indicators: tuple[str, ...], year: int,
+                  level: float, form: str) -> None:
+    """Dose-response of a swept policy lever: effect and effect per US$ m, both bands.
+
+    FOLDER is a `gzsim sweep` store of an experiment that crosses a lever with other factors;
+    each point is paired with the point at the lever's lowest value (same other factors, same
+    replication seeds). Writes dose_response.csv and dose_response.png/.svg into FOLDER.
+
+    \b
+    Example:
+      gzsim sweep scenarios/experiments/dose_tax_incentives.yaml
+      gzsim dose-response results/dose_tax_incentives
+    """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
+    from gzsim.cli.commands import dose_report
+    from gzsim.indicators import JOBS
+
+    if len(indicators) > 1:
+        raise UserError("give one --indicator")
+    dose_report(folder, lever, indicators[0] if indicators else JOBS, year, level, form,
+                click.echo)
+    click.echo(f"Written to {folder}/ (dose_response.csv, dose_response.png, .svg)",
+               err=form in ("csv", "json"))
 
 
 @main.command()
@@ -541,18 +623,57 @@ def indicators(form: str) -> None:
     Example:
       gzsim indicators --format md
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import print_indicators
 
     print_indicators(form, click.echo)
 
 
-def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
-    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
-    from gzsim.calibration.run import OUTPUT_FILES
-    from gzsim.io.outdir import check_files, timestamped
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--port", "-p", type=click.IntRange(0, 65535), default=5006, show_default=True,
+              help="Port to serve on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind (the default serves this machine only).")
+@click.option("--cache", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for cached runs and downloads (default: results/explore/).")
+@workers_opt
+@user_errors
+def explore(scenario: Path | None, port: int, host: str, cache: Path | None,
+            workers: int | None) -> None:
+    """Serve the policy explorer in the browser (baseline: SCENARIO, default base.yaml).
 
-    if quick and out is None:
-        out = timestamped("results", "calibration-quick")
+    The page compares a baseline with shipped policy files or levers set on the page, paired
+    over common random numbers as `gzsim compare` does, and offers its tables, figures and a
+    scenario file of the levers for download. Needs the `explore` extra.
+
+    \b
+    Example:
+      gzsim explore scenarios/base.yaml --port 5006
+    """
+    from gzsim.explore.serve import settings_for  # start-up: the command's own path
+
+    settings = settings_for(scenario, cache, workers)
+    try:
+        # start-up: the command's own path, and the optional 'explore' extra (Panel)
+        from gzsim.explore.page import serve
+    except ImportError as e:
+        raise UserError(f"gzsim explore needs the 'explore' extra ({e.name} is missing): "
+                        "pip install 'gzsim[explore]'") from None
+    serve(settings, port=port, host=host, announce=click.echo)
+
+
+def calibration_targets(spec: Path, quick: bool, out: Path | None, varied: bool = False
+                        ) -> Path:
+    """Where calibrate writes.
+
+    A smoke run (--quick) or a variant (--set) never touches calibration/ unless told.
+    """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
+    from gzsim.calibration.run import OUTPUT_FILES
+
+    if (quick or varied) and out is None:
+        out = timestamped("results", "calibration-quick" if quick else "calibration-set")
     out_dir = out or spec.parent
     check_files(out_dir, "calibration", OUTPUT_FILES)
     return out_dir

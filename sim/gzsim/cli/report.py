@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -15,9 +16,10 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from gzsim.analysis.tables import LongTable, Section, emit, fmt, geography, geography_label, title
-from gzsim.results import Result
+from gzsim.results import SUMMARY_COLUMNS, Result
 
 
 def summary_table(result: Result, summ: list[dict[str, Any]] | None = None) -> LongTable:
@@ -58,14 +60,11 @@ def print_summary(result: Result, console: Console | None = None, form: str = "t
     ``summary``: ``result.summary_rows()`` when the caller has them already (not computed
     twice). The CSV and JSON forms are built with pandas; the tables need none.
     """
-    import click
-
     rows = result.summary_rows() if summary is None else summary
     frame = None
     if form in ("csv", "json"):
+        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
         import pandas as pd
-
-        from gzsim.results import SUMMARY_COLUMNS
 
         frame = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
         frame.insert(2, "geography", [geography(str(i)) for i in frame["indicator"]])
@@ -92,3 +91,27 @@ def progress_bar(label: str, total: int, disable: bool = False
             prog.update(task, completed=done, total=total_, refresh=True)
 
         yield advance
+
+
+def print_stats(result: Any, console: Any = None) -> None:
+    """Final statistics of a sweep session: runs, failures, wall time, time per run, workers."""
+    s = result.stats
+    rows = {"session": s.get("start"),
+            "backend": s.get("backend") and f"{s['backend']}: {s['cluster']}",  # none: no runs
+            "shard": s["shard"] and "{}/{}".format(*s["shard"]) + f" ({s['runs_in_scope']} runs)",
+            "runs": f"{s['runs_this_session']} this session, {s['runs_done_before']} done "
+                    f"before, {s['runs_total']} in the design",
+            "failures": f"{s['failed_this_session']} this session",
+            "all sessions": f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
+                            f"failed, {s.get('runs_pending_total')} pending",
+            "wall time": f"{s['wall_time_s']:.2f} s",
+            "batches": f"{s['tasks']} of up to {s['batch_size']} runs, {s['retries']} "
+                       f"retried, {s['lost_runs']} runs lost",
+            "time per run": s["time_per_run_s"] is not None and f"{s['time_per_run_s'] * 1000:.1f}"
+                            f" ms ({s['runs_per_s']} runs/s overall)",
+            "runs per worker": ", ".join(f"{k}: {v}" for k, v in s["runs_per_worker"].items())}
+    t = Table(title=f"sweep '{s['experiment']}' -> {result.path}", show_header=False)
+    for key, text in rows.items():
+        if text:
+            t.add_row(key, text)
+    (console or Console()).print(t)

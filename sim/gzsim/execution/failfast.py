@@ -7,7 +7,8 @@ Two causes are common in scripts and notebooks:
   worker re-imports the script and tries to start workers again. :func:`check_main_guard`
   finds this before any process starts, by reading the script;
 - every replication failing the same way (a parameter the model cannot run with): the run
-  stops after a few identical failures and :class:`ReplicationsFailed` quotes the first one.
+  stops after a few identical failures and :class:`~gzsim.errors.AllRunsFailed` quotes the
+  first one.
 """
 
 from __future__ import annotations
@@ -17,14 +18,10 @@ import multiprocessing
 import sys
 from pathlib import Path
 
-from gzsim.errors import UserError
+from gzsim.errors import AllRunsFailed, UserError
 
 #: identical failures, with no success, after which a run stops
 STOP_AFTER = 3
-
-
-class ReplicationsFailed(UserError):
-    """Every replication of a run failed (the first error is quoted)."""
 
 
 def _guarded_lines(source: str) -> set[int]:
@@ -79,7 +76,7 @@ def first_line(error: str) -> str:
     return (error or "").strip().splitlines()[0] if error else ""
 
 
-def all_failed(name: str, failures: list[dict], n: int, stopped: bool) -> ReplicationsFailed:
+def all_failed(name: str, failures: list[dict], n: int, stopped: bool) -> AllRunsFailed:
     """The error for a run whose every replication failed."""
     first = failures[0]
     what = (f"the first {len(failures)} replications of {n} failed the same way, so the run "
@@ -89,6 +86,6 @@ def all_failed(name: str, failures: list[dict], n: int, stopped: bool) -> Replic
         hint = (" Worker processes died while starting: if you run gzsim from a script, put "
                 "the code under 'if __name__ == \"__main__\":' (workers re-import the script "
                 "under the 'spawn'/'forkserver' start methods), or use workers=1.")
-    return ReplicationsFailed(
+    return AllRunsFailed(
         f"scenario '{name}': {what}. First error (replication {first['replication']}): "
         f"{first_line(first['error'])}.{hint}")

@@ -1,9 +1,11 @@
-"""One execution layer for every run gzsim does: one loop over a ``concurrent.futures.Executor``.
+"""The execution layer: every run gzsim does goes to a ``concurrent.futures.Executor``.
 
-:func:`execute` keeps about two batches per worker in flight, waits in
-``concurrent.futures.wait`` (no polling), retries batches lost to infrastructure and yields
-each batch's output; model exceptions are recorded per run by
-:func:`~gzsim.execution.tasks.run_batch`. Executors: see :class:`ExecutionOptions`.
+Two paths over the same executors (:class:`ExecutionOptions`, :func:`executor_for`) and the
+same worker task (:func:`~gzsim.execution.tasks.run_batch`, which records model exceptions
+per run): :func:`run_replications`, the short path for one scenario (every batch submitted,
+results as they complete), and :func:`execute`, a sweep's loop (about two batches per worker
+in flight, ``concurrent.futures.wait`` without polling, batches lost to infrastructure retried
+and a worker-killing run isolated). :func:`resolve_workers` is the one worker-count rule.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import math
 import multiprocessing
 import os
+import shutil
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -22,12 +25,18 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gzsim.errors import UserError
+from gzsim.execution.lifecycle import stop_pool
 from gzsim.execution.tasks import Batch, Job, RunFn, lost, run_batch, warm
+from gzsim.io.readers import regular_file
 from gzsim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
             "lsf": "LSFCluster"}
+#: how long to wait for a Dask scheduler, and for a batch system's first worker (seconds;
+#: environment: GZSIM_CONNECT_TIMEOUT_S, GZSIM_WORKER_TIMEOUT_S)
+CONNECT_TIMEOUT_S = 10.0
+WORKER_TIMEOUT_S = 300.0
 _TRANSIENT = {"KilledWorker", "CommClosedError", "StreamClosedError", "FutureCancelledError",
               "CancelledError", "BrokenProcessPool", "FutureLostError"}
 
@@ -41,11 +50,12 @@ class ExecutionOptions:
     """How runs are executed; shared by run, compare, calibrate and sweep.
 
     ``backend``: ``serial`` (this process), ``processes`` (a ``ProcessPoolExecutor`` of warm
-    workers, rebuilt if a worker dies), ``dask`` (``client.get_executor()`` of a
+    workers; a sweep's loop rebuilds it if a worker dies), ``dask`` (``client.get_executor()`` of a
     ``LocalCluster``, a ``scheduler`` address or file, a dask-jobqueue ``cluster`` or a
     ``client``) or ``executor`` (any you pass). Default: ``dask`` when a scheduler, cluster or
     client is given, else ``processes`` for more than one worker, else ``serial``. Batch sizes
-    are fixed (:func:`batch_size`). ``progress``: a bar (True), nothing (False) or a callable.
+    are fixed (:func:`batch_size`). ``retries``: of a batch lost to infrastructure, in a sweep.
+    ``progress``: a bar (True), nothing (False) or a callable.
     """
 
     workers: int | None = None
@@ -131,6 +141,7 @@ def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
 def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
     """A ``distributed.Client`` and its description; closes what it created."""
     try:
+        # start-up, and gzsim[cluster] is an optional extra: loaded on use
         import distributed
     except ImportError:
         raise ExecutionError("the Dask backend needs dask and distributed: "
@@ -142,16 +153,10 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
         raise ExecutionError("give either --scheduler or --cluster, not both")
     with contextlib.ExitStack() as stack:
         if opts.scheduler:
-            s = opts.scheduler
-            kw = {"scheduler_file": s} if s.endswith(".json") else {"address": s}
-            try:
-                client = stack.enter_context(distributed.Client(**kw, timeout="30s"))
-            except (OSError, TimeoutError, ValueError) as e:
-                raise ExecutionError(f"cannot connect to the Dask scheduler at '{s}': {e}") \
-                    from None
+            client = _connect(distributed, opts.scheduler, stack)
             yield client, f"scheduler {client.scheduler.address}"
             return
-        n = opts.workers or cpu_count()
+        n = resolve_workers(opts.workers)
         if opts.cluster:
             cluster, desc = _jobqueue(opts.cluster, n), f"{opts.cluster} (dask-jobqueue)"
             stack.enter_context(cluster)
@@ -161,18 +166,66 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
                 silence_logs=logging.ERROR))
             desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
         client = stack.enter_context(distributed.Client(cluster))
+        if opts.cluster:
+            _first_worker(client, cluster, opts.cluster)
         yield client, desc
+
+
+def _timeout(name: str, default: float) -> float:
+    """A timeout in seconds from the environment variable ``name`` (else ``default``)."""
+    try:
+        return max(0.1, float(os.environ.get(name, default)))
+    except ValueError:
+        raise ExecutionError(f"{name} must be a number of seconds, got "
+                             f"'{os.environ[name]}'") from None
+
+
+def _connect(distributed: Any, scheduler: str, stack: contextlib.ExitStack) -> Any:
+    """A client of the scheduler at an address or in a scheduler file; fails fast, named."""
+    wait = _timeout("GZSIM_CONNECT_TIMEOUT_S", CONNECT_TIMEOUT_S)
+    if scheduler.endswith(".json"):
+        try:  # a missing or special file: say so now, not after waiting for it to appear
+            regular_file(scheduler, "Dask scheduler file")
+        except UserError as e:
+            raise ExecutionError(f"--scheduler: {e}") from None
+    kw = {"scheduler_file": scheduler} if scheduler.endswith(".json") else {"address": scheduler}
+    try:
+        return stack.enter_context(distributed.Client(**kw, timeout=f"{wait}s"))
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ExecutionError(
+            f"cannot connect to the Dask scheduler at '{scheduler}' within {wait:g} s "
+            f"({type(e).__name__}: {e}); is it running and reachable? (the wait is "
+            "GZSIM_CONNECT_TIMEOUT_S)") from None
+
+
+def _first_worker(client: Any, cluster: Any, name: str) -> None:
+    """Wait (bounded) for the batch system's first worker; else name the submit command."""
+    wait = _timeout("GZSIM_WORKER_TIMEOUT_S", WORKER_TIMEOUT_S)
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except (TimeoutError, OSError) as e:
+        command = getattr(getattr(cluster, "job_cls", None), "submit_command", "?")
+        raise ExecutionError(
+            f"no {name} worker started within {wait:g} s ({type(e).__name__}): the jobs "
+            f"submitted with '{command}' did not start or failed. Check '{command}' by hand "
+            "with the job script (cluster.job_script()), the queue and its logs; a busy "
+            "queue may need a longer GZSIM_WORKER_TIMEOUT_S") from None
 
 
 def _jobqueue(name: str, workers: int) -> Any:
     try:
+        # start-up, and gzsim[cluster] is an optional extra: loaded on use
         import dask_jobqueue
     except ImportError:
         raise ExecutionError("--cluster needs dask-jobqueue: pip install 'gzsim[cluster]'") \
             from None
+    command = getattr(getattr(dask_jobqueue, JOBQUEUE[name]).job_cls, "submit_command", "")
+    if command and shutil.which(command.split()[0]) is None:
+        raise ExecutionError(f"--cluster {name}: the batch system's submit command "
+                             f"'{command}' is not installed here (not on PATH)")
     try:
         cluster = getattr(dask_jobqueue, JOBQUEUE[name])()
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError) as e:
         raise ExecutionError(f"cannot start a {name} cluster (configure it in "
                              f"~/.config/dask/jobqueue.yaml or DASK_JOBQUEUE__*): {e}") from None
     cluster.scale(n=workers)
@@ -186,11 +239,15 @@ def executor_for(opts: ExecutionOptions) -> Iterator[tuple[Any, str, int]]:
     if kind == "serial":
         yield SerialExecutor(), "this process", 1
     elif kind == "processes":
-        n = opts.workers or cpu_count()
+        n = resolve_workers(opts.workers)
         with _process_pool(n) as pool:
-            yield pool, f"ProcessPoolExecutor ({n} workers)", n
+            try:
+                yield pool, f"ProcessPoolExecutor ({n} workers)", n
+            except BaseException:  # interrupted or abandoned: stop the workers now
+                stop_pool(pool)
+                raise
     elif kind == "executor":
-        yield opts.executor, type(opts.executor).__name__, opts.workers or cpu_count()
+        yield opts.executor, type(opts.executor).__name__, resolve_workers(opts.workers)
     elif kind == "dask":
         with dask_client(opts) as (client, desc):
             slots = sum(client.nthreads().values()) or opts.workers or 1
@@ -312,17 +369,18 @@ class _Loop:
             raise ExecutionError("the executor broke; results so far are kept")
         # Python 3.11 leaves the surviving workers of a broken pool running (blocked on its
         # queue); as non-daemon children they would hang the interpreter's exit
-        for proc in list((getattr(self.ex, "_processes", None) or {}).values()):
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                proc.terminate()
-        self.ex.shutdown(wait=False, cancel_futures=True)
+        stop_pool(self.ex, grace_s=0.0)
         self.ex, self.own_pool = _process_pool(self.slots), True
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Cancel what is queued; ``abort`` (an interruption): stop running batches too."""
         for f in self.pending:
             f.cancel()
         if self.own_pool:
-            self.ex.shutdown(wait=True, cancel_futures=True)
+            if abort:
+                stop_pool(self.ex)
+            else:
+                self.ex.shutdown(wait=True, cancel_futures=True)
 
 
 def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
@@ -338,8 +396,10 @@ def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
         loop = _Loop(job, ex, opts, stats, slots)
         try:
             yield from loop.run(iter(batches))
-        finally:
-            loop.close()
+        except BaseException:  # Ctrl-C, SIGTERM, an error, or the consumer stopped early
+            loop.close(abort=True)
+            raise
+        loop.close()
 
 
 class ReplicationOutput(NamedTuple):
@@ -350,28 +410,60 @@ class ReplicationOutput(NamedTuple):
     wall_time_s: float
 
 
+def resolve_workers(workers: int | None, tasks: int | None = None) -> int:
+    """The one rule for a worker count: as asked, else every CPU this process may use.
+
+    With ``tasks``, the default is also no more workers than tasks.
+    """
+    if workers is not None:
+        return int(workers)
+    return max(1, min(cpu_count(), tasks)) if tasks is not None else cpu_count()
+
+
 def run_replications(scenario: Scenario, replications: int, root_seed: int,
                      options: ExecutionOptions | None = None, *, run_fn: RunFn | None = None,
                      **fields: Any) -> Iterator[ReplicationOutput]:
     """Replications ``0..replications-1`` of one scenario, as they complete (any order).
 
-    The one function that runs a scenario's replications (``gzsim run``, compare, calibrate):
-    same executors, batching, retries and failure capture as a sweep. Replication ``k`` uses
+    The short path of ``gzsim run``, ``gzsim.simulate`` and compare: batches of replications
+    go straight to the executor the options name (serial, processes, Dask, any
+    ``concurrent.futures`` executor), without the retries and worker-fault isolation of a
+    sweep's loop (:func:`execute`). A replication that raises is recorded with its error; one
+    whose worker process died is recorded as lost with that fault. Replication ``k`` uses
     ``SeedSequence(root_seed, spawn_key=(k,))`` whatever runs it. ``fields`` override
     ``options``; a callable ``progress`` gets ``(done, total)``.
     """
     opts = ExecutionOptions.of(options, **fields)
     n = int(replications)
     job = Job(root_seed=int(root_seed), replications=n, run_fn=run_fn, base_scenario=scenario)
-    workers = 1 if opts.kind == "serial" else (opts.workers or cpu_count())
-    size = opts.batch_size or batch_size(n, workers)
-    batches = (Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
-               for lo in range(0, n, size))
-    done = 0
-    for results in execute(job, batches, opts, {}):
-        for r in results:
-            err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
-            yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
-        done += len(results)
-        if callable(opts.progress):
-            opts.progress(done, n)
+    with executor_for(opts) as (ex, _desc, slots):
+        size = opts.batch_size or batch_size(n, slots)
+        batches = [Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
+                   for lo in range(0, n, size)]
+        futures = {ex.submit(run_batch, job, b, False): b for b in batches}
+        done = 0
+        try:
+            for fut in cf.as_completed(futures):
+                for r in _batch_results(fut, futures[fut], job):
+                    err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
+                    yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
+                done += len(futures[fut].runs)
+                if callable(opts.progress):
+                    opts.progress(done, n)
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+
+def _batch_results(fut: cf.Future, batch: Batch, job: Job) -> list:
+    """A finished batch's run results; runs lost with their worker are recorded as lost."""
+    try:
+        exc = fut.exception()
+    except cf.CancelledError as e:
+        exc = e
+    if exc is None:
+        return fut.result()
+    if not is_transient(exc):
+        raise ExecutionError(f"a task failed outside the model ({type(exc).__name__}: {exc})"
+                             "; results so far are kept") from exc
+    return lost(batch, job, exc, 1)

@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from gzsim import model
 from gzsim.aggregate import aggregate
 from gzsim.errors import ScenarioError, UserError
+from gzsim.execution.lifecycle import watch_parent
 from gzsim.scenario.loader import apply_overrides, validate_scenario
 from gzsim.scenario.schema import Scenario
 
@@ -111,17 +113,17 @@ def worker_id() -> str:
 
 
 def warm() -> None:
-    """Executor initializer: import the model once per worker process.
+    """Executor initializer: the model came with this module; freeze what the worker holds.
 
-    (A no-op when the worker was forked from a driver that has.) pyarrow's Parquet writer is
+    pyarrow's Parquet writer is
     left to the first sweep batch that encodes files (a sweep's driver has it already; `gzsim
     run`'s workers never need it). Then every object the worker holds so far (modules, the
     driver's heap when forked) is frozen out of the garbage collector: a full collection would
     otherwise walk them all, and in a forked worker touch every inherited page (copy-on-write),
-    ~0.1 s in the middle of a run.
+    ~0.1 s in the middle of a run. The worker exits by itself if its driver dies
+    (:func:`~gzsim.execution.lifecycle.watch_parent`).
     """
-    import gzsim.model  # noqa: F401
-
+    watch_parent()
     gc.freeze()
 
 
@@ -142,7 +144,8 @@ def scalar_value(outcome: Any, arr: np.ndarray, start: str) -> float:
 def _run_into(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: RunFn) -> None:
     """Run the model once into ``res``; check its output; compute the scalar outcomes."""
     sc = job.scenario_for(overrides)
-    out = run_fn(sc, job.root_seed, res.replication)
+    out = dict(run_fn(sc, job.root_seed, res.replication))
+    events = out.pop(model.EVENTS_KEY, None)  # the entity event log, when the run keeps one
     n = sc.time.n_months
     arrays = {k: np.asarray(v, dtype=float) for k, v in out.items()}
     for k, a in arrays.items():
@@ -160,14 +163,13 @@ def _run_into(job: Job, res: RunResult, overrides: Mapping[str, Any], run_fn: Ru
             raise ValueError(f"the model produced no indicator(s) {missing}")
         arrays = {k: arrays[k] for k in job.series}
     res.arrays, res.start = (arrays if job.series or not job.encoder else None), sc.time.start
+    if events is not None and res.arrays is not None:
+        res.arrays[model.EVENTS_KEY] = events
 
 
 def run_batch(job: Job, batch: Batch, encode: bool = True) -> Any:
     """Run every run of a batch; a run that raises is recorded as failed, the batch goes on."""
-    if job.run_fn is None:
-        from gzsim.model import simulate_one as run_fn
-    else:
-        run_fn = job.run_fn
+    run_fn = model.simulate_one if job.run_fn is None else job.run_fn  # (patchable in tests)
     who, results = worker_id(), []
     for rid in batch.runs:
         t0 = time.perf_counter()

@@ -103,6 +103,7 @@ def _sample(spec: DesignSpec, factors: list[Factor], problem: dict, seed: int
         X = np.array(list(itertools.product(*map(_grid, factors))), dtype=float)
         return X.reshape(-1, d), "itertools.product (first factor varies slowest)"
     if spec.kind in ("sobol", "morris"):
+        # start-up, and gzsim[analysis] is an optional extra: loaded on use
         from SALib.sample import morris, sobol
 
         if spec.kind == "sobol":
@@ -110,6 +111,7 @@ def _sample(spec: DesignSpec, factors: list[Factor], problem: dict, seed: int
                                 scramble=spec.scramble, seed=seed), "SALib.sample.sobol.sample"
         return morris.sample(problem, n, num_levels=spec.num_levels, seed=seed), \
             "SALib.sample.morris.sample"
+    # start-up: scipy loads only when needed (the run path avoids it, issue 13)
     from scipy.stats import qmc
 
     if spec.kind == "latin_hypercube":

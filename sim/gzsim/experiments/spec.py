@@ -17,8 +17,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     FiniteFloat,
     ValidationError,
@@ -38,6 +36,7 @@ from gzsim.scenario.loader import (
 )
 from gzsim.scenario.paths import check_scenario_path
 from gzsim.scenario.schema import Scenario
+from gzsim.scenario.types import Frozen
 from gzsim.uncertainty import experiment_posterior_factors
 
 Aggregation = Literal[AGGREGATIONS]  # type: ignore[valid-type]  # gzsim.aggregate's vocabulary
@@ -48,6 +47,7 @@ RESERVED_COLUMNS = {"run_id", "point", "replication", "seed_entropy", "status", 
 
 def frozen_distribution(spec: dict[str, Any]):
     """A frozen ``scipy.stats`` distribution from ``{name: norm, loc: 0, scale: 1}``."""
+    # start-up: scipy loads only when needed (the run path avoids it, issue 13)
     import scipy.stats as st
 
     if "name" not in spec:
@@ -95,11 +95,7 @@ def _distinct(v: list, what: str) -> list:
     return v
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FactorSpec(_Frozen):
+class FactorSpec(Frozen):
     """One varied parameter: exactly one of range, levels (a list) or distribution.
 
     An integer ``levels`` with a ``range`` (or ``distribution``) gives that many evenly spaced
@@ -150,7 +146,7 @@ class FactorSpec(_Frozen):
             "distribution" if self.distribution is not None else "levels"
 
 
-class DesignSpec(_Frozen):
+class DesignSpec(Frozen):
     """How points are chosen (the sampler's settings are passed to it and kept in the manifest).
 
     ``samples``: points (latin_hypercube, sobol_sequence, monte_carlo); the base sample N
@@ -177,7 +173,7 @@ class DesignSpec(_Frozen):
         return self
 
 
-class ScalarOutcome(_Frozen):
+class ScalarOutcome(Frozen):
     """A scalar KPI of one run, computed on the worker (keeps outputs small)."""
 
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
@@ -209,7 +205,7 @@ class ScalarOutcome(_Frozen):
         return self
 
 
-class Outcomes(_Frozen):
+class Outcomes(Frozen):
     """What to keep from every run: the monthly series (all or some indicators), scalars."""
 
     series: bool | list[IndicatorName] = True
@@ -223,14 +219,15 @@ class Outcomes(_Frozen):
         return self
 
 
-class PosteriorFactors(_Frozen):
+class PosteriorFactors(Frozen):
     """One range factor per posterior parameter: its weighted ``level`` interval."""
     posterior: Annotated[str, Field(min_length=1)] | None = None  # default: the base's posterior
     level: Annotated[float, Field(gt=0, lt=1)] = 0.90
     paths: Annotated[list[str], Field(min_length=1)] | None = None  # default: all of them
+    levels: Annotated[int, Field(ge=2, le=100)] | None = None  # N values each: full_factorial
 
 
-class ExperimentSpec(_Frozen):
+class ExperimentSpec(Frozen):
     """An experiment file as written (paths unresolved)."""
 
     name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")]
@@ -264,9 +261,12 @@ class ExperimentSpec(_Frozen):
     @model_validator(mode="after")
     def _design_fits(self) -> ExperimentSpec:
         grid = self.design.kind == "full_factorial"
-        if not self.factors and not self.posterior_factors or grid and self.posterior_factors:
-            raise ValueError("posterior_factors are ranges: use a sampling design" if grid and
-                             self.posterior_factors else "give 'factors' or 'posterior_factors'")
+        pf = self.posterior_factors
+        if not self.factors and not pf or pf and grid != bool(pf.levels):
+            raise ValueError("give 'factors' or 'posterior_factors'" if not pf else "posterior_"
+                             "factors are ranges: use a sampling design, or 'levels: N' for "
+                             "full_factorial" if grid else "posterior_factors: 'levels' only "
+                             "applies to full_factorial")
         for path, f in self.factors.items():
             if grid and f.kind != "levels" and not isinstance(f.levels, int):
                 raise ValueError(f"full_factorial: factor '{path}' needs levels (a list, or "

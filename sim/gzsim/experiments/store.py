@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -25,11 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 from filelock import FileLock, ReadWriteLock, Timeout
 
+import gzsim
 from gzsim.errors import UserError
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
 from gzsim.io.fileio import atomic_write_bytes, write_json, write_parquet
+from gzsim.io.readers import read_json
 from gzsim.results import describe_columns
 
 FORMAT = "gzsim-sweep/2"
@@ -42,8 +47,6 @@ class StoreError(UserError):
 
 def code_fingerprint() -> dict[str, str]:
     """The gzsim version and a hash of its Python sources: which model computed the runs."""
-    import gzsim
-
     root, h = Path(gzsim.__file__).parent, hashlib.sha256()
     for p in sorted(root.rglob("*.py")):
         h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
@@ -75,14 +78,14 @@ class SweepStore:
 
     def read_manifest(self) -> dict:
         """The manifest, or a clear error."""
+        if not os.path.lexists(self.manifest_path):
+            raise StoreError(f"{self.root}: not a gzsim sweep folder (no manifest.json)")
         try:
-            m = json.loads(self.manifest_path.read_text())
-        except FileNotFoundError:
-            raise StoreError(f"{self.root}: not a gzsim sweep folder (no manifest.json)") \
-                from None
-        except (OSError, json.JSONDecodeError) as e:
-            raise StoreError(f"{self.manifest_path}: unreadable manifest ({e})") from None
-        if m.get("format") != FORMAT:
+            m = read_json(self.manifest_path, "sweep manifest")
+        except UserError as e:
+            raise StoreError(str(e)) from None
+        if not isinstance(m, dict) or m.get("format") != FORMAT:
+            m = m if isinstance(m, dict) else {}
             raise StoreError(f"{self.root}: sweep format {m.get('format')!r}, this gzsim reads "
                              f"{FORMAT!r}; start again with --overwrite or another --out")
         return m
@@ -107,6 +110,8 @@ class SweepStore:
                 f"{new['gzsim']}, source {new['source_sha256'][:12]}); resuming would mix two "
                 "models' runs in one store. Finish it with the code it began with, or start "
                 "again with --overwrite (or another --out)")
+        if not (self.root / "design.parquet").is_file():  # deleted: the design is deterministic
+            write_parquet(design, self.root / "design.parquet")
         return found
 
     def wipe(self) -> None:
@@ -117,55 +122,41 @@ class SweepStore:
             (self.root / f).unlink(missing_ok=True)
 
     def lock(self, shard: tuple[int, int] | None) -> None:
-        """One whole-sweep session, or shard sessions each computing a different shard.
-
-        ``DIR/.lock`` (a :class:`filelock.ReadWriteLock`) is held exclusively by a whole sweep
-        and shared by shard sessions, each also holding its shard's own :class:`filelock.FileLock`
-        (portable: no ``fcntl``). Never waits: a held lock is an error that says who holds it.
-        """
+        """One whole sweep (``DIR/.lock`` exclusive) or shard sessions (shared, plus their own)."""
         (self.root / "sessions").mkdir(parents=True, exist_ok=True)
-        sweep = ReadWriteLock(self.root / ".lock", is_singleton=False)
-        what = "a sweep"
+        sweep, what = ReadWriteLock(self.root / ".lock", is_singleton=False), "a sweep"
+        self._locks.append(sweep)
         try:
-            if shard is None:
-                sweep.acquire_write(blocking=False)
-                self._locks.append(sweep)
-            else:
-                sweep.acquire_read(blocking=False)
-                self._locks.append(sweep)
+            (sweep.acquire_write if shard is None else sweep.acquire_read)(blocking=False)
+            if shard is not None:
                 what = f"shard {shard[0]}/{shard[1]}"
-                own = FileLock(self.root / "sessions" / f".lock-shard-{shard[0]}-of-{shard[1]}",
-                               is_singleton=False)
-                own.acquire(blocking=False)
-                self._locks.append(own)
+                name = f"sessions/.lock-shard-{shard[0]}-of-{shard[1]}"
+                self._locks.append(FileLock(self.root / name, is_singleton=False))
+                self._locks[-1].acquire(blocking=False)
         except Timeout:
             self.unlock()
-            with contextlib.suppress(Exception):
-                sweep.close()
             raise StoreError(f"{self.root}: another gzsim session is already computing "
                              f"{what} in this folder (shards may share a folder, each "
                              "computed once at a time; a whole sweep may not)") from None
 
     def unlock(self) -> None:
-        """Release the session locks."""
+        """Release the session locks (a lock not held is left alone)."""
         for lock in reversed(self._locks):
             with contextlib.suppress(Exception):
-                lock.release(force=True)
-            if isinstance(lock, ReadWriteLock):
-                with contextlib.suppress(Exception):
-                    lock.close()
+                lock.release()
+            getattr(lock, "close", lambda: None)()  # a ReadWriteLock holds a SQLite connection
         self._locks = []
 
-    def _check(self, path: Path, lo: int, hi: int) -> tuple[bool, str | None]:
+    def _check(self, path: Path, lo: int, hi: int, need: set[str]) -> tuple[bool, str | None]:
         """(has lost runs, None) for an intact batch, else (False, why it does not count)."""
-        import pyarrow.parquet as pq  # here and below: not loaded by `import gzsim`
-
         try:
             md = pq.read_metadata(path)
             meta = md.metadata or {}
             rows = int(meta.get(b"gzsim.series_rows", b"0"))
             if md.num_rows != hi - lo:
                 return False, f"{md.num_rows} records for {hi - lo} runs"
+            if missing := sorted(need - set(md.schema.names)):  # a column dropped by hand
+                return False, f"no column(s) {', '.join(missing)}"
             if rows and not (self.series_dir / path.name).exists():
                 return False, f"its series file series/{path.name} is missing"
             if rows and pq.read_metadata(self.series_dir / path.name).num_rows != rows:
@@ -179,11 +170,13 @@ class SweepStore:
         intact: dict[int, int] = {}
         damaged: dict[int, str] = {}
         retry = set()
+        need = {"run_id", "status", *(o["name"] for o in self.read_manifest()["outcomes"][
+            "scalars"])} if self.manifest_path.exists() else {"run_id", "status"}
         for p in sorted(self.runs_dir.glob("part-*.parquet")):
             if not (m := PART_RE.match(p.name)):
                 continue
             lo, hi = int(m["lo"]), int(m["hi"])
-            has_lost, why = self._check(p, lo, hi)
+            has_lost, why = self._check(p, lo, hi, need)
             if why is None and intact and max(intact) < lo < intact[max(intact)]:
                 why = "overlaps another batch"
             if why is not None:
@@ -220,15 +213,18 @@ class SweepStore:
         """A session's statistics."""
         write_json(stats, self.root / "sessions" / f"{session}.json")
 
-    def read(self, scan: Scan, folder: Path) -> pd.DataFrame:
+    def read(self, scan: Scan, folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
         """The intact batches' files in ``folder`` (runs or series) through pyarrow.dataset."""
-        import pyarrow.dataset as pads
-
         paths = [p for lo, hi in sorted(scan.intact.items())
                  if (p := folder / part_name(lo, hi)).exists()]
         if not paths:
-            return pd.DataFrame(columns=["run_id", "point", "replication", "date"])
-        return pads.dataset(list(map(str, paths)), format="parquet").to_table().to_pandas()
+            return pd.DataFrame(columns=columns or ["run_id", "point", "replication", "date"])
+        return pads.dataset(list(map(str, paths)), format="parquet").to_table(
+            columns=columns).to_pandas()
+
+    def snapshot_lock(self) -> FileLock:
+        """One session at a time rewrites ``runs.parquet`` (shards finish in any order)."""
+        return FileLock(self.root / "sessions" / ".snapshot.lock", is_singleton=False)
 
 
 # --- encoding a batch (on the worker) -----------------------------------------------------------
@@ -245,8 +241,6 @@ class Part:
 
 
 def _parquet(table: pa.Table, meta: dict[str, str] | None = None) -> bytes:
-    import pyarrow.parquet as pq
-
     buf = io.BytesIO()
     pq.write_table(table.replace_schema_metadata({**(table.schema.metadata or {}),
                                                   **(meta or {})}), buf, compression="zstd")

@@ -17,6 +17,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from gzsim import __version__
+
 PROJECT = Path(__file__).resolve().parents[3]  # sim/gzsim/io -> the project (a checkout)
 
 
@@ -46,8 +48,6 @@ def git_state(root: Path = PROJECT) -> dict[str, Any]:
 
 def describe(scenario: Any = None) -> dict[str, Any]:
     """The provenance block of a manifest; ``scenario`` as loaded by ``load_scenario``."""
-    from gzsim import __version__
-
     prov = getattr(scenario, "_provenance", None) or {}
     files = [{**f, "sha256": sha256_file(f["path"])} for f in prov.get("files", [])
              if Path(f["path"]).is_file()]

@@ -1,23 +1,67 @@
-"""The SimPy model: one module per process, a district that wires them, a recorder."""
+"""The SimPy model: one module per process, a district that wires them, a recorder, an event log."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from gzsim.model import invariants
 from gzsim.model.district import District
+from gzsim.model.process import Process
 from gzsim.scenario.schema import Scenario, parse_year_month
 
+if TYPE_CHECKING:
+    import pandas as pd
 
-def simulate_one(scenario: Scenario, root_seed: int, replication: int) -> dict[str, np.ndarray]:
+
+def simulate_one(scenario: Scenario, root_seed: int, replication: int,
+                 processes: Iterable[type[Process]] = ()) -> dict[str, np.ndarray]:
     """Run one replication; monthly indicator arrays, deterministic in (scenario, seed, rep).
 
-    With ``GZSIM_CHECK_INVARIANTS=1`` (the test suite sets it) the run's invariants are checked.
+    ``processes``: processes from outside the package to run after the model's own. With
+    ``GZSIM_CHECK_INVARIANTS=1`` (the test suite sets it) the run's invariants are checked.
     """
-    arrays = District(scenario, root_seed, replication).run()
+    return simulate_with_events(scenario, root_seed, replication, processes, events=False)[0]
+
+
+def simulate_with_events(scenario: Scenario, root_seed: int, replication: int,
+                         processes: Iterable[type[Process]] = (), events: bool = True
+                         ) -> tuple[dict[str, np.ndarray], pd.DataFrame | None]:
+    """One replication's arrays and, when ``events``, its entity event log (a DataFrame)."""
+    d = District(scenario, root_seed, replication, processes=processes, events=events)
+    arrays = d.run()
     if invariants.enabled():
-        invariants.check(arrays, scenario)
-    return arrays
+        invariants.check(arrays, scenario, d.classes)
+    return arrays, (d.log.frame() if d.log is not None else None)
+
+
+EVENTS_KEY = "__events__"  # where a run function returns a replication's event log
+
+
+@dataclass(frozen=True)
+class ModelRun:
+    """A picklable model function for the execution layer (``run_fn``).
+
+    The model with outside ``processes`` and, when ``events``, each replication's event log
+    under ``EVENTS_KEY``.
+    """
+
+    processes: tuple[type[Process], ...] = ()
+    events: bool = False
+
+    def __call__(self, scenario: Scenario, root_seed: int, replication: int) -> dict[str, Any]:
+        """Run one replication (its arrays, and its event log when asked)."""
+        if not self.events:
+            return simulate_one(  # a module global: looked up at call time (tests replace it)
+                scenario, root_seed, replication, self.processes)
+        arrays, log = simulate_with_events(scenario, root_seed, replication, self.processes)
+        out: dict[str, Any] = dict(arrays)
+        if log is not None:
+            out[EVENTS_KEY] = log
+        return out
 
 
 def month_dates(scenario: Scenario) -> np.ndarray:
@@ -27,4 +71,5 @@ def month_dates(scenario: Scenario) -> np.ndarray:
     return (first + np.arange(scenario.time.n_months)).astype("datetime64[us]")
 
 
-__all__ = ["District", "month_dates", "simulate_one"]
+__all__ = ["EVENTS_KEY", "District", "ModelRun", "month_dates", "simulate_one",
+           "simulate_with_events"]

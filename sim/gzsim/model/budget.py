@@ -70,3 +70,13 @@ def monthly_amount(budget: Budget, time: TimeSpan, month: int) -> float:
 def monthly_amounts(budget: Budget, time: TimeSpan) -> list[float]:
     """``monthly_amount`` for every month of the run."""
     return [monthly_amount(budget, time, m) for m in range(time.n_months)]
+
+
+def released(amounts: list[float], budget: Budget, time: TimeSpan, month: int,
+             multiplier: float) -> float:
+    """US$ m a budget releases in ``month``, times its lever's ``multiplier``.
+
+    The precomputed ``monthly_amounts`` inside the run, computed beyond it.
+    """
+    base = amounts[month] if 0 <= month < len(amounts) else monthly_amount(budget, time, month)
+    return base * multiplier

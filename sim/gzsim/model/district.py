@@ -1,38 +1,27 @@
-"""The district: builds the registered processes and answers the questions they ask each other.
+"""The district: one replication's SimPy environment, its processes wired together, the clock.
 
-Processes never import each other; they talk through the district (attractiveness, sector
-weights, screening, land, the labour pool), which reaches a process by its name
-(``district.jobs``; ``None`` when the scenario does not have it). The processes are built from
-the registry (:mod:`gzsim.model.process`) in tick order, which is also the order of their
-month-end steps; the recorder samples last.
+The processes are the model's list (:data:`gzsim.model.processes.PROCESSES`) present in the
+scenario, then any passed in (``processes=``). Each declares what it reads (``READS``); the
+district connects those names explicitly and nothing else: processes never look each other up
+through it. It then lets every process make its stocks and launch its generators (``start``),
+launches each policy, plan and quota, and runs the clock (:func:`gzsim.model.clock.months`):
+months open and close in the list's order, the recorder samples last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 import numpy as np
 import simpy
 
-# Importing the process modules registers them (the registry is the model's table of contents).
-from gzsim.model import (  # noqa: F401
-    fiscal,
-    infrastructure,
-    investment,
-    jobs,
-    land,
-    poverty,
-    resettlement,
-    training,
-)
-from gzsim.model.attractiveness import attractiveness
-from gzsim.model.clock import monthly
+from gzsim.model.clock import months
 from gzsim.model.constants import once as scenario_once
-from gzsim.model.investment import SectorDraw
-from gzsim.model.ledger import Ledger
-from gzsim.model.policies import PolicySchedule
-from gzsim.model.process import Process, registered
+from gzsim.model.eventlog import EventLog
+from gzsim.model.policies import PolicyProcess, PolicySchedule
+from gzsim.model.process import Process
+from gzsim.model.processes import PROCESSES
 from gzsim.model.recorder import Recorder
 from gzsim.model.streams import Streams
 from gzsim.scenario.schema import Scenario
@@ -43,32 +32,44 @@ T = TypeVar("T")
 
 
 class District:
-    """One replication of a scenario: the SimPy environment, its processes and their books."""
+    """One replication of a scenario: the SimPy environment, its processes and their stocks."""
 
-    def __init__(self, scenario: Scenario, root_seed: int, replication: int):
+    def __init__(self, scenario: Scenario, root_seed: int, replication: int,
+                 processes: Iterable[type[Process]] = (), events: bool = False):
         self.scenario = scenario
         self.n_months = scenario.time.n_months
         self.env = simpy.Environment()
         self.streams = Streams(root_seed, replication)
-        self.ledger = Ledger(self.n_months)
-        self._weights = np.array([s.weight for s in scenario.sectors.values()], dtype=float)
-        self._sector_names = list(scenario.sectors)
+        self.log: EventLog | None = EventLog() if events else None
         self.levers = self.once("levers", lambda: PolicySchedule(scenario))
-        classes = registered()
-        self._absent = {c.name for c in classes if not c.present(scenario)}
+        classes = list(PROCESSES) + [c for c in processes if c not in PROCESSES]
+        self.classes = [c for c in classes if c.present(scenario)]
         self._procs: dict[str, Process] = {}
-        for cls in classes:
-            if cls.name not in self._absent:
-                self._procs[cls.name] = cls(self)
+        for cls in self.classes:
+            if cls.name in self._procs:
+                raise ValueError(f"two processes are named {cls.name!r}")
+            self._procs[cls.name] = cls(self)
         self.processes: list[Process] = list(self._procs.values())
-        # plain attributes from here on (``district.jobs`` is read thousands of times a run;
-        # ``__getattr__`` still answers while the processes are being built)
-        by_name = dict.fromkeys(self._absent) | self._procs
-        self.__dict__.update({k: v for k, v in by_name.items()
-                              if k not in self.__dict__ and not hasattr(District, k)})
-        self._stepping = [p for p in self.processes if p.monthly_step]
-        self.recorder = Recorder(self)
-        self.env.process(monthly(self.env, self.n_months, self._month_end))
+        for p in self.processes:  # explicit wiring: only what each process declares it reads
+            for name in p.READS:
+                p.connect(name, self._procs.get(name))
+        for p in self.processes:
+            p.start(self.env)
+        self.policies = PolicyProcess(scenario, self.env, self.log)
+        self.policies.start(self.n_months)
+        self.recorder = Recorder(self.processes)
+        self._clock = self.env.process(months(self.env, self.n_months, self._open, self._close))
+
+    def __getitem__(self, name: str) -> Process:
+        """A process of this run by name (KeyError when the scenario does not have it)."""
+        return self._procs[name]
+
+    def get(self, name: str) -> Process | None:
+        """A process of this run by name, or None."""
+        return self._procs.get(name)
+
+    def __iter__(self) -> Iterator[Process]:
+        return iter(self.processes)
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """A value that depends only on the scenario: computed once for all its replications.
@@ -77,67 +78,17 @@ class District:
         """
         return scenario_once(self.scenario, key, compute)
 
-    def _month_end(self, month: int) -> None:
-        """Every process's month-end step in tick order, then the recorder's sample."""
-        for p in self._stepping:
+    def _open(self, month: int) -> None:
+        for p in self.processes:
+            p.open_month(month)
+
+    def _close(self, month: int) -> None:
+        """Every process's month-end accounting in the declared order, then the recorder."""
+        for p in self.processes:
             p.step(month)
         self.recorder.sample(month)
 
-    def __getattr__(self, name: str) -> Any:
-        """``district.jobs`` etc.: a process by name, ``None`` if this scenario lacks it."""
-        procs = self.__dict__.get("_procs")
-        if procs is not None:
-            if name in procs:
-                return procs[name]
-            if name in self.__dict__.get("_absent", ()):
-                return None
-        raise AttributeError(name)
-
-    # --- questions processes ask each other -------------------------------------------------
-    def accessibility(self) -> float:
-        """The province network's accessibility as it reaches the district (1 = start)."""
-        if self.infrastructure is None:
-            return 1.0
-        reach = self.scenario.attractiveness.reach_share
-        return 1 + reach * (self.infrastructure.network_index() - 1)
-
-    def attractiveness(self, month: int) -> float:
-        """Multiplier on the project arrival rate, from last month's state."""
-        return attractiveness(
-            self.scenario.attractiveness, accessibility=self.accessibility(),
-            free_land_km2=self.land.uncommitted_km2() if self.land else None,
-            tax_incentive_share=self.levers(month).tax_incentive_share,
-            shortage=self.jobs.shortage())
-
-    def employment_rate(self) -> float:
-        """The district's employment rate (employed / labour force)."""
-        return self.jobs.employment_rate()
-
-    def sector_weights(self, month: int) -> np.ndarray:
-        """Relative arrival weights of the sectors, with sector-targeting levers applied."""
-        mult = self.levers(month).sector_weight_multipliers
-        if not mult:
-            return self._weights
-        return self._weights * np.array([mult.get(n, 1.0) for n in self._sector_names])
-
-    def screening_accepts(self, sector: SectorDraw, month: int) -> bool:
-        """Environmental screening: reject sectors above the policy's pollution class."""
-        limit = self.levers(month).max_pollution_class
-        return limit is None or sector.pollution_class <= limit
-
-    def on_relocated(self, households: int, month: int) -> None:
-        """Relocated households: their workers join the pool, their people change poverty stock."""
-        cfg = self.scenario.resettlement
-        self.jobs.add_workers(households * cfg.workers_per_household
-                              * cfg.district_share_of_workers)
-        if self.poverty is not None:
-            self.poverty.relocated(int(round(households * cfg.people_per_household)))
-
-    def operating_usd_m(self, month: int) -> float:
-        """Capital operating in the month last stepped, all sectors (depreciated, net of exits)."""
-        return sum(self.investment.capital)
-
     def run(self) -> dict[str, np.ndarray]:
         """Run to the horizon; the recorded monthly indicator arrays."""
-        self.env.run(until=self.n_months + 0.5)
+        self.env.run(until=self._clock)
         return self.recorder.arrays()

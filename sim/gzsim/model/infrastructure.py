@@ -1,46 +1,57 @@
-"""Road and rail build-out (province scale): budgets, plans, build capacity, accessibility.
+"""Road and rail build-out (province scale): funds, crews, segments, lots, accessibility.
 
-One monthly step per replication, no process per segment. Each month, by segment type ``t``:
+Each month opens with the budget's release (x the infrastructure lever), split between the
+segment types: plans earmark the money their targets would need on an even schedule at this
+month's cost, ``add_km * plan_achievement_t * cost_t(m) / window_months`` (never more than
+``plans_max_budget_share`` of the release in all); the rest follows ``budget_share``. The split
+does not depend on progress, so more money never moves money away from a type; a network at its
+ceiling ``max_km`` spends its share on the existing network (upgrading, repair: disbursed that
+month, construction jobs, no km), never on another network (issue 22: the ceilings are
+physical). A type's money first pays the unpaid work in progress of the start (an even instalment),
+then goes into the type's fund, a SimPy ``Container``.
 
-1. completions booked earlier open (``built_km`` up, ``under_construction_km`` down); the work in
-   progress at the start opens evenly over ``initial_completion_months``;
-2. the month's release is split: plans earmark the money their targets would need on an even
-   schedule at this month's cost, ``add_km * plan_achievement_t * cost_t(m) / window_months``
-   (never more than ``plans_max_budget_share`` of the release in all); the rest follows
-   ``budget_share``; a network at its ceiling (``max_km``) spends its share on works on the
-   existing network (upgrading, repair: construction jobs, no km; not passed to others). The
-   split does not depend on progress, so more money never moves money away from a type;
-3. the type's fund pays the start's unpaid work in progress first (an even instalment), then
-   starts ``km = min(fund / cost_t(m), max_under_construction_km - under_construction_km)``;
-   their cost is disbursed evenly over ``build_months`` and they open ``build_months`` later.
+- Types with ``segment_km`` (expressway and rail: the types whose crews bind) are built by a
+  programme process: it takes a segment's cost from the fund, requests a crew (a
+  ``simpy.Resource`` of ``max_under_construction_km / segment_km`` crews), and the segment opens
+  ``build_months`` later (a timeout callback that releases the crew). The last segment is
+  trimmed to the km left under the network ceiling ``max_km``.
+- Other types start one lot a month: ``km = min(fund / cost_t(m), room)``, opening
+  ``build_months`` later.
+- Money a full type (no free crew or room) cannot use this month passes to the types that can,
+  by their budget shares (without this rule money would idle in full funds).
 
-Cost per km grows at a real rate: ``cost_t(m) = cost_t(0) * (1 + g_t)^(m/12)``. With ample
-capacity, km started = money / cost; capacity is a counter per type, so a type never loses its
-place to another. Construction jobs = job-years per US$ m x 12 x money disbursed that month;
-``district_share`` of them are in the district. Accessibility is a weighted network length
-relative to the start.
+Cost per km grows at a real rate: ``cost_t(m) = cost_t(0) * (1 + g_t)^(m/12)``; works disburse
+their cost evenly while under way (a rate integrated by month). The work in progress at the start
+is split into pieces that open evenly over ``initial_completion_months``, holding crews.
+Construction jobs = job-years per US$ m x 12 x money disbursed that month; ``district_share`` of
+them are in the district. Accessibility is a weighted network length relative to the start.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import math
 from typing import TYPE_CHECKING
 
-from gzsim.model.budget import monthly_amount, monthly_amounts
-from gzsim.model.process import Indicator, Process, register
+import simpy
+
+from gzsim.model.budget import monthly_amounts, released
+from gzsim.model.clock import MonthFlow, at
+from gzsim.model.process import Indicator, Process
 from gzsim.scenario.schema import parse_year_month
 
 if TYPE_CHECKING:
+    from simpy import Environment
+
     from gzsim.model.district import District
 
 
-@register
 class InfrastructureProcess(Process):
-    """The province network: one monthly step books starts, completions and disbursement."""
+    """The province network: funds, crews, segments and lots (see the module)."""
 
     name = "infrastructure"
     section = "infrastructure"
-    tick = 10
+    STOCKS = ("fund.<type built in segments>", "crews.<type built in segments>")
+    LOGS = {"segment": ("start", "open"), "lot": ("start", "open"), "wip": ("open",)}
     INDICATORS = (
         Indicator("expressway_km", "km", "province", "stock",
                   "expressway length open to traffic"),
@@ -72,29 +83,22 @@ class InfrastructureProcess(Process):
         cfg = district.scenario.infrastructure
         assert cfg is not None
         self.cfg = cfg
-        n = district.n_months
         self.types = dict(cfg.segment_types)
+        self.segmented = [t for t, s in self.types.items() if s.segment_km is not None]
         self.built_km = {t: s.initial_km for t, s in self.types.items()}
         self.under_km = {t: s.initial_under_construction_km for t, s in self.types.items()}
-        self.funds_usd_m = dict.fromkeys(self.types, 0.0)
         self.started_km = dict.fromkeys(self.types, 0.0)  # new starts since the scenario began
+        self.owed_usd_m = dict.fromkeys(self.types, 0.0)  # unpaid WIP instalments not yet paid
         self.released_usd_m: list[float] = []  # budget released, month by month
         self.last_year_usd_m = 0.0  # released over the last 12 months (running sum)
-        # books by month (plain dicts: this is the hot path): km opening, and changes in the
-        # monthly disbursement rate (a start adds cost/b for b months: +x at m, -x at m+b)
-        self.opening_km: dict[str, defaultdict[int, float]] = {
-            t: defaultdict(float) for t in self.types}
-        self.rate_change: dict[str, defaultdict[int, float]] = {
-            t: defaultdict(float) for t in self.types}
-        self.rate_usd_m = dict.fromkeys(self.types, 0.0)  # this month's disbursement by type
-        self.upgrade_usd_m = 0.0  # this month's money of networks at their ceiling (no new km)
-        self.wip_instalment = {}
-        for t, s in self.types.items():
-            k = s.initial_completion_months
-            for m in range(min(k, n)):
-                self.opening_km[t][m] += s.initial_under_construction_km / k
-            self.wip_instalment[t] = (s.initial_under_construction_km * s.cost_usd_m_per_km
-                                      * s.initial_unpaid_share / k, k)
+        self.disbursed = dict.fromkeys(self.types, 0.0)  # disbursed in the last month closed
+        self.holding_usd_m = dict.fromkeys(self.types, 0.0)  # taken for a segment awaiting a crew
+        self.cost_started_usd_m = 0.0  # cost of every work started (conservation checks)
+        self.passed_usd_m = 0.0  # money passed from full types to others
+        self.upgrade_usd_m = 0.0  # this month's money of networks at their ceiling (no km)
+        self.upgrade_spent_usd_m = 0.0  # all such money so far
+        self.wip_paid_usd_m = 0.0  # released money that paid the start's unpaid work
+        self.n_works = 0
         time = district.scenario.time
         self.plans = [(p, time.month_index(*parse_year_month(p.start)),
                        time.month_index(*parse_year_month(p.by))) for p in cfg.plans]
@@ -103,12 +107,16 @@ class InfrastructureProcess(Process):
         shares = {t: s.budget_share for t, s in self.types.items()}
         total = sum(shares.values())
         self.default_shares = {t: v / total for t, v in shares.items()}
-        self.stalled = False  # some type holds money it could not use this month
         # costs, the month's release and the plans' earmarks do not depend on the run's state
         self.cost, self._amounts, self.money_usd_m, self.earmarks = district.once(
             "infrastructure.paths", self._paths)
-        self._split_open: dict[tuple[int, float], dict[str, float]] = district.once(
-            "infrastructure.split_all_open", dict)  # split() with every type open, by month
+        self._split_open: dict[tuple, dict[str, float]] = district.once(
+            "infrastructure.split", dict)  # split() by (month, money, open types); read-only
+        self.month = 0
+        self.wip_months = {t: s.initial_completion_months for t, s in self.types.items()}
+        self.wip_instalment = {t: s.initial_under_construction_km * s.cost_usd_m_per_km
+                               * s.initial_unpaid_share / s.initial_completion_months
+                               for t, s in self.types.items()}  # US$ m a month, unpaid WIP
 
     def _paths(self) -> tuple[dict[str, list[float]], list[float], list[float], list[dict]]:
         """Cost per km by type and month, budget before and after levers, plan earmarks."""
@@ -119,26 +127,66 @@ class InfrastructureProcess(Process):
         return (self.cost, self._amounts, [self.budget(m) for m in range(n)],
                 [self._earmarks(m) for m in range(n)])
 
+    def start(self, env: Environment) -> None:
+        """Funds, crews, disbursement rates, the start's work in progress, the programmes."""
+        # a fund a programme waits on is a Container; a lot type's fund, which nothing waits
+        # on (its lot starts when the month opens), is a number
+        self.fund = {t: simpy.Container(env) for t in self.segmented}
+        self.lot_fund_usd_m = {t: 0.0 for t in self.types if t not in self.fund}
+        self.flow = {t: MonthFlow(env) for t in self.types}
+        self.crews = {t: simpy.Resource(env, capacity=max(1, int(
+            self.types[t].max_under_construction_km // self.types[t].segment_km)))
+            for t in self.segmented}
+        for t, s in self.types.items():
+            self._work_in_progress(t, s)
+        for t in self.segmented:
+            env.process(self.programme(t))
+
+    def _work_in_progress(self, t: str, s) -> None:
+        """The start's WIP: pieces (of about a segment) opening evenly; its unpaid instalment."""
+        wip, k = s.initial_under_construction_km, s.initial_completion_months
+        if wip <= 0:
+            return
+        n = math.ceil(wip / s.segment_km) if s.segment_km else k  # segments, or monthly lots
+        for i in range(n):
+            crew = self.crews[t].request() if t in self.crews else None
+            at(self.env, (i + 0.5) * k / n,
+               self._opener(t, wip / n, 0.0, crew, self._work_id(), "wip"))
+        instalment = self.wip_instalment[t]
+        if instalment > 0:
+            self.flow[t].change(instalment)
+            at(self.env, k, lambda _: self.flow[t].change(-instalment))
+
+    def _work_id(self) -> int:
+        self.n_works += 1
+        return self.n_works - 1
+
     def budget(self, month: int) -> float:
         """US$ m this month, with the infrastructure lever applied."""
-        mult = self.d.levers(month).infrastructure_budget_multiplier
-        if 0 <= month < len(self._amounts):
-            return self._amounts[month] * mult
-        return monthly_amount(self.cfg.budget, self.d.scenario.time, month) * mult
+        return released(self._amounts, self.cfg.budget, self.d.scenario.time, month,
+                        self.d.levers(month).infrastructure_budget_multiplier)
+
+    def ceiling_left_km(self, t: str) -> float:
+        """Km of type ``t`` that may still start under its network ceiling (inf without)."""
+        ceiling = self.types[t].max_km
+        if ceiling is None:
+            return math.inf
+        return ceiling - self.built_km[t] - self.under_km[t]
 
     def complete(self, t: str) -> bool:
         """A type whose network has reached its ceiling (built + under way) takes no money."""
-        ceiling = self.types[t].max_km
-        return ceiling is not None and self.built_km[t] + self.under_km[t] >= ceiling - 1e-9
+        return self.ceiling_left_km(t) <= 1e-9
 
     def split(self, month: int, money: float) -> dict[str, float]:
         """Plans' earmarks first (capped), then the default shares: a function of the month.
 
-        A network at its ceiling still receives its share; :meth:`step` spends it on works on
-        the existing network (upgrading, repair) that add no km.
+        A network at its ceiling still receives its share: :meth:`open_month` spends it on
+        works on the existing network (upgrading, repair: no km), never on another network.
         """
-        if (month, money) in self._split_open:
-            return dict(self._split_open[(month, money)])
+        key = (month, money)
+        hit = self._split_open.get(key)
+        if hit is not None:
+            return hit
         need = self.earmarks[month]
         total_need = sum(need.values())
         cap = self.cfg.plans_max_budget_share * money
@@ -147,11 +195,11 @@ class InfrastructureProcess(Process):
         rest = money - sum(out.values())
         for t, s in self.default_shares.items():
             out[t] += rest * s
-        self._split_open[(month, money)] = dict(out)
+        self._split_open[key] = out
         return out
 
     def _earmarks(self, month: int) -> dict[str, float]:
-        """Money the active plans earmark this month: add_km x cost / window months."""
+        """Money the active plans earmark: add_km x plan_achievement x cost / window months."""
         need = dict.fromkeys(self.types, 0.0)
         for plan, start, by in self.plans:
             if start <= month <= by:
@@ -160,100 +208,181 @@ class InfrastructureProcess(Process):
                 need[t] += km * self.cost[t][month] / (by - start + 1)
         return need
 
-    def step(self, month: int) -> None:
-        """Open what is due, split the month's money, pay the WIP instalment, start works."""
+    # --- month opening: release, lots, money that cannot be used --------------------------------
+    def open_month(self, month: int) -> None:
+        """Release the month's money into the funds, pass on unusable money, start the lots."""
+        self.month = month
         money = self.money_usd_m[month]
         self.released_usd_m.append(money)
         self.last_year_usd_m += money - (self.released_usd_m[month - 12] if month >= 12 else 0.0)
+        passed, room = 0.0, []
         self.upgrade_usd_m = 0.0
         for t, amount in self.split(month, money).items():
-            opened = self.opening_km[t].pop(month, 0.0)
-            self.built_km[t] += opened
-            self.under_km[t] = max(0.0, self.under_km[t] - opened)
-            self.funds_usd_m[t] += amount
-            if self.complete(t):  # the ceiling is physical: the money works on what exists
-                self.upgrade_usd_m += self.funds_usd_m[t]
-                self.funds_usd_m[t] = 0.0
-            rate = self.rate_usd_m[t] + self.rate_change[t].pop(month, 0.0)
-            self.rate_usd_m[t] = rate if rate > 1e-9 else 0.0  # no rounding residue
-            instalment, months = self.wip_instalment[t]
-            if month < months and instalment > 0:  # the start's unpaid work, paid this month
-                self.funds_usd_m[t] -= instalment
-                self.rate_usd_m[t] += instalment
-                self.rate_change[t][month + 1] -= instalment
-            self._start(t, month)
-        if self.stalled:
-            self._release_stranded(month)
-            self.stalled = False
+            owed = self.owed_usd_m[t] + (self.wip_instalment[t] if month < self.wip_months[t]
+                                         else 0.0)
+            pay = min(amount, owed)  # the start's unpaid work is paid first
+            self.owed_usd_m[t] = owed - pay
+            self.wip_paid_usd_m += pay
+            amount -= pay
+            if self.complete(t) and not self.holding_usd_m.get(t):
+                self._upgrade(t, amount)  # the ceiling is physical: work on what exists
+                continue
+            level = self.level_usd_m(t)
+            usable = self.usable_usd_m(t, month)
+            excess = level + amount - usable  # what a full or finished type cannot use
+            if excess > 1e-9:
+                # usable covers a waiting programme's request (level < request <= usable), so
+                # money is only ever taken back from a fund nobody waits on
+                keep = amount - excess
+                if keep < 0:
+                    self._take(t, min(-keep, level))
+                passed += excess
+                amount = max(keep, 0.0)
+            elif usable > 0:
+                room.append(t)
+            if amount > 0:
+                self._add(t, amount)
+        if passed > 0:
+            self._pass_on(passed, room)
+        for t in self.lot_fund_usd_m:
+            self._start_lot(t, month)
 
-    def _release_stranded(self, month: int) -> None:
-        """Pass money a type cannot use this month to the types that still have room.
+    def _upgrade(self, t: str, amount: float) -> None:
+        """A network at its ceiling spends its money (and its fund) on the existing network."""
+        level = self.level_usd_m(t)
+        if level > 0:
+            self._take(t, level)
+        self.upgrade_usd_m += amount + level
+        self.upgrade_spent_usd_m += amount + level
 
-        Full capacity leaves money idle; it goes to the open types by their budget shares and
-        starts works there (so money never stalls while room exists). A network at its
-        ceiling passes nothing on: its money works on the existing network (no new km).
-        """
-        for t in self.types:
-            if self.complete(t):
-                self.upgrade_usd_m += self.funds_usd_m[t]
-                self.funds_usd_m[t] = 0.0
-        full = [t for t in self.types if self.funds_usd_m[t] > 0 and self.room_km(t) <= 0]
-        room = [t for t in self.types if self.room_km(t) > 0]
-        if not full or not room:
+    def level_usd_m(self, t: str) -> float:
+        """Money in type ``t``'s fund."""
+        fund = self.fund.get(t)
+        return fund.level if fund is not None else self.lot_fund_usd_m[t]
+
+    def _add(self, t: str, amount: float) -> None:
+        if amount <= 0:  # (a SimPy Container takes positive amounts only)
             return
-        money = sum(self.funds_usd_m[t] for t in full)
-        for t in full:
-            self.funds_usd_m[t] = 0.0
+        fund = self.fund.get(t)
+        if fund is not None:
+            fund.put(amount)
+        else:
+            self.lot_fund_usd_m[t] += amount
+
+    def _take(self, t: str, amount: float) -> None:
+        """Take money from a fund nobody waits on (at once)."""
+        fund = self.fund.get(t)
+        if fund is not None:
+            if amount > 0:
+                fund.get(amount)
+        else:
+            self.lot_fund_usd_m[t] -= amount
+
+    def usable_usd_m(self, t: str, month: int) -> float:
+        """Money type ``t`` can put to work this month (free crews or room, network ceiling)."""
+        left = self.ceiling_left_km(t)
+        if left <= 1e-9:
+            return 0.0
+        crews = self.crews.get(t)
+        if crews is not None:
+            if self.holding_usd_m[t] > 0:  # its programme already holds money, waiting for a crew
+                return 0.0
+            km = min((crews.capacity - crews.count) * self.types[t].segment_km, left)
+            # the programme's request for its next segment is usable even without a free crew
+            queue = self.fund[t].get_queue
+            waiting = queue[0].amount if queue else 0.0
+            return max(max(0.0, km) * self.cost[t][month], waiting)
+        km = min(self.types[t].max_under_construction_km - self.under_km[t], left)
+        return max(0.0, km) * self.cost[t][month]
+
+    def _pass_on(self, money: float, room: list[str]) -> None:
+        """Money full or finished types cannot use goes to types with room, by their shares."""
+        if not room:  # nobody can use it this month: it waits in the open types' funds
+            room = [t for t in self.types if not self.complete(t)] or list(self.types)
+        self.passed_usd_m += money
         shares = {t: self.default_shares[t] for t in room}
         total = sum(shares.values())
         for t in room:
-            share = shares[t] / total if total > 0 else 1.0 / len(room)
-            self.funds_usd_m[t] += money * share
-            self._start(t, month)
+            self._add(t, money * (shares[t] / total if total > 0 else 1.0 / len(room)))
 
-    def room_km(self, t: str) -> float:
-        """Km of type ``t`` that could still start this month (capacity, network ceiling)."""
-        seg = self.types[t]
-        room = seg.max_under_construction_km - self.under_km[t]
-        if seg.max_km is not None:
-            room = min(room, seg.max_km - self.built_km[t] - self.under_km[t])
-        return room
-
-    def _start(self, t: str, month: int) -> None:
-        """Start what the fund pays for and the capacity allows; book opening and disbursement."""
-        seg = self.types[t]
-        fund = self.funds_usd_m[t]
-        if fund <= 0:
-            return
-        room = self.room_km(t)
-        if room <= 0:
-            self.stalled = True
+    def _start_lot(self, t: str, month: int) -> None:
+        """One lot: what the fund pays for and the room allows, opening ``build_months`` on."""
+        level = self.lot_fund_usd_m[t]
+        if level <= 0:
             return
         cost = self.cost[t][month]
-        km = min(fund / cost, room)
-        if km == room:
-            self.stalled = True  # capacity or ceiling reached: leftover money may be idle
-        self.funds_usd_m[t] = fund - km * cost
+        km = min(level / cost, self.types[t].max_under_construction_km - self.under_km[t],
+                 self.ceiling_left_km(t))
+        if km <= 1e-12:
+            return
+        amount = min(km * cost, level)
+        self.lot_fund_usd_m[t] = level - amount
+        self._begin(t, km, amount, None, "lot")
+
+    def _begin(self, t: str, km: float, cost: float, crew, kind: str) -> None:
+        """Works start: km under way, their cost disbursed evenly until they open."""
+        b = self.types[t].build_months
         self.under_km[t] += km
         self.started_km[t] += km
-        b = seg.build_months
-        self.opening_km[t][month + b] += km
-        per_month = km * cost / b
-        self.rate_usd_m[t] += per_month  # disbursed from this month ...
-        self.rate_change[t][month + b] -= per_month  # ... for b months
+        self.cost_started_usd_m += cost
+        rate = cost / b
+        self.flow[t].change(rate)
+        work = self._work_id()
+        if self.log is not None:
+            self.log.add(self.env.now, kind, work, "start", None, cost, t, km)
+        at(self.env, b, self._opener(t, km, rate, crew, work, kind))
+
+    def _opener(self, t: str, km: float, rate: float, crew, work: int, kind: str = "segment"):
+        def open_(_event) -> None:
+            self.built_km[t] += km
+            under = self.under_km[t] - km
+            self.under_km[t] = under if under > 1e-9 else 0.0  # no rounding residue
+            if rate:
+                self.flow[t].change(-rate)
+            if crew is not None:
+                self.crews[t].release(crew)
+            if self.log is not None:
+                self.log.add(self.env.now, kind, work, "open", None, None, t, km)
+        return open_
+
+    # --- the expressway and rail programmes ---------------------------------------------------
+    def programme(self, t: str):
+        """Segments of type ``t``: money from the fund, then a crew, then ``build_months``."""
+        seg = self.types[t].segment_km
+        fund, crews = self.fund[t], self.crews[t]
+        while True:
+            km = min(seg, self.ceiling_left_km(t))
+            if km <= 1e-9:
+                return  # the network is complete
+            cost = km * self.cost[t][self.month]
+            money = fund.get(cost)
+            if not money.triggered:  # (taken at once when the fund holds it)
+                yield money
+            self.holding_usd_m[t] = cost
+            crew = crews.request()
+            if not crew.triggered:
+                yield crew
+            self.holding_usd_m[t] = 0.0
+            self._begin(t, km, cost, crew, "segment")
+
+    # --- month end ------------------------------------------------------------------------------
+    def step(self, month: int) -> None:
+        """Close the month's disbursement by type."""
+        for t, flow in self.flow.items():
+            self.disbursed[t] = flow.close()
 
     def released_last_year_usd_m(self, month: int) -> float:
         """Budget released over the 12 months to ``month`` (annualised while shorter)."""
-        if month == len(self.released_usd_m) - 1:  # the month last stepped: the running sum
+        if month == len(self.released_usd_m) - 1:  # the month last opened: the running sum
             return self.last_year_usd_m * 12 / min(month + 1, 12)
         recent = self.released_usd_m[max(0, month - 11): month + 1]
         return sum(recent) * 12 / len(recent) if recent else 0.0
 
     def disbursed_usd_m(self, month: int, t: str | None = None) -> float:
-        """Money flowing to works in ``month``, the month last stepped (one type, or all)."""
+        """Money that flowed to works in ``month``, the month last closed (one type, or all)."""
         if t is not None:
-            return self.rate_usd_m[t]
-        return sum(self.rate_usd_m.values()) + self.upgrade_usd_m
+            return self.disbursed[t]
+        return sum(self.disbursed.values()) + self.upgrade_usd_m
 
     def jobs_province(self, month: int) -> float:
         """On-site construction positions supported by this month's disbursement."""
@@ -268,17 +397,21 @@ class InfrastructureProcess(Process):
         now = sum(self.weights[t] * self.built_km[t] for t in self.types)
         return now / self.initial_weighted
 
+    def accessibility(self) -> float:
+        """The province network's accessibility as it reaches the district (1 = start)."""
+        reach = self.d.scenario.attractiveness.reach_share
+        return 1 + reach * (self.network_index() - 1)
+
     def indicators(self, month: int) -> dict[str, float]:
         """Network, work in progress, disbursement, jobs and accessibility this month."""
-        reach = self.d.scenario.attractiveness.reach_share
         return {"expressway_km": self.built_km["expressway"],
                 "highway_km": self.built_km["highway"],
                 "rural_road_km": self.built_km["rural_road"],
                 "rail_km": self.built_km["rail"],
                 "expressway_under_construction_km": self.under_km["expressway"],
                 "rail_under_construction_km": self.under_km["rail"],
-                "expressway_investment_usd_m": self.disbursed_usd_m(month, "expressway"),
-                "rail_investment_usd_m": self.disbursed_usd_m(month, "rail"),
+                "expressway_investment_usd_m": self.disbursed["expressway"],
+                "rail_investment_usd_m": self.disbursed["rail"],
                 "jobs_infrastructure": self.jobs_province(month),
-                "accessibility": 1 + reach * (self.network_index() - 1),
+                "accessibility": self.accessibility(),
                 "infrastructure_spending_usd_m": self.released_usd_m[month]}

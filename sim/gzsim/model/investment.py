@@ -1,49 +1,51 @@
-"""Investment inflow: signing, realisation, land, construction, operation, depreciation, exit.
+"""Investment: projects signed by a time-changed Poisson process, each realised one a SimPy process.
 
-One monthly step, no process per project (only the wait for land needs a queue, and it is a
-plain first-come-first-served list served each month). At the end of month ``m``:
+Arrivals (time change of a unit-rate Poisson process): the points ``S_k`` are cumulative
+Exp(1) draws (in blocks, from ``investment.arrivals``); with ``Lambda(t)`` the integrated
+intensity (base rate x attractiveness x the rate lever, constant within a month), project ``k``
+is signed at the time ``t`` where ``Lambda(t) = S_k``, so ``N(t) = #{S_k < Lambda(t)}``. A lever
+that raises the intensity never signs fewer projects by any date under common random numbers,
+and project ``k`` takes row ``k`` of ``investment.projects`` (sector, size, realisation,
+duration, exit): it is the same project in every scenario. A month's signings are found at once
+when the month opens (their times are known from the points); only realised ones get a process.
 
-1. Signings: ``n ~ Poisson(rate(m))`` by inversion of one uniform (so a higher rate never
-   means fewer projects under common random numbers); the j-th project of month m takes row
-   ``(m, j)`` of a bank of uniforms for its within-month time, sector, size, realisation,
-   duration and exit time, so it is the same project in every scenario.
-2. Screening rejects sectors above the policy's pollution class; a signed project is realised
-   with probability ``realisation_share * fiscal_factor(m)`` (funds actually in place).
-3. ``lead_months`` after signing a realised project asks for its land; projects wait in signing
-   order while there is none, and give up after ``max_land_wait_months`` (abandoned).
-   Construction then disburses size/d a month for d months; the firm operates from the month
-   after and its capital ramps up linearly over ``ramp_up_months``.
-4. Operating capital depreciates at ``depreciation_rate_per_year``; a firm closes after an
-   exponential time with hazard ``exit_hazard_per_year`` and its remaining capital leaves.
+A realised project's life (a generator): wait ``lead_months`` -> ask the land ``Container`` for
+its land (first come, first served; it gives up after ``max_land_wait_months``: abandoned) ->
+build for ``d`` months, disbursing size/d a month (a rate, integrated by month) -> operate: its
+capital ramps up linearly over ``ramp_up_months`` -> exit after an exponential time with hazard
+``exit_hazard_per_year`` (only an exit before the horizon is an event). Screening rejects sectors
+above the policy's pollution class; a signed project is realised with probability
+``realisation_share * fiscal_factor``.
 
-Operating capital by sector (``capital``, in sector order, read by jobs and the fiscal book):
-``K(m) = K(m-1) * (1 - delta) + added(m) - removed(m)``, delta the monthly depreciation rate.
+Operating capital by sector (read by jobs and the fiscal process), at each month end:
+``K(m) = K(m-1) * (1 - delta) + added(m) - removed(m)``: ``added`` integrates the ramp-up rates,
+``removed`` is the depreciated capital of firms that closed in the month.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
-from collections import defaultdict, deque
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import accumulate
-from statistics import NormalDist
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import ndtri
 
+from gzsim.model.attractiveness import attractiveness
 from gzsim.model.budget import annual_amount, budget_start_month, growth_factor
-from gzsim.model.draws import poisson_inverse
-from gzsim.model.process import Indicator, Process, register
-from gzsim.model.streams import UniformBank
+from gzsim.model.clock import MonthFlow
+from gzsim.model.land import GAVE_UP
+from gzsim.model.process import Indicator, Process
 
 if TYPE_CHECKING:
+    from simpy import Environment
+
     from gzsim.model.district import District
 
-_INV_NORMAL = NormalDist().inv_cdf
-SLOTS = 64  # uniform rows reserved per month (modelling granularity, not a regional figure)
 _TINY = 1e-16
+_BLOCK = 256  # arrival points drawn at a time
 
 
 @dataclass(frozen=True)
@@ -58,16 +60,7 @@ class SectorDraw:
     months_max: int
     pollution_class: int
     land_km2_per_usd_m: float
-
-
-class Waiting(NamedTuple):
-    """A realised project waiting for its construction month (and its land)."""
-
-    ready_month: int
-    sector: SectorDraw
-    size_usd_m: float
-    u_duration: float
-    u_exit: float
+    span: int  # number of possible construction durations (max - min + 1)
 
 
 def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
@@ -81,14 +74,71 @@ def monthly_rate(rate_per_year: float) -> float:
     return 1.0 - (1.0 - rate_per_year) ** (1 / 12)
 
 
-@register
+def capital_at(size: float, op: float, ramp: int, month: int, keep: float,
+               stop: float = math.inf) -> float:
+    """One firm's depreciated capital at the end of ``month``.
+
+    Its capital rises at size/ramp a month from ``op`` until ``op + ramp`` (or ``stop``, its
+    exit); what was added in month j has depreciated by ``keep ** (month - j)``.
+    """
+    end = min(op + ramp, stop)
+    total = 0.0
+    for j in range(int(op), min(month, math.ceil(end) - 1) + 1):
+        overlap = min(j + 1, end) - max(j, op)
+        if overlap > 0:
+            total += size / ramp * overlap * keep ** (month - j)
+    return total
+
+
+class ArrivalPoints:
+    """The unit-rate Poisson points ``S_k`` (cumulative Exp(1)), drawn in blocks."""
+
+    def __init__(self, rng: np.random.Generator):
+        self._rng = rng
+        self.points: list[float] = []
+
+    def cover(self, level: float) -> list[float]:
+        """The points, drawn at least until one is at or above ``level``."""
+        pts = self.points
+        while not pts or pts[-1] < level:
+            last = pts[-1] if pts else 0.0
+            pts += (last + np.cumsum(self._rng.exponential(1.0, _BLOCK))).tolist()
+        return pts
+
+    def count_below(self, level: float) -> int:
+        """``N = #{S_k < level}``."""
+        return bisect_left(self.cover(level), level)
+
+
+class ProjectRows:
+    """Row ``k`` holds project ``k``'s uniforms, drawn in blocks from its own stream.
+
+    Sector, size (as a z-score), realisation, duration, exit: an entity draws only from its own
+    row, so reordering events never shifts another entity's draws.
+    """
+
+    def __init__(self, rng: np.random.Generator):
+        self._rng = rng
+        self.rows: list[list[float]] = []
+
+    def upto(self, n: int) -> list[list[float]]:
+        """The rows, at least ``n`` of them."""
+        rows = self.rows
+        while len(rows) < n:
+            block = self._rng.random((_BLOCK, 5))
+            block[:, 1] = ndtri(np.clip(block[:, 1], _TINY, 1 - _TINY))  # size uniform -> z
+            rows += block.tolist()
+        return rows
+
+
 class InvestmentProcess(Process):
-    """Signs, realises, builds and operates the district's investment projects."""
+    """Signs projects and runs each realised one as a SimPy process (see the module)."""
 
     name = "investment"
     section = "investment"
-    tick = 30
-    STREAMS = ("investment.arrivals", "investment.projects", "investment.projects.spill")
+    READS = ("land", "infrastructure", "jobs")
+    STREAMS = ("investment.arrivals", "investment.projects")
+    LOGS = {"project": ("signed", "asks_land", "gave_up", "construction", "operating", "exit")}
     INDICATORS = (
         Indicator("investment_usd_m", "US$ m/month", "district", "flow",
                   "fixed-asset investment disbursed that month by projects under construction"),
@@ -103,8 +153,8 @@ class InvestmentProcess(Process):
         Indicator("abandoned_usd_m", "US$ m/month", "district", "flow",
                   "realised projects given up that month after waiting too long for land"),
         Indicator("pipeline_usd_m", "US$ m", "district", "stock",
-                  "realised money not yet disbursed (waiting for land or construction, or booked "
-                  "later)"),
+                  "realised money not yet disbursed (in lead time, waiting for land, or still to "
+                  "be disbursed by projects under construction)"),
         Indicator("firms_operating", "firms", "district", "stock",
                   "projects that have finished construction and operate, less firms that closed"),
         Indicator("attractiveness", "multiplier", "district", "stock",
@@ -116,47 +166,51 @@ class InvestmentProcess(Process):
         super().__init__(district)
         sc = district.scenario
         self.inv = sc.investment
+        self.n_months = district.n_months
         self.sectors = []
         for i, (name, s) in enumerate(sc.sectors.items()):
             mu, sigma = lognormal_params(s.size.mean_usd_m, s.size.cv)
             self.sectors.append(SectorDraw(
                 name, i, mu, sigma, s.construction_months.min, s.construction_months.max,
-                s.pollution_class, s.land_km2_per_usd_m))
-        self.n_projects = 0
-        self.n_spill = 0
-        self.not_started_usd_m = 0.0  # realised, waiting for construction to start
-        self.claimed_km2 = 0.0  # land the realised projects not yet started will need
-        self.waiting: deque[Waiting] = deque()
-        self.capital = [0.0] * len(self.sectors)  # operating capital by sector, US$ m
-        # books by month (plain dicts, the hot path): ramp-up increments as changes in the
-        # monthly rate, capital removed by exits, and the change in operating firms
-        self.added_rate = [0.0] * len(self.sectors)
-        self.added_change: list[defaultdict[int, float]] = [defaultdict(float)
-                                                           for _ in self.sectors]
-        self.removed: list[defaultdict[int, float]] = [defaultdict(float) for _ in self.sectors]
-        self.firms_change: defaultdict[int, int] = defaultdict(int)
+                s.pollution_class, s.land_km2_per_usd_m,
+                s.construction_months.max - s.construction_months.min + 1))
+        self._weights = np.array([s.weight for s in sc.sectors.values()], dtype=float)
+        self.points = ArrivalPoints(self.rng("investment.arrivals"))
+        self.rows = ProjectRows(self.rng("investment.projects"))
+        self.intensity = 0.0  # Lambda at the start of the current month
+        self.n_signed = 0  # arrival points used so far (projects signed, screened or not)
         self.delta = monthly_rate(self.inv.depreciation_rate_per_year)
-        self.arrival_rng = self.rng("investment.arrivals")
-        # the j-th project signed in month m takes row m * SLOTS + j: a project keeps its
-        # attributes across scenarios even when earlier months had more or fewer signings
-        rows = self.rng("investment.projects").random((district.n_months * SLOTS, 6))
-        rows[:, 2] = ndtri(np.clip(rows[:, 2], _TINY, 1 - _TINY))  # size uniform -> z-score
-        self.rows = rows
-        self.spill = UniformBank(self.rng("investment.projects.spill"), 6)
+        self.keep = 1.0 - self.delta
         self._cum_cache: tuple[object, list[float]] | None = None
         self._accepted: tuple[object, list[bool]] | None = None
         self._attractiveness: tuple[int, float] | None = None
-        self._capacity: list[float] | None = None  # fiscal capacity by month (US$ m/yr)
+        self._capacity: list[float] | None = None
         self._base_rates = district.once("investment.base_rates", lambda: [
             self._base_rate(m) for m in range(district.n_months)])
-        self.booked_usd_m = 0.0  # disbursement booked by projects that started construction
-        self.disbursing_usd_m = 0.0  # disbursed in the month last stepped
-        self.disb_change: defaultdict[int, float] = defaultdict(float)  # changes in that rate
-        self.disb_started: defaultdict[int, float] = defaultdict(float)  # rate of new starts
-        self.started_usd_m = 0.0  # of the month's disbursement, the rate of projects starting
-        self.disbursed_usd_m = 0.0  # of which paid out up to the last month stepped
-        self.firms = 0.0  # operating firms at the end of the last month stepped
+        # stocks and the month's flows
+        self.not_started_usd_m = 0.0  # realised, construction not started
+        self.not_started = 0  # realised projects not started (lead time or land queue)
+        self.claimed_km2 = 0.0  # land the realised projects not yet started will need
+        self.booked_usd_m = 0.0  # size of projects that started construction
+        self.disbursed_total_usd_m = 0.0  # paid out up to the last month closed
+        self.capital = [0.0] * len(self.sectors)  # operating capital by sector, US$ m
+        self.added_usd_m = [0.0] * len(self.sectors)  # ramp-up added in the last month closed
+        self.firms = 0
+        self.month_flows = dict.fromkeys(
+            ("committed_usd_m", "committed_pollution_weighted_usd_m", "realised_usd_m",
+             "rejected_usd_m", "projects_signed", "abandoned_usd_m"), 0.0)
+        self.started_rate_usd_m = 0.0  # monthly disbursement rate of projects started this month
+        self._removed = [0.0] * len(self.sectors)
+        self.disbursing_usd_m = 0.0  # disbursed in the last month closed
+        self.started_usd_m = 0.0  # of it, the monthly rate of projects started in that month
+        self.last: dict[str, float] = {}
 
+    def start(self, env: Environment) -> None:
+        """The disbursement and ramp-up rates (flows integrated by month)."""
+        self.disbursement = MonthFlow(env)
+        self.ramp = [MonthFlow(env) for _ in self.sectors]
+
+    # --- arrivals ---------------------------------------------------------------------------
     def base_rate(self, month: int) -> float:
         """Projects per month before feedbacks: the start rate grown at the (decaying) rate."""
         rates = self._base_rates
@@ -168,10 +222,15 @@ class InvestmentProcess(Process):
         return self.inv.arrival_rate_per_month * growth_factor(
             self.inv.growth_rate_per_year, self.inv.growth_half_life_years, month / 12)
 
+    def rate(self, month: int) -> float:
+        """The arrival intensity in ``month`` (projects per month)."""
+        return (self.base_rate(month) * self.attractiveness(month)
+                * self.d.levers(month).investment_rate_multiplier)
+
     def fiscal_factor(self, month: int) -> float:
         """Multiplier on the realisation share from the province's fiscal stress (1 = none)."""
         fr = self.inv.fiscal_room
-        net = self.d.infrastructure
+        net = self.infrastructure
         if fr is None or net is None:
             return 1.0
         if self._capacity is None:  # the capacity path does not depend on the run: once
@@ -187,62 +246,7 @@ class InvestmentProcess(Process):
         """Fiscal capacity by month (US$ m/yr)."""
         fr = self.inv.fiscal_room
         first = budget_start_month(fr.capacity, self.d.scenario.time)
-        return [annual_amount(fr.capacity, (m - first) / 12) for m in range(self.d.n_months)]
-
-    def step(self, month: int) -> None:
-        """Sign the month's projects, start those due, update operating capital."""
-        self.sign(month)
-        self.start_construction(month)
-        self.update_capital(month)
-
-    def sign(self, month: int) -> None:
-        """Draw the month's signings; screen, commit and realise them (booked once a month)."""
-        d = self.d
-        rate = (self.base_rate(month) * self.attractiveness(month)
-                * d.levers(month).investment_rate_multiplier)
-        n = poisson_inverse(float(self.arrival_rng.random()), rate)
-        if n == 0:
-            return
-        first = month * SLOTS
-        rows = self.rows[first:first + min(n, SLOTS)].tolist()
-        for _ in range(n - len(rows)):  # a month with more than SLOTS signings (rare)
-            extra = self.spill.row(self.n_spill).tolist()
-            extra[2] = _INV_NORMAL(min(max(extra[2], _TINY), 1 - _TINY))
-            rows.append(extra)
-            self.n_spill += 1
-        self.n_projects += n
-        rows.sort(key=lambda r: r[0])  # signing order within the month
-        p_realise = self.inv.realisation_share * self.fiscal_factor(month)
-        cum = self.cumulative_weights(month)
-        levers = d.levers(month)
-        if self._accepted is None or self._accepted[0] is not levers:
-            self._accepted = (levers, [d.screening_accepts(sec, month) for sec in self.sectors])
-        accepted = self._accepted[1]
-        sectors = self.sectors
-        committed = rejected = realised = polluting = 0.0
-        signed = 0
-        for _, u_sector, z_size, u_real, u_dur, u_exit in rows:
-            sector = sectors[bisect_right(cum, u_sector * cum[-1])]  # u < 1: never past the end
-            size = math.exp(sector.log_mu + sector.log_sigma * z_size)
-            if not accepted[sector.index]:
-                rejected += size
-                continue
-            committed += size
-            polluting += size * sector.pollution_class
-            signed += 1
-            if u_real >= p_realise:
-                continue  # signed but never realised (funds never in place)
-            realised += size
-            self.claimed_km2 += size * sector.land_km2_per_usd_m
-            self.waiting.append(Waiting(month + self.inv.lead_months, sector, size, u_dur,
-                                        u_exit))
-        self.not_started_usd_m += realised
-        led = d.ledger
-        for name, value in (("rejected_usd_m", rejected), ("committed_usd_m", committed),
-                            ("projects_signed", signed), ("realised_usd_m", realised),
-                            ("committed_pollution_weighted_usd_m", polluting)):
-            if value:
-                led.add(name, month, value)
+        return [annual_amount(fr.capacity, (m - first) / 12) for m in range(self.n_months)]
 
     def attractiveness(self, month: int) -> float:
         """The arrival multiplier of ``month``, from the state at the end of the month before.
@@ -252,115 +256,202 @@ class InvestmentProcess(Process):
         cached = self._attractiveness
         if cached is not None and cached[0] == month:
             return cached[1]
-        value = self.d.attractiveness(month)
+        net, land = self.infrastructure, self.land
+        value = attractiveness(
+            self.d.scenario.attractiveness,
+            accessibility=net.accessibility() if net is not None else 1.0,
+            free_land_km2=self.uncommitted_land_km2() if land is not None else None,
+            tax_incentive_share=self.d.levers(month).tax_incentive_share,
+            shortage=self.jobs.shortage())
         self._attractiveness = (month, value)
         return value
 
+    def uncommitted_land_km2(self) -> float:
+        """Free land and land being serviced, less what realised projects have claimed."""
+        return max(0.0, self.land.free_km2() + self.land.pipeline_km2 - self.claimed_km2)
+
     def cumulative_weights(self, month: int) -> list[float]:
-        """Cumulative sector weights in force (recomputed only when the weights change)."""
-        weights = self.d.sector_weights(month)
-        if self._cum_cache is None or self._cum_cache[0] is not weights:
-            self._cum_cache = (weights, list(accumulate(float(w) for w in weights)))
+        """Cumulative sector weights in force (recomputed only when the levers change)."""
+        levers = self.d.levers(month)
+        if self._cum_cache is None or self._cum_cache[0] is not levers:
+            mult = levers.sector_weight_multipliers
+            w = self._weights if not mult else self._weights * np.array(
+                [mult.get(s.name, 1.0) for s in self.sectors])
+            self._cum_cache = (levers, list(accumulate(float(x) for x in w)))
         return self._cum_cache[1]
 
-    def pick_sector(self, u: float, month: int) -> SectorDraw:
-        """The sector of a project with sector uniform ``u`` signed in ``month``."""
+    def accepted(self, month: int) -> list[bool]:
+        """Whether each sector passes the environmental screening in force."""
+        levers = self.d.levers(month)
+        if self._accepted is None or self._accepted[0] is not levers:
+            limit = levers.max_pollution_class
+            self._accepted = (levers, [limit is None or s.pollution_class <= limit
+                                       for s in self.sectors])
+        return self._accepted[1]
+
+    def open_month(self, month: int) -> None:
+        """Sign the month's projects (their times from the points) and launch realised ones."""
+        rate = self.rate(month)
+        lo = self.intensity
+        hi = lo + rate
+        self.intensity = hi
+        if rate <= 0:
+            return
+        first = self.n_signed
+        last = self.points.count_below(hi)  # N(month + 1) = #{S_k < Lambda(month + 1)}
+        if last == first:
+            return
+        self.n_signed = last
+        points = self.points.points
+        rows = self.rows.upto(last)
+        p_realise = self.inv.realisation_share * self.fiscal_factor(month)
         cum = self.cumulative_weights(month)
-        i = bisect_right(cum, u * cum[-1])
-        return self.sectors[min(i, len(self.sectors) - 1)]
-
-    def start_construction(self, month: int) -> None:
-        """Projects due next month take their land in signing order; the first without waits."""
-        land = self.d.land
-        max_wait = self.inv.max_land_wait_months
-        while self.waiting and self.waiting[0].ready_month <= month + 1:
-            w = self.waiting[0]
-            if max_wait is not None and month + 1 - w.ready_month > max_wait:
-                self.waiting.popleft()  # the investor gave up waiting for land
-                self.not_started_usd_m -= w.size_usd_m
-                self.claimed_km2 -= w.size_usd_m * w.sector.land_km2_per_usd_m
-                self.d.ledger.add("abandoned_usd_m", month, w.size_usd_m)
+        total = cum[-1]
+        accepted = self.accepted(month)
+        sectors, log = self.sectors, self.log
+        process, project = self.env.process, self.project
+        exp = math.exp
+        rejected = committed = polluting = realised = claimed = 0.0
+        signed = started = 0
+        for k in range(first, last):
+            t = month + (points[k] - lo) / rate
+            u_sector, z, u_real, u_dur, u_exit = rows[k]
+            sector = sectors[bisect_right(cum, u_sector * total)]
+            size = exp(sector.log_mu + sector.log_sigma * z)
+            if log is not None:
+                log.add(t, "project", k, "signed", sector.name, size, None, None)
+            if not accepted[sector.index]:
+                rejected += size
                 continue
-            if land is not None and not land.try_take(w.size_usd_m * w.sector.land_km2_per_usd_m):
-                return
-            self.waiting.popleft()
-            self.not_started_usd_m -= w.size_usd_m
-            self.claimed_km2 -= w.size_usd_m * w.sector.land_km2_per_usd_m
-            self.build(w, max(w.ready_month, month + 1))
+            committed += size
+            polluting += size * sector.pollution_class
+            signed += 1
+            if u_real < p_realise:
+                realised += size
+                started += 1
+                claimed += size * sector.land_km2_per_usd_m
+                process(project(k, t, sector, size, u_dur, u_exit))
+        flows = self.month_flows
+        flows["rejected_usd_m"] += rejected
+        flows["committed_usd_m"] += committed
+        flows["committed_pollution_weighted_usd_m"] += polluting
+        flows["projects_signed"] += signed
+        flows["realised_usd_m"] += realised
+        self.not_started_usd_m += realised
+        self.not_started += started
+        self.claimed_km2 += claimed
 
-    def build(self, w: Waiting, start: int) -> None:
-        """Book a project's disbursement, operation, ramp-up and (possibly) exit."""
-        s = w.sector
-        span = s.months_max - s.months_min + 1
-        duration = s.months_min + min(int(w.u_duration * span), span - 1)
-        per_month = w.size_usd_m / duration
-        self.disb_change[start] += per_month  # disbursed from ``start`` ...
-        self.disb_started[start] += per_month  # (new construction sites: created positions)
-        self.disb_change[start + duration] -= per_month  # ... for ``duration`` months
-        self.booked_usd_m += w.size_usd_m
-        op = start + duration
-        ramp = self.inv.ramp_up_months
-        self.firms_change[op] += 1
-        per_month = w.size_usd_m / ramp
-        self.added_change[s.index][op] += per_month  # ramp increments from op ...
-        self.added_change[s.index][op + ramp] -= per_month  # ... for ramp months
+    # --- a project's life ---------------------------------------------------------------------
+    def project(self, k: int, signed: float, sector: SectorDraw, size: float, u_dur: float,
+                u_exit: float):
+        """One realised project: lead time, land, construction, operation, exit.
+
+        One flat generator: it is the model's hot path.
+        """
+        env, log = self.env, self.log
+        yield env.timeout(signed + self.inv.lead_months - env.now)
+        km2 = size * sector.land_km2_per_usd_m
+        land = self.land
+        if land is not None and km2 > 0:
+            if log is not None:
+                log.add(env.now, "project", k, "asks_land", sector.name, size, None, None)
+            req = land.take(km2, self.inv.max_land_wait_months)
+            if not req.triggered:  # (granted at once: go on)
+                yield req
+            if req.value is GAVE_UP:
+                self._gave_up(k, sector, size, km2)
+                return
+            land.granted(km2)
+        self.not_started_usd_m -= size
+        self.not_started -= 1
+        self.claimed_km2 -= km2
+        duration = sector.months_min + min(int(u_dur * sector.span), sector.span - 1)
+        per_month = size / duration
+        self.disbursement.change(per_month)
+        self.started_rate_usd_m += per_month
+        self.booked_usd_m += size
+        if log is not None:
+            log.add(env.now, "project", k, "construction", sector.name, size, None, None)
+        yield env.timeout(duration)
+        self.disbursement.change(-per_month)
+        # operation: the capital ramps up; an exit only when it comes before the horizon
+        op = env.now
+        self.firms += 1
+        if log is not None:
+            log.add(op, "project", k, "operating", sector.name, size, None, None)
+        ramp, rate = self.ramp[sector.index], size / self.inv.ramp_up_months
+        ramp.change(rate)
+        exit_at = op + self.exit_after(u_exit)
+        ramp_end = op + self.inv.ramp_up_months
+        if ramp_end < self.n_months or exit_at < self.n_months:
+            yield env.timeout(min(exit_at, ramp_end) - op)
+            ramp.change(-rate)
+            if exit_at < self.n_months:
+                if exit_at > ramp_end:
+                    yield env.timeout(exit_at - ramp_end)
+                self._exit(k, sector, size, op)
+
+    def exit_after(self, u_exit: float) -> float:
+        """Months from the start of operation to the firm's exit (at least one; inf: none)."""
         h = self.inv.exit_hazard_per_year
         if h <= 0:
-            return
-        exit_month = op + max(1, math.ceil(-math.log1p(-min(w.u_exit, 1 - _TINY)) / h * 12))
-        if exit_month >= self.d.n_months:
-            return  # still operating at the horizon
-        self.firms_change[exit_month] -= 1
-        self.removed[s.index][exit_month] += self.capital_at(w.size_usd_m, op, ramp, exit_month)
+            return math.inf
+        return max(1.0, -math.log1p(-min(u_exit, 1 - _TINY)) / h * 12)
 
-    def capital_at(self, size: float, op: int, ramp: int, month: int) -> float:
-        """One firm's depreciated capital in ``month`` (ramp increments size/ramp from ``op``)."""
-        keep = 1.0 - self.delta
-        last = min(month, op + ramp - 1)
-        n = last - op + 1
-        if n <= 0:
-            return 0.0
-        if keep == 1.0:
-            return size / ramp * n
-        # sum_{j=op}^{last} keep^(month - j) = keep^(month-last) * (1 - keep^n) / (1 - keep)
-        return size / ramp * keep ** (month - last) * (1 - keep ** n) / (1 - keep)
+    def _gave_up(self, k: int, sector: SectorDraw, size: float, km2: float) -> None:
+        self.not_started_usd_m -= size
+        self.not_started -= 1
+        self.claimed_km2 -= km2
+        self.month_flows["abandoned_usd_m"] += size
+        if self.log is not None:
+            self.log.add(self.env.now, "project", k, "gave_up", sector.name, size, None, None)
 
-    def update_capital(self, month: int) -> None:
-        """Depreciate, add ramp-up increments, remove exiting firms' capital; count firms."""
-        rate = self.disbursing_usd_m + self.disb_change.pop(month, 0.0)
-        self.disbursing_usd_m = rate if rate > 1e-9 else 0.0  # no rounding residue
-        self.disbursed_usd_m += self.disbursing_usd_m
-        self.started_usd_m = self.disb_started.pop(month, 0.0)
-        keep = 1.0 - self.delta
-        for i in range(len(self.sectors)):
-            self.added_rate[i] += self.added_change[i].pop(month, 0.0)
-            k = (self.capital[i] * keep + self.added_rate[i]
-                 - self.removed[i].pop(month, 0.0))
+    def _exit(self, k: int, sector: SectorDraw, size: float, op: float) -> None:
+        now = self.env.now
+        self.firms -= 1
+        self._removed[sector.index] += capital_at(size, op, self.inv.ramp_up_months, int(now),
+                                                  self.keep, stop=now)
+        if self.log is not None:
+            self.log.add(now, "project", k, "exit", sector.name, size, None, None)
+
+    # --- month end ----------------------------------------------------------------------------
+    def step(self, month: int) -> None:
+        """Close the month's flows; depreciate, add ramp-up, remove exits' capital."""
+        self.disbursing_usd_m = self.disbursement.close()
+        self.disbursed_total_usd_m += self.disbursing_usd_m
+        flows = self.month_flows
+        self.started_usd_m = self.started_rate_usd_m
+        self.started_rate_usd_m = 0.0
+        keep = self.keep
+        for i, ramp in enumerate(self.ramp):
+            added = ramp.close()
+            self.added_usd_m[i] = added
+            k = self.capital[i] * keep + added - self._removed[i]
             self.capital[i] = k if k > 1e-9 else 0.0
-        self.firms += self.firms_change.pop(month, 0)
+            self._removed[i] = 0.0
+        self.last = {"committed_usd_m": flows["committed_usd_m"],
+                     "committed_pollution_weighted_usd_m":
+                         flows["committed_pollution_weighted_usd_m"],
+                     "realised_usd_m": flows["realised_usd_m"],
+                     "abandoned_usd_m": flows["abandoned_usd_m"]}
+        for key in flows:
+            flows[key] = 0.0
 
     def waiting_for_land(self) -> int:
-        """Realised projects not yet started (due for construction or waiting for land)."""
-        return len(self.waiting)
+        """Realised projects not yet started (in their lead time or waiting for land)."""
+        return self.not_started
 
-    def pipeline_usd_m(self, month: int) -> float:
-        """Realised money not yet disbursed at the end of ``month`` (the month last stepped).
+    def operating_usd_m(self) -> float:
+        """Capital operating at the last month end, all sectors (depreciated, net of exits)."""
+        return sum(self.capital)
 
-        It waits to start construction, or is booked for later months.
-        """
-        return self.not_started_usd_m + self.booked_usd_m - self.disbursed_usd_m
+    def pipeline_usd_m(self) -> float:
+        """Realised money not yet disbursed at the last month end."""
+        return self.not_started_usd_m + self.booked_usd_m - self.disbursed_total_usd_m
 
     def indicators(self, month: int) -> dict[str, float]:
-        """Money booked this month, the pipeline, firms, next month's pull."""
-        led = self.d.ledger
-        return {
-            "investment_usd_m": self.disbursing_usd_m,
-            "committed_usd_m": led.get("committed_usd_m", month),
-            "committed_pollution_weighted_usd_m": led.get("committed_pollution_weighted_usd_m",
-                                                          month),
-            "realised_usd_m": led.get("realised_usd_m", month),
-            "abandoned_usd_m": led.get("abandoned_usd_m", month),
-            "pipeline_usd_m": self.pipeline_usd_m(month),
-            "firms_operating": float(self.firms),
-            "attractiveness": self.attractiveness(month + 1),
-        }
+        """The month's money, the pipeline, firms, next month's pull."""
+        return {"investment_usd_m": self.disbursing_usd_m, **self.last,
+                "pipeline_usd_m": self.pipeline_usd_m(),
+                "firms_operating": float(self.firms),
+                "attractiveness": self.attractiveness(month + 1)}

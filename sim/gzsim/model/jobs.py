@@ -21,7 +21,7 @@ import math
 from typing import TYPE_CHECKING, NamedTuple
 
 from gzsim.model.draws import binomial_inverse, poisson_inverse
-from gzsim.model.process import Indicator, Process, register
+from gzsim.model.process import Indicator, Process
 
 if TYPE_CHECKING:
     from gzsim.model.district import District
@@ -37,13 +37,12 @@ class Positions(NamedTuple):
     works: float  # of construction: the district's share of road and rail works
 
 
-@register
 class JobsProcess(Process):
     """The district's positions and the labour pool that fills them."""
 
     name = "jobs"
     section = None
-    tick = 70
+    READS = ("investment", "infrastructure")
     STREAMS = ("jobs.labour_market",)
     INDICATORS = (
         Indicator("jobs_direct", "jobs", "district", "stock",
@@ -99,14 +98,14 @@ class JobsProcess(Process):
 
     def positions(self, month: int) -> Positions:
         """The positions the economy offers this month, and those it opened this month."""
-        inv = self.d.investment
+        inv = self.investment
         direct = sum(j * k for j, k in zip(self.intensity, inv.capital, strict=True))
-        direct_new = sum(j * k for j, k in zip(self.intensity, inv.added_rate, strict=True))
+        direct_new = sum(j * k for j, k in zip(self.intensity, inv.added_usd_m, strict=True))
         per_usd_m = self.jobs.construction_job_years_per_usd_m * 12
         construction = per_usd_m * inv.disbursing_usd_m
         construction_new = per_usd_m * inv.started_usd_m
         works = 0.0
-        net = self.d.infrastructure
+        net = self.infrastructure
         if net is not None:  # the province's works: net change by month (no sites tracked)
             works = net.jobs_district(month)
             construction += works
@@ -144,10 +143,6 @@ class JobsProcess(Process):
         """Mean share of positions left unfilled over the last ``months`` months."""
         recent = self.shortages[-months:]
         return sum(recent) / len(recent) if recent else 0.0
-
-    def employment_rate(self) -> float:
-        """Employed / labour force (0 with no labour force)."""
-        return self.employment / self.labour_force if self.labour_force > 0 else 0.0
 
     def indicators(self, month: int) -> dict[str, float]:
         """Positions, hires, employment, vacancies and the pool this month."""

@@ -94,3 +94,52 @@ class PolicySchedule:
         if 0 <= month < len(by_month):
             return by_month[month]
         return by_month[0 if month < 0 else -1]
+
+
+class PolicyProcess:
+    """Each policy, plan and quota as a SimPy process with a start and an end event.
+
+    The levers a process reads come from :class:`PolicySchedule` (policies change only at
+    month starts); these processes mark, in SimPy time and in the event log, when each one is
+    in force (``in_force`` holds the names of those running now).
+    """
+
+    name = "policies"
+    LOGS = {"policy": ("start", "end"), "plan": ("start", "end"), "quota": ("start", "end")}
+
+    def __init__(self, scenario: Scenario, env: Any, log: Any):
+        self.env, self.log = env, log
+        self.in_force: set[str] = set()
+        time = scenario.time
+        self.spans: list[tuple[str, str, int, int | None]] = [
+            ("policy", p.name, _month(time, p.start), _month(time, p.end) + 1 if p.end else None)
+            for p in scenario.policies]
+        if scenario.infrastructure is not None:
+            self.spans += [("plan", p.name, _month(time, p.start), _month(time, p.by) + 1)
+                           for p in scenario.infrastructure.plans]
+        quotas = ({f"resettlement.{k}": q for k, q in scenario.resettlement.quotas.items()}
+                  if scenario.resettlement is not None else {})
+        if scenario.poverty is not None:
+            quotas |= {f"poverty.{k}": q for k, q in scenario.poverty.programme.quotas.items()}
+        self.spans += [("quota", name, _month(time, q.start), _month(time, q.end) + 1
+                        if q.end else None) for name, q in quotas.items()]
+
+    def start(self, horizon: int) -> None:
+        """Launch one process per policy, plan and quota that is in force before ``horizon``."""
+        for i, (kind, name, start, end) in enumerate(self.spans):
+            if start < horizon and (end is None or end > 0):
+                self.env.process(self._life(i, kind, name, max(start, 0), end, horizon))
+
+    def _life(self, i: int, kind: str, name: str, start: int, end: int | None, horizon: int):
+        env = self.env
+        if start > env.now:
+            yield env.timeout(start - env.now)
+        self.in_force.add(name)
+        if self.log is not None:
+            self.log.add(env.now, kind, i, "start", None, None, name, None)
+        if end is None or end >= horizon:
+            return
+        yield env.timeout(end - env.now)
+        self.in_force.discard(name)
+        if self.log is not None:
+            self.log.add(env.now, kind, i, "end", None, None, name, None)

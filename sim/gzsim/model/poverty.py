@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gzsim.model.process import Indicator, Process, register
+from gzsim.model.process import Indicator, Process
 from gzsim.scenario.schema import TimeSpan, parse_year_month
 from gzsim.scenario.schema_people import Poverty, Quota
 
@@ -90,13 +90,11 @@ def delivery_shocks(cv: float, years: list[int], rng: np.random.Generator) -> di
     return {y: math.exp(-s2 / 2 + math.sqrt(s2) * zi) for y, zi in zip(years, z, strict=True)}
 
 
-@register
 class PovertyProcess(Process):
     """The province's poor, by stock, and the flows between them (see the module)."""
 
     name = "poverty"
     section = "poverty"
-    tick = 50
     STREAMS = ("poverty.growth", "poverty.delivery")
     INDICATORS = (
         Indicator("poor_people", "people", "province", "stock",

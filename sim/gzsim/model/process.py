@@ -1,39 +1,43 @@
-"""The process contract: what every monthly process declares, and the ordered registry.
+"""The process contract: what every process of the model declares, and how it is wired.
 
 A process is one mechanism of the model (investment, jobs, infrastructure...). It declares, next
 to the code that produces them:
 
-- ``name``: how other processes and the district refer to it (``district.jobs``);
+- ``name``: how the district and other processes refer to it;
 - ``section``: the scenario section it needs; the process exists in a run only when the
   scenario has that section (``None``: always present);
-- ``tick``: its place in the month-end order (lower ticks first; the recorder samples last), so
-  tick order is data, not the order of lines in a constructor;
+- ``READS``: the processes whose state it reads. The district connects them explicitly
+  (``connect``, as desmod's ``add_connections``/``connect`` do): after wiring, ``self.jobs`` is
+  the jobs process, or ``None`` when this run does not have it. Processes never look each other
+  up through the district;
+- ``STOCKS``: the SimPy ``Container``s and ``Resource``s it owns, by name (made in ``start``);
+- ``LOGS``: the entity kinds it writes to the event log, with the events of each;
 - ``INDICATORS``: the monthly indicators it reports, with unit, geography and flow/stock kind;
 - ``STREAMS``: the names of the random streams it draws from (one generator each);
-- ``config``: for a process that brings its own scenario section, the section's schema
-  (registered with :mod:`gzsim.scenario.sections`, so the scenario accepts it).
+- ``config``: for a process from outside the package, its scenario section's schema
+  (:func:`gzsim.model.processes.register` makes it known to the scenario and to the
+  indicator registry).
 
-It implements ``step(month)`` and ``indicators(month)``. The district runs ONE month-end tick
-that calls every process's ``step`` in tick order and then samples every ``indicators`` (one
-SimPy event a month instead of one per process). Adding a process is one module with a
-``@register``-ed class, its schema section and its YAML: the district, the recorder, the
-indicator registry (and so results, comparisons, sweeps and calibration targets) pick it up.
+It may implement ``start(env)`` (make its stocks, launch its entities' generators; called once
+every process is built and connected), ``open_month(month)`` (work at the start of a month:
+budget releases), ``step(month)`` (month-end accounting) and must implement
+``indicators(month)``. The order of the monthly work is the order of the process list
+(:data:`gzsim.model.processes.PROCESSES`, then processes passed to ``simulate``), declared in one
+place; the recorder samples last.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from gzsim.scenario.sections import register_section
-
 if TYPE_CHECKING:
+    from simpy import Environment
+
     from gzsim.model.district import District
     from gzsim.scenario.schema import Scenario
 
-__all__ = ["Indicator", "Process", "indicator_specs", "register", "registered",
-           "registry_version"]
+__all__ = ["Indicator", "Process"]
 
 
 @dataclass(frozen=True)
@@ -48,24 +52,35 @@ class Indicator:
 
 
 class Process:
-    """Base class of the model's monthly processes (see the module docstring)."""
+    """Base class of the model's processes (see the module docstring)."""
 
     name: ClassVar[str]
     section: ClassVar[str | None] = None
-    tick: ClassVar[int]
+    READS: ClassVar[tuple[str, ...]] = ()
+    STOCKS: ClassVar[tuple[str, ...]] = ()
+    LOGS: ClassVar[dict[str, tuple[str, ...]]] = {}
     INDICATORS: ClassVar[tuple[Indicator, ...]] = ()
     STREAMS: ClassVar[tuple[str, ...]] = ()
     config: ClassVar[type | None] = None
-    monthly_step: ClassVar[bool] = True  # False: no month-end work (own SimPy generators only)
 
     def __init__(self, district: District):
         self.d = district
+        self.env = district.env
+        self.log = district.log  # None unless the event log is on
         self.cfg: Any = getattr(district.scenario, self.section) if self.section else None
+        for name in self.READS:
+            setattr(self, name, None)
 
     @classmethod
     def present(cls, scenario: Scenario) -> bool:
         """Whether this process exists in a run of ``scenario``."""
         return cls.section is None or getattr(scenario, cls.section, None) is not None
+
+    def connect(self, name: str, other: Process | None) -> None:
+        """Wire a declared connection (``other`` is None when the run lacks that process)."""
+        if name not in self.READS:
+            raise KeyError(f"{type(self).__name__} does not declare that it reads {name!r}")
+        setattr(self, name, other)
 
     def rng(self, stream: str):
         """This replication's generator for one of the process's declared ``STREAMS``."""
@@ -73,47 +88,15 @@ class Process:
             raise KeyError(f"{type(self).__name__} does not declare the stream {stream!r}")
         return self.d.streams.get(stream)
 
+    def start(self, env: Environment) -> None:
+        """Make the stocks and launch the generators (every process is built and wired)."""
+
+    def open_month(self, month: int) -> None:
+        """Work at the start of ``month`` (time ``month``, after completions due then)."""
+
     def step(self, month: int) -> None:
-        """Month-end work (a process with ``monthly_step = False`` need not define it)."""
-        raise NotImplementedError
+        """Month-end accounting of ``month`` (time ``month + 1``, URGENT)."""
 
     def indicators(self, month: int) -> dict[str, float]:
         """This month's values of the declared ``INDICATORS``."""
         raise NotImplementedError
-
-
-_REGISTRY: dict[str, type[Process]] = {}
-
-
-def register(cls: type[Process]) -> type[Process]:
-    """Class decorator: add a process to the model (and its own section to the scenario)."""
-    known = _REGISTRY.get(cls.name)
-    if known is not None and known.__qualname__ != cls.__qualname__:
-        raise ValueError(f"two processes are named {cls.name!r}: {known} and {cls}")
-    if cls.config is not None:
-        if cls.section is None:
-            raise ValueError(f"{cls.__name__} has a config but no section name")
-        register_section(cls.section, cls.config)
-    _REGISTRY[cls.name] = cls
-    return cls
-
-
-def registry_version() -> int:
-    """Changes whenever a process is registered (lets views over the registry cache)."""
-    return len(_REGISTRY)
-
-
-def registered() -> list[type[Process]]:
-    """Every registered process class, in tick order (ties: registration order)."""
-    return sorted(_REGISTRY.values(), key=lambda c: c.tick)
-
-
-def indicator_specs() -> Iterator[Indicator]:
-    """Every indicator declared by a registered process, in tick order."""
-    seen: set[str] = set()
-    for cls in registered():
-        for spec in cls.INDICATORS:
-            if spec.name in seen:
-                raise ValueError(f"indicator {spec.name!r} is declared twice ({cls.__name__})")
-            seen.add(spec.name)
-            yield spec

@@ -1,4 +1,4 @@
-"""Samples the district's state once a month into indicator arrays (no per-event logging)."""
+"""Samples the processes' indicators once a month into arrays (entity events: the event log)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from gzsim.model.district import District
+    from gzsim.model.process import Process
 
 
 class Recorder:
@@ -17,10 +17,8 @@ class Recorder:
     the hot path) and turned into arrays once, at the end.
     """
 
-    def __init__(self, district: District):
-        self.d = district
-        self._sources = [fn for fn in (getattr(p, "indicators", None) for p in district.processes)
-                         if fn is not None]
+    def __init__(self, processes: list[Process]):
+        self._sources = [p.indicators for p in processes]
         self._rows: list[list[dict[str, float]]] = [[] for _ in self._sources]
         self._appends = [rows.append for rows in self._rows]
 

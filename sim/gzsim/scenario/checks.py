@@ -10,7 +10,6 @@ Every problem is a ``(field path, message)``; the loader locates it in the files
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from gzsim.scenario.schema import Scenario, lever_declarations, parse_year_month
 
@@ -212,8 +211,3 @@ def split(issues: list[Issue], horizon_overridden: bool) -> tuple[list[Issue], l
         else:
             errors.append((path, msg))
     return errors, warns
-
-
-def as_dict(issues: list[Issue]) -> dict[str, Any]:
-    """``{"dotted.path": message}`` (for tests and reports)."""
-    return {".".join(map(str, p)): m for p, m in issues}

@@ -2,14 +2,13 @@
 
 Experiments set scenario values by dotted path (factors and ``set``); this says, against the
 scenario schema and the base scenario's data, why a path cannot be set (a typo, a group of
-fields, a list element), with a did-you-mean.
+fields, an unknown entry of a list), with a did-you-mean. Lists of named entries (policies)
+are addressed by name: ``policies.tax_incentives.levers.tax_incentive_share``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import importlib
 import types
 import typing
 from typing import Annotated, Any
@@ -46,9 +45,6 @@ def _fields(model: type[BaseModel]) -> dict[str, Any]:
 
 def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario) -> str | None:
     """Why ``path`` is not a settable scalar of the scenario, or None if it is."""
-    for module in (data.get("plugins") or []) if isinstance(data, dict) else []:
-        with contextlib.suppress(ImportError):  # the scenario's own validation reports it
-            importlib.import_module(str(module))
     parts = path.split(".")
     current: Any = model
     node: Any = data
@@ -75,8 +71,19 @@ def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario
             current = typing.get_args(ann)[-1]
             node = node[part]
         elif origin is list:
-            return (f"'{'.'.join(parts[:i])}' is a list; factors can only set mapping fields "
-                    "(list elements are not addressable by a dotted path)")
+            names = [e.get("name") for e in node if isinstance(e, dict)] \
+                if isinstance(node, list) else []
+            if not names:
+                return (f"'{'.'.join(parts[:i])}' is a list without named entries in the "
+                        "base scenario; only named entries (policies by name) are addressable")
+            if part not in names:
+                near = difflib.get_close_matches(part, [str(n) for n in names], n=1,
+                                                 cutoff=0.5)
+                hint = f" (did you mean '{'.'.join(parts[:i] + [near[0]])}'?)" if near else \
+                    f"; its entries are {', '.join(map(str, names))}"
+                return f"'{'.'.join(parts[:i])}' has no entry named '{part}'{hint}"
+            current = typing.get_args(ann)[0]
+            node = node[names.index(part)]
         else:
             return f"'{'.'.join(parts[:i])}' is a value, not a mapping; cannot set '{here}'"
     leaf = _unwrap(current)

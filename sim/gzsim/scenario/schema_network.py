@@ -82,6 +82,8 @@ class SegmentType(Frozen):
     cost_growth_real_per_year: Rate = 0.0  # bridge and tunnel shares rise with later links
     build_months: Annotated[int, Field(ge=1, le=240)]  # from start of works to opening
     max_under_construction_km: Positive  # build capacity: km of this type under way at once
+    segment_km: Positive | None = None  # built in segments this long, one crew each (crews =
+    # capacity / segment_km), when crews can bind; None: one lot of works a month (granularity)
     max_km: Positive | None = None  # network ceiling (a long-run plan); then money goes elsewhere
     budget_share: Share  # share of the budget when no plan steers it (normalised)
     accessibility_weight: NonNeg  # weight of this kind in the accessibility index

@@ -1,14 +1,14 @@
 """Scenario sections brought by processes outside the core schema (see gzsim.model.process).
 
 A process that owns a section registers the section's schema here; the scenario then accepts,
-validates and locates errors in that section like any built-in one. ``plugins:`` in a scenario
-file names modules to import first, so a process kept outside the package can register itself
-(also in worker processes, which rebuild the scenario from its mapping).
+validates and locates errors in that section like any built-in one. The module that defines
+such a process is imported by the user's Python code (a scenario never imports code: a
+``plugins:`` key is an error that says so); worker processes import it when they unpickle the
+process class passed to ``simulate(..., processes=[...])``.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -37,19 +37,15 @@ def _details(err: dict[str, Any], prefix: tuple[Any, ...] = ()) -> InitErrorDeta
                             ctx=err.get("ctx") or {})
 
 
-def _import_plugins(plugins: Any, errors: list[InitErrorDetails]) -> None:
-    if plugins is None:
-        return
-    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
-        errors.append(InitErrorDetails(type="list_type", loc=("plugins",), input=plugins))
-        return
-    for i, module in enumerate(plugins):
-        try:
-            importlib.import_module(module)
-        except ImportError as e:
-            errors.append(InitErrorDetails(
-                type="value_error", loc=("plugins", i), input=module,
-                ctx={"error": ValueError(f"cannot import plugin module {module!r}: {e}")}))
+def _no_plugins(data: dict, errors: list[InitErrorDetails]) -> None:
+    """A scenario never imports code: ``plugins:`` is refused, with what to do instead."""
+    if "plugins" in data:
+        errors.append(InitErrorDetails(
+            type="value_error", loc=("plugins",), input=data.pop("plugins"),
+            ctx={"error": ValueError(
+                "a scenario no longer imports code; pass the process in Python: "
+                "gzsim.simulate(scenario, processes=[MyProcess]) after importing its module "
+                "(which registers its section)")}))
 
 
 def validate_sections(cls: type[BaseModel], data: Any, handler: Any) -> Any:
@@ -58,7 +54,7 @@ def validate_sections(cls: type[BaseModel], data: Any, handler: Any) -> Any:
     extra: dict[str, Any] = {}
     if isinstance(data, dict):
         data = dict(data)
-        _import_plugins(data.get("plugins"), errors)
+        _no_plugins(data, errors)
         for key in [k for k in data if k not in cls.model_fields]:
             value = data.pop(key)
             model = _SECTIONS.get(key)
