@@ -179,9 +179,11 @@ def test_money_households_homes_and_land_are_conserved(base_scenario):
         closed.append(m)
         net, land, res, inv = d["infrastructure"], d["land"], d["resettlement"], d["investment"]
         # road money: released = in the funds + held for a segment + works started + WIP paid
+        # + works on networks at their ceiling (issue 22)
         held = sum(net.level_usd_m(t) for t in net.types) + sum(net.holding_usd_m.values())
         assert sum(net.released_usd_m) == pytest.approx(
-            held + net.cost_started_usd_m + net.wip_paid_usd_m, rel=1e-9)
+            held + net.cost_started_usd_m + net.wip_paid_usd_m + net.upgrade_spent_usd_m,
+            rel=1e-9)
         # land: serviced = free + taken; homes built = empty + occupied
         assert land.serviced_km2 == pytest.approx(land.land.level + land.taken_km2, abs=1e-9)
         assert res.homes_built == res.homes.level + res.households_relocated

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from gzsim import discrepancy
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.errors import AllRunsFailed, UserError
 from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
@@ -80,8 +81,13 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
         raise
     finally:
         runs.close()
+    if plan is not None and scenario.run.discrepancy is not None:  # posterior runs only
+        outputs = {k: o._replace(arrays=discrepancy.apply(scenario, root, k, o.arrays))
+                   if o.error is None else o for k, o in outputs.items()}
     result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
     result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+    if plan is not None and discrepancy.describe(scenario):
+        result.manifest["uncertainty"]["discrepancy"] = discrepancy.describe(scenario)
     return result
 
 

@@ -6,9 +6,11 @@ posterior, through ``posterior:``) replication ``k`` takes the particle drawn, w
 weights, by its own stream ``SeedSequence(root, spawn_key=(k, crc32("posterior-draw")))``, as
 well as its usual random streams. So the draw depends only on (root seed, replication): the same
 replication of two scenarios uses the same parameters and the same streams (paired comparisons
-stay sharp) and the result does not depend on workers or executors. A parameter that the
-scenario sets itself (a policy, a ``--set``) is not overridden: it differs from the posterior
-median the calibrated scenarios carry, and the manifest lists it as kept.
+stay sharp) and the result does not depend on workers or executors. A value set with ``--set``
+(``overrides=``) always wins over the draws. A parameter the scenario file sets itself (a
+policy) is not overridden either: it differs from the posterior median the calibrated scenarios
+carry (by half a unit at most for integer-typed parameters, which fitted.yaml rounds; not at all
+for the others), and the manifest lists it as kept.
 """
 
 from __future__ import annotations
@@ -101,6 +103,17 @@ class PosteriorRunFn:
         return model.ModelRun(self.processes, self.events)(scenario, root_seed, replication)
 
 
+def set_paths(scenario: Scenario) -> set[str]:
+    """Dotted paths the user set with ``--set`` (or ``overrides=``): they always win."""
+    prov = getattr(scenario, "_provenance", None) or {}
+    out = set()
+    for o in prov.get("overrides") or []:
+        key = str(o).split("=", 1)[0].strip()
+        if key:
+            out.add(key)
+    return out
+
+
 def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
     """``posterior`` or ``noise``; ``None`` means posterior when the scenario has one."""
     if uncertainty not in (None, *MODES):
@@ -146,13 +159,19 @@ def posterior_plan(scenario: Scenario, replications: int, root_seed: int) -> Dra
                         f"'{scenario.name}' (a posterior of another model?); rebuild it with "
                         "`gzsim calibrate`, or run with --uncertainty noise")
     kept, use = {}, []
+    overridden = set_paths(scenario)
     for p in post.paths:
         if p not in medians:
             kept[p] = "not a parameter of this scenario"
             continue
-        own = float(_value_at(data, p))
-        # fitted.yaml holds whole-number parameters (km, months, people) rounded
-        slack = 0.5 if own == round(own) else 0.0
+        raw = _value_at(data, p)
+        own = float(raw)
+        if p in overridden:
+            kept[p] = f"set with --set to {own:g} (posterior median {medians[p]:g})"
+            continue
+        # fitted.yaml holds integer-typed parameters (months) rounded: half a unit of slack
+        # for those only; a float the scenario holds differs as soon as it differs
+        slack = 0.5 if isinstance(raw, int) and not isinstance(raw, bool) else 0.0
         if abs(own - medians[p]) > slack + 1e-9 * max(1.0, abs(medians[p])):
             kept[p] = f"the scenario sets {own:g} (posterior median {medians[p]:g})"
         else:

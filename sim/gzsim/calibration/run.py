@@ -12,6 +12,7 @@ import yaml
 
 from gzsim.analysis.plots import calibration_fit, save_figure
 from gzsim.calibration.abc import run_abc
+from gzsim.calibration.backtest_run import backtest_section
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
@@ -21,6 +22,7 @@ from gzsim.io.fileio import atomic_write_bytes
 from gzsim.io.outdir import OutputError, marker, write_marker
 from gzsim.io.posterior import Posterior, write_posterior
 from gzsim.io.yamlio import load_yaml
+from gzsim.scenario.loader import validate_scenario
 
 QUICK_OUT = Path("results") / "calibrate-quick"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
@@ -93,8 +95,9 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
 def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
-    atomic_write_bytes(out_dir / "report.md", markdown(problem, post, params, corr, ppc, run,
-                                                       command).encode())
+    text = markdown(problem, post, params, corr, ppc, run, command)
+    text += backtest_section(problem.spec_path.parent / "backtest")
+    atomic_write_bytes(out_dir / "report.md", text.encode())
     save_figure(prior_posterior(post, problem.priors), out_dir / "posterior")
     save_figure(correlations(corr), out_dir / "correlations")
     if len(ppc):
@@ -142,7 +145,7 @@ def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Pat
                    "replication's values from the posterior file instead.",
            "posterior": rel,
            "values": {**problem.growth_values,
-                      **typed_values(problem.base_data,
+                      **typed_values(validate_scenario(problem.base_data).model_dump(),
                                      {r.path: float(r.median) for r in params.itertuples()})},
            "identified": {r.path: bool(r.identified) for r in params.itertuples()}}
     atomic_write_bytes(path, yaml.safe_dump(doc, sort_keys=False).encode())

@@ -59,6 +59,27 @@ class TimeSpan(Frozen):
         return (year - y0) * 12 + (month - m0)
 
 
+class Discrepancy(Frozen):
+    """A model-discrepancy term on forecasts (Kennedy-O'Hagan style), estimated by a backtest.
+
+    After ``after`` indicator ``i`` of replication ``k`` is multiplied by
+    ``exp(relative_sd_per_sqrt_year[i] * sqrt(h) * z)``, ``h`` the years since ``after`` and
+    ``z`` a standard normal drawn per (root seed, replication, indicator): the same draw in every
+    scenario run with that seed, so paired differences keep their sharpness. A network length
+    never exceeds its segment type's ``max_km``.
+    """
+
+    relative_sd_per_sqrt_year: Annotated[dict[str, NonNeg], Field(min_length=1)]
+    after: str  # the last month of the data the model was fitted to (YYYY-MM)
+    source: str = ""  # the backtest it comes from
+
+    @field_validator("after")
+    @classmethod
+    def _ym(cls, v: str) -> str:
+        parse_year_month(v)
+        return v
+
+
 class RunSettings(Frozen):
     """Defaults for `gzsim run` (the CLI's --replications and --seed override them)."""
 
@@ -67,6 +88,8 @@ class RunSettings(Frozen):
     # posterior.parquet (gzsim calibrate) replications draw their parameters from; set by the
     # scenario file's top-level `posterior:` (resolved to an absolute path by the loader)
     posterior: str | None = None
+    # widens posterior runs' bands after the fitted years (gzsim.discrepancy); None: off
+    discrepancy: Discrepancy | None = None
     # assumptions.yaml (ranges of parameters no figure pins) comparisons sample from; set by
     # the scenario file's top-level `assumptions:` (resolved to an absolute path by the loader)
     assumptions: str | None = None
