@@ -26,7 +26,7 @@ from gzsim.errors import ScenarioWarning, UserError
 from gzsim.execution import cpu_count
 from gzsim.explore.bundle import Bundle, provenance, write_bundle
 from gzsim.explore.figures import PLOT_LOCK, fan, paired_difference_chart, png_bytes
-from gzsim.explore.levers import PolicyForm, lever_fields, load_policy
+from gzsim.explore.levers import LeverField, PolicyForm, lever_fields, load_policy
 from gzsim.explore.serve import Settings
 from gzsim.explore.session import (
     Cancelled,
@@ -124,6 +124,8 @@ class ExplorerPage:
         self.levers = {f.name: w.TextInput(name=f.label, placeholder="not set",
                                            css_classes=[f"lever-{f.name}"])
                        for f in lever_fields()}
+        self.sliders = {f.name: lever_slider(f, self.levers[f.name]) for f in lever_fields()
+                        if f.low is not None and f.high is not None and f.kind != "mapping"}
         self.replications = w.TextInput(name="Replications", value="20",
                                         css_classes=["explore-replications"])
         self.seed = w.TextInput(name="Seed [empty: the baseline's run.seed]", value="",
@@ -161,7 +163,9 @@ class ExplorerPage:
         """The whole page: controls on the left, results on the right."""
         controls = pn.Column(
             "## Scenarios", self.baseline, self.policies, self.custom, self.pol_name,
-            self.start, self.end, "### Levers (empty: not set)", *self.levers.values(),
+            self.start, self.end, "### Levers (empty: not set)",
+            *[pn.Column(box, self.sliders[k]) if k in self.sliders else box
+              for k, box in self.levers.items()],
             "## Runs", self.replications, self.seed, self.uncertainty, self.indicators,
             pn.Row(self.run_btn, self.cancel_btn), width=380)
         results = pn.Column(
@@ -328,6 +332,31 @@ def charts(cmp: Any, indicators: list[str]) -> list[list[tuple[str, bytes]]]:
             out.append([(f"fan-{ind}", png_bytes(fan(cmp, ind))),
                         (f"paired-{ind}", png_bytes(paired_difference_chart(cmp, ind)))])
     return out
+
+
+def lever_slider(field_: LeverField, box: Any) -> Any:
+    """A slider over the schema's bounds that writes its value into the lever's field.
+
+    The field stays what is read (empty: not set; a value typed outside the bounds is refused
+    with the CLI's message); the slider only types for you.
+    """
+    integer = field_.kind == "integer"
+    cls = pn.widgets.IntSlider if integer else pn.widgets.FloatSlider
+    step = {} if integer else {"step": (field_.high - field_.low) / 100}
+    slider = cls(name="", start=field_.low, end=field_.high, value=field_.low,
+                 show_value=False, css_classes=[f"slider-{field_.name}"], **step)
+    slider.param.watch(lambda e: setattr(box, "value", f"{e.new:g}"), "value_throttled")
+
+    def follow(event: Any) -> None:  # a number typed within the bounds moves the handle
+        try:
+            v = float(event.new)
+        except (TypeError, ValueError):
+            return
+        if field_.low <= v <= field_.high and (not integer or v.is_integer()):
+            slider.value = int(v) if integer else v
+
+    box.param.watch(follow, "value")
+    return slider
 
 
 def page_files(req: Request, bundle: Bundle) -> list[Path]:
