@@ -221,7 +221,7 @@ def one(what: str, exp: Path, out: Path, workers: int) -> tuple[float, dict]:
 MEMORY_DRIVER = """
 import json, resource, sys, functools
 from gzsim.experiments import run_sweep
-from gzsim.experiments.standin import standin_model
+from gzsim.execution.standin import standin_model
 res = run_sweep(sys.argv[1], sys.argv[2], workers=2, progress=False,
                 run_fn=functools.partial(standin_model, busy_s=0.001))
 print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -229,8 +229,8 @@ print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 """
 
 
-def driver_memory(folder: Path, runs: int) -> dict:
-    exp = experiment_file(folder, runs // 2, 2, series=True)
+def driver_memory(folder: Path, runs: int, series: bool = True) -> dict:
+    exp = experiment_file(folder, runs // 2, 2, series=series)
     r = subprocess.run([sys.executable, "-c", MEMORY_DRIVER, str(exp), str(folder / f"m{runs}")],
                        capture_output=True, text=True, cwd=REPO)
     if r.returncode:
@@ -239,7 +239,7 @@ def driver_memory(folder: Path, runs: int) -> dict:
 
 
 def standin(args, folder: Path) -> list[str]:
-    from gzsim.experiments.standin import standin_model
+    from gzsim.execution.standin import standin_model
 
     fn = functools.partial(standin_model, busy_s=args.busy_ms / 1000)
     runs = 40 if args.quick else args.runs
@@ -281,9 +281,17 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
     ap.add_argument("--write", type=Path, default=None, help="append the figures to this file")
+    ap.add_argument("--memory-runs", type=int, nargs="+", default=None, metavar="RUNS",
+                    help="only the driver's peak RSS for sweeps of these sizes (scalar outcomes; "
+                    "consolidation of runs.parquet included), e.g. 20000 200000")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        lines = real(args, Path(tmp)) if args.real else standin(args, Path(tmp))
+        if args.memory_runs:
+            mem = [driver_memory(Path(tmp), k, series=False) for k in args.memory_runs]
+            lines = ["- driver peak RSS, scalar outcomes, runs.parquet streamed: " + ", ".join(
+                f"{m['runs']} runs {m['maxrss_mb']:.0f} MB ({m['wall']:.0f} s)" for m in mem)]
+        else:
+            lines = real(args, Path(tmp)) if args.real else standin(args, Path(tmp))
     report(lines, args.write)
 
 

@@ -263,3 +263,22 @@ def test_a_quick_run_of_many_parameters_says_it_is_a_smoke_test():
     quick = build_problem(CAL / "spec.yaml", quick=True)  # 40 particles, 13 parameters
     assert "smoke test" in " ".join(_few_particles(quick))
     assert _few_particles(build_problem(CAL / "spec.yaml")) == []  # 500 particles
+
+
+def test_calibrate_set_changes_the_base_scenario_not_a_free_parameter(tmp_path, cli):
+    from gzsim.calibration.abc import fingerprint
+
+    spec = small_problem(tmp_path / "spec")
+    plain = build_problem(spec)
+    varied = build_problem(spec, overrides=["attractiveness.incentive_elasticity=0.5"])
+    assert varied.base_data["attractiveness"]["incentive_elasticity"] == 0.5
+    assert varied.overrides == ("attractiveness.incentive_elasticity=0.5",)
+    assert fingerprint(varied) != fingerprint(plain)  # never resumed as the other run
+    with pytest.raises(TargetsError, match="free parameter of the calibration"):
+        build_problem(spec, overrides=["investment.realisation_share=0.3"])
+    res = cli("calibrate", spec, "--quick", "--set", "investment.realisation_share=0.3",
+              "--out", tmp_path / "q")
+    assert res.returncode == 2 and "free parameter" in res.stderr
+    res = cli("calibrate", spec, "--quick", "--set", "attractiveness.nope=1", "--out",
+              tmp_path / "q")
+    assert res.returncode == 2 and "'attractiveness.nope'" in res.stderr

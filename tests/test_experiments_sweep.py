@@ -26,8 +26,8 @@ import pyarrow.dataset as pads
 import pytest
 
 from gzsim.execution import run_replications
+from gzsim.execution.standin import standin_model
 from gzsim.experiments import load_experiment, read_sweep, run_sweep
-from gzsim.experiments.standin import standin_model
 from gzsim.experiments.store import StoreError
 from tests.conftest import assert_same_sweep
 
@@ -210,7 +210,7 @@ def test_worker_process_that_dies_is_isolated_and_recorded(tmp_path):
 DRIVER = """
 import functools, sys
 from gzsim.experiments import run_sweep
-from gzsim.experiments.standin import standin_model
+from gzsim.execution.standin import standin_model
 run_sweep(sys.argv[1], sys.argv[2], backend=sys.argv[3], workers=2, progress=False,
           run_fn=functools.partial(standin_model, sleep_s=0.01), flush_seconds=0.0,
           target_task_seconds=0.05)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pyarrow.dataset as pads
 import pytest
 
+from gzsim.execution.standin import standin_model
 from gzsim.experiments import read_sweep, run_sweep
-from gzsim.experiments.standin import standin_model
 from gzsim.experiments.store import StoreError, SweepStore
 from tests.conftest import REPO, SCENARIOS, assert_same_sweep
 
@@ -67,7 +67,7 @@ def test_deleted_series_file_is_detected_then_recomputed(ref, tmp_path):
 SLOW_SHARD = """
 import functools, sys
 from gzsim.experiments import run_sweep
-from gzsim.experiments.standin import standin_model
+from gzsim.execution.standin import standin_model
 run_sweep(sys.argv[1], sys.argv[2], backend="serial", shard="0/2", progress=False,
           run_fn=functools.partial(standin_model, sleep_s=0.3), batch_size=2)
 """

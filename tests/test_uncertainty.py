@@ -152,6 +152,8 @@ def test_posterior_factors_need_a_sampling_design_and_some_factor(posterior_scen
 
     with pytest.raises(ExperimentError, match="ranges: use a sampling design"):
         _experiment(posterior_scenario.parent, "posterior_factors: {}", design="full_factorial")
+    with pytest.raises(ExperimentError, match="'levels' only applies to full_factorial"):
+        _experiment(posterior_scenario.parent, "posterior_factors: {levels: 2}")
     with pytest.raises(ExperimentError, match="give 'factors' or 'posterior_factors'"):
         experiment_from_data({"name": "none", "base": str(posterior_scenario),
                               "design": {"kind": "sobol", "samples": 2}}, file=tmp_path / "e")

@@ -46,10 +46,15 @@ def test_infinite_and_nan_values_are_refused(value):
 
 
 @pytest.mark.parametrize(("path", "value"), [
-    ("investment.realisation_share", "true"), ("resettlement.homes_per_start", "yes"),
+    ("investment.realisation_share", "true"), ("resettlement.homes_per_start", "True"),
     ("infrastructure.segment_types.expressway.build_months", "true")])
 def test_booleans_are_not_numbers(path, value):
     refused([f"{path}={value}"], path, "boolean")
+
+
+def test_yaml_1_1_booleans_are_strings_and_not_numbers():
+    """YAML 1.2 core schema (gzsim.io.yamlio): 'yes' is a string, refused by a number field."""
+    refused(["resettlement.homes_per_start=yes"], "resettlement.homes_per_start", "string")
 
 
 def test_strings_and_huge_magnitudes_are_refused():
@@ -160,8 +165,12 @@ def test_every_replication_failed_exits_1_with_a_complete_folder(tmp_path, monke
     if code == 0:
         pytest.skip("the model is not looked up through gzsim.model.simulate_one")
     assert code == 1 and "replications failed" in msg and "model exploded" in msg
-    # the run stops early and writes nothing: no half-written folder
-    assert not out.exists()
+    # failures are data (issue 25): the folder records them, with the manifest
+    assert "failures.csv" in msg and "manifest.json" in msg
+    failures = pd.read_csv(out / "failures.csv")
+    assert list(failures["replication"]) == [0, 1]
+    assert failures["error"].str.contains("model exploded").all()
+    assert json.loads((out / "manifest.json").read_text())["failed_replications"] == [0, 1]
 
 
 # --- errors at every boundary ------------------------------------------------------------

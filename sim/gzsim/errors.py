@@ -85,7 +85,11 @@ class AllRunsFailed(UserError):
 
     A valid input the model cannot run: the first error is quoted (a sweep's are recorded in
     ``runs.parquet``), and the command exits non-zero instead of reporting an empty result.
+    ``result``: a run's :class:`~gzsim.results.Result` holding its failures, set by
+    :func:`gzsim.run.simulate` so they can be saved as data (``gzsim run`` does).
     """
+
+    result = None
 
 
 class ModelError(RuntimeError):

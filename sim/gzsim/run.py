@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from gzsim.arguments import check_replications, check_seed, check_workers
-from gzsim.errors import UserError
+from gzsim.errors import AllRunsFailed, UserError
 from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
 from gzsim.execution.failfast import STOP_AFTER, all_failed, check_main_guard, first_line
 from gzsim.execution.loop import ReplicationOutput
@@ -37,14 +37,19 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
     identical results. A replication that raises is recorded, not fatal; when every one fails
     (or the first few fail the same way)
-    :class:`~gzsim.errors.AllRunsFailed` quotes the first error.
+    :class:`~gzsim.errors.AllRunsFailed` quotes the first error; its ``result`` holds the
+    failures (``Result.save`` writes them).
     ``uncertainty``: ``posterior`` draws each replication's parameters from the
     scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
     posterior when the scenario has one (:mod:`gzsim.uncertainty`). ``processes``: processes
     from outside the package to run with the model's (:class:`gzsim.model.process.Process`
     subclasses, registered with ``@register``). ``events``: keep each replication's entity
     event log (``Result.events``; off by default: it costs time and memory).
+    ``assumptions=`` (a keyword, beside the execution fields): ``sampled`` also draws the
+    scenario's assumed parameters from their ranges (:mod:`gzsim.assumptions`; what
+    comparisons do), ``fixed`` (default) keeps them.
     """
+    assumptions = fields.pop("assumptions", None)
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
@@ -58,7 +63,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     processes = tuple(processes)
     if run_fn is not None and (processes or events):
         raise UserError("simulate: give run_fn, or processes/events for the model, not both")
-    plan = plan_draws(scenario, n, root, uncertainty) if run_fn is None else None
+    plan = plan_draws(scenario, n, root, uncertainty, assumptions) if run_fn is None else None
     if plan is not None:
         run_fn = plan.run_fn(processes, events)
     elif processes or events:
@@ -68,8 +73,11 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     try:
         for out in runs:
             outputs[out.replication] = out
-            if stop_early(outputs, n, scenario.name):
-                break
+            stop_early(outputs, n, scenario.name)
+    except AllRunsFailed as e:  # failures are data: the caller may save them
+        e.result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+        e.result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+        raise
     finally:
         runs.close()
     result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from gzsim import model
+from gzsim.assumptions import plan_assumptions
 from gzsim.errors import ExperimentError, Problem, UserError
 from gzsim.io.posterior import read_posterior, typed_values
 from gzsim.model.streams import stream_key
@@ -61,10 +62,14 @@ class DrawPlan:
     values: list[dict[str, float]]
     kept: dict[str, str] = field(default_factory=dict)  # path -> why the scenario's value stays
     ess: float = float("nan")
+    assumptions: Any = None  # an AssumptionPlan: assumed parameters sampled too
 
     def manifest(self) -> dict[str, Any]:
         """What the run's manifest records: the posterior, the scheme and each draw."""
-        return {"mode": "posterior", "posterior": self.posterior,
+        extra = {"assumptions": self.assumptions.manifest()} if self.assumptions else {}
+        if not self.posterior:  # assumptions sampled, parameters otherwise fixed
+            return {"mode": "noise", **extra}
+        return {**extra, "mode": "posterior", "posterior": self.posterior,
                 "posterior_ess": round(self.ess, 2),
                 "draw_scheme": "particle ~ weights, generator SeedSequence(root_seed, "
                                f"spawn_key=(replication, crc32('{DRAW_STREAM}')))",
@@ -111,14 +116,35 @@ def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
 
 
 def plan_draws(scenario: Scenario, replications: int, root_seed: int,
-               uncertainty: str | None = None) -> DrawPlan | None:
-    """The posterior draw of every replication, or ``None`` for noise-only runs."""
-    if resolve_mode(scenario, uncertainty) == "noise":
-        return None
+               uncertainty: str | None = None, assumptions: str | None = None
+               ) -> DrawPlan | None:
+    """The posterior draw (and assumption draw) of every replication; None when neither.
 
+    ``assumptions``: ``sampled`` adds each replication's draw of the scenario's assumptions
+    (:mod:`gzsim.assumptions`); ``fixed`` or None keeps the scenario's values.
+    """
+    extra = plan_assumptions(scenario, replications, root_seed, assumptions)
+    plan = posterior_plan(scenario, replications, root_seed) \
+        if resolve_mode(scenario, uncertainty) == "posterior" else None
+    if extra is None:
+        return plan
+    if plan is None:
+        plan = DrawPlan("", [-1] * int(replications), [{} for _ in range(int(replications))])
+    return DrawPlan(plan.posterior, plan.particles,
+                    [{**pv, **av} for pv, av in zip(plan.values, extra.values, strict=True)],
+                    plan.kept, plan.ess, extra)
+
+
+def posterior_plan(scenario: Scenario, replications: int, root_seed: int) -> DrawPlan:
+    """The posterior particle and values of every replication (the scenario's posterior)."""
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
     medians = typed_values(data, {p: v for p, v in post.medians().items() if _has(data, p)})
+    if not medians:
+        raise UserError(f"{scenario.run.posterior}: none of the posterior's parameters "
+                        f"({', '.join(post.paths[:5])}) is a parameter of scenario "
+                        f"'{scenario.name}' (a posterior of another model?); rebuild it with "
+                        "`gzsim calibrate`, or run with --uncertainty noise")
     kept, use = {}, []
     for p in post.paths:
         if p not in medians:
@@ -143,6 +169,16 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
 def describe(manifest: dict[str, Any]) -> str:
     """One sentence for the CLI: what the bands printed hold."""
     u = manifest.get("uncertainty") or {"mode": "noise"}
+    a = u.get("assumptions")
+    more = "" if not a else (
+        f" Each replication also drew the {len(a['ranges']) - len(a['kept_scenario_values'])}"
+        f" assumptions of {Path(a['file']).name} from their ranges (--assumptions fixed: "
+        "the scenario's values).")
+    return _describe(manifest, u) + more
+
+
+def _describe(manifest: dict[str, Any], u: dict[str, Any]) -> str:
+    """The sentence of :func:`describe` about the posterior."""
     if u.get("mode") != "posterior":
         has = ((manifest.get("scenario") or {}).get("run") or {}).get("posterior")
         how = ("--uncertainty posterior to include parameter uncertainty" if has else
@@ -210,4 +246,6 @@ def experiment_posterior_factors(pf: Any, data: dict, folder: Path, where: Calla
     if both := [Problem(f"'{p}' is also a posterior factor (posterior_factors): drop one",
                         *where(k, p)) for k, given in taken.items() for p in found if p in given]:
         raise ExperimentError(both)
+    if pf.levels:  # a full factorial: N evenly spaced values over each interval
+        found = {p: {**f, "levels": pf.levels} for p, f in found.items()}
     return found, posterior_source(post, pf.level)

@@ -9,13 +9,17 @@ different problem (other priors, targets or settings) is refused, never mixed.
 from __future__ import annotations
 
 import ast
+import contextlib
 import datetime as _dt
 import hashlib
 import json
 import logging
+import os
+import sqlite3
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +28,7 @@ import pandas as pd
 from gzsim.calibration.priors import PriorsFile
 from gzsim.calibration.problem import CalibrationProblem, Simulator
 from gzsim.errors import UserError
+from gzsim.execution.lifecycle import watch_parent
 from gzsim.scenario.loader import apply_overrides
 
 DB_NAME = "abc.db"
@@ -76,9 +81,16 @@ class NormalScoresModel:
 
     simulator: Simulator
     priors: PriorsFile
+    driver: int = field(default_factory=os.getpid)
 
     def __call__(self, z: dict[str, float]) -> dict[str, float]:
-        """Summary statistics at the natural-scale values of normal scores ``z``."""
+        """Summary statistics at the natural-scale values of normal scores ``z``.
+
+        In a pyabc worker process, the first call starts its watchdog: the worker exits if
+        the calibration's driver dies (even by SIGKILL).
+        """
+        if os.getpid() != self.driver:
+            watch_parent()
         return self.simulator(self.priors.from_normal_scores(z))
 
 
@@ -106,9 +118,6 @@ def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
 
     With ``progress`` pyabc's own per-generation log (epsilon, acceptance) goes to stderr.
     """
-    # start-up, and gzsim[calibration] is an optional extra: loaded on use
-    import pyabc
-
     level = logging.INFO if progress else logging.WARNING
     for name in ("ABC", "ABC.Sampler", "ABC.Epsilon", "ABC.Distance", "ABC.History"):
         logging.getLogger(name).setLevel(level if name == "ABC" else logging.WARNING)
@@ -122,26 +131,13 @@ def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
     # multi-worker run is not bit-reproducible: posterior.parquet is the artefact, not the path.
     np.random.seed(np.random.SeedSequence(problem.spec.seed, spawn_key=(11,)).generate_state(1))
     abc = _make_abc(problem, workers)
-    resumed_from = None
-    done = 0
-    if db_path.exists():
-        hist = pyabc.History(url)
-        runs = hist.all_runs()
-        if runs:
-            hist.id = runs[-1].id
-            meta = _meta(hist)
-            if meta.get("fingerprint") != fp:
-                raise UserError(f"{db_path} holds a calibration of a different problem "
-                                f"(fingerprint {meta.get('fingerprint')} != {fp}); use another "
-                                "--out folder or --overwrite")
-            done = hist.n_populations if hist.max_t >= 0 else 0
-        if done > 0:
-            abc.load(url, hist.id)
-            resumed_from = done
+    resumed_from = _resume(abc, db_path, url, fp)
+    done = resumed_from or 0
     if resumed_from is None:
-        if db_path.exists():
-            db_path.unlink()  # a database with no complete generation holds nothing to keep
         abc.new(url, problem.observed, meta_info={"fingerprint": fp, "gzsim": "calibrate"})
+    if progress:
+        print(f"gzsim: resuming {db_path} after generation {done - 1} ({done} done)"
+              if resumed_from else f"gzsim: starting clean in {db_path}", file=sys.stderr)
     t0 = time.perf_counter()
     remaining = max(0, s.max_generations - done)
     if remaining:
@@ -150,6 +146,47 @@ def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
                 max_walltime=_dt.timedelta(minutes=s.max_walltime_minutes))
     return collect(abc.history, db_path, time.perf_counter() - t0, resumed_from, fp, problem,
                    on_generation)
+
+
+def _resume(abc, db_path: Path, url: str, fp: str) -> int | None:
+    """Generations the database at ``db_path`` holds for this problem (loaded into ``abc``).
+
+    None: start clean (no database, or one a run killed before its first generation, which is
+    removed). A database that is not SQLite, or of another problem, is refused.
+    """
+    # start-up, and gzsim[calibration] is an optional extra: loaded on use
+    import pyabc
+
+    if not db_path.exists():
+        return None
+    hint = "start again with --overwrite (discards it) or choose another --out"
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.Error as e:
+        raise UserError(f"{db_path}: not a readable pyabc database ({e}); {hint}") from None
+    done = 0
+    if {"abc_smc", "populations"} <= tables:  # else: killed while the database was created
+        try:
+            hist = pyabc.History(url)
+            runs = hist.all_runs()
+            if runs:
+                hist.id = runs[-1].id
+                meta = _meta(hist)
+                if meta.get("fingerprint") != fp:
+                    raise UserError(f"{db_path} holds a calibration of a different problem "
+                                    f"(fingerprint {meta.get('fingerprint')} != {fp}); {hint}")
+                done = hist.n_populations if hist.max_t >= 0 else 0
+        except UserError:
+            raise
+        except Exception as e:  # noqa: BLE001 - sqlalchemy/pyabc errors of a damaged history
+            raise UserError(f"{db_path}: damaged pyabc database ({type(e).__name__}: {e}); "
+                            f"{hint}") from None
+    if done > 0:
+        abc.load(url, hist.id)
+        return done
+    db_path.unlink()  # a database with no complete generation holds nothing to keep
+    return None
 
 
 def _meta(hist) -> dict:

@@ -157,6 +157,7 @@ class CalibrationProblem:
     growth_fits: dict[str, GrowthFit] = field(default_factory=dict)
     growth_values: dict[str, float] = field(default_factory=dict)
     input_only: dict[str, str] = field(default_factory=dict)  # target id -> why not fitted
+    overrides: tuple[str, ...] = ()  # --set values applied to the base scenario
 
     @property
     def fitted(self) -> list[TargetView]:
@@ -214,10 +215,15 @@ def _check_horizon(spec: CalibrationSpec, spec_path: str | Path, base_data: dict
             None, "horizon_end") for t in late])
 
 
-def build_problem(spec_path: str | Path, quick: bool = False) -> CalibrationProblem:
-    """Load spec, targets and priors; apply the scipy growth fits; check everything."""
+def build_problem(spec_path: str | Path, quick: bool = False,
+                  overrides: list[str] | tuple[str, ...] = ()) -> CalibrationProblem:
+    """Load spec, targets and priors; apply the scipy growth fits; check everything.
+
+    ``overrides`` (``--set key.path=value``) change the base scenario the calibration runs;
+    a free parameter (one with a prior) cannot be set: the calibration samples it.
+    """
     spec, spec_dir = load_spec(spec_path)
-    base_data, _ = resolve_scenario_data(spec_dir / spec.scenario)
+    base_data, _ = resolve_scenario_data(spec_dir / spec.scenario, list(overrides))
     validate_scenario(base_data, None, str(spec_dir / spec.scenario))
     tf = load_targets(spec_dir / spec.targets)
     fits = fit_all(tf.targets)
@@ -237,6 +243,12 @@ def build_problem(spec_path: str | Path, quick: bool = False) -> CalibrationProb
     if growth_values:
         base_data = apply_overrides(base_data, {}, growth_values)
     priors = load_priors(spec_dir / spec.priors, base_data, {t.id for t in tf.targets})
+    given = {str(o).split("=", 1)[0].strip() for o in overrides}
+    if fixed := sorted(given & set(priors.paths)):
+        raise TargetsError([Problem(f"'{p}' is a free parameter of the calibration (it has a "
+                                    "prior in priors.yaml): the calibration samples it, so "
+                                    "--set cannot fix it; change its prior instead", "--set",
+                                    None, p) for p in fixed])
     clash = sorted(set(priors.paths) & set(growth_values))
     if clash:
         raise TargetsError([Problem(f"'{p}' has a prior and a growth fit value", str(spec_path),
@@ -244,4 +256,5 @@ def build_problem(spec_path: str | Path, quick: bool = False) -> CalibrationProb
     candidates = [target_view(t) for t in tf.fitted]
     _check_horizon(spec, spec_path, base_data, candidates)
     return CalibrationProblem(spec, Path(spec_path), spec.quick if quick else spec.full,
-                              base_data, tf, priors, candidates, fits, growth_values)
+                              base_data, tf, priors, candidates, fits, growth_values,
+                              overrides=tuple(overrides))

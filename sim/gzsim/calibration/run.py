@@ -16,9 +16,11 @@ from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
+from gzsim.errors import InputError
 from gzsim.io.fileio import atomic_write_bytes
-from gzsim.io.outdir import marker, write_marker
+from gzsim.io.outdir import OutputError, marker, write_marker
 from gzsim.io.posterior import Posterior, write_posterior
+from gzsim.io.yamlio import load_yaml
 
 QUICK_OUT = Path("results") / "calibrate-quick"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
@@ -27,26 +29,35 @@ OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "param
                 "correlations.svg", "fitted.yaml")
 
 
-def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
+def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, workers: int = 1,
               out_dir: Path | None = None, fitted_path: Path | None = None,
               on_generation: Callable[[dict], None] | None = None,
               command: str = "gzsim calibrate", progress: bool = False
               ) -> tuple[CalibrationProblem, Posterior, dict]:
     """Run the calibration of ``spec_path``; write everything into ``out_dir``.
 
-    Default ``out_dir``: the spec's folder for a full run, ``results/calibrate-quick`` for
-    ``quick`` (a quick run never overwrites the committed calibration unless told to).
+    ``spec_path`` may be a problem already built (``build_problem(spec, quick, overrides)``:
+    a base scenario changed by ``--set``). Default ``out_dir``: the spec's folder for a full
+    run, ``results/calibrate-quick`` for ``quick`` (a quick run never overwrites the committed
+    calibration unless told to).
     """
     t0 = time.perf_counter()
-    problem = build_problem(spec_path, quick=quick)
+    problem = spec_path if isinstance(spec_path, CalibrationProblem) else \
+        build_problem(spec_path, quick=quick)
+    spec_path = problem.spec_path
     spec_dir = Path(spec_path).parent
-    out_dir = Path(out_dir) if out_dir is not None else (QUICK_OUT if quick else spec_dir)
+    out_dir = Path(out_dir) if out_dir is not None else (
+        QUICK_OUT if quick or problem.overrides else spec_dir)
+    fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
+                                  else out_dir / "fitted.yaml")
+    check_fitted_target(fitted_path)  # before hours of sampling, not after
     problem.screen()
     out_dir.mkdir(parents=True, exist_ok=True)
     _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
     abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
                   progress=progress)
     meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
+            "overrides": list(problem.overrides),
             "simulation_seeds": {
                 "entropy": problem.spec.seed,
                 "replication": ("k for k < replications (common random numbers)"
@@ -72,8 +83,7 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
            "resumed_from": abc.resumed_from, "abc_seconds": abc.abc_seconds,
            "crn": problem.settings.crn}
     _write(problem, post, params, corr, ppc, run, out_dir, command)
-    fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
-                                  else out_dir / "fitted.yaml")
+    check_fitted_target(fitted_path)
     write_fitted(problem, params, fitted_path, out_dir / "posterior.parquet", command)
     _mark(out_dir)
     return problem, post, {"params": params, "ppc": ppc, "run": run, "out_dir": out_dir,
@@ -97,6 +107,28 @@ def _mark(out_dir: Path) -> None:
     if mk and not mk.get("files") and not mk.get("legacy"):
         return  # the whole folder is already gzsim's
     write_marker(out_dir, "calibration", [*(mk.get("files") or []), *OUTPUT_FILES])
+
+
+def check_fitted_target(path: str | Path, flag: str = "--fitted") -> None:
+    """Refuse a fitted-values target that exists and is not a file ``gzsim calibrate`` wrote.
+
+    gzsim replaces only files it wrote itself: a fitted file says so in ``generated_by``. A
+    user's scenario given by mistake is never overwritten.
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    try:
+        data, _ = load_yaml(path, what="fitted values")
+        ours = isinstance(data, dict) and str(data.get("generated_by", "")).startswith(
+            "gzsim calibrate") and isinstance(data.get("values"), dict)
+    except InputError:
+        ours = False
+    if not ours:
+        raise OutputError(f"'{path}' exists and is not a fitted-values file written by gzsim "
+                          "calibrate (no 'generated_by: gzsim calibrate' and 'values:'); gzsim "
+                          f"will not replace it. Choose another {flag} file; nothing was "
+                          "changed.")
 
 
 def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Path,

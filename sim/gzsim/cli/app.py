@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import shlex
+import signal
 import sys
 import textwrap
 import warnings
@@ -20,9 +21,10 @@ from gzsim import arguments
 from gzsim.cli.report import print_summary, progress_bar
 from gzsim.errors import AllRunsFailed, ScenarioWarning, UserError
 from gzsim.execution import resolve_workers
-from gzsim.io.outdir import atomic_folder, check_files, check_target, timestamped
+from gzsim.execution.lifecycle import terminating
+from gzsim.io.outdir import atomic_folder, check_files, check_target, refuse_foreign, timestamped
 from gzsim.run import simulate
-from gzsim.scenario import load_scenario
+from gzsim.scenario import load_scenario, parent_path
 from gzsim.uncertainty import describe as describe_uncertainty
 
 
@@ -40,7 +42,7 @@ def user_errors(fn):
             click.echo(f"gzsim: warning: {message}", err=True)
 
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), terminating():
                 warnings.simplefilter("always", ScenarioWarning)
                 warnings.showwarning = show
                 return fn(*args, **kwargs)
@@ -48,8 +50,18 @@ def user_errors(fn):
             _fail(str(e), 1)
         except UserError as e:
             _fail(str(e), 2)
+        except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM: workers stopped, locks released
+            _interrupted(e)
 
     return wrapper
+
+
+def _interrupted(exc: KeyboardInterrupt) -> None:
+    """Say what an interruption kept and exit 128 + the signal number (130 or 143)."""
+    sig = getattr(exc, "signal_number", signal.SIGINT)
+    _fail(f"interrupted ({signal.Signals(sig).name}); its workers are stopped. Whatever was "
+          "committed is kept: rerunning the same command resumes a sweep or a calibration, "
+          "and redoes a run or a comparison (whose folder is as it was before)", 128 + sig)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,6 +99,13 @@ uncertainty_opt = click.option(
     help="posterior: each replication draws its parameters from the calibrated posterior as "
     "well as its random streams (the default when the scenario has a posterior); noise: "
     "parameters fixed, random streams only.")
+assumptions_opt = click.option(
+    "--assumptions", type=click.Choice(["sampled", "fixed"]), default="sampled",
+    show_default=True,
+    help="sampled: each replication also draws the parameters no figure pins (the "
+    "scenario's assumptions file: attractiveness elasticities, reach share...) from their "
+    "ranges, the same draw in every scenario, and the headline says how much of each effect's "
+    "spread each one causes; fixed: the scenario's values.")
 quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
                            help="Local worker processes (default: all CPUs).")
@@ -160,10 +179,18 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
     sc = load_scenario(scenario, overrides=list(overrides))
     n = replications or sc.run.replications
     out = Path("results") / sc.name if out is None else out
-    check_target(out, "run")  # refuse a folder that is not ours before running anything
-    with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
-        result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
-                          uncertainty=uncertainty, events=events)
+    if check_target(out, "run") == "own":  # refuse what is not ours before running anything
+        refuse_foreign(out, "run", "--out")
+    try:
+        with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
+            result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
+                              uncertainty=uncertainty, events=events)
+    except AllRunsFailed as e:  # failures are data: the folder records them, then exit 1
+        if e.result is not None:
+            e.result.save(out, summary=[])
+            raise AllRunsFailed(f"{e} The failures are in {out / 'failures.csv'}, with the "
+                                f"manifest in {out / 'manifest.json'}.") from None
+        raise
     summary = result.summary_rows()  # written to summary.csv and printed: computed once
     result.save(out, summary=summary)
     failed = result.manifest.get("failed_replications", [])  # all failed: simulate raised
@@ -193,10 +220,15 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
               help="Where to write fitted.yaml (default: the spec's 'output' for a full run "
               "into the spec's folder, else OUT/fitted.yaml).")
 @click.option("--overwrite", is_flag=True, help="Discard OUT's abc.db and start again.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a value of the base scenario the calibration runs (not a free "
+              "parameter), e.g. --set attractiveness.incentive_elasticity=0.5; writes to a new "
+              "results/calibration-set-<time>/ unless --out says otherwise.")
 @quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None, overwrite: bool, quiet: bool) -> None:
+              fitted: Path | None, overwrite: bool, overrides: tuple[str, ...],
+              quiet: bool) -> None:
     r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
     Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
@@ -213,11 +245,15 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
+    from gzsim.calibration.problem import build_problem
     from gzsim.calibration.run import calibrate as run_calibration
+    from gzsim.calibration.run import check_fitted_target
 
     console = Console(stderr=True)
     workers = resolve_workers(workers)
-    out_dir = calibration_targets(spec, quick, out)
+    out_dir = calibration_targets(spec, quick, out, bool(overrides))
+    if fitted is not None:
+        check_fitted_target(fitted)  # a user's file (a scenario) is never replaced
     if overwrite and (out_dir / "abc.db").exists():
         (out_dir / "abc.db").unlink()
 
@@ -227,7 +263,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                           f"{g['samples']:,} simulations, acceptance {g['acceptance_rate']:.3f}")
 
     command = "gzsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    problem, post, info = run_calibration(spec, quick=quick, workers=workers, out_dir=out_dir,
+    built = build_problem(spec, quick=quick, overrides=overrides)
+    problem, post, info = run_calibration(built, quick=quick, workers=workers, out_dir=out_dir,
                                           fitted_path=fitted, on_generation=show,
                                           command=command, progress=not quiet)
     params, ppc, run = info["params"], info["ppc"], info["run"]
@@ -249,8 +286,10 @@ def _difference_charts(cmp, folder: Path) -> None:
 
     head = cmp.headline()
     charted = list(dict.fromkeys(head["indicator"]))
-    if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
-        charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+    have = set(cmp.table["indicator"])
+    cost = next((c for c in ("public_cost_usd_m", "fiscal_cost_usd_m") if c in have), None)
+    if head["per_usd_m"].notna().any() and cost:
+        charted.append(cost)  # the cost side of cost-effectiveness
     for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
         if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
             save_figure(difference_chart(cmp, ind), folder / f"diff_{ind}")
@@ -293,7 +332,8 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
     """
     # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.cli.commands import experiment_with_overrides
-    from gzsim.experiments import ExecutionOptions, print_stats, run_sweep
+    from gzsim.cli.report import print_stats
+    from gzsim.experiments import ExecutionOptions, run_sweep
 
     opts = ExecutionOptions(workers=resolve_workers(workers), scheduler=scheduler,
                             cluster=cluster, progress=not quiet)
@@ -330,7 +370,13 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
 @indicator_opt("Indicator for the headline and charts (repeatable; default: those the "
-               "policies' questions name). comparison.csv always holds every indicator.")
+               "policies' questions name, and employment for a spending policy). "
+               "comparison.csv always holds every indicator.")
+@click.option("--year", "-y", "years", multiple=True, type=int,
+              help="Year to compare (repeatable; default: the milestone years).")
+@click.option("--vs-parent", is_flag=True,
+              help="Compare each scenario with the scenario it extends (its parent) instead "
+              "of with the first one; the default when one scenario is given.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
 @click.option("--unpaired", is_flag=True,
@@ -339,42 +385,52 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @format_opt
 @quiet_opt
 @uncertainty_opt
+@assumptions_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool,
-            uncertainty: str | None) -> None:
+            years: tuple[int, ...], vs_parent: bool, overrides: tuple[str, ...],
+            unpaired: bool, form: str, quiet: bool, uncertainty: str | None,
+            assumptions: str) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    Every scenario runs the same replications with the same seeds. The headline answers each
+    One scenario alone (or --vs-parent) is compared with the scenario it extends; a scenario
+    that extends another scenario than the base gets a warning naming its parent. Every
+    scenario runs the same replications with the same seeds. The headline answers each
     policy's question: the indicators it names at the milestone years, the difference against
-    the base with its interval, the relative change with its own interval, and, where the
-    policy has a fiscal cost, the effect per US$ m of cost. Rows that are exactly zero in every
-    replication are collapsed into one line. Writes comparison.csv (every indicator),
-    headline.csv, each scenario's results and (with --plot) difference charts in OUT/plots/.
+    the base with its interval (how sure the average is) and its 5-95 % spread across
+    replications (how much it could vary), the relative change, and, for a policy with a
+    public cost, the effect per US$ m of it, undiscounted and in present values. Writes
+    comparison.csv (every indicator), headline.csv, each scenario's results and (with --plot)
+    difference charts in OUT/plots/.
 
     \b
     Example:
+      gzsim compare scenarios/policy_land_push_scarce.yaml
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
-      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
+      gzsim compare --vs-parent scenarios/policy_*.yaml -i employment -y 2025
     """
     # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.compare import compare as run_compare
+    from gzsim.analysis.compare import compare_with_parents
 
-    if len(scenarios) < 2:
-        raise UserError("give the base scenario and at least one other to compare")
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
-    check_target(out, "comparison")  # before the (long) runs
-    with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
+    if check_target(out, "comparison") == "own":  # before the (long) runs
+        refuse_foreign(out, "comparison", "--out")
+    workers = resolve_workers(workers)
+    options = dict(replications=replications, seed=seed, workers=workers, level=level,
+                   indicators=list(indicators) or None, years=list(years) or None,
+                   unpaired=unpaired, uncertainty=uncertainty, assumptions=assumptions)
+    parents = vs_parent or len(loaded) == 1
+    runs = len(loaded) + (len({str(p) for p in map(parent_file, loaded)}) if parents else 0)
+    with progress_bar(f"{runs} scenarios: replications", replications * runs,
                       disable=quiet) as advance:
-        cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                          workers=workers, level=level, indicators=list(indicators) or None,
-                          progress=advance, unpaired=unpaired, uncertainty=uncertainty)
+        cmp = compare_with_parents(loaded, progress=advance, **options) if parents else \
+            run_compare(loaded[0], loaded[1:], progress=advance, **options)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
@@ -387,6 +443,11 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
+
+
+def parent_file(scenario) -> Path | None:
+    """The file a loaded scenario extends (None if none)."""
+    return parent_path(scenario)
 
 
 @main.command()
@@ -472,6 +533,42 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
                    err=form in ("csv", "json"))
 
 
+@main.command("dose-response")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lever", default=None, help="The swept factor that is the dose (default: the "
+              "experiment's first factor).")
+@indicator_opt("Indicator whose effect is read (default: employment, the jobs indicator).")
+@click.option("--year", "-y", type=int, default=2025, show_default=True,
+              help="Year of the effect and end of the cost.")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
+              help="Confidence level of the intervals.")
+@format_opt
+@user_errors
+def dose_response(folder: Path, lever: str | None, indicators: tuple[str, ...], year: int,
+                  level: float, form: str) -> None:
+    """Dose-response of a swept policy lever: effect and effect per US$ m, both bands.
+
+    FOLDER is a `gzsim sweep` store of an experiment that crosses a lever with other factors;
+    each point is paired with the point at the lever's lowest value (same other factors, same
+    replication seeds). Writes dose_response.csv and dose_response.png/.svg into FOLDER.
+
+    \b
+    Example:
+      gzsim sweep scenarios/experiments/dose_tax_incentives.yaml
+      gzsim dose-response results/dose_tax_incentives
+    """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
+    from gzsim.cli.commands import dose_report
+    from gzsim.indicators import JOBS
+
+    if len(indicators) > 1:
+        raise UserError("give one --indicator")
+    dose_report(folder, lever, indicators[0] if indicators else JOBS, year, level, form,
+                click.echo)
+    click.echo(f"Written to {folder}/ (dose_response.csv, dose_response.png, .svg)",
+               err=form in ("csv", "json"))
+
+
 @main.command()
 @format_opt
 def indicators(form: str) -> None:
@@ -524,13 +621,17 @@ def explore(scenario: Path | None, port: int, host: str, cache: Path | None,
     serve(settings, port=port, host=host, announce=click.echo)
 
 
-def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
-    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+def calibration_targets(spec: Path, quick: bool, out: Path | None, varied: bool = False
+                        ) -> Path:
+    """Where calibrate writes.
+
+    A smoke run (--quick) or a variant (--set) never touches calibration/ unless told.
+    """
     # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.calibration.run import OUTPUT_FILES
 
-    if quick and out is None:
-        out = timestamped("results", "calibration-quick")
+    if (quick or varied) and out is None:
+        out = timestamped("results", "calibration-quick" if quick else "calibration-set")
     out_dir = out or spec.parent
     check_files(out_dir, "calibration", OUTPUT_FILES)
     return out_dir

@@ -16,6 +16,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from rich.table import Table
 
 from gzsim.analysis.tables import LongTable, Section, emit, fmt, geography, geography_label, title
 from gzsim.results import SUMMARY_COLUMNS, Result
@@ -90,3 +91,27 @@ def progress_bar(label: str, total: int, disable: bool = False
             prog.update(task, completed=done, total=total_, refresh=True)
 
         yield advance
+
+
+def print_stats(result: Any, console: Any = None) -> None:
+    """Final statistics of a sweep session: runs, failures, wall time, time per run, workers."""
+    s = result.stats
+    rows = {"session": s.get("start"),
+            "backend": s.get("backend") and f"{s['backend']}: {s['cluster']}",  # none: no runs
+            "shard": s["shard"] and "{}/{}".format(*s["shard"]) + f" ({s['runs_in_scope']} runs)",
+            "runs": f"{s['runs_this_session']} this session, {s['runs_done_before']} done "
+                    f"before, {s['runs_total']} in the design",
+            "failures": f"{s['failed_this_session']} this session",
+            "all sessions": f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
+                            f"failed, {s.get('runs_pending_total')} pending",
+            "wall time": f"{s['wall_time_s']:.2f} s",
+            "batches": f"{s['tasks']} of up to {s['batch_size']} runs, {s['retries']} "
+                       f"retried, {s['lost_runs']} runs lost",
+            "time per run": s["time_per_run_s"] is not None and f"{s['time_per_run_s'] * 1000:.1f}"
+                            f" ms ({s['runs_per_s']} runs/s overall)",
+            "runs per worker": ", ".join(f"{k}: {v}" for k, v in s["runs_per_worker"].items())}
+    t = Table(title=f"sweep '{s['experiment']}' -> {result.path}", show_header=False)
+    for key, text in rows.items():
+        if text:
+            t.add_row(key, text)
+    (console or Console()).print(t)

@@ -17,6 +17,7 @@ import logging
 import math
 import multiprocessing
 import os
+import shutil
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -24,12 +25,18 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gzsim.errors import UserError
+from gzsim.execution.lifecycle import stop_pool
 from gzsim.execution.tasks import Batch, Job, RunFn, lost, run_batch, warm
+from gzsim.io.readers import regular_file
 from gzsim.scenario.schema import Scenario
 
 log = logging.getLogger(__name__)
 JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
             "lsf": "LSFCluster"}
+#: how long to wait for a Dask scheduler, and for a batch system's first worker (seconds;
+#: environment: GZSIM_CONNECT_TIMEOUT_S, GZSIM_WORKER_TIMEOUT_S)
+CONNECT_TIMEOUT_S = 10.0
+WORKER_TIMEOUT_S = 300.0
 _TRANSIENT = {"KilledWorker", "CommClosedError", "StreamClosedError", "FutureCancelledError",
               "CancelledError", "BrokenProcessPool", "FutureLostError"}
 
@@ -146,13 +153,7 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
         raise ExecutionError("give either --scheduler or --cluster, not both")
     with contextlib.ExitStack() as stack:
         if opts.scheduler:
-            s = opts.scheduler
-            kw = {"scheduler_file": s} if s.endswith(".json") else {"address": s}
-            try:
-                client = stack.enter_context(distributed.Client(**kw, timeout="30s"))
-            except (OSError, TimeoutError, ValueError) as e:
-                raise ExecutionError(f"cannot connect to the Dask scheduler at '{s}': {e}") \
-                    from None
+            client = _connect(distributed, opts.scheduler, stack)
             yield client, f"scheduler {client.scheduler.address}"
             return
         n = resolve_workers(opts.workers)
@@ -165,7 +166,50 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
                 silence_logs=logging.ERROR))
             desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
         client = stack.enter_context(distributed.Client(cluster))
+        if opts.cluster:
+            _first_worker(client, cluster, opts.cluster)
         yield client, desc
+
+
+def _timeout(name: str, default: float) -> float:
+    """A timeout in seconds from the environment variable ``name`` (else ``default``)."""
+    try:
+        return max(0.1, float(os.environ.get(name, default)))
+    except ValueError:
+        raise ExecutionError(f"{name} must be a number of seconds, got "
+                             f"'{os.environ[name]}'") from None
+
+
+def _connect(distributed: Any, scheduler: str, stack: contextlib.ExitStack) -> Any:
+    """A client of the scheduler at an address or in a scheduler file; fails fast, named."""
+    wait = _timeout("GZSIM_CONNECT_TIMEOUT_S", CONNECT_TIMEOUT_S)
+    if scheduler.endswith(".json"):
+        try:  # a missing or special file: say so now, not after waiting for it to appear
+            regular_file(scheduler, "Dask scheduler file")
+        except UserError as e:
+            raise ExecutionError(f"--scheduler: {e}") from None
+    kw = {"scheduler_file": scheduler} if scheduler.endswith(".json") else {"address": scheduler}
+    try:
+        return stack.enter_context(distributed.Client(**kw, timeout=f"{wait}s"))
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ExecutionError(
+            f"cannot connect to the Dask scheduler at '{scheduler}' within {wait:g} s "
+            f"({type(e).__name__}: {e}); is it running and reachable? (the wait is "
+            "GZSIM_CONNECT_TIMEOUT_S)") from None
+
+
+def _first_worker(client: Any, cluster: Any, name: str) -> None:
+    """Wait (bounded) for the batch system's first worker; else name the submit command."""
+    wait = _timeout("GZSIM_WORKER_TIMEOUT_S", WORKER_TIMEOUT_S)
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except (TimeoutError, OSError) as e:
+        command = getattr(getattr(cluster, "job_cls", None), "submit_command", "?")
+        raise ExecutionError(
+            f"no {name} worker started within {wait:g} s ({type(e).__name__}): the jobs "
+            f"submitted with '{command}' did not start or failed. Check '{command}' by hand "
+            "with the job script (cluster.job_script()), the queue and its logs; a busy "
+            "queue may need a longer GZSIM_WORKER_TIMEOUT_S") from None
 
 
 def _jobqueue(name: str, workers: int) -> Any:
@@ -175,9 +219,13 @@ def _jobqueue(name: str, workers: int) -> Any:
     except ImportError:
         raise ExecutionError("--cluster needs dask-jobqueue: pip install 'gzsim[cluster]'") \
             from None
+    command = getattr(getattr(dask_jobqueue, JOBQUEUE[name]).job_cls, "submit_command", "")
+    if command and shutil.which(command.split()[0]) is None:
+        raise ExecutionError(f"--cluster {name}: the batch system's submit command "
+                             f"'{command}' is not installed here (not on PATH)")
     try:
         cluster = getattr(dask_jobqueue, JOBQUEUE[name])()
-    except (ValueError, TypeError, KeyError) as e:
+    except (ValueError, TypeError, KeyError, OSError, RuntimeError) as e:
         raise ExecutionError(f"cannot start a {name} cluster (configure it in "
                              f"~/.config/dask/jobqueue.yaml or DASK_JOBQUEUE__*): {e}") from None
     cluster.scale(n=workers)
@@ -193,7 +241,11 @@ def executor_for(opts: ExecutionOptions) -> Iterator[tuple[Any, str, int]]:
     elif kind == "processes":
         n = resolve_workers(opts.workers)
         with _process_pool(n) as pool:
-            yield pool, f"ProcessPoolExecutor ({n} workers)", n
+            try:
+                yield pool, f"ProcessPoolExecutor ({n} workers)", n
+            except BaseException:  # interrupted or abandoned: stop the workers now
+                stop_pool(pool)
+                raise
     elif kind == "executor":
         yield opts.executor, type(opts.executor).__name__, resolve_workers(opts.workers)
     elif kind == "dask":
@@ -317,17 +369,18 @@ class _Loop:
             raise ExecutionError("the executor broke; results so far are kept")
         # Python 3.11 leaves the surviving workers of a broken pool running (blocked on its
         # queue); as non-daemon children they would hang the interpreter's exit
-        for proc in list((getattr(self.ex, "_processes", None) or {}).values()):
-            with contextlib.suppress(OSError, ValueError, AttributeError):
-                proc.terminate()
-        self.ex.shutdown(wait=False, cancel_futures=True)
+        stop_pool(self.ex, grace_s=0.0)
         self.ex, self.own_pool = _process_pool(self.slots), True
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Cancel what is queued; ``abort`` (an interruption): stop running batches too."""
         for f in self.pending:
             f.cancel()
         if self.own_pool:
-            self.ex.shutdown(wait=True, cancel_futures=True)
+            if abort:
+                stop_pool(self.ex)
+            else:
+                self.ex.shutdown(wait=True, cancel_futures=True)
 
 
 def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
@@ -343,8 +396,10 @@ def execute(job: Job, batches: Iterable[Batch], opts: ExecutionOptions,
         loop = _Loop(job, ex, opts, stats, slots)
         try:
             yield from loop.run(iter(batches))
-        finally:
-            loop.close()
+        except BaseException:  # Ctrl-C, SIGTERM, an error, or the consumer stopped early
+            loop.close(abort=True)
+            raise
+        loop.close()
 
 
 class ReplicationOutput(NamedTuple):

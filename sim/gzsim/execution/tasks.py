@@ -26,6 +26,7 @@ import numpy as np
 from gzsim import model
 from gzsim.aggregate import aggregate
 from gzsim.errors import ScenarioError, UserError
+from gzsim.execution.lifecycle import watch_parent
 from gzsim.scenario.loader import apply_overrides, validate_scenario
 from gzsim.scenario.schema import Scenario
 
@@ -119,8 +120,10 @@ def warm() -> None:
     run`'s workers never need it). Then every object the worker holds so far (modules, the
     driver's heap when forked) is frozen out of the garbage collector: a full collection would
     otherwise walk them all, and in a forked worker touch every inherited page (copy-on-write),
-    ~0.1 s in the middle of a run.
+    ~0.1 s in the middle of a run. The worker exits by itself if its driver dies
+    (:func:`~gzsim.execution.lifecycle.watch_parent`).
     """
+    watch_parent()
     gc.freeze()
 
 

@@ -15,8 +15,7 @@ from gzsim.execution import ExecutionOptions
 from gzsim.experiments.design import Design, make_design
 from gzsim.experiments.reader import Sweep, read_sweep
 from gzsim.experiments.spec import Experiment, experiment_from_data, load_experiment
-from gzsim.experiments.sweep import SweepResult, print_stats, run_sweep
+from gzsim.experiments.sweep import SweepResult, run_sweep
 
 __all__ = ["Design", "ExecutionOptions", "Experiment", "Sweep", "SweepResult",
-           "experiment_from_data", "load_experiment", "make_design", "print_stats", "read_sweep",
-           "run_sweep"]
+           "experiment_from_data", "load_experiment", "make_design", "read_sweep", "run_sweep"]

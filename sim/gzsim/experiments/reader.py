@@ -6,20 +6,26 @@ Any Parquet reader (DuckDB, polars) reads the folder as well; this one knows wha
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from gzsim.errors import UserError
 from gzsim.execution.tasks import FAILED, OK
 from gzsim.experiments.design import X_PREFIX
 from gzsim.experiments.spec import FactorSpec, ScalarOutcome, factors_of
-from gzsim.experiments.store import SweepStore
+from gzsim.experiments.store import Scan, SweepStore
 from gzsim.indicators import INDICATORS
+from gzsim.io.fileio import write_parquet_stream
+from gzsim.io.readers import read_parquet
 
 PENDING = "pending"
+#: what a run's record adds to its plan (run_id, point, replication, factors)
+RUN_COLUMNS = ["seed_entropy", "status", "error", "traceback", "fault", "wall_time_s", "worker"]
 
 
 def factor_dims(paths: list[str]) -> dict[str, str]:
@@ -60,7 +66,8 @@ class Sweep:
 
     @cached_property
     def _design(self) -> pd.DataFrame:
-        return pd.read_parquet(self.path / "design.parquet")
+        return read_parquet(self.path / "design.parquet", "sweep design (rerun the same `gzsim "
+                            "sweep` into this folder to rebuild it)")
 
     @property
     def design(self) -> pd.DataFrame:
@@ -75,15 +82,51 @@ class Sweep:
     @cached_property
     def runs(self) -> pd.DataFrame:
         """Every planned run; ``status`` is ``ok``, ``failed`` or ``pending`` (not done yet)."""
-        ids = np.arange(len(self._design) * self.replications, dtype=np.int64)
+        return self._runs_between(0, self.n_runs, self.store.read(self.scan,
+                                                                  self.store.runs_dir))
+
+    @property
+    def n_runs(self) -> int:
+        """Runs in the design (points x replications)."""
+        return len(self._design) * self.replications
+
+    def _runs_between(self, lo: int, hi: int, done: pd.DataFrame) -> pd.DataFrame:
+        """The planned runs ``lo``..``hi - 1`` joined with the records ``done`` of those done."""
+        ids = np.arange(lo, hi, dtype=np.int64)
         plan = pd.DataFrame({"run_id": ids, "point": ids // self.replications,
                              "replication": ids % self.replications})
-        done = self.store.read(self.scan, self.store.runs_dir).set_index("run_id")
-        runs = plan.join(self.design.set_index("point"), on="point").join(done.reindex(columns=[
-            "seed_entropy", "status", "error", "traceback", "fault", "wall_time_s", "worker",
-            *self.outcome_names]), on="run_id")
+        runs = plan.join(self.design.set_index("point"), on="point").join(
+            done.set_index("run_id").reindex(columns=RUN_COLUMNS + self.outcome_names),
+            on="run_id")
         return runs.assign(seed_entropy=np.int64(self.manifest["seeds"]["root_seed"]),
                            status=runs["status"].fillna(PENDING))
+
+    def write_runs(self, path: str | Path, rows_per_chunk: int = 20_000) -> None:
+        """Write :attr:`runs` to one Parquet file, a chunk of batches at a time (flat memory)."""
+        size, text = int(self.manifest["runs"]["batch_size"]), {"status", "error", "traceback",
+                                                                "fault", "worker"}
+        design = pa.Schema.from_pandas(self.design, preserve_index=False)
+        schema = pa.schema(
+            [(c, pa.int64()) for c in ("run_id", "point", "replication")]
+            + [design.field(n) for n in self.factor_names]
+            + [(c, pa.int64() if c == "seed_entropy" else pa.string() if c in text
+                else pa.float64()) for c in RUN_COLUMNS + self.outcome_names])
+        step = max(1, rows_per_chunk // size) * size  # whole batches per chunk
+
+        def chunks() -> Iterator[pa.Table]:
+            for lo in range(0, self.n_runs, step):
+                hi = min(self.n_runs, lo + step)
+                part = Scan({k: v for k, v in self.scan.intact.items() if lo <= k < hi}, {})
+                frame = self._runs_between(lo, hi, self.store.read(part, self.store.runs_dir))
+                yield pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+        write_parquet_stream(chunks(), schema, Path(path))
+
+    def status_counts(self) -> dict[str, int]:
+        """Runs ``ok``, ``failed`` and ``pending``, from the status column alone."""
+        done = self.store.read(self.scan, self.store.runs_dir, columns=["status"])
+        n_ok, n_failed = int((done["status"] == OK).sum()), int((done["status"] == FAILED).sum())
+        return {OK: n_ok, FAILED: n_failed, PENDING: self.n_runs - n_ok - n_failed}
 
     @property
     def failures(self) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ import gzsim
 from gzsim.errors import UserError
 from gzsim.execution.tasks import INFRASTRUCTURE, Batch, Job, RunResult
 from gzsim.io.fileio import atomic_write_bytes, write_json, write_parquet
+from gzsim.io.readers import read_json
 from gzsim.results import describe_columns
 
 FORMAT = "gzsim-sweep/2"
@@ -76,14 +78,14 @@ class SweepStore:
 
     def read_manifest(self) -> dict:
         """The manifest, or a clear error."""
+        if not os.path.lexists(self.manifest_path):
+            raise StoreError(f"{self.root}: not a gzsim sweep folder (no manifest.json)")
         try:
-            m = json.loads(self.manifest_path.read_text())
-        except FileNotFoundError:
-            raise StoreError(f"{self.root}: not a gzsim sweep folder (no manifest.json)") \
-                from None
-        except (OSError, json.JSONDecodeError) as e:
-            raise StoreError(f"{self.manifest_path}: unreadable manifest ({e})") from None
-        if m.get("format") != FORMAT:
+            m = read_json(self.manifest_path, "sweep manifest")
+        except UserError as e:
+            raise StoreError(str(e)) from None
+        if not isinstance(m, dict) or m.get("format") != FORMAT:
+            m = m if isinstance(m, dict) else {}
             raise StoreError(f"{self.root}: sweep format {m.get('format')!r}, this gzsim reads "
                              f"{FORMAT!r}; start again with --overwrite or another --out")
         return m
@@ -108,6 +110,8 @@ class SweepStore:
                 f"{new['gzsim']}, source {new['source_sha256'][:12]}); resuming would mix two "
                 "models' runs in one store. Finish it with the code it began with, or start "
                 "again with --overwrite (or another --out)")
+        if not (self.root / "design.parquet").is_file():  # deleted: the design is deterministic
+            write_parquet(design, self.root / "design.parquet")
         return found
 
     def wipe(self) -> None:
@@ -143,7 +147,7 @@ class SweepStore:
             getattr(lock, "close", lambda: None)()  # a ReadWriteLock holds a SQLite connection
         self._locks = []
 
-    def _check(self, path: Path, lo: int, hi: int) -> tuple[bool, str | None]:
+    def _check(self, path: Path, lo: int, hi: int, need: set[str]) -> tuple[bool, str | None]:
         """(has lost runs, None) for an intact batch, else (False, why it does not count)."""
         try:
             md = pq.read_metadata(path)
@@ -151,6 +155,8 @@ class SweepStore:
             rows = int(meta.get(b"gzsim.series_rows", b"0"))
             if md.num_rows != hi - lo:
                 return False, f"{md.num_rows} records for {hi - lo} runs"
+            if missing := sorted(need - set(md.schema.names)):  # a column dropped by hand
+                return False, f"no column(s) {', '.join(missing)}"
             if rows and not (self.series_dir / path.name).exists():
                 return False, f"its series file series/{path.name} is missing"
             if rows and pq.read_metadata(self.series_dir / path.name).num_rows != rows:
@@ -164,11 +170,13 @@ class SweepStore:
         intact: dict[int, int] = {}
         damaged: dict[int, str] = {}
         retry = set()
+        need = {"run_id", "status", *(o["name"] for o in self.read_manifest()["outcomes"][
+            "scalars"])} if self.manifest_path.exists() else {"run_id", "status"}
         for p in sorted(self.runs_dir.glob("part-*.parquet")):
             if not (m := PART_RE.match(p.name)):
                 continue
             lo, hi = int(m["lo"]), int(m["hi"])
-            has_lost, why = self._check(p, lo, hi)
+            has_lost, why = self._check(p, lo, hi, need)
             if why is None and intact and max(intact) < lo < intact[max(intact)]:
                 why = "overlaps another batch"
             if why is not None:
@@ -205,13 +213,18 @@ class SweepStore:
         """A session's statistics."""
         write_json(stats, self.root / "sessions" / f"{session}.json")
 
-    def read(self, scan: Scan, folder: Path) -> pd.DataFrame:
+    def read(self, scan: Scan, folder: Path, columns: list[str] | None = None) -> pd.DataFrame:
         """The intact batches' files in ``folder`` (runs or series) through pyarrow.dataset."""
         paths = [p for lo, hi in sorted(scan.intact.items())
                  if (p := folder / part_name(lo, hi)).exists()]
         if not paths:
-            return pd.DataFrame(columns=["run_id", "point", "replication", "date"])
-        return pads.dataset(list(map(str, paths)), format="parquet").to_table().to_pandas()
+            return pd.DataFrame(columns=columns or ["run_id", "point", "replication", "date"])
+        return pads.dataset(list(map(str, paths)), format="parquet").to_table(
+            columns=columns).to_pandas()
+
+    def snapshot_lock(self) -> FileLock:
+        """One session at a time rewrites ``runs.parquet`` (shards finish in any order)."""
+        return FileLock(self.root / "sessions" / ".snapshot.lock", is_singleton=False)
 
 
 # --- encoding a batch (on the worker) -----------------------------------------------------------

@@ -11,8 +11,10 @@ import contextlib
 import errno
 import functools
 import hashlib
+import sys
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,18 +22,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
 
 from gzsim.errors import UserError
 from gzsim.execution import ExecutionOptions, batch_size, execute, resolve_workers
-from gzsim.execution.tasks import FAILED, OK, Batch, Job, RunFn
+from gzsim.execution.tasks import OK, Batch, Job, RunFn
 from gzsim.experiments.design import Design, make_design
-from gzsim.experiments.reader import PENDING, Sweep
+from gzsim.experiments.reader import Sweep
 from gzsim.experiments.spec import Experiment, load_experiment
 from gzsim.experiments.store import FORMAT, StoreError, SweepStore, code_fingerprint, encode_part
-from gzsim.io.fileio import library_versions, write_parquet
+from gzsim.io.fileio import library_versions
 from gzsim.io.outdir import OutputError, check_target, os_message, write_marker
 from gzsim.scenario.loader import check_design_points
 
@@ -196,10 +196,20 @@ def _session(exp: Experiment, store: SweepStore, opts: ExecutionOptions, run_fn:
         "runs_done_before": sum(scan.intact[lo] - lo for lo in starts
                                 if lo in scan.intact and lo not in scan.retry)}
     todo = [lo for lo in starts if lo not in scan.intact or lo in scan.retry]
+    stats["start"] = start = _start_message(store, stats, len(scan.damaged))
+    print(f"gzsim: {start}", file=sys.stderr) if opts.progress is True else None
     label = exp.name + (" shard {}/{}".format(*shard) if shard else "")
     _drive(store, job, _batches(design, reps, size, todo) if todo else None, opts, stats,
            label)
     return SweepResult(store.root, stats)
+
+
+def _start_message(store: SweepStore, stats: dict, damaged: int) -> str:
+    """Whether this session resumes the folder or starts clean, said in one line."""
+    before, scope = stats["runs_done_before"], stats["runs_in_scope"]
+    return (f"resuming {store.root}: {before} of {scope} runs already done" if before else
+            f"starting clean in {store.root}: {scope} runs to compute") + \
+        (f" ({damaged} damaged batch file(s) to recompute)" if damaged else "")
 
 
 @contextlib.contextmanager
@@ -252,31 +262,16 @@ def _drive(store: SweepStore, job: Job, batches: Iterator[Batch] | None, opts: E
                      runs_per_worker=dict(sorted(per_worker.items())))
         with contextlib.suppress(Exception):  # statistics must not hide the real error
             store.write_session(stats["session"], stats)
-            runs = Sweep(store.root).runs
-            write_parquet(runs, store.root / "runs.parquet")
-            counts = runs["status"].value_counts()
-            stats.update({f"runs_{s}_total": int(counts.get(s, 0))
-                          for s in (OK, FAILED, PENDING)})
+            stats.update({f"runs_{s}_total": n for s, n in snapshot(store).items()})
 
 
-def print_stats(result: SweepResult, console: Any = None) -> None:
-    """Final statistics of a sweep session: runs, failures, wall time, time per run, workers."""
-    s = result.stats
-    rows = {"backend": s.get("backend") and f"{s['backend']}: {s['cluster']}",  # none: no runs
-            "shard": s["shard"] and "{}/{}".format(*s["shard"]) + f" ({s['runs_in_scope']} runs)",
-            "runs": f"{s['runs_this_session']} this session, {s['runs_done_before']} done "
-                    f"before, {s['runs_total']} in the design",
-            "failures": f"{s['failed_this_session']} this session",
-            "all sessions": f"{s.get('runs_ok_total')} ok, {s.get('runs_failed_total')} "
-                            f"failed, {s.get('runs_pending_total')} pending",
-            "wall time": f"{s['wall_time_s']:.2f} s",
-            "batches": f"{s['tasks']} of up to {s['batch_size']} runs, {s['retries']} "
-                       f"retried, {s['lost_runs']} runs lost",
-            "time per run": s["time_per_run_s"] is not None and f"{s['time_per_run_s'] * 1000:.1f}"
-                            f" ms ({s['runs_per_s']} runs/s overall)",
-            "runs per worker": ", ".join(f"{k}: {v}" for k, v in s["runs_per_worker"].items())}
-    t = Table(title=f"sweep '{s['experiment']}' -> {result.path}", show_header=False)
-    for key, text in rows.items():
-        if text:
-            t.add_row(key, text)
-    (console or Console()).print(t)
+def snapshot(store: SweepStore) -> dict[str, int]:
+    """Rewrite ``runs.parquet`` (streamed: flat memory) from what the store holds now.
+
+    Under a lock and from a fresh scan: of shard sessions finishing together, the last to
+    write has seen every other's commits. Returns the status counts.
+    """
+    with store.snapshot_lock(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # damaged batches: said when the sweep is read
+        (sweep := Sweep(store.root)).write_runs(store.root / "runs.parquet")
+        return sweep.status_counts()

@@ -11,7 +11,7 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from gzsim import __version__
 
 __all__ = ["atomic_write", "atomic_write_bytes", "library_versions", "write_json",
-           "write_parquet", "write_parquet_table"]
+           "write_parquet", "write_parquet_stream", "write_parquet_table"]
 
 
 def atomic_write(path: Path, write: Callable[[str], Any], exclusive: bool = False) -> None:
@@ -68,6 +68,19 @@ def write_parquet_table(table: Any, path: Path) -> None:
     import pyarrow.parquet as pq
 
     atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_parquet_stream(tables: Iterable[Any], schema: Any, path: Path) -> None:
+    """Tables of one ``schema`` into one zstd Parquet file as they come, atomically."""
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
+    import pyarrow.parquet as pq
+
+    def write(tmp: str) -> None:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
+            for t in tables:
+                w.write_table(t)
+
+    atomic_write(path, write)
 
 
 def write_parquet(df: Any, path: Path) -> None:

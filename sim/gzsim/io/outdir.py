@@ -40,6 +40,9 @@ _LEGACY = {  # folders written before the marker existed, recognised by their ow
     "run": ("series.parquet", "manifest.json"),
     "sweep": ("design.parquet", "manifest.json"),
 }
+#: the files a kind's whole-folder write makes (an older one of them is the kind's own)
+_OUTPUTS = {"run": ("series.parquet", "summary.csv", "failures.csv", "manifest.json"),
+            "comparison": ("comparison.csv", "headline.csv")}
 _HIDDEN_OK = (".lock", ".lock-journal", ".init.lock")  # left by a sweep session (filelock)
 #: What a kind's folder holds while it is being created (before its marker is written): a
 #: sweep store is created in place (shards share it), so an interrupted creation is its own.
@@ -162,13 +165,46 @@ def check_target(path: str | Path, kind: str, *, overwrite: bool = False,
     return "own"
 
 
-def write_marker(folder: str | Path, kind: str, files: Iterable[str] | None = None) -> None:
-    """Mark ``folder`` as gzsim's ``kind`` (``files``: only those files are gzsim's)."""
+def write_marker(folder: str | Path, kind: str, files: Iterable[str] | None = None,
+                 contents: Iterable[str] | None = None) -> None:
+    """Mark ``folder`` as gzsim's ``kind`` (``files``: only those files are gzsim's).
+
+    ``contents``: every name a whole-folder write put in it (what a replacement may delete).
+    """
     data = {"kind": kind, "gzsim": __version__,
             "written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
     if files is not None:
         data["files"] = sorted(set(files))
+    if contents is not None:
+        data["contents"] = sorted(set(contents) - {MARKER})
     write_json(data, Path(folder) / MARKER)
+
+
+def refuse_foreign(path: Path, kind: str, flag: str) -> None:
+    """Refuse to replace a folder holding what its own write did not put there.
+
+    E.g. a sweep, a comparison or another run saved inside a run folder: replacing the folder
+    would delete them. Charts a later ``gzsim plot`` drew inside it are its own (derived).
+    """
+    mk = marker(path) or {}
+    listed = mk.get("contents")
+    foreign = []
+    for name in _contents(path):
+        sub = path / name
+        nested = marker(sub) if sub.is_dir() else None
+        if name == MARKER or (nested or {}).get("kind") == "plots" or \
+                name in _OUTPUTS.get(kind, ()) or (kind == "plots" and sub.is_file()
+                                                   and sub.suffix in (".png", ".svg")):
+            continue
+        if (listed is not None and name not in listed) or \
+                (listed is None and nested is not None):
+            foreign.append(name)
+    if foreign:
+        raise OutputError(
+            f"'{path}' holds {', '.join(foreign[:5])}{', ...' if len(foreign) > 5 else ''}, "
+            f"which this gzsim {kind} did not write (results saved inside it?); replacing the "
+            f"folder would delete them. Move them out or choose another {flag}; nothing was "
+            "changed.")
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -249,7 +285,9 @@ def atomic_folder(path: str | Path, kind: str, *, overwrite: bool = False,
     before the rename. On an exception the temporary folder is removed and ``path`` is as it was.
     """
     path = Path(path)
-    check_target(path, kind, overwrite=overwrite, replace_own=replace_own, flag=flag)
+    if check_target(path, kind, overwrite=overwrite, replace_own=replace_own,
+                    flag=flag) == "own":
+        refuse_foreign(path, kind, flag)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(path)
@@ -259,8 +297,10 @@ def atomic_folder(path: str | Path, kind: str, *, overwrite: bool = False,
         raise OutputError(os_message(e, path)) from None
     try:
         yield tmp
-        write_marker(tmp, kind)
-        check_target(path, kind, overwrite=overwrite, replace_own=replace_own, flag=flag)
+        write_marker(tmp, kind, contents=[p.name for p in tmp.iterdir()])
+        if check_target(path, kind, overwrite=overwrite, replace_own=replace_own,
+                        flag=flag) == "own":
+            refuse_foreign(path, kind, flag)
         _swap_in(tmp, path)
     except OSError as e:
         shutil.rmtree(tmp, ignore_errors=True)

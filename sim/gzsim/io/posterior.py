@@ -9,14 +9,18 @@ Readers use :func:`read_posterior`; weighted summaries are :func:`weighted_quant
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gzsim.errors import UserError
+from gzsim.errors import ScenarioWarning, UserError
 from gzsim.io.fileio import library_versions, write_parquet_table
+from gzsim.io.readers import regular_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,6 +116,7 @@ def write_posterior(particles: pd.DataFrame, meta: dict[str, Any], path: Path) -
     import pyarrow as pa
 
     meta = {**meta, "versions": library_versions(("pyabc", "pyarrow", "sqlalchemy")),
+            "model_source_sha256": model_fingerprint(),
             "ess": effective_sample_size(particles["weight"].to_numpy(float))}
     table = pa.Table.from_pandas(particles, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
@@ -135,23 +140,68 @@ def typed_values(data: dict, values: dict[str, float]) -> dict[str, Any]:
     return out
 
 
+def model_fingerprint() -> str:
+    """A hash of the model's sources (``gzsim/model/*.py``): which model a posterior fits."""
+    root, h = Path(__file__).resolve().parents[1] / "model", hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def read_posterior(path: str | Path) -> Posterior:
-    """Read ``posterior.parquet``; a clear error if it is missing or not a posterior."""
+    """Read ``posterior.parquet``, checked: a clear error naming the file and what is wrong.
+
+    A regular file; gzsim's metadata; at least one particle; weights finite and positive;
+    parameter values finite numbers. A posterior fitted to other model code is used with a
+    warning (the model changed since ``gzsim calibrate`` ran).
+    """
     # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
     import pyarrow.parquet as pq
 
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: posterior file not found (run `gzsim calibrate` to make it, "
-                        "or use --uncertainty noise)")
+    hint = "rebuild it with `gzsim calibrate`, or run with --uncertainty noise"
+    if not os.path.lexists(path):
+        raise UserError(f"{path}: posterior file not found ({hint})")
+    regular_file(path, "posterior file")
     try:
         table = pq.ParquetFile(path).read()  # (read_table would import pandas via datasets)
+        raw = (table.schema.metadata or {}).get(META_KEY)
+        meta = json.loads(raw) if raw is not None else None
     except Exception as e:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise UserError(f"{path}: not a readable Parquet file ({e})") from None
-    raw = (table.schema.metadata or {}).get(META_KEY)
-    if raw is None or "weight" not in table.column_names:
+        raise UserError(f"{path}: not a readable posterior ({type(e).__name__}: {e}); "
+                        f"{hint}") from None
+    if not isinstance(meta, dict) or "weight" not in table.column_names:
         raise UserError(f"{path}: not a gzsim posterior (no '{META_KEY.decode()}' metadata or "
-                        "no 'weight' column)")
+                        f"no 'weight' column); {hint}")
     # to_pydict, not to_numpy: pyarrow's conversion to NumPy imports pandas (~0.3 s)
-    return Posterior({name: np.asarray(v) for name, v in table.to_pydict().items()},
-                     json.loads(raw))
+    post = Posterior({name: np.asarray(v) for name, v in table.to_pydict().items()}, meta)
+    problem = _damage(post)
+    if problem:
+        raise UserError(f"{path}: damaged posterior: {problem}; {hint}")
+    fitted_to = meta.get("model_source_sha256")
+    if fitted_to and fitted_to != model_fingerprint():
+        warnings.warn(ScenarioWarning(
+            f"{path}: the posterior was fitted to other model code (model source "
+            f"{str(fitted_to)[:12]}, now {model_fingerprint()[:12]}); rerun `gzsim calibrate` "
+            "to refit it"), stacklevel=2)
+    return post
+
+
+def _damage(post: Posterior) -> str | None:
+    """What makes a posterior unusable, or None."""
+    n = len(post.columns["weight"])
+    if n == 0:
+        return "it holds no particles"
+    if not post.paths:
+        return "it holds no parameter columns"
+    for name in ["weight", *post.paths]:
+        try:  # a missing value (null) reads as None: NaN here
+            values = np.asarray(post.columns[name], dtype=float)
+        except (TypeError, ValueError):
+            return f"column '{name}' is not numeric"
+        if not np.isfinite(values).all():
+            return f"column '{name}' has NaN, missing or infinite values"
+    w = post.columns["weight"].astype(float)
+    if (w <= 0).any():
+        return f"{int((w <= 0).sum())} of {n} weights are zero or negative (weights must be > 0)"
+    return None

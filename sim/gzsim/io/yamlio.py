@@ -16,20 +16,46 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from gzsim.errors import InputError, Problem
+from gzsim.io.readers import read_bytes
 
 Origin = tuple[str, int | None]  # (file, line)
 Origins = dict[tuple, Origin]
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ~5x faster, same marks
-    """Safe loader that keeps 'YYYY-MM' and dates as strings (the schema parses them)."""
+    """Safe loader with YAML 1.2 core-schema scalars; dates stay strings (the schema parses them).
+
+    PyYAML implements YAML 1.1, where ``02023`` is octal (1043), ``1:30`` base 60 (90),
+    ``1_000`` a thousand and ``yes``/``off`` booleans. Here plain scalars resolve as YAML 1.2's
+    core schema says: integers ``[-+]?[0-9]+`` (decimal, leading zeros too: ``02023`` is 2023),
+    ``0o17`` and ``0x1F``; floats ``1.5``, ``1e6``, ``.inf``, ``.nan``; booleans
+    ``true``/``false`` in three spellings; everything else (``1:30``, ``1_000``, ``yes``) is a
+    string, which a numeric field then refuses with its path.
+    """
 
 
-# Drop the timestamp resolver so '2012-01-01' stays a string and error messages stay literal.
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+_T = "tag:yaml.org,2002:"
+_Loader.yaml_implicit_resolvers = {  # YAML 1.1's bool, int, float and timestamp rules dropped
+    k: [(tag, rx) for tag, rx in v if tag not in (f"{_T}bool", f"{_T}int", f"{_T}float",
+                                                  f"{_T}timestamp")]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
 }
+for _tag, _rx, _first in (
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+                  r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789.")):
+    _Loader.add_implicit_resolver(_T + _tag, re.compile(_rx), list(_first))
+
+
+def _construct_int(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> int:
+    """An integer as YAML 1.2 reads it (decimal unless ``0o``/``0x``)."""
+    text = str(node.value)
+    base = {"0o": 8, "0x": 16}.get(text[:2], 10)
+    return int(text[2:] if base != 10 else text, base)
+
+
+_Loader.add_constructor(f"{_T}int", _construct_int)
 
 
 #: Resource guard: the largest YAML file read, the deepest nesting and the most values built
@@ -57,13 +83,6 @@ class _Budget:
             raise InputError([Problem(f"the document expands to more than {MAX_VALUES:,} "
                                       "values (aliases expanding exponentially?); refused to "
                                       "protect memory", self.file, line)])
-
-# YAML 1.2 floats that YAML 1.1 reads as strings ('1e6', '1E-3'): numbers, as users mean them.
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"))
-
 
 def _construct(node: yaml.Node, loader: _Loader, file: str, path: tuple, origins: Origins,
                budget: _Budget | None = None) -> Any:
@@ -148,27 +167,22 @@ def parse_yaml(text: str, file: str, what: str = "file") -> tuple[Any, Origins]:
 
 
 def load_yaml(path: str | Path, what: str = "file") -> tuple[Any, Origins]:
-    """Read a YAML file; return its data and a map from field path to (file, line)."""
-    p = Path(path)
+    """Read a YAML file; return its data and a map from field path to (file, line).
+
+    Through :func:`gzsim.io.readers.read_bytes`: a regular file (not a FIFO, device, folder or
+    symlink loop) of at most :data:`MAX_YAML_BYTES`, then parsed with the resource guard.
+    """
     file = str(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise InputError([Problem(f"{what} file is {size:,} bytes; the limit is "
-                                      f"{MAX_YAML_BYTES:,} bytes (a scenario is a few kB)",
-                                      file)], what=what)
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError([Problem(f"{what} file not found", file)], what=what) from None
-    except IsADirectoryError:
-        raise InputError([Problem(f"expected a {what} file, got a directory", file)],
-                         what=what) from None
+        raw = read_bytes(path, f"{what} file", MAX_YAML_BYTES)
+    except InputError as e:
+        e.what = what
+        raise
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InputError([Problem(f"cannot read {what} file: not UTF-8 text ({e.reason} at "
                                   f"byte {e.start})", file)], what=what) from None
-    except OSError as e:
-        raise InputError([Problem(f"cannot read {what} file: {e.strerror or e}", file)],
-                         what=what) from None
     return parse_yaml(text, file, what)
 
 

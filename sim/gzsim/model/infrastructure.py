@@ -48,7 +48,7 @@ class InfrastructureProcess(Process):
 
     name = "infrastructure"
     section = "infrastructure"
-    STOCKS = ("fund.<type>", "crews.<type> (types built in segments)")
+    STOCKS = ("fund.<type built in segments>", "crews.<type built in segments>")
     LOGS = {"segment": ("start", "open"), "lot": ("start", "open"), "wip": ("open",)}
     INDICATORS = (
         Indicator("expressway_km", "km", "province", "stock",
@@ -315,7 +315,7 @@ class InfrastructureProcess(Process):
         self.flow[t].change(rate)
         work = self._work_id()
         if self.log is not None:
-            self.log.rows.append((self.env.now, kind, work, "start", None, cost, t, km))
+            self.log.add(self.env.now, kind, work, "start", None, cost, t, km)
         at(self.env, b, self._opener(t, km, rate, crew, work, kind))
 
     def _opener(self, t: str, km: float, rate: float, crew, work: int, kind: str = "segment"):
@@ -328,7 +328,7 @@ class InfrastructureProcess(Process):
             if crew is not None:
                 self.crews[t].release(crew)
             if self.log is not None:
-                self.log.rows.append((self.env.now, kind, work, "open", None, None, t, km))
+                self.log.add(self.env.now, kind, work, "open", None, None, t, km)
         return open_
 
     # --- the expressway and rail programmes ---------------------------------------------------

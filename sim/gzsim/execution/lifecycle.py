@@ -1,0 +1,99 @@
+"""Process lifecycle: workers die with their driver; SIGTERM stops a driver as Ctrl-C does.
+
+A worker process (a process pool's, pyabc's) runs :func:`watch_parent` once: a daemon thread
+that polls ``os.getppid()`` and exits the worker as soon as the process that started it is
+gone. So a driver killed with SIGKILL leaves no worker computing for nobody, and none holding
+the locks or files it inherited. (``prctl(PR_SET_PDEATHSIG)`` is not used: on Linux it fires
+when the *thread* that forked the worker ends, not the process, and it exists nowhere else.)
+Under the forkserver start method the worker's parent is the fork server, which itself exits
+when the driver does; the watchdog follows that chain.
+
+The driver side: within :func:`terminating`, SIGTERM raises :class:`Interrupted` (a
+``KeyboardInterrupt``), so both signals unwind through the same ``finally`` blocks: the
+execution loop stops its workers at once (:func:`stop_pool`, not after their batches), sweep
+sessions release their locks and write their statistics, temporary folders are removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+#: how often a worker checks that its driver is alive (seconds): the longest an orphan lives
+POLL_S = 0.2
+#: exit status of a worker whose driver died
+ORPHANED = 75
+_watched: int | None = None  # the parent this process watches (None: not a worker)
+
+
+class Interrupted(KeyboardInterrupt):
+    """The driver received SIGTERM: unwind like Ctrl-C (``KeyboardInterrupt``)."""
+
+    signal_number = signal.SIGTERM
+
+
+def _raise_interrupted(signum: int, frame: Any) -> None:
+    raise Interrupted(f"signal {signal.Signals(signum).name}")
+
+
+@contextlib.contextmanager
+def terminating() -> Iterator[None]:
+    """Within: SIGTERM raises :class:`Interrupted` in the main thread (elsewhere: no change)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGTERM, _raise_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def watch_parent() -> None:
+    """In a worker process: exit (status :data:`ORPHANED`) when its parent process is gone.
+
+    Idempotent per process; Ctrl-C in a terminal reaches the whole process group, so the
+    worker also ignores SIGINT: its driver decides when it stops.
+    """
+    global _watched
+    if _watched == os.getpid():
+        return
+    _watched = os.getpid()
+    parent = os.getppid()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_poll, args=(parent,), name="gzsim-parent-watchdog",
+                     daemon=True).start()
+
+
+def _poll(parent: int) -> None:
+    while True:
+        time.sleep(POLL_S)
+        if os.getppid() != parent:  # re-parented: the driver (or fork server) died
+            os._exit(ORPHANED)
+
+
+def stop_pool(pool: Any, grace_s: float = 2.0) -> None:
+    """Stop a ``ProcessPoolExecutor`` now: terminate its workers, cancel what is queued.
+
+    ``shutdown(wait=True)`` would wait for every running batch to finish (seconds to
+    minutes); an interrupted or abandoned session must not.
+    """
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            p.terminate()
+    with contextlib.suppress(Exception):
+        pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + grace_s
+    for p in procs:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)

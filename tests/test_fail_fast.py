@@ -1,0 +1,48 @@
+"""Infrastructure fails fast: a Dask scheduler that does not answer, a scheduler file that is
+not there, a batch system whose submit command is missing. Each is an exit-2 message naming
+the address, file or command, within seconds (not the minute or more of a hang)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import time
+
+import pytest
+
+from gzsim.execution import ExecutionOptions
+from gzsim.execution.loop import ExecutionError, dask_client
+
+pytest.importorskip("distributed")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_scheduler_that_does_not_answer_fails_fast_with_its_address(monkeypatch):
+    monkeypatch.setenv("GZSIM_CONNECT_TIMEOUT_S", "2")
+    address = f"tcp://127.0.0.1:{free_port()}"
+    t0 = time.monotonic()
+    with pytest.raises(ExecutionError) as e, dask_client(ExecutionOptions(scheduler=address)):
+        pass
+    assert address in str(e.value) and "within 2 s" in str(e.value)
+    assert time.monotonic() - t0 < 15
+
+
+def test_a_missing_scheduler_file_is_named_at_once(tmp_path):
+    t0 = time.monotonic()
+    with pytest.raises(ExecutionError, match="scheduler.json"), \
+            dask_client(ExecutionOptions(scheduler=str(tmp_path / "scheduler.json"))):
+        pass
+    assert time.monotonic() - t0 < 2
+
+
+@pytest.mark.skipif(shutil.which("qsub") is not None, reason="PBS is installed here")
+def test_a_batch_system_that_cannot_submit_names_its_command():
+    pytest.importorskip("dask_jobqueue")
+    with pytest.raises(ExecutionError, match="'qsub' is not installed"), \
+            dask_client(ExecutionOptions(cluster="pbs", workers=1)):
+        pass

@@ -1,0 +1,225 @@
+"""Fault injection: SIGINT, SIGTERM and SIGKILL at random moments of a sweep and of a run.
+
+Each interrupted driver must stop promptly, leave no worker process alive (checked by pid:
+every descendant of the driver seen before the signal), release the sweep's lock, and a rerun
+must say whether it resumes or starts clean and finish with exactly what an uninterrupted run
+gives. The moments are drawn from a seeded generator over the uninterrupted run's duration.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gzsim.execution.lifecycle import POLL_S
+from gzsim.experiments.store import SweepStore
+from tests.conftest import REPO, SCENARIOS, assert_same_sweep
+
+psutil = pytest.importorskip("psutil")
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)
+
+SWEEP = """
+import functools, sys
+from gzsim.cli.app import user_errors
+from gzsim.experiments import run_sweep
+from gzsim.execution.standin import standin_model
+
+@user_errors
+def main():
+    run_sweep(sys.argv[1], sys.argv[2], backend="processes", workers=2, progress=True,
+              run_fn=functools.partial(standin_model, sleep_s=0.04), batch_size=2)
+
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory) -> Path:
+    """5 x 4 points x 2 replications = 40 runs of the stand-in model (about 1 s on 2 workers)."""
+    p = tmp_path_factory.mktemp("interrupt") / "exp.yaml"
+    p.write_text(textwrap.dedent(f"""\
+        name: interrupt
+        base: {SCENARIOS / 'base.yaml'}
+        seed: 3
+        replications: 2
+        factors:
+          investment.growth_rate_per_year: {{range: [0.05, 0.15], levels: 5}}
+          investment.realisation_share: {{levels: [0.4, 0.5, 0.6, 0.7]}}
+        design: {{kind: full_factorial}}
+        outcomes:
+          series: [employment, jobs_created]
+          scalars: [{{name: jobs_2014, indicator: jobs_created, year: 2014}}]
+        set: {{time.end: 2015-12}}
+        """))
+    return p
+
+
+def start(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def descendants(pid: int) -> set[int]:
+    try:
+        return {c.pid for c in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                out.add(pid)
+        except psutil.NoSuchProcess:
+            pass
+    return out
+
+
+def interrupt(proc: subprocess.Popen, sig: int, delay_s: float) -> tuple[set[int], str]:
+    """Send ``sig`` ``delay_s`` after the driver's workers are up (SIGKILL: after its start).
+
+    Return the worker pids seen and the driver's stderr. (Before gzsim's command starts, while
+    Python imports it, SIGINT and SIGTERM have Python's default effect: nothing has started.)
+    """
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    seen: set[int] = set()
+    started = None
+    while proc.poll() is None:
+        seen |= descendants(proc.pid)
+        begun = "gzsim run" in " ".join(proc.args) or any(  # a sweep says when it begins
+            ln.startswith(("gzsim: starting", "gzsim: resuming")) for ln in lines)
+        if started is None and (sig == signal.SIGKILL or (seen and begun)):
+            started = time.monotonic()
+        if started is not None and time.monotonic() - started >= delay_s:
+            proc.send_signal(sig)
+            break
+        time.sleep(0.02)
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    return seen, "".join(lines)
+
+
+def assert_no_survivor(pids: set[int]) -> None:
+    """Every worker is gone within a few watchdog periods (no orphan, no stale lock)."""
+    deadline = time.monotonic() + 10 * POLL_S + 2
+    while alive(pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = alive(pids)
+    for pid in left:  # do not leave them to the next test
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"worker process(es) {sorted(left)} survived their driver"
+
+
+@pytest.fixture(scope="module")
+def reference(experiment, tmp_path_factory) -> tuple[Path, float]:
+    out = tmp_path_factory.mktemp("interrupt") / "ref"
+    t0 = time.monotonic()
+    proc = start(["-c", SWEEP, str(experiment), str(out)])
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return out, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_sweep_interrupted_at_a_random_moment_then_rerun(sig, experiment, reference, tmp_path):
+    ref, duration = reference
+    rng = random.Random(int(sig))
+    out = tmp_path / "sweep"
+    for _ in range(2):  # two interruptions of the same folder, then a rerun to the end
+        proc = start(["-c", SWEEP, str(experiment), str(out)])
+        seen, err = interrupt(proc, sig, rng.uniform(0.0, 0.6 * duration))
+        assert "Traceback" not in err, err
+        if sig != signal.SIGKILL and proc.returncode != 0:
+            assert proc.returncode == 128 + sig and "interrupted" in err, err
+        assert_no_survivor(seen)
+    proc = start(["-c", SWEEP, str(experiment), str(out)])
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err  # the lock was released: the rerun is not refused
+    assert "resuming" in err or "starting clean" in err, err
+    assert_same_sweep(ref, out)
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert set(runs["status"]) == {"ok"}
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+def gzsim_run(out: Path) -> list[str]:
+    return ["-m", "gzsim", "run", str(SCENARIOS / "base.yaml"), "-n", "4", "--seed", "5",
+            "--workers", "2", "-q", "--out", str(out), "--set", "time.end=2016-12"]
+
+
+def test_run_interrupted_at_random_moments_leaves_nothing_half_written(tmp_path):
+    ref = tmp_path / "ref"
+    t0 = time.monotonic()
+    proc = start(gzsim_run(ref))
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    duration = time.monotonic() - t0
+    rng = random.Random(7)
+    for sig in SIGNALS:
+        out = tmp_path / f"run-{signal.Signals(sig).name}"
+        proc = start(gzsim_run(out))
+        seen, err = interrupt(proc, sig, rng.uniform(0.0, 0.5 * duration))
+        assert "Traceback" not in err, err
+        assert_no_survivor(seen)
+        if proc.returncode != 0:  # interrupted: the folder is absent, never half written
+            assert not out.exists() or (out / "manifest.json").exists()
+        proc = start(gzsim_run(out))
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        pd.testing.assert_frame_equal(pd.read_parquet(ref / "series.parquet"),
+                                      pd.read_parquet(out / "series.parquet"))
+        assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".gzsim-tmp")]
+
+
+HANG = """
+import functools, sys
+from gzsim.cli.app import user_errors
+from gzsim.experiments import run_sweep
+from gzsim.execution.standin import standin_model
+
+user_errors(lambda: run_sweep(
+    sys.argv[1], sys.argv[2], backend="processes", workers=2, progress=False,
+    run_fn=functools.partial(standin_model, sleep_s=float(sys.argv[3])), batch_size=2))()
+"""
+
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_busy_workers_stop_at_once_and_free_the_folder(sig, experiment, tmp_path):
+    """Workers in the middle of a long batch (60 s) are gone within a second or so of the
+    signal to their driver (SIGKILL: within watchdog periods), and a new session may use the
+    folder at once (no lock held by an orphan)."""
+    out = tmp_path / "busy"
+    proc = start(["-c", HANG, str(experiment), str(out), "60"])
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(seen) < 2 and time.monotonic() < deadline:  # both workers started
+        seen |= descendants(proc.pid)
+        time.sleep(0.05)
+    time.sleep(0.5)  # each now in the middle of its first run
+    t_signal = time.monotonic()
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=10)
+    assert time.monotonic() - t_signal < 5, "the driver did not stop promptly"
+    assert proc.returncode == (-sig if sig == signal.SIGKILL else 128 + sig), err
+    store = SweepStore(out)
+    store.lock(None)  # at once: not "another gzsim session is already computing a sweep"
+    store.unlock()
+    t0 = time.monotonic()
+    while alive(seen) and time.monotonic() - t0 < 2 * POLL_S:
+        time.sleep(0.02)
+    assert_no_survivor(seen)
