@@ -84,7 +84,8 @@ def provenance_text(prov: dict[str, Any]) -> str:
     """The provenance block as Markdown."""
     lines = [f"**Provenance.** Baseline `{prov['baseline']}`, seed **{prov['seed']}**, "
              f"{prov['replications']} replications, {prov['level']:.0%} intervals, "
-             f"uncertainty **{prov['uncertainty']}**; gzsim {prov['gzsim_version']}"
+             f"uncertainty **{prov['uncertainty']}**, assumptions "
+             f"**{prov['assumptions']}**; gzsim {prov['gzsim_version']}"
              + (f" (commit `{prov['git_commit'][:10]}`"
                 + (", modified" if prov.get("git_dirty") else "") + ")"
                 if prov.get("git_commit") else "") + "."]
@@ -132,6 +133,8 @@ class ExplorerPage:
                                 css_classes=["explore-seed"])
         self.uncertainty = w.Select(name="Uncertainty", value="default",
                                     options=["default", "posterior", "noise"])
+        self.assumptions = w.Select(name="Assumptions (as gzsim compare --assumptions)",
+                                    value="sampled", options=["sampled", "fixed"])
         self.indicators = w.MultiChoice(
             name="Indicators (charts; the question of the policy set by levers)",
             options=self._indicator_names(), value=list(DEFAULT_INDICATORS))
@@ -166,7 +169,8 @@ class ExplorerPage:
             self.start, self.end, "### Levers (empty: not set)",
             *[pn.Column(box, self.sliders[k]) if k in self.sliders else box
               for k, box in self.levers.items()],
-            "## Runs", self.replications, self.seed, self.uncertainty, self.indicators,
+            "## Runs", self.replications, self.seed, self.uncertainty, self.assumptions,
+            self.indicators,
             pn.Row(self.run_btn, self.cancel_btn), width=380)
         results = pn.Column(
             "# gzsim policy explorer", self.status, self.progress, self.error, self.warning,
@@ -215,7 +219,7 @@ class ExplorerPage:
         req = Request(baseline, policies, replications=_integer(self.replications.value,
                                                                 "replications"),
                       seed=_integer(seed, "seed") if seed else None, uncertainty=unc,
-                      files=files)
+                      assumptions=self.assumptions.value, files=files)
         req.check()
         return req
 
