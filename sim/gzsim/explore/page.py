@@ -65,14 +65,21 @@ FIRST_COLUMNS = ["scenario", "indicator", "unit", "year", "base_mean", "diff_mea
                  "ci_high", "diff_p05", "diff_p95", "rel_diff", "distinguishable", "n_pairs",
                  "public_cost_usd_m", "cost_usd_m", "per_usd_m", "per_usd_m_low",
                  "per_usd_m_high", "per_usd_m_unit"]
-HIDDEN_COLUMNS = {"zero", "policy", "geography", "rel_low", "rel_high"}
+HIDDEN_COLUMNS = {"zero", "base", "policy", "geography", "rel_low", "rel_high"}
+LAST_COLUMNS = ["not_modelled", "assumption_shares"]  # long text: at the end of the row
+
+
+NO_WRAP = ("table { border-collapse: collapse; } td, th { white-space: nowrap; padding: 4px 8px; "
+           "text-align: right; } tr:nth-child(even) { background: #f4f4f4; }")
 
 
 def headline_view(head: pd.DataFrame) -> pd.DataFrame:
     """The headline's rows that differ from zero, numbers to six significant digits."""
     rows = head[~head["zero"]]
     cols = [c for c in FIRST_COLUMNS if c in rows.columns]
-    cols += [c for c in rows.columns if c not in cols and c not in HIDDEN_COLUMNS]
+    cols += [c for c in rows.columns
+             if c not in cols and c not in HIDDEN_COLUMNS and c not in LAST_COLUMNS]
+    cols += [c for c in LAST_COLUMNS if c in rows.columns]
     out = rows[cols].copy()
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
@@ -310,10 +317,12 @@ class ExplorerPage:
     def _show_table(self, out: dict[str, Any]) -> None:
         self.charts.objects = []
         self.downloads.objects = []
-        self.table.objects = [pn.pane.DataFrame(out["headline"], index=False,
-                                                width=2 * CHART_WIDTH_PX + 20,
-                                                styles={"overflow-x": "auto"},
-                                                css_classes=["explore-headline"])]
+        # values escaped by pandas; one line per row, the table scrolls sideways
+        table = out["headline"].to_html(index=False, escape=True, border=0)
+        self.table.objects = [pn.pane.HTML(f"<style>{NO_WRAP}</style>{table}",
+                                           width=2 * CHART_WIDTH_PX + 20,
+                                           styles={"overflow-x": "auto"},
+                                           css_classes=["explore-headline"])]
         self.prov.object = provenance_text(out["provenance"])
         self.status.object = f"{out['summary']} Drawing the charts, writing the downloads..."
 
