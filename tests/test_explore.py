@@ -121,6 +121,7 @@ def test_results_are_cached_by_scenario_hash_and_seed(paired, monkeypatch):
     assert calls == []
     pd.testing.assert_frame_equal(again.headline(), cmp.headline())
     key = result_key(req.baseline, N, 11, "posterior")
+    assert key != result_key(req.baseline, N, 11, "posterior", "fixed")
     assert key != result_key(req.baseline, N, 12, "posterior")
     assert key != result_key(req.policies[0], N, 11, "posterior")
     assert key != result_key(req.baseline, N, 11, "noise")

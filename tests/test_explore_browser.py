@@ -224,3 +224,28 @@ def test_binds_to_localhost_only_by_default(server):
     listening = [line.split()[1] for line in tcp.read_text().splitlines()[1:]
                  if line.split()[3] == "0A" and int(line.split()[1].split(":")[1], 16) == port]
     assert listening == [f"0100007F:{port:04X}"]  # 127.0.0.1, nothing else
+
+
+def test_a_slider_types_its_value_into_the_levers_field(tmp_path):
+    import param
+
+    from gzsim.explore.page import ExplorerPage
+    from gzsim.explore.serve import settings_for
+    from gzsim.explore.session import ResultCache, WorkerPool
+
+    settings = settings_for(BASE, tmp_path / "cache")
+    pg = ExplorerPage(settings, ResultCache(settings.cache), WorkerPool(1))
+    assert set(pg.sliders) == {"tax_incentive_share", "max_pollution_class"}
+    share = pg.sliders["tax_incentive_share"]
+    assert (share.start, share.end) == (0, 1)  # the schema's bounds
+    assert pg.levers["tax_incentive_share"].value == ""  # not set until the slider moves
+    with param.edit_constant(share):  # as the browser sets it when the handle is let go
+        share.value_throttled = 0.25
+    assert pg.levers["tax_incentive_share"].value == "0.25"
+    with param.edit_constant(pg.sliders["max_pollution_class"]):
+        pg.sliders["max_pollution_class"].value_throttled = 2
+    assert pg.levers["max_pollution_class"].value == "2"
+    pg.levers["tax_incentive_share"].value = "0.7"  # typed: the handle follows
+    assert share.value == 0.7
+    pg.levers["tax_incentive_share"].value = "1.5"  # out of bounds: left to the check
+    assert share.value == 0.7

@@ -56,6 +56,7 @@ def reproduce_command(req: Request, out: str = "results/explore-reproduced") -> 
             str(req.root_seed), "--level", f"{req.level:g}", "-o", out]
     if req.uncertainty:
         args += ["--uncertainty", req.uncertainty]
+    args += ["--assumptions", req.assumptions]
     return shlex.join(args)
 
 
@@ -64,11 +65,13 @@ def provenance(req: Request, cmp: Comparison) -> dict[str, Any]:
     base = cmp.results[cmp.base].manifest
     u = base.get("uncertainty") or {}
     scen = {name: {"file": str(req.files.get(sc.name, "")),
-                   "scenario_sha256": scenario_hash(sc, resolve_mode(sc, req.uncertainty))}
+                   "scenario_sha256": scenario_hash(sc, resolve_mode(sc, req.uncertainty),
+                                                    req.assumptions)}
             for name, sc in zip(cmp.results, [req.baseline, *req.policies], strict=True)}
     return {"baseline": cmp.base, "scenarios": scen, "seed": req.root_seed,
             "replications": int(req.replications), "level": req.level,
             "uncertainty": u.get("mode", "noise"), "posterior": u.get("posterior"),
+            "assumptions": req.assumptions,
             "posterior_sha256": file_sha256(u.get("posterior")),
             "gzsim_version": __version__, **code_state(),
             "reproduce": reproduce_command(req)}
@@ -77,7 +80,7 @@ def provenance(req: Request, cmp: Comparison) -> dict[str, Any]:
 def bundle_key(req: Request, indicators: list[str]) -> str:
     """Name of the folder: the results' keys, the level and the charted indicators."""
     parts = [result_key(sc, req.replications, req.root_seed,
-                        resolve_mode(sc, req.uncertainty))
+                        resolve_mode(sc, req.uncertainty), req.assumptions)
              for sc in [req.baseline, *req.policies]]
     text = "|".join([*parts, f"{req.level:g}", *indicators])
     return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -26,7 +26,7 @@ from gzsim.errors import ScenarioWarning, UserError
 from gzsim.execution import cpu_count
 from gzsim.explore.bundle import Bundle, provenance, write_bundle
 from gzsim.explore.figures import PLOT_LOCK, fan, paired_difference_chart, png_bytes
-from gzsim.explore.levers import PolicyForm, lever_fields, load_policy
+from gzsim.explore.levers import LeverField, PolicyForm, lever_fields, load_policy
 from gzsim.explore.serve import Settings
 from gzsim.explore.session import (
     Cancelled,
@@ -65,14 +65,21 @@ FIRST_COLUMNS = ["scenario", "indicator", "unit", "year", "base_mean", "diff_mea
                  "ci_high", "diff_p05", "diff_p95", "rel_diff", "distinguishable", "n_pairs",
                  "public_cost_usd_m", "cost_usd_m", "per_usd_m", "per_usd_m_low",
                  "per_usd_m_high", "per_usd_m_unit"]
-HIDDEN_COLUMNS = {"zero", "policy", "geography", "rel_low", "rel_high"}
+HIDDEN_COLUMNS = {"zero", "base", "policy", "geography", "rel_low", "rel_high"}
+LAST_COLUMNS = ["not_modelled", "assumption_shares"]  # long text: at the end of the row
+
+
+NO_WRAP = ("table { border-collapse: collapse; } td, th { white-space: nowrap; padding: 4px 8px; "
+           "text-align: right; } tr:nth-child(even) { background: #f4f4f4; }")
 
 
 def headline_view(head: pd.DataFrame) -> pd.DataFrame:
     """The headline's rows that differ from zero, numbers to six significant digits."""
     rows = head[~head["zero"]]
     cols = [c for c in FIRST_COLUMNS if c in rows.columns]
-    cols += [c for c in rows.columns if c not in cols and c not in HIDDEN_COLUMNS]
+    cols += [c for c in rows.columns
+             if c not in cols and c not in HIDDEN_COLUMNS and c not in LAST_COLUMNS]
+    cols += [c for c in LAST_COLUMNS if c in rows.columns]
     out = rows[cols].copy()
     for c in out.columns:
         if pd.api.types.is_float_dtype(out[c]):
@@ -84,7 +91,8 @@ def provenance_text(prov: dict[str, Any]) -> str:
     """The provenance block as Markdown."""
     lines = [f"**Provenance.** Baseline `{prov['baseline']}`, seed **{prov['seed']}**, "
              f"{prov['replications']} replications, {prov['level']:.0%} intervals, "
-             f"uncertainty **{prov['uncertainty']}**; gzsim {prov['gzsim_version']}"
+             f"uncertainty **{prov['uncertainty']}**, assumptions "
+             f"**{prov['assumptions']}**; gzsim {prov['gzsim_version']}"
              + (f" (commit `{prov['git_commit'][:10]}`"
                 + (", modified" if prov.get("git_dirty") else "") + ")"
                 if prov.get("git_commit") else "") + "."]
@@ -124,12 +132,16 @@ class ExplorerPage:
         self.levers = {f.name: w.TextInput(name=f.label, placeholder="not set",
                                            css_classes=[f"lever-{f.name}"])
                        for f in lever_fields()}
+        self.sliders = {f.name: lever_slider(f, self.levers[f.name]) for f in lever_fields()
+                        if f.low is not None and f.high is not None and f.kind != "mapping"}
         self.replications = w.TextInput(name="Replications", value="20",
                                         css_classes=["explore-replications"])
         self.seed = w.TextInput(name="Seed [empty: the baseline's run.seed]", value="",
                                 css_classes=["explore-seed"])
         self.uncertainty = w.Select(name="Uncertainty", value="default",
                                     options=["default", "posterior", "noise"])
+        self.assumptions = w.Select(name="Assumptions (as gzsim compare --assumptions)",
+                                    value="sampled", options=["sampled", "fixed"])
         self.indicators = w.MultiChoice(
             name="Indicators (charts; the question of the policy set by levers)",
             options=self._indicator_names(), value=list(DEFAULT_INDICATORS))
@@ -161,8 +173,11 @@ class ExplorerPage:
         """The whole page: controls on the left, results on the right."""
         controls = pn.Column(
             "## Scenarios", self.baseline, self.policies, self.custom, self.pol_name,
-            self.start, self.end, "### Levers (empty: not set)", *self.levers.values(),
-            "## Runs", self.replications, self.seed, self.uncertainty, self.indicators,
+            self.start, self.end, "### Levers (empty: not set)",
+            *[pn.Column(box, self.sliders[k]) if k in self.sliders else box
+              for k, box in self.levers.items()],
+            "## Runs", self.replications, self.seed, self.uncertainty, self.assumptions,
+            self.indicators,
             pn.Row(self.run_btn, self.cancel_btn), width=380)
         results = pn.Column(
             "# gzsim policy explorer", self.status, self.progress, self.error, self.warning,
@@ -211,7 +226,7 @@ class ExplorerPage:
         req = Request(baseline, policies, replications=_integer(self.replications.value,
                                                                 "replications"),
                       seed=_integer(seed, "seed") if seed else None, uncertainty=unc,
-                      files=files)
+                      assumptions=self.assumptions.value, files=files)
         req.check()
         return req
 
@@ -302,10 +317,12 @@ class ExplorerPage:
     def _show_table(self, out: dict[str, Any]) -> None:
         self.charts.objects = []
         self.downloads.objects = []
-        self.table.objects = [pn.pane.DataFrame(out["headline"], index=False,
-                                                width=2 * CHART_WIDTH_PX + 20,
-                                                styles={"overflow-x": "auto"},
-                                                css_classes=["explore-headline"])]
+        # values escaped by pandas; one line per row, the table scrolls sideways
+        table = out["headline"].to_html(index=False, escape=True, border=0)
+        self.table.objects = [pn.pane.HTML(f"<style>{NO_WRAP}</style>{table}",
+                                           width=2 * CHART_WIDTH_PX + 20,
+                                           styles={"overflow-x": "auto"},
+                                           css_classes=["explore-headline"])]
         self.prov.object = provenance_text(out["provenance"])
         self.status.object = f"{out['summary']} Drawing the charts, writing the downloads..."
 
@@ -328,6 +345,31 @@ def charts(cmp: Any, indicators: list[str]) -> list[list[tuple[str, bytes]]]:
             out.append([(f"fan-{ind}", png_bytes(fan(cmp, ind))),
                         (f"paired-{ind}", png_bytes(paired_difference_chart(cmp, ind)))])
     return out
+
+
+def lever_slider(field_: LeverField, box: Any) -> Any:
+    """A slider over the schema's bounds that writes its value into the lever's field.
+
+    The field stays what is read (empty: not set; a value typed outside the bounds is refused
+    with the CLI's message); the slider only types for you.
+    """
+    integer = field_.kind == "integer"
+    cls = pn.widgets.IntSlider if integer else pn.widgets.FloatSlider
+    step = {} if integer else {"step": (field_.high - field_.low) / 100}
+    slider = cls(name="", start=field_.low, end=field_.high, value=field_.low,
+                 show_value=False, css_classes=[f"slider-{field_.name}"], **step)
+    slider.param.watch(lambda e: setattr(box, "value", f"{e.new:g}"), "value_throttled")
+
+    def follow(event: Any) -> None:  # a number typed within the bounds moves the handle
+        try:
+            v = float(event.new)
+        except (TypeError, ValueError):
+            return
+        if field_.low <= v <= field_.high and (not integer or v.is_integer()):
+            slider.value = int(v) if integer else v
+
+    box.param.watch(follow, "value")
+    return slider
 
 
 def page_files(req: Request, bundle: Bundle) -> list[Path]:

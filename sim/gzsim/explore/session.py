@@ -58,22 +58,24 @@ def file_sha256(path: str | Path | None) -> str | None:
     return _file_sha(str(path), Path(path).stat().st_mtime_ns)
 
 
-def scenario_hash(sc: Scenario, mode: str) -> str:
-    """SHA-256 of what determines a scenario's runs.
+def scenario_hash(sc: Scenario, mode: str, assumptions: str = "sampled") -> str:
+    """SHA-256 of what determines a scenario's runs: scenario, posterior, assumptions file.
 
-    The resolved scenario, its posterior and its assumptions file (sampled, as gzsim compare
-    samples them).
+    The posterior and the assumptions file count as used (``mode``, ``assumptions``).
     """
     post = sc.run.posterior if mode == "posterior" else None
+    ranges = sc.run.assumptions if assumptions == "sampled" else None
     payload = {"scenario": sc.model_dump(mode="json"), "uncertainty": mode,
-               "posterior_sha256": file_sha256(post),
-               "assumptions_sha256": file_sha256(getattr(sc.run, "assumptions", None))}
+               "posterior_sha256": file_sha256(post), "assumptions": assumptions,
+               "assumptions_sha256": file_sha256(ranges)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def result_key(sc: Scenario, replications: int, seed: int, mode: str) -> str:
+def result_key(sc: Scenario, replications: int, seed: int, mode: str,
+               assumptions: str = "sampled") -> str:
     """The cache key: scenario hash, replications, seed and the model's code."""
-    text = f"{scenario_hash(sc, mode)}|{int(replications)}|{int(seed)}|{code_fingerprint()}"
+    text = (f"{scenario_hash(sc, mode, assumptions)}|{int(replications)}|{int(seed)}|"
+            f"{code_fingerprint()}")
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -126,6 +128,7 @@ class Request:
     replications: int = 20
     seed: int | None = None
     uncertainty: str | None = None
+    assumptions: str = "sampled"  # as gzsim compare: assumed parameters drawn from ranges
     level: float = 0.90
     files: dict[str, Path] = field(default_factory=dict)  # scenario name -> its YAML file
 
@@ -183,7 +186,7 @@ def run_paired(req: Request, cache: ResultCache,
     for i, (name, sc) in enumerate(zip(_names(scenarios), scenarios, strict=True)):
         if cancel is not None and cancel.is_set():
             raise Cancelled("cancelled")
-        key = result_key(sc, n, root, resolve_mode(sc, req.uncertainty))
+        key = result_key(sc, n, root, resolve_mode(sc, req.uncertainty), req.assumptions)
         res = cache.get(key)
         if res is None:
             def step(done: int, _n: int, i: int = i) -> None:
@@ -193,7 +196,7 @@ def run_paired(req: Request, cache: ResultCache,
                     progress(i * n + done, total)
 
             res = simulate(sc, replications=n, seed=root, uncertainty=req.uncertainty,
-                           progress=step, **{"assumptions": "sampled", **run_options})
+                           assumptions=req.assumptions, progress=step, **run_options)
             cache.put(key, res)
         results[name] = res
         if progress is not None:
