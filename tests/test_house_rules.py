@@ -32,7 +32,7 @@ LAYERS = [
     ("model", ("gzsim.model",)),
     ("results", ("gzsim.indicators", "gzsim.aggregate", "gzsim.results")),
     ("run", ("gzsim.execution", "gzsim.uncertainty", "gzsim.assumptions", "gzsim.arguments",
-             "gzsim.run")),
+             "gzsim.discrepancy", "gzsim.run")),
     ("experiments", ("gzsim.experiments", "gzsim.ema")),
     ("analysis", ("gzsim.analysis", "gzsim.calibration")),
     ("cli", ("gzsim.cli", "gzsim.explore", "gzsim.__main__")),

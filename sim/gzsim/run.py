@@ -32,14 +32,12 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
 
     ``options`` (or its fields as keywords: ``workers=2``, ``progress=fn(done, total)``, ...)
     say how (:class:`~gzsim.execution.ExecutionOptions`); ``run_fn`` replaces the model (any
-    picklable ``(scenario, root_seed, replication) -> arrays``, run without posterior
-    draws); workers default to the number of
-    CPUs (as on the command line), at most one per replication. Replication ``k`` always uses
-    ``SeedSequence(seed, spawn_key=(k,))``, whatever executes it, so the same seed gives
+    picklable ``(scenario, root_seed, replication) -> arrays``, run without posterior draws);
+    workers default to the CPUs (as on the command line), at most one per replication.
+    Replication ``k`` uses ``SeedSequence(seed, spawn_key=(k,))``, whatever runs it: same seed,
     identical results. A replication that raises is recorded, not fatal; when every one fails
-    (or the first few fail the same way)
-    :class:`~gzsim.errors.AllRunsFailed` quotes the first error; its ``result`` holds the
-    failures (``Result.save`` writes them).
+    (or the first few fail the same way) :class:`~gzsim.errors.AllRunsFailed` quotes the first
+    error; its ``result`` holds the failures (``Result.save`` writes them).
     ``uncertainty``: ``posterior`` draws each replication's parameters from the
     scenario's posterior as well as its streams, ``noise`` keeps them fixed; the default is
     posterior when the scenario has one (:mod:`gzsim.uncertainty`). ``processes``: processes
@@ -81,14 +79,24 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
         raise
     finally:
         runs.close()
-    if plan is not None and scenario.run.discrepancy is not None:  # posterior runs only
-        outputs = {k: o._replace(arrays=discrepancy.apply(scenario, root, k, o.arrays))
-                   if o.error is None else o for k, o in outputs.items()}
-    result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
-    result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
-    if plan is not None and discrepancy.describe(scenario):
-        result.manifest["uncertainty"]["discrepancy"] = discrepancy.describe(scenario)
+    manifest = plan.manifest() if plan else {"mode": "noise"}
+    result = assemble(scenario, root, n, with_discrepancy(scenario, root, outputs, manifest),
+                      time.perf_counter() - t0, workers)
+    result.manifest["uncertainty"] = manifest
     return result
+
+
+def with_discrepancy(scenario: Scenario, root: int, outputs: dict, manifest: dict) -> dict:
+    """Posterior runs: each replication's arrays with the scenario's model discrepancy.
+
+    (:mod:`gzsim.discrepancy`); recorded in the run's uncertainty ``manifest``.
+    """
+    described = discrepancy.describe(scenario)
+    if manifest.get("mode") != "posterior" or described is None:
+        return outputs
+    manifest["discrepancy"] = described
+    return {k: o._replace(arrays=discrepancy.apply(scenario, root, k, o.arrays))
+            if o.error is None else o for k, o in outputs.items()}
 
 
 def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:

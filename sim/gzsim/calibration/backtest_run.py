@@ -33,6 +33,7 @@ def run_backtest(config_path: str | Path, origins: list[int] | None = None,
                  command: str = "gzsim backtest",
                  on_origin: Callable[[dict], None] | None = None) -> dict:
     """Every origin (or ``origins``): calibrate, forecast, compare; write the folder ``out``."""
+    # start-up: the folder helpers load only when a backtest runs
     from gzsim.io.outdir import atomic_folder, timestamped
 
     config_path = Path(config_path)
@@ -63,6 +64,7 @@ def run_backtest(config_path: str | Path, origins: list[int] | None = None,
 def write_outputs(cfg: BacktestConfig, table: pd.DataFrame, infos: list[dict], folder: Path,
                   quick: bool, command: str, seconds: float) -> dict:
     """backtest.csv, backtest.md, pit.png and (if needed) discrepancy.yaml."""
+    # start-up: matplotlib loads only when figures are drawn
     from gzsim.analysis.plots import save_figure
 
     summ = summary(table)
@@ -85,6 +87,7 @@ def write_outputs(cfg: BacktestConfig, table: pd.DataFrame, infos: list[dict], f
 
 def pit_histogram(table: pd.DataFrame):
     """Histogram of the probability integral transforms (flat when the bands are right)."""
+    # start-up: matplotlib loads only when figures are drawn
     from gzsim.analysis.plots import _plt
 
     plt = _plt()

@@ -146,8 +146,6 @@ def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
 
 def _readings_lines(problem: CalibrationProblem, post: Posterior) -> list[str]:
     """Discrete readings of a source (``choice`` priors): prior weight, posterior weight."""
-    import numpy as np
-
     out: list[str] = []
     for p in problem.priors.priors:
         if not p.discrete:

@@ -305,6 +305,7 @@ def backtest(config: Path, origins: tuple[int, ...], quick: bool, workers: int |
     Example:
       gzsim backtest --origin 2013 --quick -o results/backtest-2013
     """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
     import shlex
 
     from gzsim.calibration.backtest_run import run_backtest
