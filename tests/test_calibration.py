@@ -39,6 +39,7 @@ def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) ->
         return {"id": tid, "value": value, "unit": "usd_m", "year": year, "geography": "gui_an",
                 "kind": "observed", "confidence": "M", "maps_to": {
                     "indicator": ind, "aggregation": "annual_sum"},
+                "definition": f"synthetic: {ind} summed over {year}",
                 "source": {"dataset": "synthetic", "row": tid, "citation": "test"}}
     tmp_path.mkdir(parents=True, exist_ok=True)
     targets = {k: HEADER[k] for k in ("currency", "tolerance_by_confidence")}
@@ -263,3 +264,43 @@ def test_a_quick_run_of_many_parameters_says_it_is_a_smoke_test():
     quick = build_problem(CAL / "spec.yaml", quick=True)  # 40 particles, 13 parameters
     assert "smoke test" in " ".join(_few_particles(quick))
     assert _few_particles(build_problem(CAL / "spec.yaml")) == []  # 500 particles
+
+
+def test_a_choice_prior_is_a_discrete_reading_with_its_weights():
+    """Structural uncertainty (issue 22): readings of a source with prior weights."""
+    from gzsim.calibration.priors import Prior
+
+    p = Prior(path="infrastructure.budget.envelopes.roads_13fyp.usd_m",
+              dist={"choice": {"values": [200.0, 100.0], "weights": [1, 3]}},
+              source="two readings of one plan")
+    d = p.frozen()
+    assert list(d.xk) == [100.0, 200.0] and list(d.pk) == [0.75, 0.25]
+    assert d.ppf(0.7) == 100.0 and d.ppf(0.8) == 200.0
+    x = d.rvs(size=4000, random_state=np.random.default_rng(3))
+    assert abs(np.mean(x == 100.0) - 0.75) < 0.03
+    assert p.describe() == "choice(values=[200, 100], weights=[1, 3])"
+    with pytest.raises(ValueError, match="distinct values"):
+        Prior(path="a.b", dist={"choice": {"values": [1.0, 1.0], "weights": [1, 1]}},
+              source="two readings of one plan")
+    with pytest.raises(ValueError, match="numbers, not lists"):
+        Prior(path="a.b", dist={"uniform": {"low": [0.0], "high": 1.0}},
+              source="a list where a number belongs")
+
+
+def test_calibrate_set_changes_the_base_scenario_not_a_free_parameter(tmp_path, cli):
+    from gzsim.calibration.abc import fingerprint
+
+    spec = small_problem(tmp_path / "spec")
+    plain = build_problem(spec)
+    varied = build_problem(spec, overrides=["attractiveness.incentive_elasticity=0.5"])
+    assert varied.base_data["attractiveness"]["incentive_elasticity"] == 0.5
+    assert varied.overrides == ("attractiveness.incentive_elasticity=0.5",)
+    assert fingerprint(varied) != fingerprint(plain)  # never resumed as the other run
+    with pytest.raises(TargetsError, match="free parameter of the calibration"):
+        build_problem(spec, overrides=["investment.realisation_share=0.3"])
+    res = cli("calibrate", spec, "--quick", "--set", "investment.realisation_share=0.3",
+              "--out", tmp_path / "q")
+    assert res.returncode == 2 and "free parameter" in res.stderr
+    res = cli("calibrate", spec, "--quick", "--set", "attractiveness.nope=1", "--out",
+              tmp_path / "q")
+    assert res.returncode == 2 and "'attractiveness.nope'" in res.stderr

@@ -65,7 +65,7 @@ def test_indicators_lists_every_indicator():
     assert max(len(line) for line in res.output.splitlines()) <= 80
     csv = CliRunner().invoke(main, ["indicators", "-f", "csv"]).output
     frame = pd.read_csv(io.StringIO(csv))
-    assert list(frame.columns) == ["name", "unit", "geography", "kind", "meaning"]
+    assert list(frame.columns) == ["name", "unit", "geography", "kind", "meaning", "quote_for"]
     assert set(frame["name"]) == set(INDICATORS)
 
 

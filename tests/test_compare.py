@@ -160,3 +160,37 @@ def test_cli_compare_bad_inputs(cli, tmp_path):
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "missing.yaml" in missing.stderr
     assert "Example" in cli("compare", "--help").stdout
+
+
+def test_a_policy_on_another_scenario_than_the_base_is_warned_naming_its_parent():
+    from gzsim.errors import ScenarioWarning
+
+    base = load_scenario(BASE, overrides=SHORT)
+    scarce = load_scenario(SCENARIOS / "policy_land_push_scarce.yaml", overrides=SHORT)
+    with pytest.warns(ScenarioWarning, match="extends land_scarce .*land_scarce.yaml.*, not "
+                                             "base.*gzsim compare .*policy_land_push_scarce"):
+        compare(base, scarce, replications=2, seed=1, years=[2017], indicators=["employment"])
+
+
+def test_a_policy_alone_is_compared_with_its_parent(cli, tmp_path):
+    import warnings
+
+    from gzsim.errors import ScenarioWarning
+
+    with warnings.catch_warnings():
+        # no parent warning: it is the parent
+        warnings.filterwarnings("error", ".*extends", ScenarioWarning)
+        cmp = compare(load_scenario(SCENARIOS / "policy_land_push_scarce.yaml",
+                                    overrides=SHORT), replications=2, seed=1, years=[2017])
+    assert cmp.base == "land_scarce" and cmp.compared() == [("policy_land_push_scarce",
+                                                             "land_scarce")]
+    assert set(cmp.table["base"]) == {"land_scarce"}
+    r = cli("compare", SCENARIOS / "policy_land_push_scarce.yaml", "-n", "2", "-w", "1",
+            "--set", "time.end=2017-12", "-y", "2017", "--no-plot", "-q", "-o",
+            tmp_path / "c")
+    assert r.returncode == 0, r.stderr
+    assert "policy_land_push_scarce vs land_scarce" in r.stdout
+    assert "extends" not in r.stderr  # no parent warning
+    head = pd.read_csv(tmp_path / "c" / "headline.csv")
+    assert {"cost_usd_m", "per_usd_m", "diff_p05", "diff_p95"} <= set(head.columns)
+    assert set(head["base"]) == {"land_scarce"}

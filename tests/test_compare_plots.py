@@ -49,8 +49,8 @@ def test_compare_cli_writes_table_and_charts(cli, tmp_path):
     assert "Identical in every replication" in res.stdout  # e.g. before the policy starts
     assert "per US$ m" in res.stdout  # the tax policy's cost-effectiveness
     assert not table["distinguishable"].all()
-    assert (tmp_path / "plots" / "diff_fiscal_cost_usd_m.png").stat().st_size > 0
-    assert (tmp_path / "plots" / "diff_fiscal_cost_usd_m.svg").stat().st_size > 0
+    assert (tmp_path / "plots" / "diff_public_cost_usd_m.png").stat().st_size > 0
+    assert (tmp_path / "plots" / "diff_public_cost_usd_m.svg").stat().st_size > 0
     assert (tmp_path / "policy_tax_incentives" / "series.parquet").exists()
 
 

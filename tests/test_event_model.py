@@ -179,9 +179,11 @@ def test_money_households_homes_and_land_are_conserved(base_scenario):
         closed.append(m)
         net, land, res, inv = d["infrastructure"], d["land"], d["resettlement"], d["investment"]
         # road money: released = in the funds + held for a segment + works started + WIP paid
+        # + works on networks at their ceiling (issue 22)
         held = sum(net.level_usd_m(t) for t in net.types) + sum(net.holding_usd_m.values())
         assert sum(net.released_usd_m) == pytest.approx(
-            held + net.cost_started_usd_m + net.wip_paid_usd_m, rel=1e-9)
+            held + net.cost_started_usd_m + net.wip_paid_usd_m + net.upgrade_spent_usd_m,
+            rel=1e-9)
         # land: serviced = free + taken; homes built = empty + occupied
         assert land.serviced_km2 == pytest.approx(land.land.level + land.taken_km2, abs=1e-9)
         assert res.homes_built == res.homes.level + res.households_relocated
@@ -274,3 +276,51 @@ def test_the_event_log_is_off_by_default(base_scenario):
         {"policy"}  # (the base has no policy)
     assert set(ev.columns) >= {"time", "kind", "id", "event", "sector", "size_usd_m", "type",
                                "km"}
+
+
+def test_gzsim_run_events_writes_the_log_beside_the_series(cli, tmp_path):
+    import gzsim
+
+    out = tmp_path / "run"
+    r = cli("run", REPO / "scenarios" / "base.yaml", "-n", "2", "-w", "1", "-q",
+            "--set", "time.end=2016-12", "--events", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert (out / "events.parquet").is_file()
+    res = gzsim.read_results(out)
+    ev = res.events
+    assert set(ev["replication"]) == {0, 1}
+    assert list(ev.columns[:3]) == ["replication", "time", "date"]
+    assert (ev["date"].dt.year <= 2016).all()
+    one = ev[(ev["replication"] == 0) & (ev["kind"] == "project")]
+    assert {"signed", "asks_land", "construction"} <= set(one["event"])
+    # the log agrees with the series: projects operating at the end = operating - exits
+    ops = (one["event"] == "operating").sum() - (one["event"] == "exit").sum()
+    last = res.series[res.series["replication"] == 0]["firms_operating"].iloc[-1]
+    assert ops == last
+    plain = tmp_path / "plain"
+    assert cli("run", REPO / "scenarios" / "base.yaml", "-n", "1", "-q", "--set",
+               "time.end=2013-12", "-o", plain).returncode == 0
+    assert not (plain / "events.parquet").exists() and gzsim.read_results(plain).events is None
+
+
+def test_logged_events_are_the_declared_ones(base_scenario):
+    """Every (kind, event) in the log is declared in some process's LOGS, and the stocks a
+    process declares exist once it has started."""
+    from gzsim.model.policies import PolicyProcess
+
+    d = District(base_scenario, 2, 0, events=True)
+    d.run()
+    declared = {(kind, e) for p in [*d, PolicyProcess] for kind, evs in p.LOGS.items()
+                for e in evs}
+    ev = d.log.frame()
+    seen = set(zip(ev["kind"].astype(str), ev["event"].astype(str), strict=True))
+    assert seen <= declared, seen - declared
+    assert {("project", "gave_up"), ("plan", "end")} & declared == {("project", "gave_up"),
+                                                                    ("plan", "end")}
+    assert isinstance(d["land"].land, simpy.Container)
+    assert isinstance(d["resettlement"].homes, simpy.Container)
+    net = d["infrastructure"]
+    assert set(net.crews) == set(net.fund) == {"expressway", "rail"}
+    assert all(isinstance(c, simpy.Resource) for c in net.crews.values())
+    assert net.crews["rail"].capacity == int(
+        base_scenario.infrastructure.segment_types["rail"].max_under_construction_km // 50)

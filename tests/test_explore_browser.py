@@ -135,6 +135,15 @@ def test_bad_lever_shows_the_clis_located_message_and_runs_nothing(page, cache, 
     assert runs_in(cache) == before
 
 
+def test_typed_markup_is_shown_as_text_never_run(page):
+    title = page.title()
+    type_into(page, ".lever-tax_incentive_share", "<img src=x onerror=\"document.title='pwned'\">")
+    page.locator(".explore-run button").click()
+    page.locator(".explore-error").get_by_text("onerror").wait_for(timeout=30_000)
+    assert "<img src=x" in text_of(page, ".explore-error")  # the characters, as typed
+    assert page.title() == title
+
+
 def test_cancel_stops_a_long_run_and_the_page_stays_responsive(page):
     type_into(page, ".lever-training_places_per_year", "10000")
     type_into(page, ".explore-replications", "400")
@@ -198,6 +207,13 @@ def test_a_shipped_policy_file_runs_against_the_baseline(page):
     assert {r[head.index("scenario")] for r in body} == {"policy_training"}
     assert {r[head.index("indicator")] for r in body} <= {"employment", "vacancies"}
     assert not page.locator(".explore-warning").first.is_visible()
+
+
+def test_a_port_in_use_is_a_clear_error(server, cli, tmp_path):
+    port = server.rsplit(":", 1)[1].strip("/")
+    proc = cli("explore", BASE, "--port", port, "--cache", tmp_path / "c", timeout=120)
+    assert proc.returncode == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_binds_to_localhost_only_by_default(server):

@@ -19,6 +19,8 @@ def rural_only(base, **more):
     changes.update({"infrastructure.segment_types.rural_road.budget_share": 1.0,
                     "infrastructure.segment_types.rural_road.cost_growth_real_per_year": 0.0,
                     "infrastructure.plans": [],
+                    "infrastructure.budget.envelopes": {},
+                    "infrastructure.segment_types.rural_road.max_km": None,
                     "infrastructure.budget.growth_rate_per_year": 0.0,
                     "infrastructure.budget.growth_half_life_years": None})
     return variant(base, {**changes, **more})
@@ -97,10 +99,12 @@ def test_more_money_never_fewer_km_of_any_type(base_scenario, mult):
     for t in TYPES:
         assert np.all(hi[f"{t}_km"] >= lo[f"{t}_km"] - 1e-6), t
     assert hi["rail_km"][-1] > lo["rail_km"][-1]  # and it does build more
-    # construction jobs: never fewer while the money differs (and for the works it paid for);
-    # long after a temporary push they can be fewer, because it finished the works sooner
+    # construction job-years to date: never fewer while the money differs (and for the works it
+    # paid for). Month by month they can be fewer after a push, because it finished the works
+    # sooner (after a temporary push, or at a network ceiling: issue 22's road ceilings)
     end = base_scenario.time.month_index(2021, 12) + 12
-    assert np.all(hi["jobs_infrastructure"][:end] >= lo["jobs_infrastructure"][:end] - 1e-6)
+    assert np.all(np.cumsum(hi["jobs_infrastructure"][:end])
+                  >= np.cumsum(lo["jobs_infrastructure"][:end]) - 1e-6)
 
 
 @pytest.mark.parametrize("mult", [0.5, 1.2, 3.0])
@@ -108,7 +112,9 @@ def test_more_money_for_good_never_fewer_construction_jobs(base_scenario, mult):
     base_out = simulate_one(base_scenario, 4, 1)
     push_out = simulate_one(_pushed(base_scenario, mult, start="2012-01"), 4, 1)
     lo, hi = (push_out, base_out) if mult < 1 else (base_out, push_out)
-    assert np.all(hi["jobs_infrastructure"] >= lo["jobs_infrastructure"] - 1e-6)
+    # job-years to date (a push reaches the road ceilings sooner and ends those works sooner)
+    assert np.all(np.cumsum(hi["jobs_infrastructure"])
+                  >= np.cumsum(lo["jobs_infrastructure"]) - 1e-6)
     for t in TYPES:
         assert np.all(hi[f"{t}_km"] >= lo[f"{t}_km"] - 1e-6), t
 
@@ -118,11 +124,12 @@ def test_plans_earmark_money_for_their_type(base_scenario):
     a = simulate_one(base_scenario, 2, 0)
     b = simulate_one(no_plan, 2, 0)
     y2020 = base_scenario.time.month_index(2020, 12)
-    # the 2017 "highway" plan is read as expressway: expressway km rise, other roads give way
+    # the 13th FYP's expressway plan (x its achievement) takes money from the other shares
+    # (in the base the other roads are at their ceiling by then: less upgrading, same km)
     assert a["expressway_km"][y2020] > b["expressway_km"][y2020] + 200
-    assert a["rail_km"][y2020] >= b["rail_km"][y2020]  # rail is capacity-bound in the base
-    assert a["highway_km"][y2020] < b["highway_km"][y2020]
-    # the earmark itself: in 2018 the plans' types get more of a month's money
+    assert a["rail_km"][y2020] >= b["rail_km"][y2020]
+    assert a["highway_km"][y2020] == b["highway_km"][y2020]  # at its ceiling either way
+    # the earmark itself: in 2018 the expressway plan's type gets more of a month's money
     m = base_scenario.time.month_index(2018, 6)
     money = District(base_scenario, 2, 0)["infrastructure"].budget(m)
     with_plans = District(base_scenario, 2, 0)["infrastructure"].split(m, money)
@@ -132,6 +139,9 @@ def test_plans_earmark_money_for_their_type(base_scenario):
     rail_only = variant(base_scenario, {"infrastructure.plans": [
         p.model_dump() for p in base_scenario.infrastructure.plans
         if p.segment_type == "rail"]})
+    m = base_scenario.time.month_index(2017, 6)  # the rail plan runs 2016-2017
+    money = District(base_scenario, 2, 0)["infrastructure"].budget(m)
+    without = District(no_plan, 2, 0)["infrastructure"].split(m, money)
     assert District(rail_only, 2, 0)["infrastructure"].split(m, money)["rail"] > without["rail"]
 
 
@@ -282,3 +292,23 @@ def test_faster_arrivals_make_land_bind_in_the_base(base_scenario):
             acc.append((out["serviced_land_km2"] - out["land_in_use_km2"])[y0:y1].min())
     buffer = base_scenario.attractiveness.land_buffer_km2
     assert np.mean(fast_free) < buffer and np.mean(fast_free) < np.mean(base_free)
+
+
+def test_budget_follows_published_envelopes_then_holds(base_scenario):
+    """Issue 22: from an envelope's first year the budget is the plan x its achievement."""
+    from gzsim.model.budget import monthly_amounts
+
+    budget = base_scenario.infrastructure.budget.model_copy(update={"envelopes": {
+        "a": {"first_year": 2016, "last_year": 2020, "usd_m": 50_000.0, "achievement": 1.2},
+        "b": {"first_year": 2018, "last_year": 2020, "usd_m": 3_000.0}}})
+    budget = type(budget).model_validate(budget.model_dump())
+    t = base_scenario.time
+    months = np.array(monthly_amounts(budget, t))
+    year = {y: months[t.month_index(y, 1): t.month_index(y, 12) + 1].sum()
+            for y in (2015, 2016, 2018, 2024)}
+    no_env = np.array(monthly_amounts(budget.model_copy(update={"envelopes": {}}), t))
+    assert year[2015] == pytest.approx(no_env[t.month_index(2015, 1):
+                                              t.month_index(2015, 12) + 1].sum())
+    assert year[2016] == pytest.approx(50_000 / 5 * 1.2)
+    assert year[2018] == pytest.approx(50_000 / 5 * 1.2 + 1_000)
+    assert year[2024] == pytest.approx(year[2018])  # no plan known after 2020: held

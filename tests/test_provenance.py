@@ -44,7 +44,8 @@ def test_manifest_records_time_command_overrides_files_version_platform(saved):
     assert roles == [("scenario", str(TAX.resolve())), ("extends", str(BASE.resolve())),
                      ("fitted_values",
                       str((REPO / "calibration" / "fitted.yaml").resolve())),
-                     ("posterior", str((REPO / "calibration" / "posterior.parquet").resolve()))]
+                     ("posterior", str((REPO / "calibration" / "posterior.parquet").resolve())),
+                     ("assumptions", str((REPO / "scenarios" / "assumptions.yaml").resolve()))]
     for f in prov["files"]:
         with open(f["path"], "rb") as fh:
             assert f["sha256"] == hashlib.sha256(fh.read()).hexdigest()

@@ -117,9 +117,10 @@ def test_pending_targets_are_kept_with_a_reason_and_not_fitted(targets, tmp_path
 def test_plans_are_never_fitted(targets, tmp_path):
     plans = [t for t in targets.targets if t.kind == "plan"]
     assert plans and not any(t.fitted for t in plans)
-    bad = GOOD.replace("    maps_to: {input: infrastructure.plans}\n    confidence: M\n",
-                       "    maps_to: {indicator: highway_km, aggregation: change}\n"
-                       "    confidence: M\n", 1)
+    bad = GOOD.replace("    confidence: H\n    maps_to: {input: infrastructure.plans}\n",
+                       "    confidence: H\n    maps_to: {indicator: expressway_km, "
+                       "aggregation: december}\n    definition: a plan read as an outturn\n", 1)
+    assert bad != GOOD
     assert "a plan is a policy input" in error_of(tmp_path, bad)
 
 

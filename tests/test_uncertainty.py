@@ -63,6 +63,42 @@ def test_a_scenario_setting_the_parameter_keeps_its_value(posterior_scenario):
     assert PATH in plan.kept and all(PATH not in v for v in plan.values)
 
 
+def test_a_whole_number_set_near_the_median_wins_over_the_draws(tmp_path):
+    """The bug of issue 22: ``--set poverty.reentry_rate_per_year=0`` against a posterior
+    median of 0.06 was replaced by the draws (0.5 of "integer slack" for any whole number)."""
+    path = "poverty.reentry_rate_per_year"
+    particles = pd.DataFrame({"generation": 0, path: [0.04, 0.06, 0.08],
+                              "weight": [1 / 3] * 3, "distance": 0.0})
+    write_posterior(particles, {"test": True}, tmp_path / "posterior.parquet")
+    (tmp_path / "sc.yaml").write_text(f"extends: {BASE}\nname: reentry\n"
+                                      "posterior: posterior.parquet\n"
+                                      f"poverty: {{reentry_rate_per_year: 0.06}}\n")
+    free = plan_draws(load_scenario(tmp_path / "sc.yaml"), 6, 3, "posterior")
+    assert path not in free.kept and {v[path] for v in free.values} <= {0.04, 0.06, 0.08}
+    for given in ("0", "0.06", "1"):  # whole numbers, and the median itself
+        sc = load_scenario(tmp_path / "sc.yaml", overrides=[f"{path}={given}"])
+        plan = plan_draws(sc, 6, 3, "posterior")
+        assert path in plan.kept and all(path not in v for v in plan.values), given
+        if given == "0":  # and the run uses it: nobody falls back into poverty
+            res = simulate(sc, replications=2, seed=3, uncertainty="posterior")
+            assert res.series["people_reentered_poverty"].max() == 0.0
+
+
+def test_only_integer_typed_parameters_get_half_a_unit_of_slack(tmp_path):
+    """A float the scenario file sets to a whole number is kept; months (int) may be rounded."""
+    fl, months = "poverty.reentry_rate_per_year", "investment.lead_months"
+    particles = pd.DataFrame({"generation": 0, fl: [0.2, 0.3, 0.4], months: [6.2, 6.3, 6.4],
+                              "weight": [1 / 3] * 3, "distance": 0.0})
+    write_posterior(particles, {"test": True}, tmp_path / "posterior.parquet")
+    (tmp_path / "sc.yaml").write_text(f"extends: {BASE}\nname: slack\n"
+                                      "posterior: posterior.parquet\n"
+                                      "poverty: {reentry_rate_per_year: 0}\n"
+                                      "investment: {lead_months: 6}\n")
+    plan = plan_draws(load_scenario(tmp_path / "sc.yaml"), 4, 3, "posterior")
+    assert fl in plan.kept  # 0 is not the median 0.3, whole number or not
+    assert months not in plan.kept  # 6 is the median 6.3 rounded, as fitted.yaml writes it
+
+
 def test_the_same_replication_draws_the_same_particle_in_every_scenario(posterior_scenario):
     a = load_scenario(posterior_scenario)
     b = load_scenario(posterior_scenario, overrides=["policies=[]", "name=other"])
@@ -152,6 +188,8 @@ def test_posterior_factors_need_a_sampling_design_and_some_factor(posterior_scen
 
     with pytest.raises(ExperimentError, match="ranges: use a sampling design"):
         _experiment(posterior_scenario.parent, "posterior_factors: {}", design="full_factorial")
+    with pytest.raises(ExperimentError, match="'levels' only applies to full_factorial"):
+        _experiment(posterior_scenario.parent, "posterior_factors: {levels: 2}")
     with pytest.raises(ExperimentError, match="give 'factors' or 'posterior_factors'"):
         experiment_from_data({"name": "none", "base": str(posterior_scenario),
                               "design": {"kind": "sobol", "samples": 2}}, file=tmp_path / "e")
@@ -170,3 +208,44 @@ def test_a_base_without_posterior_needs_a_posterior_file(posterior_scenario):
     with pytest.raises(ExperimentError, match="points at no posterior") as ei:
         _experiment(folder, "posterior_factors: {}", base="bare.yaml")
     assert (ei.value.problems[0].path, ei.value.problems[0].line) == ("posterior_factors", 3)
+
+
+def test_discrepancy_widens_posterior_bands_and_keeps_pairs_sharp(posterior_scenario, tmp_path):
+    """Issue 22: a backtest's model discrepancy in run and compare bands, one draw both sides."""
+    from gzsim.aggregate import annual
+    from gzsim.discrepancy import factors
+
+    d = {"relative_sd_per_sqrt_year": {"expressway_km": 0.2, "investment_usd_m": 0.2},
+         "after": "2015-12", "source": "test"}
+    plain = load_scenario(posterior_scenario, overrides={"run.discrepancy": None})
+    with_d = load_scenario(posterior_scenario, overrides={"run.discrepancy": d})
+    policy = load_scenario(posterior_scenario, overrides={
+        "run.discrepancy": d, "name": "push", "policies": [{
+            "name": "push", "start": "2016-01",
+            "levers": {"infrastructure_budget_multiplier": 1.5}}]})
+    a = simulate(plain, replications=8, seed=5, workers=1)
+    b = simulate(with_d, replications=8, seed=5, workers=1)
+    c = simulate(policy, replications=8, seed=5, workers=1)
+    ea, eb = (annual(r.series, "expressway_km") for r in (a, b))
+    assert (ea[2015] == eb[2015]).all()  # nothing changes up to the fitted years
+    assert eb[2017].std() > ea[2017].std()  # wider after
+    f = {k: factors(with_d, 5, k)["expressway_km"] for k in range(8)}
+    m = with_d.time.month_index(2017, 12)
+    top = with_d.infrastructure.segment_types["expressway"].max_km
+    assert np.allclose(eb[2017].to_numpy(), np.minimum(
+        ea[2017].to_numpy() * [f[k][m] for k in range(8)], top))  # never past the ceiling
+    # the same factor on both sides of the comparison: the paired ratio is the model's own
+    pa = simulate(policy.model_copy(update={"run": plain.run}), replications=8, seed=5,
+                  workers=1)
+    def december_2017(r):  # one month: the factor is one number per replication there
+        s = r.series
+        return s.loc[s["date"] == s["date"].max(), "investment_usd_m"].to_numpy()
+
+    ia, ib, ic, ip = (december_2017(r) for r in (a, b, c, pa))
+    assert np.allclose(ic / ib, ip / ia)
+    assert not np.allclose(ib, ia)
+    assert b.manifest["uncertainty"]["discrepancy"]["relative_sd_per_sqrt_year"][
+        "expressway_km"] == 0.2
+    assert b.series["expressway_km"].max() <= top + 1e-9  # never past the network's ceiling
+    noise = simulate(with_d, replications=4, seed=5, uncertainty="noise", workers=1)
+    assert "discrepancy" not in noise.manifest["uncertainty"]  # model randomness only

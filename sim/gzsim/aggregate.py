@@ -12,7 +12,8 @@ Aggregations (one value per row of a replication x month array):
   stock); ``annual_sum``, ``december``, ``annual_mean``: that explicitly;
 - ``annual_growth``: annual_sum(year) / annual_sum(year - 1) - 1;
 - ``change``: December of ``year`` (or the period's last year) minus December of the year before
-  (the period's first year);
+  (the period's first year); ``fall``: the same with the sign turned (a net fall of a stock, as
+  official "reduced" and "lifted out" figures are published);
 - ``quarter_sum``: a flow summed over quarter ``quarter`` of ``year``;
 - ``final``, ``total``, ``mean``, ``max``, ``min``: over the whole run (no year).
 """
@@ -29,7 +30,7 @@ if TYPE_CHECKING:  # the frame helpers import pandas when called: workers and `g
     import pandas as pd  # aggregate arrays only, and pandas' import is ~0.3 s (issue 13)
 
 AGGREGATIONS = ("annual", "annual_sum", "annual_mean", "december", "annual_growth", "change",
-                "quarter_sum", "final", "total", "mean", "max", "min")
+                "fall", "quarter_sum", "final", "total", "mean", "max", "min")
 WHOLE_RUN = ("final", "total", "mean", "max", "min")
 
 
@@ -94,8 +95,9 @@ def aggregate(values: np.ndarray, start: str, aggregation: str, indicator: str =
                               axis=1).mean(axis=1)
     if aggregation == "annual_growth":
         return total(y1, y1) / total(y0 - 1, y0 - 1) - 1
-    if aggregation == "change":
-        return december(y1) - december(y0 - 1)
+    if aggregation in ("change", "fall"):
+        sign = 1.0 if aggregation == "change" else -1.0
+        return sign * (december(y1) - december(y0 - 1))
     if aggregation == "quarter_sum":
         q = quarter or 1
         return v[:, _months(start, y1, n, range(3 * q - 2, 3 * q + 1))].sum(axis=1)

@@ -14,7 +14,19 @@ import gzsim.model  # noqa: F401  (importing the model registers its processes)
 from gzsim.model.process import Indicator
 from gzsim.model.processes import indicator_specs, registry_version
 
-__all__ = ["INDICATORS", "IndicatorSpec", "table"]
+__all__ = ["INDICATORS", "JOBS", "JOBS_WHY", "IndicatorSpec", "table"]
+
+#: The one indicator to quote for "jobs" in a report; the headline of a spending policy uses it.
+JOBS = "employment"
+JOBS_WHY = (
+    "Quote employment for jobs: people in work in Gui An New District (the district, not the "
+    "province) in December of the year - filled positions at its firms, their construction "
+    "sites, their suppliers and household spending net of leakage, and the district's share "
+    "of the province's road and rail works. It is a count of people, so a policy's effect is "
+    "the extra people in work that year. Do not quote jobs_created (hires: a position "
+    "filled twice counts twice, and a year's sum is not a level) nor jobs_direct, "
+    "jobs_construction or jobs_indirect (positions, filled or not, each one kind only); "
+    "jobs_infrastructure is the province's road and rail sites.")
 
 IndicatorSpec = Indicator
 

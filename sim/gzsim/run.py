@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from gzsim import discrepancy
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.errors import AllRunsFailed, UserError
 from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
@@ -45,7 +46,11 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     from outside the package to run with the model's (:class:`gzsim.model.process.Process`
     subclasses, registered with ``@register``). ``events``: keep each replication's entity
     event log (``Result.events``; off by default: it costs time and memory).
+    ``assumptions=`` (a keyword, beside the execution fields): ``sampled`` also draws the
+    scenario's assumed parameters from their ranges (:mod:`gzsim.assumptions`; what
+    comparisons do), ``fixed`` (default) keeps them.
     """
+    assumptions = fields.pop("assumptions", None)
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
@@ -59,7 +64,7 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     processes = tuple(processes)
     if run_fn is not None and (processes or events):
         raise UserError("simulate: give run_fn, or processes/events for the model, not both")
-    plan = plan_draws(scenario, n, root, uncertainty) if run_fn is None else None
+    plan = plan_draws(scenario, n, root, uncertainty, assumptions) if run_fn is None else None
     if plan is not None:
         run_fn = plan.run_fn(processes, events)
     elif processes or events:
@@ -76,8 +81,13 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
         raise
     finally:
         runs.close()
+    if plan is not None and scenario.run.discrepancy is not None:  # posterior runs only
+        outputs = {k: o._replace(arrays=discrepancy.apply(scenario, root, k, o.arrays))
+                   if o.error is None else o for k, o in outputs.items()}
     result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
     result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
+    if plan is not None and discrepancy.describe(scenario):
+        result.manifest["uncertainty"]["discrepancy"] = discrepancy.describe(scenario)
     return result
 
 

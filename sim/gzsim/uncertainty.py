@@ -6,9 +6,11 @@ posterior, through ``posterior:``) replication ``k`` takes the particle drawn, w
 weights, by its own stream ``SeedSequence(root, spawn_key=(k, crc32("posterior-draw")))``, as
 well as its usual random streams. So the draw depends only on (root seed, replication): the same
 replication of two scenarios uses the same parameters and the same streams (paired comparisons
-stay sharp) and the result does not depend on workers or executors. A parameter that the
-scenario sets itself (a policy, a ``--set``) is not overridden: it differs from the posterior
-median the calibrated scenarios carry, and the manifest lists it as kept.
+stay sharp) and the result does not depend on workers or executors. A value set with ``--set``
+(``overrides=``) always wins over the draws. A parameter the scenario file sets itself (a
+policy) is not overridden either: it differs from the posterior median the calibrated scenarios
+carry (by half a unit at most for integer-typed parameters, which fitted.yaml rounds; not at all
+for the others), and the manifest lists it as kept.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from gzsim import model
+from gzsim.assumptions import plan_assumptions
 from gzsim.errors import ExperimentError, Problem, UserError
 from gzsim.io.posterior import read_posterior, typed_values
 from gzsim.model.streams import stream_key
@@ -61,10 +64,14 @@ class DrawPlan:
     values: list[dict[str, float]]
     kept: dict[str, str] = field(default_factory=dict)  # path -> why the scenario's value stays
     ess: float = float("nan")
+    assumptions: Any = None  # an AssumptionPlan: assumed parameters sampled too
 
     def manifest(self) -> dict[str, Any]:
         """What the run's manifest records: the posterior, the scheme and each draw."""
-        return {"mode": "posterior", "posterior": self.posterior,
+        extra = {"assumptions": self.assumptions.manifest()} if self.assumptions else {}
+        if not self.posterior:  # assumptions sampled, parameters otherwise fixed
+            return {"mode": "noise", **extra}
+        return {**extra, "mode": "posterior", "posterior": self.posterior,
                 "posterior_ess": round(self.ess, 2),
                 "draw_scheme": "particle ~ weights, generator SeedSequence(root_seed, "
                                f"spawn_key=(replication, crc32('{DRAW_STREAM}')))",
@@ -96,6 +103,17 @@ class PosteriorRunFn:
         return model.ModelRun(self.processes, self.events)(scenario, root_seed, replication)
 
 
+def set_paths(scenario: Scenario) -> set[str]:
+    """Dotted paths the user set with ``--set`` (or ``overrides=``): they always win."""
+    prov = getattr(scenario, "_provenance", None) or {}
+    out = set()
+    for o in prov.get("overrides") or []:
+        key = str(o).split("=", 1)[0].strip()
+        if key:
+            out.add(key)
+    return out
+
+
 def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
     """``posterior`` or ``noise``; ``None`` means posterior when the scenario has one."""
     if uncertainty not in (None, *MODES):
@@ -111,11 +129,27 @@ def resolve_mode(scenario: Scenario, uncertainty: str | None) -> str:
 
 
 def plan_draws(scenario: Scenario, replications: int, root_seed: int,
-               uncertainty: str | None = None) -> DrawPlan | None:
-    """The posterior draw of every replication, or ``None`` for noise-only runs."""
-    if resolve_mode(scenario, uncertainty) == "noise":
-        return None
+               uncertainty: str | None = None, assumptions: str | None = None
+               ) -> DrawPlan | None:
+    """The posterior draw (and assumption draw) of every replication; None when neither.
 
+    ``assumptions``: ``sampled`` adds each replication's draw of the scenario's assumptions
+    (:mod:`gzsim.assumptions`); ``fixed`` or None keeps the scenario's values.
+    """
+    extra = plan_assumptions(scenario, replications, root_seed, assumptions)
+    plan = posterior_plan(scenario, replications, root_seed) \
+        if resolve_mode(scenario, uncertainty) == "posterior" else None
+    if extra is None:
+        return plan
+    if plan is None:
+        plan = DrawPlan("", [-1] * int(replications), [{} for _ in range(int(replications))])
+    return DrawPlan(plan.posterior, plan.particles,
+                    [{**pv, **av} for pv, av in zip(plan.values, extra.values, strict=True)],
+                    plan.kept, plan.ess, extra)
+
+
+def posterior_plan(scenario: Scenario, replications: int, root_seed: int) -> DrawPlan:
+    """The posterior particle and values of every replication (the scenario's posterior)."""
     post = read_posterior(scenario.run.posterior)
     data = scenario.model_dump()
     medians = typed_values(data, {p: v for p, v in post.medians().items() if _has(data, p)})
@@ -125,13 +159,19 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
                         f"'{scenario.name}' (a posterior of another model?); rebuild it with "
                         "`gzsim calibrate`, or run with --uncertainty noise")
     kept, use = {}, []
+    overridden = set_paths(scenario)
     for p in post.paths:
         if p not in medians:
             kept[p] = "not a parameter of this scenario"
             continue
-        own = float(_value_at(data, p))
-        # fitted.yaml holds whole-number parameters (km, months, people) rounded
-        slack = 0.5 if own == round(own) else 0.0
+        raw = _value_at(data, p)
+        own = float(raw)
+        if p in overridden:
+            kept[p] = f"set with --set to {own:g} (posterior median {medians[p]:g})"
+            continue
+        # fitted.yaml holds integer-typed parameters (months) rounded: half a unit of slack
+        # for those only; a float the scenario holds differs as soon as it differs
+        slack = 0.5 if isinstance(raw, int) and not isinstance(raw, bool) else 0.0
         if abs(own - medians[p]) > slack + 1e-9 * max(1.0, abs(medians[p])):
             kept[p] = f"the scenario sets {own:g} (posterior median {medians[p]:g})"
         else:
@@ -148,6 +188,16 @@ def plan_draws(scenario: Scenario, replications: int, root_seed: int,
 def describe(manifest: dict[str, Any]) -> str:
     """One sentence for the CLI: what the bands printed hold."""
     u = manifest.get("uncertainty") or {"mode": "noise"}
+    a = u.get("assumptions")
+    more = "" if not a else (
+        f" Each replication also drew the {len(a['ranges']) - len(a['kept_scenario_values'])}"
+        f" assumptions of {Path(a['file']).name} from their ranges (--assumptions fixed: "
+        "the scenario's values).")
+    return _describe(manifest, u) + more
+
+
+def _describe(manifest: dict[str, Any], u: dict[str, Any]) -> str:
+    """The sentence of :func:`describe` about the posterior."""
     if u.get("mode") != "posterior":
         has = ((manifest.get("scenario") or {}).get("run") or {}).get("posterior")
         how = ("--uncertainty posterior to include parameter uncertainty" if has else
@@ -215,4 +265,6 @@ def experiment_posterior_factors(pf: Any, data: dict, folder: Path, where: Calla
     if both := [Problem(f"'{p}' is also a posterior factor (posterior_factors): drop one",
                         *where(k, p)) for k, given in taken.items() for p in found if p in given]:
         raise ExperimentError(both)
+    if pf.levels:  # a full factorial: N evenly spaced values over each interval
+        found = {p: {**f, "levels": pf.levels} for p, f in found.items()}
     return found, posterior_source(post, pf.level)

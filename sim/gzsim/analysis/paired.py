@@ -23,7 +23,7 @@ def succeeded(res: Result) -> set[int]:
 
 
 def paired_stats(d: np.ndarray, level: float) -> tuple[float, float, float]:
-    """Mean of the paired differences and its t-interval at ``level``.
+    """Mean of the paired differences and its t-interval at ``level`` (``scipy.stats``).
 
     All differences equal (e.g. a scenario against itself): the difference is exact and the
     interval has no width. Fewer than two pairs with a non-zero difference: no interval (NaN).
@@ -36,9 +36,20 @@ def paired_stats(d: np.ndarray, level: float) -> tuple[float, float, float]:
         if n == 1 and v != 0:
             return v, float("nan"), float("nan")
         return v, v, v
-    mean = float(d.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half
+    ci = stats.ttest_1samp(d, 0.0).confidence_interval(level)
+    return float(d.mean()), float(ci.low), float(ci.high)
+
+
+def spread(d: np.ndarray, low: float = 5, high: float = 95) -> tuple[float, float]:
+    """Percentiles of the paired differences: how much the effect varies.
+
+    Between replications (random streams, posterior and assumption draws), as opposed to how
+    sure its mean is (the interval of :func:`paired_stats`).
+    """
+    if len(d) == 0:
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(d, [low, high])
+    return float(lo), float(hi)
 
 
 def unpaired_stats(a: np.ndarray, b: np.ndarray, level: float) -> tuple[float, float, float]:

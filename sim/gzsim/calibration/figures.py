@@ -24,7 +24,11 @@ def prior_posterior(post: Posterior, priors: PriorsFile):
         grid = np.linspace(lo, hi, 200)
         ax.hist(x, bins=20, range=(lo, hi), weights=post.weights, density=True, alpha=0.5,
                 label="posterior")
-        ax.plot(grid, d.pdf(grid), "k-", lw=1, label="prior")
+        if p.discrete:  # readings: prior weight per value (as a density over the bins)
+            width = (hi - lo) / 20
+            ax.plot(d.xk, d.pk / width, "ko", ms=4, label="prior")
+        else:
+            ax.plot(grid, d.pdf(grid), "k-", lw=1, label="prior")
         ax.set_title(p.path.split(".", 1)[-1], fontsize=8)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[n:]:

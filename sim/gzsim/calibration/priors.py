@@ -23,13 +23,15 @@ DISTS = {
     "lognormal": ("median", "sigma"),
     "beta": ("a", "b"),
     "truncnormal": ("mean", "sd", "low", "high"),
+    # discrete readings of a source (structural uncertainty): each value with its prior weight
+    "choice": ("values", "weights"),
 }
 
 
 class Prior(Frozen):
     """One free parameter's prior, with its source or reasoning."""
     path: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]
-    dist: dict[str, dict[str, float]]
+    dist: dict[str, dict[str, float | list[float]]]
     source: Annotated[str, Field(min_length=10)]  # the source or the reasoning
     evidence: list[str] = Field(default_factory=list)  # target ids behind it
 
@@ -55,9 +57,29 @@ class Prior(Frozen):
         """The distribution's arguments by name."""
         return self.dist[self.kind]
 
+    def _choice(self) -> Any:
+        """Discrete readings: ``values`` with prior ``weights`` (normalised)."""
+        a = self.args
+        values, weights = a["values"], a["weights"]
+        if not isinstance(values, list) or not isinstance(weights, list) \
+                or len(values) != len(weights) or len(values) < 2:
+            raise ValueError("choice needs lists values and weights of the same length (>= 2)")
+        if len(set(values)) != len(values) or min(weights) <= 0:
+            raise ValueError("choice needs distinct values and positive weights")
+        order = np.argsort(values)
+        w = np.asarray(weights, float)[order]
+        return stats.rv_discrete(values=(np.asarray(values, float)[order], w / w.sum()))
+
+    @property
+    def discrete(self) -> bool:
+        """True for a choice between readings (no density: a probability per value)."""
+        return self.kind == "choice"
+
     def scipy_args(self) -> tuple[str, tuple[float, ...]]:
         """(scipy.stats name, positional args) of this prior."""
         a = self.args
+        if any(isinstance(v, list) for v in a.values()):
+            raise ValueError(f"{self.kind} takes numbers, not lists")
         if self.kind == "uniform":
             if not a["low"] < a["high"]:
                 raise ValueError("uniform needs low < high")
@@ -76,13 +98,18 @@ class Prior(Frozen):
         return "truncnorm", (lo, hi, a["mean"], a["sd"])
 
     def frozen(self) -> Any:
-        """The prior as a frozen scipy distribution."""
+        """The prior as a frozen scipy distribution (``rv_discrete`` for ``choice``)."""
+        if self.kind == "choice":
+            return self._choice()
         name, args = self.scipy_args()
         return getattr(stats, name)(*args)
 
     def describe(self) -> str:
         """``kind(arg=value, ...)`` for reports."""
-        return f"{self.kind}(" + ", ".join(f"{k}={v:g}" for k, v in self.args.items()) + ")"
+        def fmt(v: float | list[float]) -> str:
+            return "[" + ", ".join(f"{x:g}" for x in v) + "]" if isinstance(v, list) else f"{v:g}"
+
+        return f"{self.kind}(" + ", ".join(f"{k}={fmt(v)}" for k, v in self.args.items()) + ")"
 
 
 class Fixed(Frozen):
@@ -161,9 +188,13 @@ def load_priors(path: str | Path, scenario_data: dict | None = None,
                 problems.append(Problem(f"evidence '{tid}' is not a target id", file, ln,
                                         f"priors.{i}.evidence.{j}"))
     for i, f in enumerate(pf.fixed):
+        _, line = origin_of(origins, ("fixed", i, "path"))
         if f.path in seen:
-            _, line = origin_of(origins, ("fixed", i, "path"))
             problems.append(Problem(f"'{f.path}' is both fixed and free", file, line,
+                                    f"fixed.{i}.path"))
+        elif scenario_data is not None and not _number_at(scenario_data, f.path):
+            problems.append(Problem(f"fixed '{f.path}' is not a number in the scenario (a "
+                                    "mechanism the model no longer has?)", file, line,
                                     f"fixed.{i}.path"))
     if problems:
         raise TargetsError(problems)

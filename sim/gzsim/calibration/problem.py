@@ -98,6 +98,7 @@ class Simulator:
     replications: int
     horizon_end: str | None = None
     crn: bool = True  # False: streams from a hash of the parameter values
+    typed_base: dict | None = None  # the base as the schema types it (made on first use)
 
     def replication_ids(self, values: dict[str, float]) -> list[int]:
         """Replication indices of a particle: 0..R-1 (CRN) or from a hash of its values."""
@@ -109,7 +110,9 @@ class Simulator:
 
     def scenario(self, values: dict[str, float], horizon: bool = True) -> Scenario:
         """The scenario at these parameter values (up to the fitting horizon)."""
-        changes: dict[str, Any] = typed_values(self.base_data, values)
+        if self.typed_base is None:  # integer-typed by the schema, not by the YAML literal
+            self.typed_base = validate_scenario(self.base_data).model_dump()
+        changes: dict[str, Any] = typed_values(self.typed_base, values)
         if horizon and self.horizon_end:
             changes["time.end"] = self.horizon_end
         return validate_scenario(apply_overrides(self.base_data, {}, changes))
@@ -157,6 +160,7 @@ class CalibrationProblem:
     growth_fits: dict[str, GrowthFit] = field(default_factory=dict)
     growth_values: dict[str, float] = field(default_factory=dict)
     input_only: dict[str, str] = field(default_factory=dict)  # target id -> why not fitted
+    overrides: tuple[str, ...] = ()  # --set values applied to the base scenario
 
     @property
     def fitted(self) -> list[TargetView]:
@@ -214,34 +218,75 @@ def _check_horizon(spec: CalibrationSpec, spec_path: str | Path, base_data: dict
             None, "horizon_end") for t in late])
 
 
-def build_problem(spec_path: str | Path, quick: bool = False) -> CalibrationProblem:
-    """Load spec, targets and priors; apply the scipy growth fits; check everything."""
-    spec, spec_dir = load_spec(spec_path)
-    base_data, _ = resolve_scenario_data(spec_dir / spec.scenario)
-    validate_scenario(base_data, None, str(spec_dir / spec.scenario))
-    tf = load_targets(spec_dir / spec.targets)
-    fits = fit_all(tf.targets)
-    growth_values: dict[str, float] = {}
+def known_by(tf: TargetsFile, last_year: int | None) -> TargetsFile:
+    """The targets file as known at the end of ``last_year``: later figures dropped."""
+    if last_year is None:
+        return tf
+    kept = [t for t in tf.targets if (t.period[1] if t.period else t.year) <= last_year]
+    return tf.model_copy(update={"targets": kept})
+
+
+def _growth_values(spec: CalibrationSpec, spec_path: str | Path, fits: dict[str, GrowthFit],
+                   fallbacks: dict[str, float]) -> dict[str, float]:
+    """The scipy growth fits the spec names; ``fallbacks`` stand in where no figure exists."""
+    values: dict[str, float] = {}
     problems = []
     for path, ref in spec.growth_values.items():
         series, _, param = ref.partition(".")
-        if series not in fits or param not in fits[series].params:
+        if series in fits and param in fits[series].params:
+            values[path] = fits[series].params[param]
+        elif path in fallbacks:
+            values[path] = float(fallbacks[path])
+        else:
             problems.append(Problem(f"'{ref}' is not a fitted growth parameter; fitted: "
                                     + ", ".join(f"{n}.{p}" for n, f in fits.items()
                                                 for p in f.params), str(spec_path), None,
                                     f"growth_values.{path}"))
-        else:
-            growth_values[path] = fits[series].params[param]
     if problems:
         raise TargetsError(problems)
+    return values
+
+
+def _no_free_parameter_set(priors: PriorsFile, overrides: list[str] | tuple[str, ...]) -> None:
+    """A free parameter (one with a prior) cannot be set: the calibration samples it."""
+    given = {str(o).split("=", 1)[0].strip() for o in overrides}
+    if fixed := sorted(given & set(priors.paths)):
+        raise TargetsError([Problem(f"'{p}' is a free parameter of the calibration (it has a "
+                                    "prior in priors.yaml): the calibration samples it, so "
+                                    "--set cannot fix it; change its prior instead", "--set",
+                                    None, p) for p in fixed])
+
+
+def build_problem(spec_path: str | Path, quick: bool = False,
+                  overrides: list[str] | tuple[str, ...] = (), last_year: int | None = None,
+                  growth_fallbacks: dict[str, float] | None = None) -> CalibrationProblem:
+    """Load spec, targets and priors; apply the scipy growth fits; check everything.
+
+    ``overrides`` (``--set key.path=value``) change the base scenario the calibration runs;
+    a free parameter (one with a prior) cannot be set: the calibration samples it.
+    ``last_year``: fit only the figures dated up to that year (a backtest's origin); the growth
+    fits see only those too, and ``growth_fallbacks`` give the values of growth parameters no
+    figure up to then determines.
+    """
+    spec, spec_dir = load_spec(spec_path)
+    base_data, _ = resolve_scenario_data(spec_dir / spec.scenario, list(overrides))
+    validate_scenario(base_data, None, str(spec_dir / spec.scenario))
+    every = load_targets(spec_dir / spec.targets)
+    tf = known_by(every, last_year)
+    fits = fit_all(tf.targets)
+    growth_values = _growth_values(spec, spec_path, fits, growth_fallbacks or {})
     if growth_values:
         base_data = apply_overrides(base_data, {}, growth_values)
-    priors = load_priors(spec_dir / spec.priors, base_data, {t.id for t in tf.targets})
+    priors = load_priors(spec_dir / spec.priors, base_data, {t.id for t in every.targets})
+    _no_free_parameter_set(priors, overrides)
     clash = sorted(set(priors.paths) & set(growth_values))
     if clash:
         raise TargetsError([Problem(f"'{p}' has a prior and a growth fit value", str(spec_path),
                                     None, "growth_values") for p in clash])
     candidates = [target_view(t) for t in tf.fitted]
+    if last_year is not None:
+        spec = spec.model_copy(update={"horizon_end": f"{last_year}-12"})
     _check_horizon(spec, spec_path, base_data, candidates)
     return CalibrationProblem(spec, Path(spec_path), spec.quick if quick else spec.full,
-                              base_data, tf, priors, candidates, fits, growth_values)
+                              base_data, tf, priors, candidates, fits, growth_values,
+                              overrides=tuple(overrides))

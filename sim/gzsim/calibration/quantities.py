@@ -2,7 +2,7 @@
 
 The aggregations and the annual rule are :mod:`gzsim.aggregate`'s (the one vocabulary); a
 target names one of :data:`AGGREGATIONS` (``annual_sum``, ``december``, ``annual_growth``,
-``change``, ``quarter_sum``).
+``change``, ``fall``, ``quarter_sum``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 
 from gzsim.aggregate import aggregate, matrix
 
-AGGREGATIONS = ("annual_sum", "december", "annual_growth", "change", "quarter_sum")
+AGGREGATIONS = ("annual_sum", "december", "annual_growth", "change", "fall", "quarter_sum")
 
 
 def simulated_values(series: pd.DataFrame, indicator: str, aggregation: str,

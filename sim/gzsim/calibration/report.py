@@ -140,8 +140,29 @@ def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
     lines += [f"- `{a}` x `{b}`: {r:+.2f}" for a, b, r in sorted(pairs, key=lambda x: -abs(x[2]))]
     if not pairs:
         lines.append("- none with |r| >= 0.4.")
-    lines += _ppc_lines(ppc, problem) + _other_lines(problem)
+    lines += _readings_lines(problem, post) + _ppc_lines(ppc, problem) + _other_lines(problem)
     return "\n".join(lines) + "\n"
+
+
+def _readings_lines(problem: CalibrationProblem, post: Posterior) -> list[str]:
+    """Discrete readings of a source (``choice`` priors): prior weight, posterior weight."""
+    import numpy as np
+
+    out: list[str] = []
+    for p in problem.priors.priors:
+        if not p.discrete:
+            continue
+        if not out:
+            out = ["", "## Readings of the sources (structural alternatives)", "",
+                   "A source that reads two ways is a discrete parameter: each reading's prior "
+                   "weight (priors.yaml) and the weight the data give it (posterior).", "",
+                   "| parameter | reading | prior weight | posterior weight |", "|---|---|---|---|"]
+        d = p.frozen()
+        x = post.particles[p.path].to_numpy(float)
+        for value, w in zip(d.xk, d.pk, strict=True):
+            pw = float(np.sum(post.weights[np.isclose(x, value)]))
+            out.append(f"| `{p.path}` | {value:,.6g} | {w:.2f} | {pw:.2f} |")
+    return out
 
 
 def _ppc_lines(ppc: pd.DataFrame, problem: CalibrationProblem) -> list[str]:

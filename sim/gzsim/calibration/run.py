@@ -12,6 +12,7 @@ import yaml
 
 from gzsim.analysis.plots import calibration_fit, save_figure
 from gzsim.calibration.abc import run_abc
+from gzsim.calibration.backtest_run import backtest_section
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
@@ -21,6 +22,7 @@ from gzsim.io.fileio import atomic_write_bytes
 from gzsim.io.outdir import OutputError, marker, write_marker
 from gzsim.io.posterior import Posterior, write_posterior
 from gzsim.io.yamlio import load_yaml
+from gzsim.scenario.loader import validate_scenario
 
 QUICK_OUT = Path("results") / "calibrate-quick"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
@@ -29,20 +31,25 @@ OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "param
                 "correlations.svg", "fitted.yaml")
 
 
-def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
+def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, workers: int = 1,
               out_dir: Path | None = None, fitted_path: Path | None = None,
               on_generation: Callable[[dict], None] | None = None,
               command: str = "gzsim calibrate", progress: bool = False
               ) -> tuple[CalibrationProblem, Posterior, dict]:
     """Run the calibration of ``spec_path``; write everything into ``out_dir``.
 
-    Default ``out_dir``: the spec's folder for a full run, ``results/calibrate-quick`` for
-    ``quick`` (a quick run never overwrites the committed calibration unless told to).
+    ``spec_path`` may be a problem already built (``build_problem(spec, quick, overrides)``:
+    a base scenario changed by ``--set``). Default ``out_dir``: the spec's folder for a full
+    run, ``results/calibrate-quick`` for ``quick`` (a quick run never overwrites the committed
+    calibration unless told to).
     """
     t0 = time.perf_counter()
-    problem = build_problem(spec_path, quick=quick)
+    problem = spec_path if isinstance(spec_path, CalibrationProblem) else \
+        build_problem(spec_path, quick=quick)
+    spec_path = problem.spec_path
     spec_dir = Path(spec_path).parent
-    out_dir = Path(out_dir) if out_dir is not None else (QUICK_OUT if quick else spec_dir)
+    out_dir = Path(out_dir) if out_dir is not None else (
+        QUICK_OUT if quick or problem.overrides else spec_dir)
     fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
                                   else out_dir / "fitted.yaml")
     check_fitted_target(fitted_path)  # before hours of sampling, not after
@@ -52,6 +59,7 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
     abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
                   progress=progress)
     meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
+            "overrides": list(problem.overrides),
             "simulation_seeds": {
                 "entropy": problem.spec.seed,
                 "replication": ("k for k < replications (common random numbers)"
@@ -87,8 +95,9 @@ def calibrate(spec_path: str | Path, quick: bool = False, workers: int = 1,
 def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
-    atomic_write_bytes(out_dir / "report.md", markdown(problem, post, params, corr, ppc, run,
-                                                       command).encode())
+    text = markdown(problem, post, params, corr, ppc, run, command)
+    text += backtest_section(problem.spec_path.parent / "backtest")
+    atomic_write_bytes(out_dir / "report.md", text.encode())
     save_figure(prior_posterior(post, problem.priors), out_dir / "posterior")
     save_figure(correlations(corr), out_dir / "correlations")
     if len(ppc):
@@ -136,7 +145,7 @@ def write_fitted(problem: CalibrationProblem, params, path: Path, posterior: Pat
                    "replication's values from the posterior file instead.",
            "posterior": rel,
            "values": {**problem.growth_values,
-                      **typed_values(problem.base_data,
+                      **typed_values(validate_scenario(problem.base_data).model_dump(),
                                      {r.path: float(r.median) for r in params.itertuples()})},
            "identified": {r.path: bool(r.identified) for r in params.itertuples()}}
     atomic_write_bytes(path, yaml.safe_dump(doc, sort_keys=False).encode())

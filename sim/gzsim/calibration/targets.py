@@ -141,6 +141,9 @@ class Target(Frozen):
     growth_series: str | None = None  # also an observation of this growth series
     pending: str | None = None  # why the model cannot use it yet (skipped, listed, not silent)
     value_model: float | None = None  # value in the model's unit (set by the loader)
+    # what the figure counts, as published (a net fall or gross exits; which poverty series;
+    # open or under construction; all payers or one): compared only with the same quantity
+    definition: str = ""
     note: str = ""
 
     @model_validator(mode="after")
@@ -158,6 +161,10 @@ class Target(Frozen):
                              "achieved")
         if self.pending is not None and not self.pending.strip():
             raise ValueError("pending needs the reason the model cannot use the target yet")
+        if self.simulated and not self.definition.strip():
+            raise ValueError("a figure compared with the model needs a definition: what it "
+                             "counts as published (a net fall or gross exits, which series, "
+                             "open or under construction)")
         if self.maps_to is None and not self.note.strip():
             raise ValueError("a context figure (maps_to: null) needs a note saying why the "
                              "model does not represent it")

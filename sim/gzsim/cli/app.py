@@ -24,7 +24,7 @@ from gzsim.execution import resolve_workers
 from gzsim.execution.lifecycle import terminating
 from gzsim.io.outdir import atomic_folder, check_files, check_target, refuse_foreign, timestamped
 from gzsim.run import simulate
-from gzsim.scenario import load_scenario
+from gzsim.scenario import load_scenario, parent_path
 from gzsim.uncertainty import describe as describe_uncertainty
 
 
@@ -99,6 +99,13 @@ uncertainty_opt = click.option(
     help="posterior: each replication draws its parameters from the calibrated posterior as "
     "well as its random streams (the default when the scenario has a posterior); noise: "
     "parameters fixed, random streams only.")
+assumptions_opt = click.option(
+    "--assumptions", type=click.Choice(["sampled", "fixed"]), default="sampled",
+    show_default=True,
+    help="sampled: each replication also draws the parameters no figure pins (the "
+    "scenario's assumptions file: attractiveness elasticities, reach share...) from their "
+    "ranges, the same draw in every scenario, and the headline says how much of each effect's "
+    "spread each one causes; fixed: the scenario's values.")
 quiet_opt = click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 workers_opt = click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
                            help="Local worker processes (default: all CPUs).")
@@ -213,10 +220,15 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
               help="Where to write fitted.yaml (default: the spec's 'output' for a full run "
               "into the spec's folder, else OUT/fitted.yaml).")
 @click.option("--overwrite", is_flag=True, help="Discard OUT's abc.db and start again.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+              help="Override a value of the base scenario the calibration runs (not a free "
+              "parameter), e.g. --set attractiveness.incentive_elasticity=0.5; writes to a new "
+              "results/calibration-set-<time>/ unless --out says otherwise.")
 @quiet_opt
 @user_errors
 def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
-              fitted: Path | None, overwrite: bool, quiet: bool) -> None:
+              fitted: Path | None, overwrite: bool, overrides: tuple[str, ...],
+              quiet: bool) -> None:
     r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
     Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
@@ -233,12 +245,13 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     # start-up: rich loads only when needed (the run path avoids it, issue 13)
     from rich.console import Console
 
+    from gzsim.calibration.problem import build_problem
     from gzsim.calibration.run import calibrate as run_calibration
     from gzsim.calibration.run import check_fitted_target
 
     console = Console(stderr=True)
     workers = resolve_workers(workers)
-    out_dir = calibration_targets(spec, quick, out)
+    out_dir = calibration_targets(spec, quick, out, bool(overrides))
     if fitted is not None:
         check_fitted_target(fitted)  # a user's file (a scenario) is never replaced
     if overwrite and (out_dir / "abc.db").exists():
@@ -250,7 +263,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                           f"{g['samples']:,} simulations, acceptance {g['acceptance_rate']:.3f}")
 
     command = "gzsim calibrate " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    problem, post, info = run_calibration(spec, quick=quick, workers=workers, out_dir=out_dir,
+    built = build_problem(spec, quick=quick, overrides=overrides)
+    problem, post, info = run_calibration(built, quick=quick, workers=workers, out_dir=out_dir,
                                           fitted_path=fitted, on_generation=show,
                                           command=command, progress=not quiet)
     params, ppc, run = info["params"], info["ppc"], info["run"]
@@ -265,6 +279,48 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
                f"fitted values in {info['fitted_path']}.")
 
 
+@main.command()
+@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("calibration/backtest.yaml"), show_default=True,
+              help="Backtest file: origins, window, naive rules' plans, ABC budgets.")
+@click.option("--origin", "origins", type=int, multiple=True,
+              help="Forecast origin (a year; repeat for several). Default: the file's origins.")
+@click.option("--quick", is_flag=True, help="The file's quick ABC budget (~5 min for three "
+              "origins on two cores).")
+@workers_opt
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for backtest.md, backtest.csv, pit.png and each origin's posterior "
+              "(default: a new results/backtest-<time>/).")
+@quiet_opt
+@user_errors
+def backtest(config: Path, origins: tuple[int, ...], quick: bool, workers: int | None,
+             out: Path | None, quiet: bool) -> None:
+    """Calibrate on the figures up to an origin; forecast the later ones beside naive rules.
+
+    Per figure: median, 90 % band, covered?, error and PIT, beside persistence, linear and
+    exponential trends and the plan scaled by its record. Summary: MAPE, coverage, PIT
+    histogram; a model-discrepancy term when the bands hold too few figures.
+
+    \b
+    Example:
+      gzsim backtest --origin 2013 --quick -o results/backtest-2013
+    """
+    import shlex
+
+    from gzsim.calibration.backtest_run import run_backtest
+
+    def show(info: dict) -> None:
+        if not quiet:
+            click.echo(f"origin {info['origin']}: {len(info['fitted'])} figures fitted, "
+                       f"{info['simulations']:,} simulations, epsilon {info['epsilon']:.3g}",
+                       err=True)
+
+    command = "gzsim backtest " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    res = run_backtest(config, list(origins) or None, quick, out, workers or 1, command, show)
+    click.echo(res["summary"].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    click.echo(f"Report in {res['out']}/backtest.md, table in {res['out']}/backtest.csv.")
+
+
 def _difference_charts(cmp, folder: Path) -> None:
     """Charts of the headline indicators (and the fiscal cost behind cost-effectiveness)."""
     # start-up: each command imports only its own path (`gzsim run` stays fast)
@@ -272,8 +328,10 @@ def _difference_charts(cmp, folder: Path) -> None:
 
     head = cmp.headline()
     charted = list(dict.fromkeys(head["indicator"]))
-    if head["per_usd_m"].notna().any() and "fiscal_cost_usd_m" in set(cmp.table["indicator"]):
-        charted.append("fiscal_cost_usd_m")  # the cost side of cost-effectiveness
+    have = set(cmp.table["indicator"])
+    cost = next((c for c in ("public_cost_usd_m", "fiscal_cost_usd_m") if c in have), None)
+    if head["per_usd_m"].notna().any() and cost:
+        charted.append(cost)  # the cost side of cost-effectiveness
     for ind in dict.fromkeys(charted):  # an all-zero difference is not drawn
         if not (cmp.table.loc[cmp.table["indicator"] == ind, "diff_mean"] == 0).all():
             save_figure(difference_chart(cmp, ind), folder / f"diff_{ind}")
@@ -354,7 +412,13 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
               help="Confidence level of the intervals.")
 @indicator_opt("Indicator for the headline and charts (repeatable; default: those the "
-               "policies' questions name). comparison.csv always holds every indicator.")
+               "policies' questions name, and employment for a spending policy). "
+               "comparison.csv always holds every indicator.")
+@click.option("--year", "-y", "years", multiple=True, type=int,
+              help="Year to compare (repeatable; default: the milestone years).")
+@click.option("--vs-parent", is_flag=True,
+              help="Compare each scenario with the scenario it extends (its parent) instead "
+              "of with the first one; the default when one scenario is given.")
 @click.option("--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
               help="Override a value in every scenario, e.g. --set time.end=2020-12")
 @click.option("--unpaired", is_flag=True,
@@ -363,43 +427,52 @@ def sweep(experiment: Path, out: Path | None, workers: int | None, scheduler: st
 @format_opt
 @quiet_opt
 @uncertainty_opt
+@assumptions_opt
 @user_errors
 def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, out: Path | None,
             workers: int | None, plot: bool, level: float, indicators: tuple[str, ...],
-            overrides: tuple[str, ...], unpaired: bool, form: str, quiet: bool,
-            uncertainty: str | None) -> None:
+            years: tuple[int, ...], vs_parent: bool, overrides: tuple[str, ...],
+            unpaired: bool, form: str, quiet: bool, uncertainty: str | None,
+            assumptions: str) -> None:
     """Compare scenarios with the first one (the base), paired over common random numbers.
 
-    Every scenario runs the same replications with the same seeds. The headline answers each
+    One scenario alone (or --vs-parent) is compared with the scenario it extends; a scenario
+    that extends another scenario than the base gets a warning naming its parent. Every
+    scenario runs the same replications with the same seeds. The headline answers each
     policy's question: the indicators it names at the milestone years, the difference against
-    the base with its interval, the relative change with its own interval, and, where the
-    policy has a fiscal cost, the effect per US$ m of cost. Rows that are exactly zero in every
-    replication are collapsed into one line. Writes comparison.csv (every indicator),
-    headline.csv, each scenario's results and (with --plot) difference charts in OUT/plots/.
+    the base with its interval (how sure the average is) and its 5-95 % spread across
+    replications (how much it could vary), the relative change, and, for a policy with a
+    public cost, the effect per US$ m of it, undiscounted and in present values. Writes
+    comparison.csv (every indicator), headline.csv, each scenario's results and (with --plot)
+    difference charts in OUT/plots/.
 
     \b
     Example:
+      gzsim compare scenarios/policy_land_push_scarce.yaml
       gzsim compare scenarios/base.yaml scenarios/policy_tax_incentives.yaml -n 20
-      gzsim compare scenarios/base.yaml scenarios/policy_training.yaml -i employment -f md
+      gzsim compare --vs-parent scenarios/policy_*.yaml -i employment -y 2025
     """
     # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.analysis.compare import compare as run_compare
+    from gzsim.analysis.compare import compare_with_parents
 
-    if len(scenarios) < 2:
-        raise UserError("give the base scenario and at least one other to compare")
     for p in scenarios:
         if not p.is_file():
             raise UserError(f"{p}: scenario file not found")
-
     loaded = [load_scenario(p, overrides=list(overrides)) for p in scenarios]
     out = timestamped("results", "compare") if out is None else out
     if check_target(out, "comparison") == "own":  # before the (long) runs
         refuse_foreign(out, "comparison", "--out")
-    with progress_bar(f"{len(loaded)} scenarios: replications", replications * len(loaded),
+    workers = resolve_workers(workers)
+    options = dict(replications=replications, seed=seed, workers=workers, level=level,
+                   indicators=list(indicators) or None, years=list(years) or None,
+                   unpaired=unpaired, uncertainty=uncertainty, assumptions=assumptions)
+    parents = vs_parent or len(loaded) == 1
+    runs = len(loaded) + (len({str(p) for p in map(parent_file, loaded)}) if parents else 0)
+    with progress_bar(f"{runs} scenarios: replications", replications * runs,
                       disable=quiet) as advance:
-        cmp = run_compare(loaded[0], loaded[1:], replications=replications, seed=seed,
-                          workers=workers, level=level, indicators=list(indicators) or None,
-                          progress=advance, unpaired=unpaired, uncertainty=uncertainty)
+        cmp = compare_with_parents(loaded, progress=advance, **options) if parents else \
+            run_compare(loaded[0], loaded[1:], progress=advance, **options)
     with atomic_folder(out, "comparison") as tmp:
         cmp.save(tmp)
         if plot:
@@ -412,6 +485,11 @@ def compare(scenarios: tuple[Path, ...], replications: int, seed: int | None, ou
     click.echo(f"Comparison written to {out}/ (comparison.csv, headline.csv)"
                + (f" with charts in {out}/plots/" if plot else ""),
                err=form in ("csv", "json"))
+
+
+def parent_file(scenario) -> Path | None:
+    """The file a loaded scenario extends (None if none)."""
+    return parent_path(scenario)
 
 
 @main.command()
@@ -497,6 +575,42 @@ def sensitivity(experiment: Path, indicators: tuple[str, ...], out: Path | None,
                    err=form in ("csv", "json"))
 
 
+@main.command("dose-response")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lever", default=None, help="The swept factor that is the dose (default: the "
+              "experiment's first factor).")
+@indicator_opt("Indicator whose effect is read (default: employment, the jobs indicator).")
+@click.option("--year", "-y", type=int, default=2025, show_default=True,
+              help="Year of the effect and end of the cost.")
+@click.option("--level", type=click.FloatRange(0.5, 0.999), default=0.90, show_default=True,
+              help="Confidence level of the intervals.")
+@format_opt
+@user_errors
+def dose_response(folder: Path, lever: str | None, indicators: tuple[str, ...], year: int,
+                  level: float, form: str) -> None:
+    """Dose-response of a swept policy lever: effect and effect per US$ m, both bands.
+
+    FOLDER is a `gzsim sweep` store of an experiment that crosses a lever with other factors;
+    each point is paired with the point at the lever's lowest value (same other factors, same
+    replication seeds). Writes dose_response.csv and dose_response.png/.svg into FOLDER.
+
+    \b
+    Example:
+      gzsim sweep scenarios/experiments/dose_tax_incentives.yaml
+      gzsim dose-response results/dose_tax_incentives
+    """
+    # start-up: each command imports only its own path (`gzsim run` stays fast)
+    from gzsim.cli.commands import dose_report
+    from gzsim.indicators import JOBS
+
+    if len(indicators) > 1:
+        raise UserError("give one --indicator")
+    dose_report(folder, lever, indicators[0] if indicators else JOBS, year, level, form,
+                click.echo)
+    click.echo(f"Written to {folder}/ (dose_response.csv, dose_response.png, .svg)",
+               err=form in ("csv", "json"))
+
+
 @main.command()
 @format_opt
 def indicators(form: str) -> None:
@@ -549,13 +663,17 @@ def explore(scenario: Path | None, port: int, host: str, cache: Path | None,
     serve(settings, port=port, host=host, announce=click.echo)
 
 
-def calibration_targets(spec: Path, quick: bool, out: Path | None) -> Path:
-    """Where calibrate writes: a smoke run (--quick) never touches calibration/ unless told."""
+def calibration_targets(spec: Path, quick: bool, out: Path | None, varied: bool = False
+                        ) -> Path:
+    """Where calibrate writes.
+
+    A smoke run (--quick) or a variant (--set) never touches calibration/ unless told.
+    """
     # start-up: each command imports only its own path (`gzsim run` stays fast)
     from gzsim.calibration.run import OUTPUT_FILES
 
-    if quick and out is None:
-        out = timestamped("results", "calibration-quick")
+    if (quick or varied) and out is None:
+        out = timestamped("results", "calibration-quick" if quick else "calibration-set")
     out_dir = out or spec.parent
     check_files(out_dir, "calibration", OUTPUT_FILES)
     return out_dir

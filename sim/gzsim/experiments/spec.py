@@ -224,6 +224,7 @@ class PosteriorFactors(Frozen):
     posterior: Annotated[str, Field(min_length=1)] | None = None  # default: the base's posterior
     level: Annotated[float, Field(gt=0, lt=1)] = 0.90
     paths: Annotated[list[str], Field(min_length=1)] | None = None  # default: all of them
+    levels: Annotated[int, Field(ge=2, le=100)] | None = None  # N values each: full_factorial
 
 
 class ExperimentSpec(Frozen):
@@ -260,9 +261,12 @@ class ExperimentSpec(Frozen):
     @model_validator(mode="after")
     def _design_fits(self) -> ExperimentSpec:
         grid = self.design.kind == "full_factorial"
-        if not self.factors and not self.posterior_factors or grid and self.posterior_factors:
-            raise ValueError("posterior_factors are ranges: use a sampling design" if grid and
-                             self.posterior_factors else "give 'factors' or 'posterior_factors'")
+        pf = self.posterior_factors
+        if not self.factors and not pf or pf and grid != bool(pf.levels):
+            raise ValueError("give 'factors' or 'posterior_factors'" if not pf else "posterior_"
+                             "factors are ranges: use a sampling design, or 'levels: N' for "
+                             "full_factorial" if grid else "posterior_factors: 'levels' only "
+                             "applies to full_factorial")
         for path, f in self.factors.items():
             if grid and f.kind != "levels" and not isinstance(f.levels, int):
                 raise ValueError(f"full_factorial: factor '{path}' needs levels (a list, or "

@@ -9,6 +9,7 @@ same numbers. It is written atomically under the cache, named by what determines
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -41,6 +42,12 @@ class Bundle:
         return self.folder / name
 
 
+@functools.cache
+def code_state() -> dict[str, Any]:
+    """The git commit the server runs (asked once: the code it imported does not change)."""
+    return git_state()
+
+
 def reproduce_command(req: Request, out: str = "results/explore-reproduced") -> str:
     """The ``gzsim compare`` command line that reproduces the comparison."""
     files = [str(req.files.get(sc.name, f"<{sc.name}.yaml>"))
@@ -63,7 +70,7 @@ def provenance(req: Request, cmp: Comparison) -> dict[str, Any]:
             "replications": int(req.replications), "level": req.level,
             "uncertainty": u.get("mode", "noise"), "posterior": u.get("posterior"),
             "posterior_sha256": file_sha256(u.get("posterior")),
-            "gzsim_version": __version__, **git_state(),
+            "gzsim_version": __version__, **code_state(),
             "reproduce": reproduce_command(req)}
 
 

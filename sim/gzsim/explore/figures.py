@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from gzsim.aggregate import annual, annual_unit
-from gzsim.analysis.compare import Comparison, paired_stats, succeeded
+from gzsim.analysis.compare import Comparison
+from gzsim.analysis.paired import paired_stats, succeeded
 from gzsim.analysis.plots import (
     _plt,
     add_caption,

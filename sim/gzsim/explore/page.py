@@ -9,6 +9,7 @@ and put on the page by the callback. Nothing typed is executed: values are read 
 
 from __future__ import annotations
 
+import html
 import socket
 import threading
 import traceback
@@ -186,6 +187,10 @@ class ExplorerPage:
 
     def _request(self) -> Request:
         folder = self.settings.folder
+        baselines, shipped = self.settings.scenario_files()
+        chosen = [self.baseline.value, *self.policies.value]
+        if self.baseline.value not in baselines or not set(chosen[1:]) <= set(shipped):
+            raise UserError(f"choose scenario files from the lists ({', '.join(chosen)}?)")
         base_path = folder / self.baseline.value
         baseline = load_scenario(base_path)
         files = {baseline.name: base_path}
@@ -214,13 +219,13 @@ class ExplorerPage:
         """Validate, then run in a background thread (nothing runs on invalid input)."""
         if self.job is not None and not self.job.finished:
             return
-        self.error.visible = False
+        self.error.visible = self.warning.visible = False
         try:
             req, notes = self.request()
         except UserError as e:
             self._show_error(str(e))
             return
-        self.warning.object = "\n\n".join(f"gzsim: warning: {n}" for n in notes)
+        self.warning.object = "<br>".join(html.escape(f"gzsim: warning: {n}") for n in notes)
         self.warning.visible = bool(notes)
         self.job = Job()
         self.run_btn.disabled, self.cancel_btn.disabled = True, False
@@ -237,7 +242,9 @@ class ExplorerPage:
             self.status.object = "Cancelling..."
 
     def _show_error(self, text: str) -> None:
-        self.error.object = f"<pre style='white-space: pre-wrap'>gzsim: error: {text}</pre>"
+        # the message quotes what was typed: shown as text, never as markup
+        self.error.object = ("<pre style='white-space: pre-wrap'>"
+                             f"{html.escape('gzsim: error: ' + text)}</pre>")
         self.error.visible = True
         self.status.object = "Nothing was run: fix the input above."
 
@@ -366,9 +373,13 @@ def serve(settings: Settings, port: int = 5006, host: str = "127.0.0.1",
     pool = WorkerPool(settings.workers or cpu_count())
     origins = ["*"] if host in ("0.0.0.0", "::") else [f"{host}:{port}", f"localhost:{port}",
                                                           f"127.0.0.1:{port}"]
-    server = pn.serve({"/": lambda: ExplorerPage(settings, cache, pool).view()}, port=port,
-                      address=host, websocket_origin=origins, show=False, start=False,
-                      title="gzsim explore", threaded=False)
+    try:
+        server = pn.serve({"/": lambda: ExplorerPage(settings, cache, pool).view()},
+                          port=port, address=host, websocket_origin=origins, show=False,
+                          start=False, title="gzsim explore", threaded=False)
+    except OSError as e:  # the port is taken, the address is not this machine's...
+        raise UserError(f"cannot serve on {host}:{port}: {e.strerror or e}; choose another "
+                        "--port or --host") from None
     server.start()
     # the workers start beside the server, so the first run does not wait for them
     threading.Thread(target=pool.warm, daemon=True, name="gzsim-explore-warm").start()

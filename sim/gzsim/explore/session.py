@@ -59,10 +59,15 @@ def file_sha256(path: str | Path | None) -> str | None:
 
 
 def scenario_hash(sc: Scenario, mode: str) -> str:
-    """SHA-256 of what determines a scenario's runs: the resolved scenario and its posterior."""
+    """SHA-256 of what determines a scenario's runs.
+
+    The resolved scenario, its posterior and its assumptions file (sampled, as gzsim compare
+    samples them).
+    """
     post = sc.run.posterior if mode == "posterior" else None
     payload = {"scenario": sc.model_dump(mode="json"), "uncertainty": mode,
-               "posterior_sha256": file_sha256(post)}
+               "posterior_sha256": file_sha256(post),
+               "assumptions_sha256": file_sha256(getattr(sc.run, "assumptions", None))}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -188,7 +193,7 @@ def run_paired(req: Request, cache: ResultCache,
                     progress(i * n + done, total)
 
             res = simulate(sc, replications=n, seed=root, uncertainty=req.uncertainty,
-                           progress=step, **run_options)
+                           progress=step, **{"assumptions": "sampled", **run_options})
             cache.put(key, res)
         results[name] = res
         if progress is not None:

@@ -35,7 +35,7 @@ from gzsim.errors import UserError
 from gzsim.io.fileio import write_json
 
 MARKER = ".gzsim-folder.json"
-KINDS = ("run", "sweep", "comparison", "calibration", "plots", "explore")
+KINDS = ("run", "sweep", "comparison", "calibration", "plots", "explore", "backtest")
 _LEGACY = {  # folders written before the marker existed, recognised by their own files
     "run": ("series.parquet", "manifest.json"),
     "sweep": ("design.parquet", "manifest.json"),

@@ -126,9 +126,11 @@ def write_posterior(particles: pd.DataFrame, meta: dict[str, Any], path: Path) -
 
 
 def typed_values(data: dict, values: dict[str, float]) -> dict[str, Any]:
-    """Values as the scenario types them: rounded where the scenario holds an integer (months).
+    """Values as the scenario types them: rounded where ``data`` holds an integer (months).
 
     The sampler proposes real numbers; an integer parameter takes the nearest whole value.
+    Pass the validated scenario's ``model_dump()`` so that the schema decides what is an
+    integer (a float field written ``2000`` in YAML stays a float).
     """
     out: dict[str, Any] = {}
     for path, v in values.items():

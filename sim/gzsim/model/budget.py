@@ -1,4 +1,4 @@
-"""Budgets that grow at a (possibly decaying) rate, paid out by month."""
+"""Budgets that grow at a (possibly decaying) rate, or follow published envelopes, by month."""
 
 from __future__ import annotations
 
@@ -35,16 +35,41 @@ def budget_start_month(budget: Budget, time: TimeSpan) -> int:
     return time.month_index(*parse_year_month(budget.start))
 
 
+def calendar_year(time: TimeSpan, month: int) -> int:
+    """The calendar year of month ``month`` (0-based) of the run."""
+    y0, m0 = parse_year_month(time.start)
+    return y0 + (m0 - 1 + month) // 12
+
+
+def envelope_amount(budget: Budget, year: int) -> float | None:
+    """US$ m a year from the published envelopes in calendar ``year`` (None: no envelope yet).
+
+    A year an envelope covers takes its yearly amount (overlapping envelopes add); a year after
+    the last envelope keeps the last covered year's amount; a year before the first one has
+    none (the growth curve applies).
+    """
+    envs = list(budget.envelopes.values())
+    if not envs or year < min(e.first_year for e in envs):
+        return None
+    last = max(e.last_year for e in envs)
+    y = min(year, last)
+    return sum(e.usd_m_per_year for e in envs if e.first_year <= y <= e.last_year)
+
+
 def monthly_amount(budget: Budget, time: TimeSpan, month: int) -> float:
     """US$ m available in ``month`` (0-based), before policy multipliers."""
-    years = (month - budget_start_month(budget, time)) / 12
-    return annual_amount(budget, years) / 12
+    first = budget_start_month(budget, time)
+    if month < first:
+        return 0.0
+    planned = envelope_amount(budget, calendar_year(time, month)) if budget.envelopes else None
+    if planned is not None:
+        return planned / 12
+    return annual_amount(budget, (month - first) / 12) / 12
 
 
 def monthly_amounts(budget: Budget, time: TimeSpan) -> list[float]:
-    """``monthly_amount`` for every month of the run (the start month parsed once)."""
-    first = budget_start_month(budget, time)
-    return [annual_amount(budget, (m - first) / 12) / 12 for m in range(time.n_months)]
+    """``monthly_amount`` for every month of the run."""
+    return [monthly_amount(budget, time, m) for m in range(time.n_months)]
 
 
 def released(amounts: list[float], budget: Budget, time: TimeSpan, month: int,

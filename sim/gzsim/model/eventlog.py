@@ -1,8 +1,8 @@
 """The entity event log: what happened to which project, segment, lot or housing package, when.
 
 Off by default: the model holds ``log = None`` and each entity event costs one ``if`` then.
-When on, an event is one tuple appended to a list: ``(time, kind, id, event, sector,
-size_usd_m, type, km)``; attributes an entity does not have are ``None``. :meth:`EventLog.frame`
+When on, an event appends ``(time, kind, id, event, sector, size_usd_m, type, km)`` to one list
+per column; attributes an entity does not have are ``None``. :meth:`EventLog.frame`
 turns the rows into a DataFrame (categorical columns, so Parquet stores dictionaries).
 """
 
@@ -22,23 +22,41 @@ _CATEGORICAL = ("kind", "event", "sector", "type")
 
 
 class EventLog:
-    """Rows of entity events of one replication (see the module)."""
+    """Entity events of one replication, kept column by column (see the module).
 
-    __slots__ = ("rows",)
+    Columns of plain values rather than one tuple per event: a run keeps ~11,000 events, and
+    that many long-lived tuples would make every full garbage collection of the run slower.
+    """
+
+    __slots__ = ("columns", "_appends")
 
     def __init__(self) -> None:
-        self.rows: list[tuple[Any, ...]] = []
+        self.columns: dict[str, list[Any]] = {c: [] for c in COLUMNS}
+        self._appends = tuple(col.append for col in self.columns.values())
+
+    def add(self, time: float, kind: str, entity: int, event: str, sector: str | None,
+            size_usd_m: float | None, type_: str | None, km: float | None) -> None:
+        """Record one entity event."""
+        t, k, i, e, s, z, y, m = self._appends
+        t(time)
+        k(kind)
+        i(entity)
+        e(event)
+        s(sector)
+        z(size_usd_m)
+        y(type_)
+        m(km)
 
     def __len__(self) -> int:
-        return len(self.rows)
+        return len(self.columns["time"])
 
     def frame(self) -> pd.DataFrame:
         """The events as a DataFrame, in the order they happened (time, then logging order)."""
         import pandas as pd  # start-up: only when the log is on, a plain run needs no pandas
 
-        if not self.rows:
+        if not len(self):
             return empty_events()
-        df = pd.DataFrame.from_records(self.rows, columns=list(COLUMNS))
+        df = pd.DataFrame(self.columns)
         df = df.sort_values("time", kind="stable", ignore_index=True)
         return _typed(df)
 

@@ -2,10 +2,12 @@
 
 Each month opens with the budget's release (x the infrastructure lever), split between the
 segment types: plans earmark the money their targets would need on an even schedule at this
-month's cost, ``add_km * cost_t(m) / window_months`` (never more than ``plans_max_budget_share``
-of the release in all); the rest follows ``budget_share``. The split does not depend on progress
-(except that a complete network takes no share), so more money never moves money away from a
-type. A type's money first pays the unpaid work in progress of the start (an even instalment),
+month's cost, ``add_km * plan_achievement_t * cost_t(m) / window_months`` (never more than
+``plans_max_budget_share`` of the release in all); the rest follows ``budget_share``. The split
+does not depend on progress, so more money never moves money away from a type; a network at its
+ceiling ``max_km`` spends its share on the existing network (upgrading, repair: disbursed that
+month, construction jobs, no km), never on another network (issue 22: the ceilings are
+physical). A type's money first pays the unpaid work in progress of the start (an even instalment),
 then goes into the type's fund, a SimPy ``Container``.
 
 - Types with ``segment_km`` (expressway and rail: the types whose crews bind) are built by a
@@ -15,8 +17,8 @@ then goes into the type's fund, a SimPy ``Container``.
   trimmed to the km left under the network ceiling ``max_km``.
 - Other types start one lot a month: ``km = min(fund / cost_t(m), room)``, opening
   ``build_months`` later.
-- Money a full type (no free crew or room) or a finished one cannot use this month passes to the
-  types that can, by their budget shares (without this rule money would idle in full funds).
+- Money a full type (no free crew or room) cannot use this month passes to the types that can,
+  by their budget shares (without this rule money would idle in full funds).
 
 Cost per km grows at a real rate: ``cost_t(m) = cost_t(0) * (1 + g_t)^(m/12)``; works disburse
 their cost evenly while under way (a rate integrated by month). The work in progress at the start
@@ -48,7 +50,7 @@ class InfrastructureProcess(Process):
 
     name = "infrastructure"
     section = "infrastructure"
-    STOCKS = ("fund.<type>", "crews.<type> (types built in segments)")
+    STOCKS = ("fund.<type built in segments>", "crews.<type built in segments>")
     LOGS = {"segment": ("start", "open"), "lot": ("start", "open"), "wip": ("open",)}
     INDICATORS = (
         Indicator("expressway_km", "km", "province", "stock",
@@ -92,7 +94,9 @@ class InfrastructureProcess(Process):
         self.disbursed = dict.fromkeys(self.types, 0.0)  # disbursed in the last month closed
         self.holding_usd_m = dict.fromkeys(self.types, 0.0)  # taken for a segment awaiting a crew
         self.cost_started_usd_m = 0.0  # cost of every work started (conservation checks)
-        self.passed_usd_m = 0.0  # money passed from full or finished types to others
+        self.passed_usd_m = 0.0  # money passed from full types to others
+        self.upgrade_usd_m = 0.0  # this month's money of networks at their ceiling (no km)
+        self.upgrade_spent_usd_m = 0.0  # all such money so far
         self.wip_paid_usd_m = 0.0  # released money that paid the start's unpaid work
         self.n_works = 0
         time = district.scenario.time
@@ -174,38 +178,34 @@ class InfrastructureProcess(Process):
         return self.ceiling_left_km(t) <= 1e-9
 
     def split(self, month: int, money: float) -> dict[str, float]:
-        """Plans' earmarks first (capped), then the default shares.
+        """Plans' earmarks first (capped), then the default shares: a function of the month.
 
-        Independent of progress, except that a completed network passes its share on. A
-        function of (month, money, open types): shared by the scenario's replications.
+        A network at its ceiling still receives its share: :meth:`open_month` spends it on
+        works on the existing network (upgrading, repair: no km), never on another network.
         """
-        open_types = tuple(t for t in self.types if not self.complete(t)) or tuple(self.types)
-        key = (month, money, open_types)
+        key = (month, money)
         hit = self._split_open.get(key)
         if hit is not None:
             return hit
-        need = {t: (v if t in open_types else 0.0) for t, v in self.earmarks[month].items()}
+        need = self.earmarks[month]
         total_need = sum(need.values())
         cap = self.cfg.plans_max_budget_share * money
         scale = min(1.0, cap / total_need) if total_need > 0 else 0.0
         out = {t: need[t] * scale for t in self.types}
         rest = money - sum(out.values())
-        shares = {t: self.default_shares[t] for t in open_types}
-        total = sum(shares.values())
-        if total <= 0:  # only types without a default share are still open
-            shares, total = {t: 1.0 for t in open_types}, float(len(open_types))
-        for t, s in shares.items():
-            out[t] += rest * s / total
+        for t, s in self.default_shares.items():
+            out[t] += rest * s
         self._split_open[key] = out
         return out
 
     def _earmarks(self, month: int) -> dict[str, float]:
-        """Money the active plans earmark this month: add_km x cost / window months."""
+        """Money the active plans earmark: add_km x plan_achievement x cost / window months."""
         need = dict.fromkeys(self.types, 0.0)
         for plan, start, by in self.plans:
             if start <= month <= by:
                 t = plan.segment_type
-                need[t] += plan.add_km * self.cost[t][month] / (by - start + 1)
+                km = plan.add_km * self.cfg.plan_achievement.get(t, 1.0)  # as carried out
+                need[t] += km * self.cost[t][month] / (by - start + 1)
         return need
 
     # --- month opening: release, lots, money that cannot be used --------------------------------
@@ -216,6 +216,7 @@ class InfrastructureProcess(Process):
         self.released_usd_m.append(money)
         self.last_year_usd_m += money - (self.released_usd_m[month - 12] if month >= 12 else 0.0)
         passed, room = 0.0, []
+        self.upgrade_usd_m = 0.0
         for t, amount in self.split(month, money).items():
             owed = self.owed_usd_m[t] + (self.wip_instalment[t] if month < self.wip_months[t]
                                          else 0.0)
@@ -223,6 +224,9 @@ class InfrastructureProcess(Process):
             self.owed_usd_m[t] = owed - pay
             self.wip_paid_usd_m += pay
             amount -= pay
+            if self.complete(t) and not self.holding_usd_m.get(t):
+                self._upgrade(t, amount)  # the ceiling is physical: work on what exists
+                continue
             level = self.level_usd_m(t)
             usable = self.usable_usd_m(t, month)
             excess = level + amount - usable  # what a full or finished type cannot use
@@ -243,12 +247,22 @@ class InfrastructureProcess(Process):
         for t in self.lot_fund_usd_m:
             self._start_lot(t, month)
 
+    def _upgrade(self, t: str, amount: float) -> None:
+        """A network at its ceiling spends its money (and its fund) on the existing network."""
+        level = self.level_usd_m(t)
+        if level > 0:
+            self._take(t, level)
+        self.upgrade_usd_m += amount + level
+        self.upgrade_spent_usd_m += amount + level
+
     def level_usd_m(self, t: str) -> float:
         """Money in type ``t``'s fund."""
         fund = self.fund.get(t)
         return fund.level if fund is not None else self.lot_fund_usd_m[t]
 
     def _add(self, t: str, amount: float) -> None:
+        if amount <= 0:  # (a SimPy Container takes positive amounts only)
+            return
         fund = self.fund.get(t)
         if fund is not None:
             fund.put(amount)
@@ -315,7 +329,7 @@ class InfrastructureProcess(Process):
         self.flow[t].change(rate)
         work = self._work_id()
         if self.log is not None:
-            self.log.rows.append((self.env.now, kind, work, "start", None, cost, t, km))
+            self.log.add(self.env.now, kind, work, "start", None, cost, t, km)
         at(self.env, b, self._opener(t, km, rate, crew, work, kind))
 
     def _opener(self, t: str, km: float, rate: float, crew, work: int, kind: str = "segment"):
@@ -328,7 +342,7 @@ class InfrastructureProcess(Process):
             if crew is not None:
                 self.crews[t].release(crew)
             if self.log is not None:
-                self.log.rows.append((self.env.now, kind, work, "open", None, None, t, km))
+                self.log.add(self.env.now, kind, work, "open", None, None, t, km)
         return open_
 
     # --- the expressway and rail programmes ---------------------------------------------------
@@ -368,7 +382,7 @@ class InfrastructureProcess(Process):
         """Money that flowed to works in ``month``, the month last closed (one type, or all)."""
         if t is not None:
             return self.disbursed[t]
-        return sum(self.disbursed.values())
+        return sum(self.disbursed.values()) + self.upgrade_usd_m
 
     def jobs_province(self, month: int) -> float:
         """On-site construction positions supported by this month's disbursement."""

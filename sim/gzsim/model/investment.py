@@ -60,6 +60,7 @@ class SectorDraw:
     months_max: int
     pollution_class: int
     land_km2_per_usd_m: float
+    span: int  # number of possible construction durations (max - min + 1)
 
 
 def lognormal_params(mean: float, cv: float) -> tuple[float, float]:
@@ -171,7 +172,8 @@ class InvestmentProcess(Process):
             mu, sigma = lognormal_params(s.size.mean_usd_m, s.size.cv)
             self.sectors.append(SectorDraw(
                 name, i, mu, sigma, s.construction_months.min, s.construction_months.max,
-                s.pollution_class, s.land_km2_per_usd_m))
+                s.pollution_class, s.land_km2_per_usd_m,
+                s.construction_months.max - s.construction_months.min + 1))
         self._weights = np.array([s.weight for s in sc.sectors.values()], dtype=float)
         self.points = ArrivalPoints(self.rng("investment.arrivals"))
         self.rows = ProjectRows(self.rng("investment.projects"))
@@ -196,8 +198,8 @@ class InvestmentProcess(Process):
         self.firms = 0
         self.month_flows = dict.fromkeys(
             ("committed_usd_m", "committed_pollution_weighted_usd_m", "realised_usd_m",
-             "rejected_usd_m", "projects_signed", "abandoned_usd_m", "started_rate_usd_m"),
-            0.0)
+             "rejected_usd_m", "projects_signed", "abandoned_usd_m"), 0.0)
+        self.started_rate_usd_m = 0.0  # monthly disbursement rate of projects started this month
         self._removed = [0.0] * len(self.sectors)
         self.disbursing_usd_m = 0.0  # disbursed in the last month closed
         self.started_usd_m = 0.0  # of it, the monthly rate of projects started in that month
@@ -317,7 +319,7 @@ class InvestmentProcess(Process):
             sector = sectors[bisect_right(cum, u_sector * total)]
             size = exp(sector.log_mu + sector.log_sigma * z)
             if log is not None:
-                log.rows.append((t, "project", k, "signed", sector.name, size, None, None))
+                log.add(t, "project", k, "signed", sector.name, size, None, None)
             if not accepted[sector.index]:
                 rejected += size
                 continue
@@ -342,72 +344,75 @@ class InvestmentProcess(Process):
     # --- a project's life ---------------------------------------------------------------------
     def project(self, k: int, signed: float, sector: SectorDraw, size: float, u_dur: float,
                 u_exit: float):
-        """One realised project: lead time, land, construction, operation, exit."""
-        env, log, inv = self.env, self.log, self.inv
-        yield env.timeout(signed + inv.lead_months - env.now)
+        """One realised project: lead time, land, construction, operation, exit.
+
+        One flat generator: it is the model's hot path.
+        """
+        env, log = self.env, self.log
+        yield env.timeout(signed + self.inv.lead_months - env.now)
         km2 = size * sector.land_km2_per_usd_m
         land = self.land
         if land is not None and km2 > 0:
             if log is not None:
-                log.rows.append((env.now, "project", k, "asks_land", sector.name, size, None,
-                                 None))
-            req = land.take(km2, inv.max_land_wait_months)
-            got = req.value if req.triggered else (yield req)  # granted at once: go on
-            if got is GAVE_UP:
-                self._not_started(size, km2)
-                self.month_flows["abandoned_usd_m"] += size
-                if log is not None:
-                    log.rows.append((env.now, "project", k, "gave_up", sector.name, size, None,
-                                     None))
+                log.add(env.now, "project", k, "asks_land", sector.name, size, None, None)
+            req = land.take(km2, self.inv.max_land_wait_months)
+            if not req.triggered:  # (granted at once: go on)
+                yield req
+            if req.value is GAVE_UP:
+                self._gave_up(k, sector, size, km2)
                 return
             land.granted(km2)
-        self._not_started(size, km2)
-        span = sector.months_max - sector.months_min + 1
-        duration = sector.months_min + min(int(u_dur * span), span - 1)
-        per_month = size / duration
-        self.disbursement.change(per_month)
-        self.month_flows["started_rate_usd_m"] += per_month
-        self.booked_usd_m += size
-        if log is not None:
-            log.rows.append((env.now, "project", k, "construction", sector.name, size, None,
-                             None))
-        yield env.timeout(duration)
-        self.disbursement.change(-per_month)
-        yield from self.operate(k, sector, size, u_exit)
-
-    def _not_started(self, size: float, km2: float) -> None:
         self.not_started_usd_m -= size
         self.not_started -= 1
         self.claimed_km2 -= km2
-
-    def operate(self, k: int, sector: SectorDraw, size: float, u_exit: float):
-        """Operation: ramp-up, then an exit only when it comes before the horizon."""
-        env, log, inv = self.env, self.log, self.inv
+        duration = sector.months_min + min(int(u_dur * sector.span), sector.span - 1)
+        per_month = size / duration
+        self.disbursement.change(per_month)
+        self.started_rate_usd_m += per_month
+        self.booked_usd_m += size
+        if log is not None:
+            log.add(env.now, "project", k, "construction", sector.name, size, None, None)
+        yield env.timeout(duration)
+        self.disbursement.change(-per_month)
+        # operation: the capital ramps up; an exit only when it comes before the horizon
         op = env.now
-        ramp_months = inv.ramp_up_months
         self.firms += 1
         if log is not None:
-            log.rows.append((op, "project", k, "operating", sector.name, size, None, None))
-        ramp = self.ramp[sector.index]
-        ramp.change(size / ramp_months)
-        h = inv.exit_hazard_per_year
-        exit_at = math.inf
-        if h > 0:
-            exit_at = op + max(1.0, -math.log1p(-min(u_exit, 1 - _TINY)) / h * 12)
-        ramp_end = op + ramp_months
-        if exit_at >= self.n_months and ramp_end >= self.n_months:
-            return  # nothing more happens before the horizon
-        yield env.timeout(min(exit_at, ramp_end) - op)
-        ramp.change(-size / ramp_months)
-        if exit_at >= self.n_months:
-            return
-        if exit_at > ramp_end:
-            yield env.timeout(exit_at - ramp_end)
+            log.add(op, "project", k, "operating", sector.name, size, None, None)
+        ramp, rate = self.ramp[sector.index], size / self.inv.ramp_up_months
+        ramp.change(rate)
+        exit_at = op + self.exit_after(u_exit)
+        ramp_end = op + self.inv.ramp_up_months
+        if ramp_end < self.n_months or exit_at < self.n_months:
+            yield env.timeout(min(exit_at, ramp_end) - op)
+            ramp.change(-rate)
+            if exit_at < self.n_months:
+                if exit_at > ramp_end:
+                    yield env.timeout(exit_at - ramp_end)
+                self._exit(k, sector, size, op)
+
+    def exit_after(self, u_exit: float) -> float:
+        """Months from the start of operation to the firm's exit (at least one; inf: none)."""
+        h = self.inv.exit_hazard_per_year
+        if h <= 0:
+            return math.inf
+        return max(1.0, -math.log1p(-min(u_exit, 1 - _TINY)) / h * 12)
+
+    def _gave_up(self, k: int, sector: SectorDraw, size: float, km2: float) -> None:
+        self.not_started_usd_m -= size
+        self.not_started -= 1
+        self.claimed_km2 -= km2
+        self.month_flows["abandoned_usd_m"] += size
+        if self.log is not None:
+            self.log.add(self.env.now, "project", k, "gave_up", sector.name, size, None, None)
+
+    def _exit(self, k: int, sector: SectorDraw, size: float, op: float) -> None:
+        now = self.env.now
         self.firms -= 1
-        self._removed[sector.index] += capital_at(size, op, ramp_months, int(env.now), self.keep,
-                                                  stop=env.now)
-        if log is not None:
-            log.rows.append((env.now, "project", k, "exit", sector.name, size, None, None))
+        self._removed[sector.index] += capital_at(size, op, self.inv.ramp_up_months, int(now),
+                                                  self.keep, stop=now)
+        if self.log is not None:
+            self.log.add(now, "project", k, "exit", sector.name, size, None, None)
 
     # --- month end ----------------------------------------------------------------------------
     def step(self, month: int) -> None:
@@ -415,7 +420,8 @@ class InvestmentProcess(Process):
         self.disbursing_usd_m = self.disbursement.close()
         self.disbursed_total_usd_m += self.disbursing_usd_m
         flows = self.month_flows
-        self.started_usd_m = flows["started_rate_usd_m"]
+        self.started_usd_m = self.started_rate_usd_m
+        self.started_rate_usd_m = 0.0
         keep = self.keep
         for i, ramp in enumerate(self.ramp):
             added = ramp.close()

@@ -90,8 +90,8 @@ class LandProcess(Process):
             lot = self.lots
             self.lots += 1
             if self.log is not None:
-                self.log.rows.append((self.env.now, "land_lot", lot, "servicing", None, None,
-                                      None, km2))
+                self.log.add(self.env.now, "land_lot", lot, "servicing", None, None,
+                                      None, km2)
             at(self.env, self.cfg.servicing_months, lambda _: self._serviced(lot, km2))
 
     def _serviced(self, lot: int, km2: float) -> None:
@@ -99,8 +99,8 @@ class LandProcess(Process):
         self.serviced_km2 += km2
         self.land.put(km2)
         if self.log is not None:
-            self.log.rows.append((self.env.now, "land_lot", lot, "serviced", None, None, None,
-                                  km2))
+            self.log.add(self.env.now, "land_lot", lot, "serviced", None, None, None,
+                                  km2)
 
     def demand_km2(self) -> float:
         """Land serviced this month to refill the reserve (0 without a reserve target)."""

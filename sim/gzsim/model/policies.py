@@ -136,10 +136,10 @@ class PolicyProcess:
             yield env.timeout(start - env.now)
         self.in_force.add(name)
         if self.log is not None:
-            self.log.rows.append((env.now, kind, i, "start", None, None, name, None))
+            self.log.add(env.now, kind, i, "start", None, None, name, None)
         if end is None or end >= horizon:
             return
         yield env.timeout(end - env.now)
         self.in_force.discard(name)
         if self.log is not None:
-            self.log.rows.append((env.now, kind, i, "end", None, None, name, None))
+            self.log.add(env.now, kind, i, "end", None, None, name, None)

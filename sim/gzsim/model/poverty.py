@@ -20,7 +20,10 @@ relocated household stays relocated). ``P + X`` is constant. Each month, in this
    province's real growth in the calendar year; ``P_j`` also loses ``q(exit_rate_employed)``;
 3. relocated households find work: ``q(relocated_job_finding_rate_per_year) * P_r`` -> ``P_j``;
 4. programme exits: ``min(Q_m, P)`` taken from the stocks in proportion, with
-   ``Q_m = quota_m * d_y`` (``d_y`` the year's delivery shock) and, from ``goal_from``,
+   ``Q_m = quota_m * d_y`` (``d_y`` the year's delivery shock; a quota is the plan's
+   ``people_per_year x achievement``); a net-fall quota ``N_m`` (``net: true``, a published
+   "reduce the poor by" plan) makes ``Q_m = max(Q_m, N_m d_y + R_m - G_m)``, ``R_m`` this
+   month's re-entries, so the stock falls by ``N_m d_y``; and, from ``goal_from``,
    ``Q_m = max(Q_m, P' / n_m - G_m)``: ``P'`` the poor after step 1, ``n_m`` the months left
    to ``goal_by`` (at least 1: the goal is kept after it), ``G_m`` this month's growth exits
    (they count toward the goal), so the poor fall evenly to zero by the goal date.
@@ -52,14 +55,21 @@ def monthly_probability(rate_per_year: float) -> float:
     return 1.0 - math.exp(-max(rate_per_year, 0.0) / 12.0)
 
 
-def quota_per_month(quotas: dict[str, Quota], time: TimeSpan) -> np.ndarray:
-    """People per month tasked by the quotas in force in each month (overlapping ones add)."""
+def quota_per_month(quotas: dict[str, Quota], time: TimeSpan,
+                    net: bool | None = None) -> np.ndarray:
+    """People per month tasked by the quotas in force in each month (overlapping ones add).
+
+    A quota tasks ``people_per_year x achievement`` (the plan as it is carried out); ``net``
+    selects the net-fall quotas (True), the gross ones (False) or all (None).
+    """
     out = np.zeros(time.n_months)
     for q in quotas.values():
+        if net is not None and q.net != net:
+            continue
         start = max(time.month_index(*parse_year_month(q.start)), 0)
         end = (time.month_index(*parse_year_month(q.end)) if q.end else time.n_months - 1)
         if end >= start:
-            out[start:min(end, time.n_months - 1) + 1] += q.people_per_year / 12
+            out[start:min(end, time.n_months - 1) + 1] += q.people_per_year * q.achievement / 12
     return out
 
 
@@ -112,8 +122,9 @@ class PovertyProcess(Process):
         self.growth = growth_path(cfg, years, district.streams.get("poverty.growth"))
         self.delivery = delivery_shocks(cfg.programme.delivery_cv, years,
                                         district.streams.get("poverty.delivery"))
-        self.quota = district.once("poverty.quota", lambda: quota_per_month(
-            cfg.programme.quotas, time))
+        self.quota, self.net_quota = district.once("poverty.quota", lambda: (
+            quota_per_month(cfg.programme.quotas, time, net=False),
+            quota_per_month(cfg.programme.quotas, time, net=True)))
         prog = cfg.programme
         self.goal_from = (time.month_index(*parse_year_month(prog.goal_from))
                           if prog.goal_from else None)
@@ -153,13 +164,18 @@ class PovertyProcess(Process):
         self.stocks["other"] -= moved
         self.stocks["relocated"] += moved
 
-    def programme_target(self, month: int, poor_before: float, growth_exits: float) -> float:
+    def programme_target(self, month: int, poor_before: float, growth_exits: float,
+                         reentries: float = 0.0) -> float:
         """People the programme lifts out this month, before the stock caps it.
 
-        Under a goal, exits from growth count toward the month's share of the goal, so the
-        poor fall evenly to zero by ``goal_by`` (and stay there: the goal is kept after it).
+        A net-fall quota (a plan to "reduce the poor by" so many) and the goal count growth
+        exits toward them and lift re-entrants again, so the stock falls by the quota's month
+        share; under a goal it falls evenly to zero by ``goal_by`` (and stays there).
         """
-        target = self.quota[month] * self.delivery[self.year_of[month]]
+        delivery = self.delivery[self.year_of[month]]
+        target = self.quota[month] * delivery
+        if self.net_quota[month] > 0:
+            target = max(target, self.net_quota[month] * delivery + reentries - growth_exits)
         if self.goal_from is not None and self.goal_by is not None and month >= self.goal_from:
             share = poor_before / max(self.goal_by - month + 1, 1)
             target = max(target, share - growth_exits)
@@ -185,7 +201,8 @@ class PovertyProcess(Process):
         s["relocated_job"] += found
         poor = sum(s.values())
         growth_exits = sum(out.values())
-        prog = min(max(self.programme_target(month, poor_before, growth_exits), 0.0), poor)
+        prog = min(max(self.programme_target(month, poor_before, growth_exits,
+                                             sum(back.values())), 0.0), poor)
         share = prog / poor if poor > 0 else 0.0
         for k in s:
             out[k] += s[k] * share

@@ -107,8 +107,8 @@ class ResettlementProcess(Process):
             package = self.packages
             self.packages += 1
             if self.log is not None:
-                self.log.rows.append((self.env.now, "housing_package", package, "start", None,
-                                      n * cost, None, None))
+                self.log.add(self.env.now, "housing_package", package, "start", None,
+                                      n * cost, None, None)
             at(self.env, b, self._finisher(package, n))
 
     def _finisher(self, package: int, homes: int):
@@ -116,8 +116,8 @@ class ResettlementProcess(Process):
             self.homes_built += homes
             self.homes.put(homes)
             if self.log is not None:
-                self.log.rows.append((self.env.now, "housing_package", package, "finished",
-                                      None, None, None, None))
+                self.log.add(self.env.now, "housing_package", package, "finished",
+                                      None, None, None, None)
         return finish
 
     def step(self, month: int) -> None:

@@ -5,6 +5,8 @@ Every error names the file, the line and the field path (see :mod:`gzsim.io.yaml
 
 from __future__ import annotations
 
+import difflib
+import typing
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -59,13 +61,18 @@ def _apply_fitted(data: dict, origins: Origins, path: Path) -> dict:
 
 
 def _apply_posterior(data: dict, path: Path) -> dict:
-    """``posterior: FILE`` (top level) -> ``run.posterior``, resolved against this file."""
-    ref = data.pop("posterior", None)
-    if ref is None:
-        return data
-    here = path.parent / str(ref)  # else the same name in the project (a copied scenario)
-    found = here if here.exists() else (in_project(str(ref)) or here)
-    return {**data, "run": {**(data.get("run") or {}), "posterior": str(found.resolve())}}
+    """Top-level ``posterior: FILE`` and ``assumptions: FILE`` -> ``run.*``.
+
+    Each is resolved against this file (else the same name in the project).
+    """
+    for key in ("posterior", "assumptions"):
+        ref = data.pop(key, None)
+        if ref is None:
+            continue
+        here = path.parent / str(ref)  # else the same name in the project (a copied scenario)
+        found = here if here.exists() else (in_project(str(ref)) or here)
+        data = {**data, "run": {**(data.get("run") or {}), key: str(found.resolve())}}
+    return data
 
 
 def _read_chain(path: Path, seen: tuple[Path, ...]) -> tuple[dict, Origins]:
@@ -156,24 +163,78 @@ def apply_overrides(
         items = [parse_override(o) for o in overrides]
     data = deep_merge({}, data)
     for path, value in items:
-        node = data
-        for i, part in enumerate(path[:-1]):
-            nxt = node.get(part)
-            if nxt is None:  # created by the override: errors inside it are located there
-                nxt = node[part] = {}
-                origins[path[: i + 1]] = (f"{OVERRIDE_ORIGIN} {'.'.join(path)}", None)
-            elif not isinstance(nxt, dict):
-                raise ScenarioError([Problem(
-                    f"cannot set '{'.'.join(path)}': '{'.'.join(path[: i + 1])}' is not a mapping",
-                    OVERRIDE_ORIGIN, None, ".".join(path))])
-            else:
-                nxt = node[part] = dict(nxt)
-            node = nxt
-        node[path[-1]] = value
-        for k in [k for k in origins if k[: len(path)] == path]:
-            del origins[k]
-        origins[path] = (f"{OVERRIDE_ORIGIN} {'.'.join(path)}", None)
+        _set_path(data, origins, path, value)
     return data
+
+
+def named_element(items: list, part: str, where: str, whole: str) -> int:
+    """Index of the element of ``items`` named ``part`` (a policy by its ``name``), or raise.
+
+    Lists of named mappings (``policies``) are addressed by name in dotted paths:
+    ``policies.tax_incentives.levers.tax_incentive_share``.
+    """
+    names = [it.get("name") for it in items if isinstance(it, dict)]
+    if not items:
+        raise ScenarioError([Problem(
+            f"cannot set '{whole}': the scenario has no {where} (no entry named '{part}'); "
+            f"set it in a scenario that has one", OVERRIDE_ORIGIN, None, whole)])
+    if len(names) != len(items):
+        raise ScenarioError([Problem(
+            f"cannot set '{whole}': '{where}' is a list whose elements have no names "
+            "(only lists of named entries, such as policies, are addressable)",
+            OVERRIDE_ORIGIN, None, whole)])
+    if part not in names:
+        near = difflib.get_close_matches(part, [str(n) for n in names], n=1, cutoff=0.5)
+        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        raise ScenarioError([Problem(
+            f"cannot set '{whole}': '{where}' has no entry named '{part}'{hint}; its "
+            f"entries are {', '.join(map(str, names))}", OVERRIDE_ORIGIN, None, whole)])
+    return names.index(part)
+
+
+def _is_list_field(name: str) -> bool:
+    """Whether the scenario's top-level field ``name`` is a list (policies, plugins)."""
+    field = Scenario.model_fields.get(name)
+    return field is not None and typing.get_origin(field.annotation) is list
+
+
+def _set_path(data: dict, origins: Origins, path: tuple[str, ...], value: Any) -> None:
+    """Set one dotted path (lists of named entries addressed by name), copying on the way."""
+    node: Any = data
+    key_path: list[Any] = []  # the path with list indices (how origins are keyed)
+    whole = ".".join(path)
+    for i, part in enumerate(path[:-1]):
+        here = ".".join(path[: i + 1])
+        if isinstance(node, list):
+            k = named_element(node, part, ".".join(path[:i]), whole)
+            node[k] = dict(node[k])
+            node, key_path = node[k], [*key_path, k]
+            continue
+        nxt = node.get(part)
+        key_path.append(part)
+        if nxt is None and i == 0 and _is_list_field(part):
+            nxt = node[part] = []  # no entries: named_element says so at the next part
+        elif nxt is None:  # created by the override: errors inside it are located there
+            nxt = node[part] = {}
+            origins[tuple(key_path)] = (f"{OVERRIDE_ORIGIN} {whole}", None)
+        elif isinstance(nxt, list):
+            nxt = node[part] = list(nxt)
+        elif not isinstance(nxt, dict):
+            raise ScenarioError([Problem(
+                f"cannot set '{whole}': '{here}' is not a mapping", OVERRIDE_ORIGIN, None,
+                whole)])
+        else:
+            nxt = node[part] = dict(nxt)
+        node = nxt
+    if isinstance(node, list):
+        raise ScenarioError([Problem(
+            f"cannot set '{whole}': name a field of the entry, e.g. '{whole}.levers.LEVER'",
+            OVERRIDE_ORIGIN, None, whole)])
+    node[path[-1]] = value
+    key = (*key_path, path[-1])
+    for k in [k for k in origins if k[: len(key)] == key]:
+        del origins[k]
+    origins[key] = (f"{OVERRIDE_ORIGIN} {whole}", None)
 
 
 def resolve_scenario_data(
@@ -288,3 +349,18 @@ def check_design_points(base_data: dict, points: Iterable[tuple[int, Mapping[str
             values = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
             raise ScenarioError([Problem(f"{what} {i} ({values}) gives an invalid scenario: "
                                          f"{p}") for p in e.problems]) from None
+
+
+def parent_path(scenario: Scenario) -> Path | None:
+    """The file ``scenario`` extends (as loaded by :func:`load_scenario`), None if none."""
+    files = (getattr(scenario, "_provenance", None) or {}).get("files", [])
+    return next((Path(f["path"]) for f in files if f.get("role") == "extends"), None)
+
+
+def load_parent(scenario: Scenario) -> Scenario | None:
+    """The scenario ``scenario`` extends, with the same ``--set`` overrides; None if none."""
+    path = parent_path(scenario)
+    if path is None:
+        return None
+    overrides = (getattr(scenario, "_provenance", None) or {}).get("overrides", [])
+    return load_scenario(path, overrides=list(overrides))

@@ -2,7 +2,8 @@
 
 Experiments set scenario values by dotted path (factors and ``set``); this says, against the
 scenario schema and the base scenario's data, why a path cannot be set (a typo, a group of
-fields, a list element), with a did-you-mean.
+fields, an unknown entry of a list), with a did-you-mean. Lists of named entries (policies)
+are addressed by name: ``policies.tax_incentives.levers.tax_incentive_share``.
 """
 
 from __future__ import annotations
@@ -70,8 +71,19 @@ def check_scenario_path(path: str, data: dict, model: type[BaseModel] = Scenario
             current = typing.get_args(ann)[-1]
             node = node[part]
         elif origin is list:
-            return (f"'{'.'.join(parts[:i])}' is a list; factors can only set mapping fields "
-                    "(list elements are not addressable by a dotted path)")
+            names = [e.get("name") for e in node if isinstance(e, dict)] \
+                if isinstance(node, list) else []
+            if not names:
+                return (f"'{'.'.join(parts[:i])}' is a list without named entries in the "
+                        "base scenario; only named entries (policies by name) are addressable")
+            if part not in names:
+                near = difflib.get_close_matches(part, [str(n) for n in names], n=1,
+                                                 cutoff=0.5)
+                hint = f" (did you mean '{'.'.join(parts[:i] + [near[0]])}'?)" if near else \
+                    f"; its entries are {', '.join(map(str, names))}"
+                return f"'{'.'.join(parts[:i])}' has no entry named '{part}'{hint}"
+            current = typing.get_args(ann)[0]
+            node = node[names.index(part)]
         else:
             return f"'{'.'.join(parts[:i])}' is a value, not a mapping; cannot set '{here}'"
     leaf = _unwrap(current)

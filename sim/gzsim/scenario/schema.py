@@ -59,6 +59,27 @@ class TimeSpan(Frozen):
         return (year - y0) * 12 + (month - m0)
 
 
+class Discrepancy(Frozen):
+    """A model-discrepancy term on forecasts (Kennedy-O'Hagan style), estimated by a backtest.
+
+    After ``after`` indicator ``i`` of replication ``k`` is multiplied by
+    ``exp(relative_sd_per_sqrt_year[i] * sqrt(h) * z)``, ``h`` the years since ``after`` and
+    ``z`` a standard normal drawn per (root seed, replication, indicator): the same draw in every
+    scenario run with that seed, so paired differences keep their sharpness. A network length
+    never exceeds its segment type's ``max_km``.
+    """
+
+    relative_sd_per_sqrt_year: Annotated[dict[str, NonNeg], Field(min_length=1)]
+    after: str  # the last month of the data the model was fitted to (YYYY-MM)
+    source: str = ""  # the backtest it comes from
+
+    @field_validator("after")
+    @classmethod
+    def _ym(cls, v: str) -> str:
+        parse_year_month(v)
+        return v
+
+
 class RunSettings(Frozen):
     """Defaults for `gzsim run` (the CLI's --replications and --seed override them)."""
 
@@ -67,6 +88,11 @@ class RunSettings(Frozen):
     # posterior.parquet (gzsim calibrate) replications draw their parameters from; set by the
     # scenario file's top-level `posterior:` (resolved to an absolute path by the loader)
     posterior: str | None = None
+    # widens posterior runs' bands after the fitted years (gzsim.discrepancy); None: off
+    discrepancy: Discrepancy | None = None
+    # assumptions.yaml (ranges of parameters no figure pins) comparisons sample from; set by
+    # the scenario file's top-level `assumptions:` (resolved to an absolute path by the loader)
+    assumptions: str | None = None
 
 
 class MonthRange(Frozen):
@@ -188,6 +214,13 @@ class Policy(Frozen):
     start: str
     end: str | None = None
     levers: Levers
+    # what it costs the public, lever by lever: the model's spending line that books each
+    # lever's money (e.g. land_budget_multiplier: land_spending_usd_m; gzsim compare differences
+    # it against the scenario the policy extends). Empty: not a spending policy.
+    cost: dict[str, str] = Field(default_factory=dict)
+    # what the model cannot say about this policy's question (e.g. training adds no skill):
+    # gzsim compare prints it next to the figure instead of letting a near-zero effect speak
+    not_modelled: str = ""
 
     @field_validator("start", "end")
     @classmethod
@@ -202,11 +235,24 @@ class Policy(Frozen):
             raise ValueError(f"end ({self.end}) is before start ({self.start})")
         return self
 
+    @model_validator(mode="after")
+    def _cost_levers(self) -> Policy:
+        unset = [k for k in self.cost if getattr(self.levers, k, None) is None]
+        if unset:
+            set_ = [k for k, v in self.levers.model_dump().items() if v is not None]
+            raise ValueError(f"cost names lever(s) {unset} that this policy does not set; it "
+                             f"sets {', '.join(set_) or 'none'}")
+        return self
+
 
 class Fiscal(Frozen):
-    """The tax base that incentives forgo."""
+    """The tax base that incentives forgo, and the prices of public money the model lacks."""
 
     tax_usd_m_per_usd_m_operating_per_year: NonNeg = 0.0  # firms' taxes per US$ m of capital
+    # a training place has no budget in the model: its unit cost (US$ m per trainee, a course)
+    training_usd_m_per_trainee: NonNeg = 0.0
+    # discount rate of public money for present values of policy costs (gzsim compare)
+    discount_rate_per_year: Share = 0.0
 
 
 class Scenario(Frozen):

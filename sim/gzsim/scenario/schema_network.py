@@ -17,6 +17,33 @@ SEGMENT_TYPES = ("expressway", "highway", "rural_road", "rail")
 SegmentName = Literal["expressway", "highway", "rural_road", "rail"]
 
 
+class Envelope(Frozen):
+    """A published multi-year spending plan: ``usd_m`` over the calendar years it covers.
+
+    Each covered year gets ``usd_m / years * achievement``: ``achievement`` is the share of
+    such plans that is carried out (estimated from the previous plan period's record; an
+    uncertain parameter in the calibration's priors).
+    """
+
+    first_year: Annotated[int, Field(ge=1900, le=2200)]
+    last_year: Annotated[int, Field(ge=1900, le=2200)]
+    usd_m: NonNeg  # the envelope over all its years (constant prices of the scenario)
+    achievement: Positive = 1.0  # share of the plan carried out
+    source: str = ""  # where the envelope comes from
+
+    @model_validator(mode="after")
+    def _order(self) -> Envelope:
+        if self.last_year < self.first_year:
+            raise ValueError(f"last_year ({self.last_year}) is before first_year "
+                             f"({self.first_year})")
+        return self
+
+    @property
+    def usd_m_per_year(self) -> float:
+        """The amount each covered year receives (achievement applied)."""
+        return self.usd_m / (self.last_year - self.first_year + 1) * self.achievement
+
+
 class Budget(Frozen):
     """An annual budget that grows at a rate that may decay (halve every ``half_life``).
 
@@ -28,6 +55,9 @@ class Budget(Frozen):
     growth_rate_per_year: Rate = 0.0  # initial growth rate
     growth_half_life_years: Positive | None = None  # growth slows down (None: constant)
     start: str | None = None  # first month with money (default: the scenario's start)
+    # published plans: a calendar year an envelope covers takes the envelope's amount instead
+    # of the growth curve; years after the last envelope keep its yearly amount (no plan known)
+    envelopes: dict[str, Envelope] = Field(default_factory=dict)
 
     @field_validator("start")
     @classmethod
@@ -94,6 +124,9 @@ class Infrastructure(Frozen):
     segment_types: dict[SegmentName, SegmentType]
     plans: list[Plan] = Field(default_factory=list)
     plans_max_budget_share: Share = 1.0  # plans' earmarks never take more of a month's money
+    # share of a network plan carried out, by segment type (the previous plan period's
+    # record; a prior in the calibration): a plan earmarks money for add_km x this
+    plan_achievement: dict[SegmentName, Positive] = Field(default_factory=dict)
     construction_job_years_per_usd_m: NonNeg = 0.0  # on-site job-years per US$ m disbursed
     district_share: Share = 0.0  # of the province's works (and their jobs) inside the district
 

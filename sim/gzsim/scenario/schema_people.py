@@ -27,7 +27,14 @@ class Quota(Frozen):
 
     start: str
     end: str | None = None  # None: until the scenario ends
-    people_per_year: NonNeg
+    people_per_year: NonNeg  # as published (the plan's figure)
+    # share of such plans carried out (the previous period's record; a prior): the tasks are
+    # people_per_year x achievement
+    achievement: Positive = 1.0
+    # poverty only: the quota is a target for the net fall of the poor (as official "reduce
+    # the poor by" plans are), so growth exits count toward it and re-entrants must be lifted
+    # again; otherwise it is the programme's own gross exits
+    net: bool = False
 
     @field_validator("start", "end")
     @classmethod

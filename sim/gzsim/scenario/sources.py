@@ -104,11 +104,12 @@ def chain_files(path: str | Path) -> list[dict[str, str]]:
         if data.get("fitted_values") is not None:
             fitted = find_fitted(str(data["fitted_values"]), p, str(p), None)
             out.append({"path": str(fitted.resolve()), "role": "fitted_values"})
-        if isinstance(data.get("posterior"), str):
-            post = p.parent / data["posterior"]
-            post = post if post.exists() else (in_project(data["posterior"]) or post)
-            if post.is_file():
-                out.append({"path": str(post.resolve()), "role": "posterior"})
+        for role in ("posterior", "assumptions"):
+            if isinstance(data.get(role), str):
+                found = p.parent / data[role]
+                found = found if found.exists() else (in_project(data[role]) or found)
+                if found.is_file():
+                    out.append({"path": str(found.resolve()), "role": role})
         parent = data.get("extends")
         p, role = (p.parent / parent, "extends") if isinstance(parent, str) else (None, "")
     return out
