@@ -229,8 +229,8 @@ print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 """
 
 
-def driver_memory(folder: Path, runs: int, series: bool = True) -> dict:
-    exp = experiment_file(folder, runs // 2, 2, series=series)
+def driver_memory(folder: Path, runs: int, series: bool = True, reps: int = 2) -> dict:
+    exp = experiment_file(folder, runs // reps, reps, series=series)
     r = subprocess.run([sys.executable, "-c", MEMORY_DRIVER, str(exp), str(folder / f"m{runs}")],
                        capture_output=True, text=True, cwd=REPO)
     if r.returncode:
@@ -284,11 +284,15 @@ def main() -> None:
     ap.add_argument("--memory-runs", type=int, nargs="+", default=None, metavar="RUNS",
                     help="only the driver's peak RSS for sweeps of these sizes (scalar outcomes; "
                     "consolidation of runs.parquet included), e.g. 20000 200000")
+    ap.add_argument("--memory-reps", type=int, default=2,
+                    help="replications per design point in --memory-runs (more: fewer points "
+                    "to validate, a faster measurement)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         if args.memory_runs:
-            mem = [driver_memory(Path(tmp), k, series=False) for k in args.memory_runs]
-            lines = ["- driver peak RSS, scalar outcomes, runs.parquet streamed: " + ", ".join(
+            mem = [driver_memory(Path(tmp), k, False, args.memory_reps) for k in args.memory_runs]
+            lines = [f"- driver peak RSS, scalar outcomes, {args.memory_reps} replications per "
+                     "point, runs.parquet streamed: " + ", ".join(
                 f"{m['runs']} runs {m['maxrss_mb']:.0f} MB ({m['wall']:.0f} s)" for m in mem)]
         else:
             lines = real(args, Path(tmp)) if args.real else standin(args, Path(tmp))

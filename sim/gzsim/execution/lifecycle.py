@@ -58,7 +58,8 @@ def watch_parent() -> None:
     """In a worker process: exit (status :data:`ORPHANED`) when its parent process is gone.
 
     Idempotent per process; Ctrl-C in a terminal reaches the whole process group, so the
-    worker also ignores SIGINT: its driver decides when it stops.
+    worker also ignores SIGINT: its driver decides when it stops, with SIGTERM, which ends a
+    worker at once (the driver's own SIGTERM handler, inherited through fork, is dropped).
     """
     global _watched
     if _watched == os.getpid():
@@ -67,6 +68,7 @@ def watch_parent() -> None:
     parent = os.getppid()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the driver's (inherited by fork)
     threading.Thread(target=_poll, args=(parent,), name="gzsim-parent-watchdog",
                      daemon=True).start()
 
