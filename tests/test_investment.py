@@ -179,9 +179,9 @@ def test_fiscal_stress_lowers_realisation(base_scenario):
     assert real / com == pytest.approx(share, rel=0.25)
 
 
-def test_investment_reverses_when_fiscal_room_stops_growing(repo):
-    """Frozen fiscal room: investment falls by more than 30 % from 2017 to 2020, while the
-    base's keeps rising (arrivals keep growing, so the squeeze's later years recover part)."""
+def test_investment_reverses_when_fiscal_room_shrinks(repo):
+    """Shrinking fiscal room: investment falls by more than 30 % from 2017 to 2020, while the
+    base's keeps rising."""
     from gzsim import load_scenario
 
     totals = {}
