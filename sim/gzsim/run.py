@@ -67,18 +67,11 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
         run_fn = plan.run_fn(processes, events)
     elif processes or events:
         run_fn = ModelRun(processes, events)
-    outputs: dict[int, ReplicationOutput] = {}
-    runs = run_replications(scenario, n, root, opts, run_fn=run_fn)
     try:
-        for out in runs:
-            outputs[out.replication] = out
-            stop_early(outputs, n, scenario.name)
-    except AllRunsFailed as e:  # failures are data: the caller may save them
-        e.result = assemble(scenario, root, n, outputs, time.perf_counter() - t0, workers)
+        outputs = collect(scenario, n, root, opts, run_fn)
+    except AllRunsFailed as e:
         e.result.manifest["uncertainty"] = plan.manifest() if plan else {"mode": "noise"}
         raise
-    finally:
-        runs.close()
     manifest = plan.manifest() if plan else {"mode": "noise"}
     result = assemble(scenario, root, n, with_discrepancy(scenario, root, outputs, manifest),
                       time.perf_counter() - t0, workers)
@@ -97,6 +90,25 @@ def with_discrepancy(scenario: Scenario, root: int, outputs: dict, manifest: dic
     manifest["discrepancy"] = described
     return {k: o._replace(arrays=discrepancy.apply(scenario, root, k, o.arrays))
             if o.error is None else o for k, o in outputs.items()}
+
+
+def collect(scenario: Scenario, n: int, root: int, opts: ExecutionOptions,
+            run_fn: RunFn | None) -> dict[int, ReplicationOutput]:
+    """Every replication's output, or :class:`AllRunsFailed` with its failures as ``result``."""
+    t0 = time.perf_counter()
+    outputs: dict[int, ReplicationOutput] = {}
+    runs = run_replications(scenario, n, root, opts, run_fn=run_fn)
+    try:
+        for out in runs:
+            outputs[out.replication] = out
+            stop_early(outputs, n, scenario.name)
+    except AllRunsFailed as e:  # failures are data: the caller may save them
+        e.result = assemble(scenario, root, n, outputs, time.perf_counter() - t0,
+                            opts.workers or 1)
+        raise
+    finally:
+        runs.close()
+    return outputs
 
 
 def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool:

@@ -101,8 +101,11 @@ class Sweep:
         return runs.assign(seed_entropy=np.int64(self.manifest["seeds"]["root_seed"]),
                            status=runs["status"].fillna(PENDING))
 
-    def write_runs(self, path: str | Path, rows_per_chunk: int = 20_000) -> None:
-        """Write :attr:`runs` to one Parquet file, a chunk of batches at a time (flat memory)."""
+    def write_runs(self, path: str | Path, rows_per_chunk: int = 2_000) -> dict[str, int]:
+        """Write :attr:`runs` to one Parquet file, a chunk of batches at a time (flat memory).
+
+        Returns the runs ``ok``, ``failed`` and ``pending``, counted chunk by chunk.
+        """
         size, text = int(self.manifest["runs"]["batch_size"]), {"status", "error", "traceback",
                                                                 "fault", "worker"}
         design = pa.Schema.from_pandas(self.design, preserve_index=False)
@@ -112,21 +115,19 @@ class Sweep:
             + [(c, pa.int64() if c == "seed_entropy" else pa.string() if c in text
                 else pa.float64()) for c in RUN_COLUMNS + self.outcome_names])
         step = max(1, rows_per_chunk // size) * size  # whole batches per chunk
+        counts = dict.fromkeys((OK, FAILED, PENDING), 0)
 
         def chunks() -> Iterator[pa.Table]:
             for lo in range(0, self.n_runs, step):
                 hi = min(self.n_runs, lo + step)
                 part = Scan({k: v for k, v in self.scan.intact.items() if lo <= k < hi}, {})
                 frame = self._runs_between(lo, hi, self.store.read(part, self.store.runs_dir))
+                for status, n in frame["status"].value_counts().items():
+                    counts[status] = counts.get(status, 0) + int(n)
                 yield pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
         write_parquet_stream(chunks(), schema, Path(path))
-
-    def status_counts(self) -> dict[str, int]:
-        """Runs ``ok``, ``failed`` and ``pending``, from the status column alone."""
-        done = self.store.read(self.scan, self.store.runs_dir, columns=["status"])
-        n_ok, n_failed = int((done["status"] == OK).sum()), int((done["status"] == FAILED).sum())
-        return {OK: n_ok, FAILED: n_failed, PENDING: self.n_runs - n_ok - n_failed}
+        return counts
 
     @property
     def failures(self) -> pd.DataFrame:

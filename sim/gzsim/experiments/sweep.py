@@ -273,5 +273,4 @@ def snapshot(store: SweepStore) -> dict[str, int]:
     """
     with store.snapshot_lock(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # damaged batches: said when the sweep is read
-        (sweep := Sweep(store.root)).write_runs(store.root / "runs.parquet")
-        return sweep.status_counts()
+        return Sweep(store.root).write_runs(store.root / "runs.parquet")
