@@ -141,6 +141,8 @@ def reason_accepted(f: Field_, mutation: str, doc: dict) -> str | None:
         return None
     if ann is str:
         return "free text: any string is a valid value"
+    if ann is bool and mutation == "bool":
+        return "a yes/no field: true is a valid value"
     if mutation in ("negative", "zero", "huge"):
         value = {"negative": -1, "zero": 0, "huge": HUGE}[mutation]
         lo, hi = _bounds(f)

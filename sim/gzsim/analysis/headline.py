@@ -164,7 +164,12 @@ def scenario_indicators(comparison: Any, other: Any, pols: list[dict]) -> list[s
 
 def scenario_cost(comparison: Any, name: str, pairs: list[int], years: list[int],
                   pols: list[dict]) -> PolicyCost | None:
-    """The public cost of scenario ``name`` against its base (None without cost lines)."""
+    """The public cost of scenario ``name`` against its base (None without cost lines).
+
+    None for an unpaired comparison too: a cost is a paired difference over the same months.
+    """
+    if not comparison.paired:
+        return None
     base = comparison.results[comparison.base_of(name)]
     sc = base.manifest.get("scenario", {})
     rate = float((sc.get("fiscal") or {}).get("discount_rate_per_year") or 0.0)
