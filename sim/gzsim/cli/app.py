@@ -21,7 +21,7 @@ from gzsim import arguments
 from gzsim.cli.report import print_summary, progress_bar
 from gzsim.errors import AllRunsFailed, ScenarioWarning, UserError
 from gzsim.execution import resolve_workers
-from gzsim.execution.lifecycle import terminating
+from gzsim.execution.lifecycle import exit_without_collection, terminating
 from gzsim.io.outdir import atomic_folder, check_files, check_target, refuse_foreign, timestamped
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario, parent_path
@@ -73,6 +73,7 @@ def main() -> None:
     Example:
       gzsim run scenarios/base.yaml --replications 20 --seed 1
     """
+    exit_without_collection()  # a command's process exits without collecting its heap
 
 
 def _arg(kind: str):
