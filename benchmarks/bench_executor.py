@@ -160,6 +160,7 @@ def real(args, folder: Path) -> list[str]:
     items = bare_items(exp, None)
     sample = items[: args.serial_runs - args.serial_runs % 2]  # whole points (2 replications)
     lines, effs, ratios, emas, proc_ratios, st = [], [], [], [], [], {}
+    whole = []  # efficiency over the whole gzsim process (interpreter, imports, writing: issue 21)
     per_run = []  # (gzsim path, EMA's function): seconds per run, same process, same moment
     for r in range(args.rounds):
         s1 = serial_per_run(sample)
@@ -173,6 +174,7 @@ def real(args, folder: Path) -> list[str]:
             st = st_ if what == "gzsim" else st
         per = (s1 + serial_per_run(sample)) / 2
         effs.append(len(items) * per / (args.workers * wall["gzsim"]))
+        whole.append(len(items) * per / (args.workers * proc["gzsim"]))
         emas.append(len(items) * per / (args.workers * wall["ema"]))
         ratios.append(wall["gzsim"] / wall["ema"])
         proc_ratios.append(proc["gzsim"] / proc["ema"])
@@ -180,7 +182,8 @@ def real(args, folder: Path) -> list[str]:
                       f"and after), gzsim {wall['gzsim']:.2f} s ({st['tasks']} batches of up to "
                       f"{st['batch_size']} runs; driver CPU {st['driver_cpu_s']:.2f} s), EMA "
                       f"{wall['ema']:.2f} s, load {os.getloadavg()[0]:.1f}: efficiency gzsim "
-                      f"{effs[-1]:.3f}, EMA {emas[-1]:.3f}; gzsim/EMA {ratios[-1]:.3f}; "
+                      f"{effs[-1]:.3f} (whole process {whole[-1]:.3f}), EMA {emas[-1]:.3f}; "
+                      f"gzsim/EMA {ratios[-1]:.3f}; "
                       f"whole processes (imports included) gzsim {proc['gzsim']:.2f} s, EMA "
                       f"{proc['ema']:.2f} s: {proc_ratios[-1]:.3f}")
     lines += [f"- {len(items)} runs ({len(items) // 2} points x 2 replications), "
@@ -189,7 +192,10 @@ def real(args, folder: Path) -> list[str]:
               f"[{min(effs):.3f}-{max(effs):.3f}] (target >= 0.90; EMA "
               f"{statistics.median(emas):.3f}); **gzsim wall / EMA wall = "
               f"{statistics.median(ratios):.3f}** [{min(ratios):.3f}-{max(ratios):.3f}] (target "
-              f"<= 0.8); whole processes {statistics.median(proc_ratios):.3f}"]
+              f"<= 0.8); whole processes {statistics.median(proc_ratios):.3f}",
+              f"  **parallel efficiency, whole gzsim process = {statistics.median(whole):.3f}** "
+              f"[{min(whole):.3f}-{max(whole):.3f}] (issue 21: target >= 0.85; interpreter start, "
+              "imports, reading the experiment and writing the store included)"]
     cost = statistics.median(g / e for g, e in per_run)
     g_ms = statistics.median(g for g, _ in per_run) * 1e3
     e_ms = statistics.median(e for _, e in per_run) * 1e3
