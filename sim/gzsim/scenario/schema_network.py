@@ -14,7 +14,6 @@ from pydantic import Field, field_validator, model_validator
 from gzsim.scenario.types import (
     Frozen,
     NonNeg,
-    Number,
     Positive,
     Rate,
     Share,
@@ -164,7 +163,7 @@ class OpeningDelay(Frozen):
     in proportion to the remaining planned duration; -1 floors the opening at the reading.
     """
 
-    mean_share_of_remaining: Number = 0.0
+    mean_share_of_remaining: Rate = 0.0  # (-1: at the reading; 10: ten times the time to go)
     sd_share_of_remaining: NonNeg = 0.0
     source: str = ""
 
