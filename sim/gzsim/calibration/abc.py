@@ -101,9 +101,11 @@ def _make_abc(problem: CalibrationProblem, workers: int):
     from gzsim.calibration.transition import GaussianTransition  # pyabc: an optional extra
 
     s = problem.settings
-    transition = {"gaussian": GaussianTransition,
-                  "global": pyabc.MultivariateNormalTransition,
-                  "local": pyabc.LocalTransition}[s.transition](scaling=s.kernel_scaling)
+    if s.transition == "gaussian":
+        transition = GaussianTransition(scaling=s.kernel_scaling, shrink=s.shrink_covariance)
+    else:
+        transition = {"global": pyabc.MultivariateNormalTransition,
+                      "local": pyabc.LocalTransition}[s.transition](scaling=s.kernel_scaling)
     return pyabc.ABCSMC(NormalScoresModel(problem.simulator(), problem.priors),
                         problem.priors.normal_scores_distribution(),
                         problem.distance(), population_size=s.population,

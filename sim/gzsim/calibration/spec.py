@@ -29,7 +29,9 @@ class Settings(Frozen):
     # dimensions, see calibration/transition.py), or pyabc's mixtures "global" (one kernel
     # covariance) and "local" (each particle's nearest neighbours)
     transition: Literal["gaussian", "global", "local"] = "gaussian"
-    kernel_scaling: Annotated[float, Field(gt=0, le=100)] = 1.5  # multiplies its covariance
+    kernel_scaling: Annotated[float, Field(gt=0, le=100)] = 1.0  # multiplies its covariance
+    # "gaussian" only: Ledoit-Wolf shrunk covariance (True) or the sample one
+    shrink_covariance: bool = True
     quantile_alpha: Annotated[float, Field(gt=0, lt=1)] = 0.5  # next epsilon: this quantile
 
 
