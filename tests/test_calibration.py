@@ -29,11 +29,14 @@ pyabc = pytest.importorskip("pyabc")
 HEADER = yaml.safe_load((CAL / "targets.yaml").read_text())
 
 
-def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) -> Path:
+def small_problem(tmp_path: Path, population: int = 40, generations: int = 4,
+                  reading: bool = False) -> Path:
     """Two parameters (arrival rate, realisation share) against four 2014-2015 figures.
 
     Signed investment pins the arrival rate, disbursed investment the product of the two, so
     both are identified; the horizon ends in 2015 to keep a calibration to seconds.
+    ``reading``: add a ``choice`` prior (two readings of the road envelope, which no 2014-2015
+    figure sees) and a forecast of expressway km in 2020 for the readings' report.
     """
     def target(tid, ind, year, value):
         return {"id": tid, "value": value, "unit": "usd_m", "year": year, "geography": "gui_an",
@@ -51,6 +54,11 @@ def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) ->
             "median": 4.5, "sigma": 0.4}}, "source": "test prior, as in calibration/"},
         {"path": "investment.realisation_share", "dist": {"beta": {"a": 3, "b": 5}},
          "source": "test prior, as in calibration/"}]}
+    if reading:
+        priors["priors"].append({"path": "infrastructure.budget.envelopes.roads_13fyp.usd_m",
+                                 "dist": {"choice": {"values": [100000, 50000],
+                                                     "weights": [0.5, 0.5]}},
+                                 "source": "test: two readings of one envelope"})
     (tmp_path / "priors.yaml").write_text(yaml.safe_dump(priors))
     spec = {"scenario": str(BASE), "targets": "targets.yaml", "priors": "priors.yaml",
             "seed": 5, "horizon_end": "2015-12",
@@ -58,6 +66,8 @@ def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) ->
                      "max_generations": generations, "minimum_epsilon": 0.3,
                      "min_acceptance_rate": 0.01, "max_walltime_minutes": 2,
                      "predictive_draws": 8}}
+    if reading:
+        spec["reading_forecasts"] = {"years": [2020], "indicators": {"expressway_km": "december"}}
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     return tmp_path / "spec.yaml"
 
@@ -192,13 +202,28 @@ def test_bad_priors_are_located(tmp_path):
 
 def test_quick_calibration_from_the_cli_writes_outside_calibration(cli, tmp_path):
     before = {p.name: p.stat().st_mtime for p in CAL.iterdir()}
-    spec = small_problem(tmp_path / "spec", population=20, generations=2)
+    spec = small_problem(tmp_path / "spec", population=20, generations=2, reading=True)
     res = cli("calibrate", spec, "--quick", "--out", tmp_path / "q", "-w", "1")
     assert res.returncode == 0, res.stderr
     for name in ("posterior.parquet", "abc.db", "report.md", "report.csv", "posterior.png",
-                 "correlations.png", "fitted.yaml"):
+                 "correlations.png", "fitted.yaml", "readings.csv"):
         assert (tmp_path / "q" / name).exists(), name
     assert "degrees of freedom" in res.stdout
+    # each reading's weights, fit and forecast (issue 22), run to the scenario's end
+    readings = pd.read_csv(tmp_path / "q" / "readings.csv")
+    assert sorted(readings["reading"]) == [50000, 100000]
+    assert readings["prior_weight"].tolist() == [0.5, 0.5]
+    assert readings["posterior_weight"].sum() == pytest.approx(1)
+    assert {"fit_rms_median", "fit_rms_draw", "covered", "covered_of",
+            "expressway_km_2020_median", "expressway_km_2020_p05"} <= set(readings.columns)
+    drawn = readings[readings["posterior_weight"] > 0]
+    assert (drawn["draws"] == 8).all() and drawn["expressway_km_2020_median"].notna().all()
+    km = readings.set_index("reading")["expressway_km_2020_median"]
+    assert km[100000] > km[50000]  # the larger envelope builds more (seed 5: both drawn)
+    report = (tmp_path / "q" / "report.md").read_text()
+    assert "| fit: RMS miss of the medians (tolerances) | mean draw distance | in 90 % band |" \
+        in report
+    assert "| `expressway_km`, end of 2020 | km |" in report
     assert {p.name: p.stat().st_mtime for p in CAL.iterdir()} == before
 
 
