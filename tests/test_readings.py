@@ -11,12 +11,15 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from gzsim.calibration.priors import Prior
-from gzsim.calibration.problem import TargetView
-from gzsim.calibration.readings import Reading, readings_of, restricted, summarise
+from gzsim.calibration.problem import TargetView, build_problem
+from gzsim.calibration.readings import Reading, forecast_views, readings_of, restricted, summarise
 from gzsim.calibration.report import _readings_lines
+from gzsim.errors import TargetsError
 from gzsim.io.posterior import Posterior
+from tests.test_calibration import small_problem
 
 PATH = "infrastructure.budget.envelopes.roads_13fyp.usd_m"
 
@@ -80,3 +83,18 @@ def test_a_reading_the_data_rule_out_is_said_not_failed():
     assert "| 30 | 0.20 | 0.00 | 0 | no posterior particle takes this reading (weight 0)" in text
     assert "| 20 | 0.80 | 1.00 | 3 | 0.00 |" in text
     assert "| `expressway_km`, end of 2020 | km | 8 [7, 9] | no draws |" in text
+
+
+def test_a_bad_forecast_is_refused_before_sampling(tmp_path):
+    """An unknown indicator or a year outside the scenario is located, not a silent NaN."""
+    spec = small_problem(tmp_path, reading=True)
+    data = yaml.safe_load(spec.read_text())
+    data["reading_forecasts"]["indicators"] = {"expressway_kms": "december"}
+    spec.write_text(yaml.safe_dump(data))
+    with pytest.raises(TargetsError, match="unknown indicator 'expressway_kms'"):
+        build_problem(spec)
+    data["reading_forecasts"] = {"years": [2020, 2041],
+                                 "indicators": {"expressway_km": "december"}}
+    spec.write_text(yaml.safe_dump(data))
+    with pytest.raises(TargetsError, match="forecast year 2041 is outside"):
+        forecast_views(build_problem(spec))
