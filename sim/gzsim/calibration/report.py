@@ -169,7 +169,10 @@ def _readings_lines(table: pd.DataFrame, forecasts: list[TargetView]) -> list[st
            "(predictive median - observed) / tolerance, the miss column of the predictive "
            "checks below; **mean draw distance** is the mean over draws of each draw's own RMS "
            "miss, comparable with epsilon; **in band** counts the fitted targets up to "
-           f"{HISTORY_END} inside the reading's 90 % band.", "",
+           f"{HISTORY_END} inside the reading's 90 % band. The posterior weight is the data's "
+           "verdict; where no fitted figure depends on the reading, differences in fit come "
+           "from the other parameters of the particles that take each reading and from the "
+           "draws' noise.", "",
            "| parameter | reading | prior weight | posterior weight | draws | fit: RMS miss of "
            "the medians (tolerances) | mean draw distance | in 90 % band |",
            "|---|---|---|---|---|---|---|---|"]
