@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -343,6 +344,13 @@ def test_calibrate_set_changes_the_base_scenario_not_a_free_parameter(tmp_path, 
     assert varied.base_data["attractiveness"]["incentive_elasticity"] == 0.5
     assert varied.overrides == ("attractiveness.incentive_elasticity=0.5",)
     assert fingerprint(varied) != fingerprint(plain)  # never resumed as the other run
+
+    # a larger budget or more draws after sampling resumes the same run; another sampler does not
+    bigger = plain.settings.model_copy(update={"max_generations": 99, "max_walltime_minutes": 60,
+                                               "predictive_draws": 500, "reading_draws": 7})
+    assert fingerprint(dataclasses.replace(plain, settings=bigger)) == fingerprint(plain)
+    other = plain.settings.model_copy(update={"population": plain.settings.population + 1})
+    assert fingerprint(dataclasses.replace(plain, settings=other)) != fingerprint(plain)
     with pytest.raises(TargetsError, match="free parameter of the calibration"):
         build_problem(spec, overrides=["investment.realisation_share=0.3"])
     res = cli("calibrate", spec, "--quick", "--set", "investment.realisation_share=0.3",
