@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -29,11 +30,14 @@ pyabc = pytest.importorskip("pyabc")
 HEADER = yaml.safe_load((CAL / "targets.yaml").read_text())
 
 
-def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) -> Path:
+def small_problem(tmp_path: Path, population: int = 40, generations: int = 4,
+                  reading: bool = False) -> Path:
     """Two parameters (arrival rate, realisation share) against four 2014-2015 figures.
 
     Signed investment pins the arrival rate, disbursed investment the product of the two, so
     both are identified; the horizon ends in 2015 to keep a calibration to seconds.
+    ``reading``: add a ``choice`` prior (two readings of the road envelope, which no 2014-2015
+    figure sees) and a forecast of expressway km in 2020 for the readings' report.
     """
     def target(tid, ind, year, value):
         return {"id": tid, "value": value, "unit": "usd_m", "year": year, "geography": "gui_an",
@@ -51,6 +55,11 @@ def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) ->
             "median": 4.5, "sigma": 0.4}}, "source": "test prior, as in calibration/"},
         {"path": "investment.realisation_share", "dist": {"beta": {"a": 3, "b": 5}},
          "source": "test prior, as in calibration/"}]}
+    if reading:
+        priors["priors"].append({"path": "infrastructure.budget.envelopes.roads_13fyp.usd_m",
+                                 "dist": {"choice": {"values": [100000, 50000],
+                                                     "weights": [0.5, 0.5]}},
+                                 "source": "test: two readings of one envelope"})
     (tmp_path / "priors.yaml").write_text(yaml.safe_dump(priors))
     spec = {"scenario": str(BASE), "targets": "targets.yaml", "priors": "priors.yaml",
             "seed": 5, "horizon_end": "2015-12",
@@ -58,6 +67,8 @@ def small_problem(tmp_path: Path, population: int = 40, generations: int = 4) ->
                      "max_generations": generations, "minimum_epsilon": 0.3,
                      "min_acceptance_rate": 0.01, "max_walltime_minutes": 2,
                      "predictive_draws": 8}}
+    if reading:
+        spec["reading_forecasts"] = {"years": [2020], "indicators": {"expressway_km": "december"}}
     (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
     return tmp_path / "spec.yaml"
 
@@ -192,13 +203,28 @@ def test_bad_priors_are_located(tmp_path):
 
 def test_quick_calibration_from_the_cli_writes_outside_calibration(cli, tmp_path):
     before = {p.name: p.stat().st_mtime for p in CAL.iterdir()}
-    spec = small_problem(tmp_path / "spec", population=20, generations=2)
+    spec = small_problem(tmp_path / "spec", population=20, generations=2, reading=True)
     res = cli("calibrate", spec, "--quick", "--out", tmp_path / "q", "-w", "1")
     assert res.returncode == 0, res.stderr
     for name in ("posterior.parquet", "abc.db", "report.md", "report.csv", "posterior.png",
-                 "correlations.png", "fitted.yaml"):
+                 "correlations.png", "fitted.yaml", "readings.csv"):
         assert (tmp_path / "q" / name).exists(), name
     assert "degrees of freedom" in res.stdout
+    # each reading's weights, fit and forecast (issue 22), run to the scenario's end
+    readings = pd.read_csv(tmp_path / "q" / "readings.csv")
+    assert sorted(readings["reading"]) == [50000, 100000]
+    assert readings["prior_weight"].tolist() == [0.5, 0.5]
+    assert readings["posterior_weight"].sum() == pytest.approx(1)
+    assert {"fit_rms_median", "fit_rms_draw", "covered", "covered_of",
+            "expressway_km_2020_median", "expressway_km_2020_p05"} <= set(readings.columns)
+    drawn = readings[readings["posterior_weight"] > 0]
+    assert (drawn["draws"] == 8).all() and drawn["expressway_km_2020_median"].notna().all()
+    km = readings.set_index("reading")["expressway_km_2020_median"]
+    assert km[100000] > km[50000]  # the larger envelope builds more (seed 5: both drawn)
+    report = (tmp_path / "q" / "report.md").read_text()
+    assert "| fit: RMS miss of the medians (tolerances) | mean draw distance | in 90 % band |" \
+        in report
+    assert "| `expressway_km`, end of 2020 | km |" in report
     assert {p.name: p.stat().st_mtime for p in CAL.iterdir()} == before
 
 
@@ -318,6 +344,13 @@ def test_calibrate_set_changes_the_base_scenario_not_a_free_parameter(tmp_path, 
     assert varied.base_data["attractiveness"]["incentive_elasticity"] == 0.5
     assert varied.overrides == ("attractiveness.incentive_elasticity=0.5",)
     assert fingerprint(varied) != fingerprint(plain)  # never resumed as the other run
+
+    # a larger budget or more draws after sampling resumes the same run; another sampler does not
+    bigger = plain.settings.model_copy(update={"max_generations": 99, "max_walltime_minutes": 60,
+                                               "predictive_draws": 500, "reading_draws": 7})
+    assert fingerprint(dataclasses.replace(plain, settings=bigger)) == fingerprint(plain)
+    other = plain.settings.model_copy(update={"population": plain.settings.population + 1})
+    assert fingerprint(dataclasses.replace(plain, settings=other)) != fingerprint(plain)
     with pytest.raises(TargetsError, match="free parameter of the calibration"):
         build_problem(spec, overrides=["investment.realisation_share=0.3"])
     res = cli("calibrate", spec, "--quick", "--set", "investment.realisation_share=0.3",

@@ -16,6 +16,7 @@ from gzsim.calibration.backtest_run import backtest_section
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
+from gzsim.calibration.readings import forecast_views, readings_table
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
 from gzsim.errors import InputError
 from gzsim.io.fileio import atomic_write_bytes
@@ -27,8 +28,8 @@ from gzsim.scenario.loader import validate_scenario
 QUICK_OUT = Path("results") / "calibrate-quick"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
 OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "parameters.csv",
-                "fit.png", "fit.svg", "posterior.png", "posterior.svg", "correlations.png",
-                "correlations.svg", "fitted.yaml")
+                "readings.csv", "fit.png", "fit.svg", "posterior.png", "posterior.svg",
+                "correlations.png", "correlations.svg", "fitted.yaml")
 
 
 def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, workers: int = 1,
@@ -53,12 +54,36 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
     fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
                                   else out_dir / "fitted.yaml")
     check_fitted_target(fitted_path)  # before hours of sampling, not after
+    forecast_views(problem)  # the readings' forecast years lie in the scenario (checked early)
     problem.screen()
     out_dir.mkdir(parents=True, exist_ok=True)
     _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
     abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
                   progress=progress)
-    meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
+    meta = _meta(problem, abc, quick)
+    post = write_posterior(abc.particles, meta, out_dir / "posterior.parquet")
+    ppc = check_table(problem, predictive(problem, post, problem.settings.predictive_draws,
+                                          workers), {t.id for t in problem.fitted})
+    readings = readings_table(problem, post, workers)
+    params = parameter_table(problem, post)
+    corr = weighted_corr(post)
+    run = {"generations": abc.generations.to_dict("records"), "db": abc.db_path.name,
+           "total_simulations": abc.total_simulations, "stop_reason": abc.stop_reason,
+           "wall_time_s": time.perf_counter() - t0, "workers": workers,
+           "resumed_from": abc.resumed_from, "abc_seconds": abc.abc_seconds,
+           "crn": problem.settings.crn}
+    _write(problem, post, {"params": params, "corr": corr, "ppc": ppc, "readings": readings},
+           run, out_dir, command)
+    check_fitted_target(fitted_path)
+    write_fitted(problem, params, fitted_path, out_dir / "posterior.parquet", command)
+    _mark(out_dir)
+    return problem, post, {"params": params, "ppc": ppc, "readings": readings, "run": run,
+                           "out_dir": out_dir, "fitted_path": fitted_path}
+
+
+def _meta(problem: CalibrationProblem, abc, quick: bool) -> dict:
+    """The posterior file's provenance: spec, seeds, settings and the run's statistics."""
+    return {"spec": str(problem.spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
             "overrides": list(problem.overrides),
             "simulation_seeds": {
                 "entropy": problem.spec.seed,
@@ -74,28 +99,14 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
             "fitted_targets": [t.id for t in problem.fitted],
             "growth_values": problem.growth_values,
             "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
-    post = write_posterior(abc.particles, meta, out_dir / "posterior.parquet")
-    ppc = check_table(problem, predictive(problem, post, problem.settings.predictive_draws,
-                                          workers), {t.id for t in problem.fitted})
-    params = parameter_table(problem, post)
-    corr = weighted_corr(post)
-    run = {"generations": abc.generations.to_dict("records"), "db": abc.db_path.name,
-           "total_simulations": abc.total_simulations, "stop_reason": abc.stop_reason,
-           "wall_time_s": time.perf_counter() - t0, "workers": workers,
-           "resumed_from": abc.resumed_from, "abc_seconds": abc.abc_seconds,
-           "crn": problem.settings.crn}
-    _write(problem, post, params, corr, ppc, run, out_dir, command)
-    check_fitted_target(fitted_path)
-    write_fitted(problem, params, fitted_path, out_dir / "posterior.parquet", command)
-    _mark(out_dir)
-    return problem, post, {"params": params, "ppc": ppc, "run": run, "out_dir": out_dir,
-                           "fitted_path": fitted_path}
 
 
-def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
+def _write(problem, post, tables: dict, run, out_dir: Path, command: str) -> None:
+    params, corr, ppc, readings = (tables[k] for k in ("params", "corr", "ppc", "readings"))
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
-    text = markdown(problem, post, params, corr, ppc, run, command)
+    atomic_write_bytes(out_dir / "readings.csv", readings.to_csv(index=False).encode())
+    text = markdown(problem, post, params, corr, ppc, run, command, readings)
     text += backtest_section(problem.spec_path.parent / "backtest")
     atomic_write_bytes(out_dir / "report.md", text.encode())
     save_figure(prior_posterior(post, problem.priors), out_dir / "posterior")

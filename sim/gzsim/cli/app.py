@@ -233,7 +233,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
     Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
-    posterior (posterior.parquet), its report (report.md, report.csv) and figures.
+    posterior (posterior.parquet), its report (report.md, report.csv; readings.csv: each
+    reading of a source, its weight, fit and forecast) and figures.
 
     Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
     rerunning the same command continues from it after an interruption (even SIGKILL).
