@@ -36,6 +36,9 @@ JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
 #: how long to wait for a Dask scheduler, and for a batch system's first worker (seconds;
 #: environment: GZSIM_CONNECT_TIMEOUT_S, GZSIM_WORKER_TIMEOUT_S)
 CONNECT_TIMEOUT_S = 10.0
+#: batches of one scenario's replications in flight per worker slot (:func:`run_replications`):
+#: enough to keep every worker busy, few enough that finished results do not pile up
+REPLICATION_WINDOW = 4
 WORKER_TIMEOUT_S = 300.0
 _TRANSIENT = {"KilledWorker", "CommClosedError", "StreamClosedError", "FutureCancelledError",
               "CancelledError", "BrokenProcessPool", "FutureLostError"}
@@ -111,11 +114,11 @@ class SerialExecutor(cf.Executor):
     """Runs each task in this process when it is submitted."""
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        """Run ``fn`` now; return its finished future."""
+        """Run ``fn`` now; return its finished future (Ctrl-C and SIGTERM go to the caller)."""
         f: cf.Future = cf.Future()
         try:
             f.set_result(fn(*args, **kwargs))
-        except BaseException as e:
+        except Exception as e:
             f.set_exception(e)
         return f
 
@@ -426,8 +429,9 @@ def run_replications(scenario: Scenario, replications: int, root_seed: int,
     """Replications ``0..replications-1`` of one scenario, as they complete (any order).
 
     The short path of ``gzsim run``, ``gzsim.simulate`` and compare: batches of replications
-    go straight to the executor the options name (serial, processes, Dask, any
-    ``concurrent.futures`` executor), without the retries and worker-fault isolation of a
+    (a window of :data:`REPLICATION_WINDOW` per worker in flight, so a consumer that streams
+    them holds only those) go straight to the executor the options name (serial, processes,
+    Dask, any ``concurrent.futures`` executor), without the retries and worker-fault isolation of a
     sweep's loop (:func:`execute`). A replication that raises is recorded with its error; one
     whose worker process died is recorded as lost with that fault. Replication ``k`` uses
     ``SeedSequence(root_seed, spawn_key=(k,))`` whatever runs it. ``fields`` override
@@ -438,21 +442,44 @@ def run_replications(scenario: Scenario, replications: int, root_seed: int,
     job = Job(root_seed=int(root_seed), replications=n, run_fn=run_fn, base_scenario=scenario)
     with executor_for(opts) as (ex, _desc, slots):
         size = opts.batch_size or batch_size(n, slots)
-        batches = [Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
-                   for lo in range(0, n, size)]
-        futures = {ex.submit(run_batch, job, b, False): b for b in batches}
-        done = 0
+        batches = iter([Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
+                        for lo in range(0, n, size)])
+        futures: dict[cf.Future, Batch] = {}
+        done = [0]
         try:
-            for fut in cf.as_completed(futures):
-                for r in _batch_results(fut, futures[fut], job):
-                    err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
-                    yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
-                done += len(futures[fut].runs)
-                if callable(opts.progress):
-                    opts.progress(done, n)
+            while _top_up(futures, batches, ex, job, REPLICATION_WINDOW * slots):
+                yield from _finished(futures, job, opts.progress, done, n)
         finally:
             for fut in futures:
                 fut.cancel()
+
+
+def _finished(futures: dict[cf.Future, Batch], job: Job, progress: Any, done: list[int],
+              n: int) -> Iterator[ReplicationOutput]:
+    """The outputs of the batches finished by now (at least one), taken out of ``futures``.
+
+    A generator of its own: when it ends, nothing refers to those futures and their arrays
+    any longer (a streaming consumer's memory stays flat).
+    """
+    finished, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+    for fut in sorted(finished, key=lambda f: futures[f].lo):
+        batch = futures.pop(fut)
+        for r in _batch_results(fut, batch, job):
+            err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
+            yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
+        done[0] += len(batch.runs)
+        if callable(progress):
+            progress(done[0], n)
+
+
+def _top_up(futures: dict, batches: Iterator[Batch], ex: Any, job: Job, window: int) -> bool:
+    """Submit batches until ``window`` are in flight; False when none is left to wait for."""
+    while len(futures) < window:
+        b = next(batches, None)
+        if b is None:
+            break
+        futures[ex.submit(run_batch, job, b, False)] = b
+    return bool(futures)
 
 
 def _batch_results(fut: cf.Future, batch: Batch, job: Job) -> list:
