@@ -59,7 +59,7 @@ def test_a_streamed_run_holds_a_window_of_replications_not_all(scenario, tmp_pat
     del kept
     ALIVE[0] = PEAK[0] = 0
     res = simulate(scenario, n, seed=4, run_fn=probed_model, workers=1, out=tmp_path / "run")
-    assert PEAK[0] <= 60, f"{PEAK[0]} replications' arrays alive at once in a streamed run"
+    assert PEAK[0] <= 40, f"{PEAK[0]} replications' arrays alive at once in a streamed run"
     assert res.replications == n and len(res.series) == n * scenario.time.n_months
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
-from gzsim.io.fileio import atomic_write_bytes, parquet_appender, write_parquet_table
+from gzsim.io.fileio import atomic_write_bytes, parquet_appender, write_json, write_parquet_table
 from gzsim.io.outdir import atomic_folder
 from gzsim.io.readers import read_csv, read_json, read_parquet
 
@@ -347,8 +347,7 @@ def write_extras(result: Result, folder: Path, summary: list[dict[str, Any]]) ->
         result.events.to_parquet(folder / "events.parquet", index=False)
     if result.failures is not None and len(result.failures):
         atomic_write_bytes(folder / "failures.csv", result.failures.to_csv(index=False).encode())
-    atomic_write_bytes(folder / "manifest.json",
-                       json.dumps(result.manifest, indent=2, default=str).encode())
+    write_json(result.manifest, folder / "manifest.json")
 
 
 def read_results(path: str | Path) -> Result:

@@ -62,9 +62,9 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
     fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
                                   else out_dir / "fitted.yaml")
     check_fitted_target(fitted_path)  # before hours of sampling, not after
-    problem.screen()
     out_dir.mkdir(parents=True, exist_ok=True)
     with folder_lock(out_dir):
+        problem.screen()
         _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
         if overwrite and (out_dir / DB_NAME).exists():
             (out_dir / DB_NAME).unlink()

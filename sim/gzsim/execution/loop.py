@@ -36,9 +36,11 @@ JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
 #: how long to wait for a Dask scheduler, and for a batch system's first worker (seconds;
 #: environment: GZSIM_CONNECT_TIMEOUT_S, GZSIM_WORKER_TIMEOUT_S)
 CONNECT_TIMEOUT_S = 10.0
-#: batches of one scenario's replications in flight per worker slot (:func:`run_replications`):
-#: enough to keep every worker busy, few enough that finished results do not pile up
-REPLICATION_WINDOW = 4
+#: one scenario's replications (:func:`run_replications`): batches in flight per worker slot
+#: (enough to keep every worker busy) and replications per batch at most, so the driver holds
+#: a few dozen replications' arrays whatever their number (a model run takes 0.1-0.5 s)
+REPLICATION_WINDOW = 2
+REPLICATION_BATCH_CAP = 8
 WORKER_TIMEOUT_S = 300.0
 _TRANSIENT = {"KilledWorker", "CommClosedError", "StreamClosedError", "FutureCancelledError",
               "CancelledError", "BrokenProcessPool", "FutureLostError"}
@@ -429,9 +431,10 @@ def run_replications(scenario: Scenario, replications: int, root_seed: int,
     """Replications ``0..replications-1`` of one scenario, as they complete (any order).
 
     The short path of ``gzsim run``, ``gzsim.simulate`` and compare: batches of replications
-    (a window of :data:`REPLICATION_WINDOW` per worker in flight, so a consumer that streams
-    them holds only those) go straight to the executor the options name (serial, processes,
-    Dask, any ``concurrent.futures`` executor), without the retries and worker-fault isolation of a
+    (:data:`REPLICATION_WINDOW` per worker in flight, of at most
+    :data:`REPLICATION_BATCH_CAP`, so a consumer that streams them holds only those) go
+    straight to the executor the options name (serial, processes, Dask, any
+    ``concurrent.futures`` executor), without the retries and worker-fault isolation of a
     sweep's loop (:func:`execute`). A replication that raises is recorded with its error; one
     whose worker process died is recorded as lost with that fault. Replication ``k`` uses
     ``SeedSequence(root_seed, spawn_key=(k,))`` whatever runs it. ``fields`` override
@@ -441,7 +444,7 @@ def run_replications(scenario: Scenario, replications: int, root_seed: int,
     n = int(replications)
     job = Job(root_seed=int(root_seed), replications=n, run_fn=run_fn, base_scenario=scenario)
     with executor_for(opts) as (ex, _desc, slots):
-        size = opts.batch_size or batch_size(n, slots)
+        size = opts.batch_size or batch_size(n, slots, cap=REPLICATION_BATCH_CAP)
         batches = iter([Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
                         for lo in range(0, n, size)])
         futures: dict[cf.Future, Batch] = {}

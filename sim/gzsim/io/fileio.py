@@ -59,8 +59,17 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False) -> None
 
 
 def write_json(obj: Any, path: Path) -> None:
-    """JSON, indented, atomically."""
-    atomic_write_bytes(path, json.dumps(obj, indent=2, default=str).encode())
+    """JSON, indented, atomically, written piece by piece.
+
+    The text ``json.dumps`` would make, without all of it in memory (a run's manifest grows
+    with its replications).
+    """
+
+    def w(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, default=str)
+
+    atomic_write(path, w)
 
 
 def write_parquet_table(table: Any, path: Path) -> None:
