@@ -4,7 +4,9 @@ Runs the command as a user does (a fresh process, default replications and worke
 folder) ``--reps`` times, and prints the median, fastest and slowest wall time. In the same run,
 for scale: a bare ``python -c pass``, and importing what the run path imports (gzsim's CLI,
 results, model and their libraries) in a fresh process; the manifest says how many
-replications ran, on how many workers, and how long the replications themselves took.
+replications ran, on how many workers, and how long the replications themselves took; the CPU
+time of the command's processes (driver and workers) is printed too: on a shared machine it
+moves much less than the wall time, so it tells a slower command from a busier machine.
 
     .venv/bin/python benchmarks/bench_run.py [SCENARIO] [--reps 5] [--write benchmarks/results.md]
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,13 +34,21 @@ TARGET_S = 1.5
 from _report import report  # noqa: E402 - the sibling module (run as a script)
 
 
-def wall(cmd: list[str]) -> float:
-    """Wall time of one command (it must succeed)."""
-    t0 = time.perf_counter()
+def children_cpu() -> float:
+    """CPU seconds of the finished child processes (and the workers they waited for)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def wall(cmd: list[str], cpu: list[float] | None = None) -> float:
+    """Wall time of one command (it must succeed); its processes' CPU time into ``cpu``."""
+    t0, c0 = time.perf_counter(), children_cpu()
     r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
     dt = time.perf_counter() - t0
     if r.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{r.stderr[-3000:]}")
+    if cpu is not None:
+        cpu.append(children_cpu() - c0)
     return dt
 
 
@@ -48,13 +59,13 @@ def spread(xs: list[float]) -> str:
 
 def measure(scenario: str, reps: int, folder: Path) -> list[str]:
     """Interleaved rounds of: bare interpreter, run-path imports, the command itself."""
-    bare, imports, runs, inner = [], [], [], []
+    bare, imports, runs, inner, cpu = [], [], [], [], []
     manifest: dict = {}
     for k in range(reps):
         bare.append(wall([sys.executable, "-c", "pass"]))
         imports.append(wall([sys.executable, "-c", RUN_PATH_IMPORTS]))
         out = folder / f"r{k}"
-        runs.append(wall([str(GZSIM), "run", scenario, "--out", str(out), "--quiet"]))
+        runs.append(wall([str(GZSIM), "run", scenario, "--out", str(out), "--quiet"], cpu))
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         inner.append(float(manifest["wall_time_s"]))
     med = statistics.median(runs)
@@ -65,7 +76,8 @@ def measure(scenario: str, reps: int, folder: Path) -> list[str]:
         f"{'met' if med <= TARGET_S else 'missed'} by the median)",
         f"- of which, measured alongside: interpreter start {spread(bare)}; importing the run "
         f"path {spread(imports)}; the replications themselves (manifest `wall_time_s`, pool "
-        f"start included) {spread(inner)}",
+        f"start included) {spread(inner)}; CPU time of the command's processes (driver and "
+        f"workers; less sensitive to other jobs than wall time) {spread(cpu)}",
     ]
 
 

@@ -11,6 +11,7 @@ import yaml
 
 from gzsim.calibration.abc import fingerprint
 from gzsim.calibration.backtest import (
+    cross_validated_coverage,
     discrepancy,
     later_targets,
     load_config,
@@ -115,6 +116,18 @@ def test_discrepancy_widens_bands_that_miss():
     assert (w["p95_d"][:4] > t["p95"][:4]).all() and w["covered_d"][:4].all()
     assert w["p95_d"][4] == t["p95"][4]  # the fall keeps its band
     assert discrepancy(t.assign(observed=t["median"]))["a"] == 0.0  # no misses: no term
+
+
+def test_leave_one_origin_out_never_lets_a_figure_widen_its_own_band():
+    """Origin 1 misses by 10 %, origin 2 hits: in sample every band covers, out of sample the
+    hits widen nothing, so origin 1's figures stay uncovered."""
+    t = pd.DataFrame({"origin": [1, 1, 2, 2], "observed": [110.0, 90.0, 100.0, 100.0],
+                      "median": [100.0] * 4, "p05": [99.0] * 4, "p95": [101.0] * 4,
+                      "horizon": [1] * 4, "indicator": ["a"] * 4,
+                      "aggregation": ["december"] * 4})
+    assert with_discrepancy(t, discrepancy(t))["covered_d"].all()
+    assert cross_validated_coverage(t) == 0.5
+    assert np.isnan(cross_validated_coverage(t[t["origin"] == 1]))
 
 
 # --- the command, with a tiny budget ----------------------------------------------------------

@@ -19,6 +19,7 @@ def rural_only(base, **more):
     changes.update({"infrastructure.segment_types.rural_road.budget_share": 1.0,
                     "infrastructure.segment_types.rural_road.cost_growth_real_per_year": 0.0,
                     "infrastructure.plans": [],
+                    "infrastructure.pipeline": [],  # (named works are part of the WIP)
                     "infrastructure.budget.envelopes": {},
                     "infrastructure.segment_types.rural_road.max_km": None,
                     "infrastructure.budget.growth_rate_per_year": 0.0,

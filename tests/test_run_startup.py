@@ -24,20 +24,33 @@ def test_progress_bar_starts_no_thread():
         assert threading.active_count() == before
 
 
-def test_gzsim_run_imports_no_pandas(tmp_path):
-    """`gzsim run` summarises and writes its arrays without pandas (~0.3 s of imports), and
-    draws posterior parameters without the calibration package (the reader is in gzsim.io)."""
+#: modules `gzsim run` does not need, each 0.05-1 s to import: a regression fails here (issue 21)
+HEAVY = ("pandas", "matplotlib", "scipy.stats", "scipy.optimize", "scipy.interpolate",
+         "scipy.integrate", "scipy.sparse", "sklearn", "statsmodels", "SALib", "pyabc", "dask",
+         "distributed", "xarray", "IPython", "panel", "solara", "ema_workbench",
+         "gzsim.experiments", "gzsim.calibration", "gzsim.explore", "gzsim.ema")
+
+
+def test_gzsim_run_imports_no_heavy_module(tmp_path):
+    """`gzsim run` summarises and writes its arrays without pandas (~0.3 s of imports), draws
+    posterior parameters without the calibration package (the reader is in gzsim.io), and
+    imports nothing else it does not use (HEAVY); its imports are frozen out of the garbage
+    collector and its exit skips the collections of module teardown."""
+    import json
     import subprocess
     import sys
 
-    code = ("import sys\nfrom gzsim.cli import main\n"
+    code = ("import gc, json, sys\nfrom gzsim.cli import main\nfrozen = gc.get_freeze_count()\n"
             "main(['run', 'scenarios/base.yaml', '-n', '2', '-w', '1', '-q', '--out', "
             f"{str(tmp_path / 'out')!r}], standalone_mode=False)\n"
-            "print('pandas' in sys.modules, 'gzsim.experiments' in sys.modules, "
-            "'gzsim.calibration' in sys.modules)\n")
+            "from gzsim.execution import lifecycle\n"
+            f"print(json.dumps({{'loaded': [m for m in {HEAVY!r} if m in sys.modules], "
+            "'frozen': frozen, 'exit_frozen': lifecycle._exit_frozen}))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=REPO)
-    assert out.stdout.strip().splitlines()[-1] == "False False False"  # nor calibration
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["loaded"] == []
+    assert got["frozen"] > 10_000 and got["exit_frozen"]
     assert (tmp_path / "out" / "series.parquet").is_file()
 
 

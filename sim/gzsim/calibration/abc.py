@@ -49,8 +49,15 @@ class AbcRun:
     abc_seconds: float = float("nan")  # sampling time of every generation in the database
 
 
+# The settings that define the sampler. Stopping rules (generations, epsilon, acceptance, wall
+# time) and what is drawn after sampling (predictive and reading draws) are left out, so a run
+# can be resumed with a larger budget or re-reported with more draws.
+SAMPLING_SETTINGS = {"population", "replications", "crn", "transition", "kernel_scaling",
+                     "shrink_covariance", "quantile_alpha"}
+
+
 def fingerprint(problem: CalibrationProblem) -> str:
-    """A hash of everything that defines the run (priors, fitted targets, settings, seed).
+    """A hash of everything that defines the run (priors, fitted targets, sampler, seed).
 
     The scenario enters without the free parameters' own values: the priors replace them, and
     the calibration itself rewrites them (fitted.yaml), which must not block a resume.
@@ -59,7 +66,8 @@ def fingerprint(problem: CalibrationProblem) -> str:
     blob = json.dumps({
         "priors": [p.model_dump() for p in problem.priors.priors],
         "targets": [(t.id, t.value, t.scale) for t in problem.fitted],
-        "settings": problem.settings.model_dump(), "seed": problem.spec.seed,
+        "settings": problem.settings.model_dump(include=SAMPLING_SETTINGS),
+        "seed": problem.spec.seed,
         "growth": problem.growth_values, "horizon": problem.spec.horizon_end,
         "space": "normal scores",
         "base": base}, sort_keys=True, default=str)
@@ -101,9 +109,11 @@ def _make_abc(problem: CalibrationProblem, workers: int):
     from gzsim.calibration.transition import GaussianTransition  # pyabc: an optional extra
 
     s = problem.settings
-    transition = {"gaussian": GaussianTransition,
-                  "global": pyabc.MultivariateNormalTransition,
-                  "local": pyabc.LocalTransition}[s.transition](scaling=s.kernel_scaling)
+    if s.transition == "gaussian":
+        transition = GaussianTransition(scaling=s.kernel_scaling, shrink=s.shrink_covariance)
+    else:
+        transition = {"global": pyabc.MultivariateNormalTransition,
+                      "local": pyabc.LocalTransition}[s.transition](scaling=s.kernel_scaling)
     return pyabc.ABCSMC(NormalScoresModel(problem.simulator(), problem.priors),
                         problem.priors.normal_scores_distribution(),
                         problem.distance(), population_size=s.population,

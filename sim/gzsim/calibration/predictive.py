@@ -28,10 +28,14 @@ def _one(args: tuple[Simulator, dict, int, int]) -> dict[str, float]:
 
 def predictive(problem: CalibrationProblem, post: Posterior | None, draws: int,
                workers: int = 1, targets: list[TargetView] | None = None,
-               prior: bool = False) -> pd.DataFrame:
-    """One row per draw: the particle used and each target's simulated value."""
+               prior: bool = False, to_end: bool = False) -> pd.DataFrame:
+    """One row per draw: the particle used and each target's simulated value.
+
+    ``to_end``: simulate to the scenario's own end, not the fitting horizon (forecasts).
+    """
     targets = targets if targets is not None else problem.candidates
-    sim = Simulator(problem.base_data, targets, problem.spec.seed, 1, problem.spec.horizon_end)
+    sim = Simulator(problem.base_data, targets, problem.spec.seed, 1,
+                    None if to_end else problem.spec.horizon_end)
     seed = problem.spec.seed + 1  # not the calibration's CRN seeds
     jobs, index = [], []
     if prior:

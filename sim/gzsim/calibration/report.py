@@ -4,6 +4,7 @@
 - ``fitted.yaml``: posterior medians by dotted path (what ``scenarios/base.yaml`` reads through
   ``fitted_values:`` for noise-only runs) and the posterior file the scenarios draw from;
 - ``report.csv``: the posterior predictive check, one row per target;
+- ``readings.csv``: each reading of a source (``choice`` prior): weights, fit, forecasts;
 - ``report.md``: parameters (prior, posterior median and 90 % interval, identified or not),
   correlations, degrees of freedom, predictive checks, pending and input-only targets;
 - ``posterior.png``/``correlations.png``/``fit.png`` (+ SVG): the figures.
@@ -14,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gzsim.calibration.problem import CalibrationProblem
+from gzsim.calibration.problem import CalibrationProblem, TargetView
+from gzsim.calibration.readings import HISTORY_END, forecast_views, readings_table
 from gzsim.io.posterior import Posterior
 
 #: a parameter is "identified" when its 90 % posterior interval is at most this share of the
@@ -56,6 +58,11 @@ PARTICLES_PER_PARAMETER = 10  # below this, coverage falls well short (bench_cov
 
 def _g(x: float) -> str:
     return f"{x:,.4g}"
+
+
+def _n(x: float) -> str:
+    """A forecast figure: whole units with separators from 1,000 up."""
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def _few_particles(problem: CalibrationProblem) -> list[str]:
@@ -108,8 +115,9 @@ def _run_lines(problem: CalibrationProblem, post: Posterior, run: dict,
 
 
 def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
-             corr: pd.DataFrame, ppc: pd.DataFrame, run: dict, command: str) -> str:
-    """The report as Markdown."""
+             corr: pd.DataFrame, ppc: pd.DataFrame, run: dict, command: str,
+             readings: pd.DataFrame | None = None) -> str:
+    """The report as Markdown (``readings``: :func:`readings_table`'s rows)."""
     fitted = problem.fitted
     k = len(problem.priors.priors)
     n_ident = int(params["identified"].sum())
@@ -140,26 +148,62 @@ def markdown(problem: CalibrationProblem, post: Posterior, params: pd.DataFrame,
     lines += [f"- `{a}` x `{b}`: {r:+.2f}" for a, b, r in sorted(pairs, key=lambda x: -abs(x[2]))]
     if not pairs:
         lines.append("- none with |r| >= 0.4.")
-    lines += _readings_lines(problem, post) + _ppc_lines(ppc, problem) + _other_lines(problem)
+    if readings is None:  # the weights only (nothing simulated)
+        readings = readings_table(problem, post, draws=0)
+    lines += _readings_lines(readings, forecast_views(problem))
+    lines += _ppc_lines(ppc, problem) + _other_lines(problem)
     return "\n".join(lines) + "\n"
 
 
-def _readings_lines(problem: CalibrationProblem, post: Posterior) -> list[str]:
-    """Discrete readings of a source (``choice`` priors): prior weight, posterior weight."""
+def _readings_lines(table: pd.DataFrame, forecasts: list[TargetView]) -> list[str]:
+    """Discrete readings of a source (``choice`` priors): weights, fit and forecasts."""
+    if not len(table):
+        return []
+    n = int(table["draws"].max())
+    out = ["", "## Readings of the sources (structural alternatives)", "",
+           "A source that reads two ways is a discrete parameter: each reading's prior weight "
+           "(priors.yaml), the weight the data give it (posterior), its fit and its forecast. "
+           "Fit and forecast come from posterior predictive draws restricted to the particles "
+           f"that take the reading (up to {n} per reading, one replication each, run to the "
+           "scenario's end; `readings.csv`). **Fit** is the RMS over the fitted targets of "
+           "(predictive median - observed) / tolerance, the miss column of the predictive "
+           "checks below; **mean draw distance** is the mean over draws of each draw's own RMS "
+           "miss, comparable with epsilon; **in band** counts the fitted targets up to "
+           f"{HISTORY_END} inside the reading's 90 % band. The posterior weight is the data's "
+           "verdict; where no fitted figure depends on the reading, differences in fit come "
+           "from the other parameters of the particles that take each reading and from the "
+           "draws' noise.", "",
+           "| parameter | reading | prior weight | posterior weight | draws | fit: RMS miss of "
+           "the medians (tolerances) | mean draw distance | in 90 % band |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        head = f"| `{r.path}` | {r.reading:,.6g} | {r.prior_weight:.2f} | {r.posterior_weight:.2f}"
+        if r.draws:
+            out.append(f"{head} | {r.draws} | {r.fit_rms_median:.2f} | {r.fit_rms_draw:.2f} | "
+                       f"{r.covered} of {r.covered_of} |")
+        else:
+            why = ("no posterior particle takes this reading (weight 0)" if
+                   r.posterior_weight == 0 else "not simulated (reading_draws: 0)")
+            out.append(f"{head} | 0 | {why} | | |")
+    return out + _forecast_lines(table, forecasts)
+
+
+def _forecast_lines(table: pd.DataFrame, forecasts: list[TargetView]) -> list[str]:
+    """Per choice parameter: each forecast quantity's median [90 % band] under each reading."""
     out: list[str] = []
-    for p in problem.priors.priors:
-        if not p.discrete:
-            continue
-        if not out:
-            out = ["", "## Readings of the sources (structural alternatives)", "",
-                   "A source that reads two ways is a discrete parameter: each reading's prior "
-                   "weight (priors.yaml) and the weight the data give it (posterior).", "",
-                   "| parameter | reading | prior weight | posterior weight |", "|---|---|---|---|"]
-        d = p.frozen()
-        x = post.particles[p.path].to_numpy(float)
-        for value, w in zip(d.xk, d.pk, strict=True):
-            pw = float(np.sum(post.weights[np.isclose(x, value)]))
-            out.append(f"| `{p.path}` | {value:,.6g} | {w:.2f} | {pw:.2f} |")
+    if not forecasts or not table["draws"].any():
+        return out
+    for path, rows in table.groupby("path", sort=False):
+        out += ["", f"Forecasts under each reading of `{path}` (median [90 % band]; not "
+                "checked against anything):", "",
+                "| quantity | unit | " + " | ".join(f"reading {v:,.6g}" for v in rows["reading"])
+                + " |", "|---|---|" + "---|" * len(rows)]
+        for f in forecasts:
+            cells = [f"{_n(r[f.id + '_median'])} [{_n(r[f.id + '_p05'])}, "
+                     f"{_n(r[f.id + '_p95'])}]" if r["draws"] else "no draws"
+                     for _, r in rows.iterrows()]
+            when = f"end of {f.year}" if f.aggregation == "december" else f"in {f.year}"
+            out.append(f"| `{f.indicator}`, {when} | {f.unit} | " + " | ".join(cells) + " |")
     return out
 
 

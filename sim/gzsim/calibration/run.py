@@ -18,6 +18,7 @@ from gzsim.calibration.backtest_run import backtest_section
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
 from gzsim.calibration.problem import CalibrationProblem, build_problem, typed_values
+from gzsim.calibration.readings import forecast_views, readings_table
 from gzsim.calibration.report import markdown, parameter_table, weighted_corr
 from gzsim.errors import InputError
 from gzsim.io.fileio import atomic_write_bytes
@@ -30,8 +31,8 @@ QUICK_OUT = Path("results") / "calibrate-quick"
 LOCK_NAME = ".calibrate.lock"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
 OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "parameters.csv",
-                "fit.png", "fit.svg", "posterior.png", "posterior.svg", "correlations.png",
-                "correlations.svg", "fitted.yaml", LOCK_NAME)
+                "readings.csv", "fit.png", "fit.svg", "posterior.png", "posterior.svg",
+                "correlations.png", "correlations.svg", "fitted.yaml", LOCK_NAME)
 
 
 def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, workers: int = 1,
@@ -62,6 +63,7 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
     fitted_path = fitted_path or (spec_dir / problem.spec.output if out_dir == spec_dir
                                   else out_dir / "fitted.yaml")
     check_fitted_target(fitted_path)  # before hours of sampling, not after
+    forecast_views(problem)  # the readings' forecast years lie in the scenario (checked early)
     out_dir.mkdir(parents=True, exist_ok=True)
     with folder_lock(out_dir):
         problem.screen()
@@ -76,29 +78,14 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
 def _calibrate(problem: CalibrationProblem, out_dir: Path, fitted_path: Path, t0: float,
                how: dict) -> tuple[CalibrationProblem, Posterior, dict]:
     """The calibration itself, its folder locked: ABC-SMC, posterior, report, fitted values."""
-    spec_path, quick, workers = problem.spec_path, how["quick"], how["workers"]
-    on_generation, command, progress = how["on_generation"], how["command"], how["progress"]
-    abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
-                  progress=progress)
-    meta = {"spec": str(spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
-            "overrides": list(problem.overrides),
-            "simulation_seeds": {
-                "entropy": problem.spec.seed,
-                "replication": ("k for k < replications (common random numbers)"
-                                if problem.settings.crn else
-                                "crc32(float64 parameter values, sorted by path) * 1000 + k"),
-                "crn": problem.settings.crn},
-            "numpy_global_seed": {"entropy": problem.spec.seed, "spawn_key": [11]},
-            "settings": problem.settings.model_dump(), "fingerprint": abc.fingerprint,
-            "database": abc.db_path.name, "stop_reason": abc.stop_reason,
-            "generations": abc.generations.to_dict("records"),
-            "total_simulations": abc.total_simulations,
-            "fitted_targets": [t.id for t in problem.fitted],
-            "growth_values": problem.growth_values,
-            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+    quick, workers, command = how["quick"], how["workers"], how["command"]
+    abc = run_abc(problem, out_dir, workers=workers, on_generation=how["on_generation"],
+                  progress=how["progress"])
+    meta = _meta(problem, abc, quick)
     post = write_posterior(abc.particles, meta, out_dir / "posterior.parquet")
     ppc = check_table(problem, predictive(problem, post, problem.settings.predictive_draws,
                                           workers), {t.id for t in problem.fitted})
+    readings = readings_table(problem, post, workers)
     params = parameter_table(problem, post)
     corr = weighted_corr(post)
     run = {"generations": abc.generations.to_dict("records"), "db": abc.db_path.name,
@@ -106,12 +93,13 @@ def _calibrate(problem: CalibrationProblem, out_dir: Path, fitted_path: Path, t0
            "wall_time_s": time.perf_counter() - t0, "workers": workers,
            "resumed_from": abc.resumed_from, "abc_seconds": abc.abc_seconds,
            "crn": problem.settings.crn}
-    _write(problem, post, params, corr, ppc, run, out_dir, command)
+    _write(problem, post, {"params": params, "corr": corr, "ppc": ppc, "readings": readings},
+           run, out_dir, command)
     check_fitted_target(fitted_path)
     write_fitted(problem, params, fitted_path, out_dir / "posterior.parquet", command)
     _mark(out_dir)
-    return problem, post, {"params": params, "ppc": ppc, "run": run, "out_dir": out_dir,
-                           "fitted_path": fitted_path}
+    return problem, post, {"params": params, "ppc": ppc, "readings": readings, "run": run,
+                           "out_dir": out_dir, "fitted_path": fitted_path}
 
 
 @contextlib.contextmanager
@@ -136,10 +124,32 @@ def folder_lock(out_dir: Path) -> Iterator[None]:
         lock.release()
 
 
-def _write(problem, post, params, corr, ppc, run, out_dir: Path, command: str) -> None:
+def _meta(problem: CalibrationProblem, abc, quick: bool) -> dict:
+    """The posterior file's provenance: spec, seeds, settings and the run's statistics."""
+    return {"spec": str(problem.spec_path), "quick": quick, "calibration_seed": problem.spec.seed,
+            "overrides": list(problem.overrides),
+            "simulation_seeds": {
+                "entropy": problem.spec.seed,
+                "replication": ("k for k < replications (common random numbers)"
+                                if problem.settings.crn else
+                                "crc32(float64 parameter values, sorted by path) * 1000 + k"),
+                "crn": problem.settings.crn},
+            "numpy_global_seed": {"entropy": problem.spec.seed, "spawn_key": [11]},
+            "settings": problem.settings.model_dump(), "fingerprint": abc.fingerprint,
+            "database": abc.db_path.name, "stop_reason": abc.stop_reason,
+            "generations": abc.generations.to_dict("records"),
+            "total_simulations": abc.total_simulations,
+            "fitted_targets": [t.id for t in problem.fitted],
+            "growth_values": problem.growth_values,
+            "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")}
+
+
+def _write(problem, post, tables: dict, run, out_dir: Path, command: str) -> None:
+    params, corr, ppc, readings = (tables[k] for k in ("params", "corr", "ppc", "readings"))
     atomic_write_bytes(out_dir / "report.csv", ppc.to_csv(index=False).encode())
     atomic_write_bytes(out_dir / "parameters.csv", params.to_csv(index=False).encode())
-    text = markdown(problem, post, params, corr, ppc, run, command)
+    atomic_write_bytes(out_dir / "readings.csv", readings.to_csv(index=False).encode())
+    text = markdown(problem, post, params, corr, ppc, run, command, readings)
     text += backtest_section(problem.spec_path.parent / "backtest")
     atomic_write_bytes(out_dir / "report.md", text.encode())
     save_figure(prior_posterior(post, problem.priors), out_dir / "posterior")

@@ -21,7 +21,7 @@ from gzsim import arguments
 from gzsim.cli.report import print_summary, progress_bar
 from gzsim.errors import AllRunsFailed, ScenarioWarning, UserError
 from gzsim.execution import resolve_workers
-from gzsim.execution.lifecycle import terminating
+from gzsim.execution.lifecycle import exit_without_collection, terminating
 from gzsim.io.outdir import atomic_folder, check_files, check_target, refuse_foreign, timestamped
 from gzsim.run import simulate
 from gzsim.scenario import load_scenario, parent_path
@@ -73,6 +73,7 @@ def main() -> None:
     Example:
       gzsim run scenarios/base.yaml --replications 20 --seed 1
     """
+    exit_without_collection()  # a command's process exits without collecting its heap
 
 
 def _arg(kind: str):
@@ -231,7 +232,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     r"""Bayesian calibration (pyabc ABC-SMC) of the priors against the targets.
 
     Priors are in calibration/priors.yaml, targets in calibration/targets.yaml; writes the
-    posterior (posterior.parquet), its report (report.md, report.csv) and figures.
+    posterior (posterior.parquet), its report (report.md, report.csv; readings.csv: each
+    reading of a source, its weight, fit and forecast) and figures.
 
     Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
     rerunning the same command continues from it after an interruption (even SIGKILL).

@@ -22,7 +22,11 @@ then goes into the type's fund, a SimPy ``Container``.
 
 Cost per km grows at a real rate: ``cost_t(m) = cost_t(0) * (1 + g_t)^(m/12)``; works disburse
 their cost evenly while under way (a rate integrated by month). The work in progress at the start
-is split into pieces that open evenly over ``initial_completion_months``, holding crews.
+is split into pieces that open evenly over ``initial_completion_months``, holding crews; the
+named works of ``pipeline`` are carved out of it: each is a process that holds its km (and
+its crews) until its planned opening plus a random delay (:mod:`gzsim.model.pipeline`). The
+start's unpaid instalments cover the whole work in progress, named works included (their
+money is not counted twice).
 Construction jobs = job-years per US$ m x 12 x money disbursed that month; ``district_share`` of
 them are in the district. Accessibility is a weighted network length relative to the start.
 """
@@ -36,6 +40,8 @@ import simpy
 
 from gzsim.model.budget import monthly_amounts, released
 from gzsim.model.clock import MonthFlow, at
+from gzsim.model.pipeline import STREAM as PIPELINE_STREAM
+from gzsim.model.pipeline import draw_openings
 from gzsim.model.process import Indicator, Process
 from gzsim.scenario.schema import parse_year_month
 
@@ -51,7 +57,9 @@ class InfrastructureProcess(Process):
     name = "infrastructure"
     section = "infrastructure"
     STOCKS = ("fund.<type built in segments>", "crews.<type built in segments>")
-    LOGS = {"segment": ("start", "open"), "lot": ("start", "open"), "wip": ("open",)}
+    LOGS = {"segment": ("start", "open"), "lot": ("start", "open"), "wip": ("open",),
+            "pipeline": ("under_way", "open")}
+    STREAMS = (PIPELINE_STREAM,)
     INDICATORS = (
         Indicator("expressway_km", "km", "province", "stock",
                   "expressway length open to traffic"),
@@ -87,6 +95,10 @@ class InfrastructureProcess(Process):
         self.segmented = [t for t, s in self.types.items() if s.segment_km is not None]
         self.built_km = {t: s.initial_km for t, s in self.types.items()}
         self.under_km = {t: s.initial_under_construction_km for t, s in self.types.items()}
+        self.named_km = dict.fromkeys(self.types, 0.0)  # named works' part of the start's WIP
+        self.pipeline_open_month: list[float] = []  # named works' opening times (start())
+        for w in cfg.pipeline:
+            self.named_km[w.segment_type] += w.km
         self.started_km = dict.fromkeys(self.types, 0.0)  # new starts since the scenario began
         self.owed_usd_m = dict.fromkeys(self.types, 0.0)  # unpaid WIP instalments not yet paid
         self.released_usd_m: list[float] = []  # budget released, month by month
@@ -139,23 +151,53 @@ class InfrastructureProcess(Process):
             for t in self.segmented}
         for t, s in self.types.items():
             self._work_in_progress(t, s)
+        self._named_works(env)
         for t in self.segmented:
             env.process(self.programme(t))
 
     def _work_in_progress(self, t: str, s) -> None:
-        """The start's WIP: pieces (of about a segment) opening evenly; its unpaid instalment."""
-        wip, k = s.initial_under_construction_km, s.initial_completion_months
-        if wip <= 0:
-            return
-        n = math.ceil(wip / s.segment_km) if s.segment_km else k  # segments, or monthly lots
-        for i in range(n):
-            crew = self.crews[t].request() if t in self.crews else None
-            at(self.env, (i + 0.5) * k / n,
-               self._opener(t, wip / n, 0.0, crew, self._work_id(), "wip"))
+        """The start's WIP less its named works, opening evenly; the whole WIP's instalment.
+
+        Pieces of about a segment open evenly over ``initial_completion_months``; the unpaid
+        instalment covers the whole WIP, named works included (their money counted once).
+        """
+        wip, k = s.initial_under_construction_km - self.named_km[t], s.initial_completion_months
+        if wip > 1e-9:
+            n = math.ceil(wip / s.segment_km) if s.segment_km else k  # segments, or lots
+            for i in range(n):
+                crew = self.crews[t].request() if t in self.crews else None
+                at(self.env, (i + 0.5) * k / n,
+                   self._opener(t, wip / n, 0.0, crew, self._work_id(), "wip"))
         instalment = self.wip_instalment[t]
         if instalment > 0:
             self.flow[t].change(instalment)
             at(self.env, k, lambda _: self.flow[t].change(-instalment))
+
+    def _named_works(self, env: Environment) -> None:
+        """The pipeline's named works: each a process holding its km and crews until it opens.
+
+        It opens at its planned opening plus a random delay (this replication's stream).
+        """
+        works = self.cfg.pipeline
+        if not works:
+            return
+        self.pipeline_open_month = draw_openings(works, self.cfg.pipeline_delay,
+                                                 self.d.scenario.time, self.rng(PIPELINE_STREAM))
+        for w, when in zip(works, self.pipeline_open_month, strict=True):
+            seg = self.types[w.segment_type].segment_km
+            n = max(1, round(w.km / seg)) if seg else 0  # crews of about a segment each
+            crews = ([self.crews[w.segment_type].request() for _ in range(n)]
+                     if w.segment_type in self.crews else [])
+            env.process(self._named_work(w.segment_type, w.km, when, crews, self._work_id()))
+
+    def _named_work(self, t: str, km: float, when: float, crews: list, work: int):
+        """One named work: under way from the start, open at ``when`` (its crews released)."""
+        if self.log is not None:
+            self.log.add(self.env.now, "pipeline", work, "under_way", None, None, t, km)
+        yield self.env.timeout(when - self.env.now)
+        self._opener(t, km, 0.0, None, work, "pipeline")(None)
+        for crew in crews:
+            self.crews[t].release(crew)
 
     def _work_id(self) -> int:
         self.n_works += 1

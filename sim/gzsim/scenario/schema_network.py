@@ -11,7 +11,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gzsim.scenario.types import Frozen, NonNeg, Positive, Rate, Share, parse_year_month
+from gzsim.scenario.types import (
+    Frozen,
+    NonNeg,
+    Positive,
+    Rate,
+    Share,
+    parse_year_month,
+)
 
 SEGMENT_TYPES = ("expressway", "highway", "rural_road", "rail")
 SegmentName = Literal["expressway", "highway", "rural_road", "rail"]
@@ -116,6 +123,51 @@ class Plan(Frozen):
         return self
 
 
+class PipelineWork(Frozen):
+    """A named work under construction at the start, with a planned opening (a source's).
+
+    Its ``km`` are part of its type's ``initial_under_construction_km`` (carved out: the rest
+    of the start's work in progress keeps opening evenly). It opens at ``planned_opening`` plus
+    a random delay (:class:`OpeningDelay`), scaled by the months from ``reading`` (the date of
+    the source's progress report) to the planned opening.
+    """
+
+    name: str
+    segment_type: SegmentName
+    km: Positive  # inside the region (e.g. a line's Guizhou section), as known at the reading
+    share_complete: Share  # progress the source reports at ``reading`` (provenance)
+    reading: str  # YYYY-MM of the source's progress report
+    planned_opening: str  # YYYY-MM the source plans it to open (a year read as its December)
+    source: str = ""
+    km_source: str = ""  # where the length comes from (or the assumption and its range)
+
+    @field_validator("reading", "planned_opening")
+    @classmethod
+    def _ym(cls, v: str) -> str:
+        parse_year_month(v)
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> PipelineWork:
+        if parse_year_month(self.planned_opening) <= parse_year_month(self.reading):
+            raise ValueError(f"planned_opening ({self.planned_opening}) must be after reading "
+                             f"({self.reading})")
+        return self
+
+
+class OpeningDelay(Frozen):
+    """Delay of a named work's opening, as a share of the months it still had to go.
+
+    ``delay = (planned - reading) * max(-1, mean + sd * z)``, z standard normal drawn by
+    inversion of one uniform per work (stream ``infrastructure.pipeline``): a schedule overrun
+    in proportion to the remaining planned duration; -1 floors the opening at the reading.
+    """
+
+    mean_share_of_remaining: Rate = 0.0  # (-1: at the reading; 10: ten times the time to go)
+    sd_share_of_remaining: NonNeg = 0.0
+    source: str = ""
+
+
 class Infrastructure(Frozen):
     """Province-scale road and rail build-out, limited by money and by build capacity per type."""
 
@@ -129,6 +181,9 @@ class Infrastructure(Frozen):
     plan_achievement: dict[SegmentName, Positive] = Field(default_factory=dict)
     construction_job_years_per_usd_m: NonNeg = 0.0  # on-site job-years per US$ m disbursed
     district_share: Share = 0.0  # of the province's works (and their jobs) inside the district
+    # named works under construction at the start, carved out of initial_under_construction_km
+    pipeline: list[PipelineWork] = Field(default_factory=list)
+    pipeline_delay: OpeningDelay = Field(default_factory=OpeningDelay)
 
     @field_validator("segment_types")
     @classmethod
@@ -142,6 +197,29 @@ class Infrastructure(Frozen):
         if sum(s.accessibility_weight * s.initial_km for s in v.values()) <= 0:
             raise ValueError("accessibility needs a positive weight on some existing network")
         return v
+
+    @field_validator("pipeline")
+    @classmethod
+    def _unique_names(cls, v: list[PipelineWork]) -> list[PipelineWork]:
+        names = [w.name for w in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"pipeline work name(s) {twice} appear more than once")
+        return v
+
+    @model_validator(mode="after")
+    def _pipeline_within_wip(self) -> Infrastructure:
+        """Named works are part of their type's work in progress at the start (no double km)."""
+        for t, seg in self.segment_types.items():
+            works = [w for w in self.pipeline if w.segment_type == t]
+            named = sum(w.km for w in works)
+            if named > seg.initial_under_construction_km + 1e-9:
+                raise ValueError(
+                    f"pipeline: the named {t} works ({', '.join(w.name for w in works)}) "
+                    f"hold {named:g} km, more than segment_types.{t}."
+                    f"initial_under_construction_km ({seg.initial_under_construction_km:g}) "
+                    "of which they are a part")
+        return self
 
 
 class FiscalRoom(Frozen):
