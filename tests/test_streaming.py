@@ -114,3 +114,36 @@ def test_an_interrupted_streamed_run_leaves_no_folder(scenario, tmp_path):
         simulate(scenario, 100, seed=1, run_fn=stop_midway, workers=1, out=tmp_path / "run")
     assert not (tmp_path / "run").exists()
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("damage", ["no manifest", "dropped column", "retyped column",
+                                    "dates as text"])
+def test_a_results_folder_edited_by_hand_is_refused_naming_the_file(scenario, tmp_path,
+                                                                     damage):
+    """read_results refuses a folder whose manifest is gone or whose series lost a column the
+    summary reports or changed a column's type: the message names the file, what is wrong
+    and how to rebuild it; never a traceback, never NaN read as data."""
+    from gzsim.errors import UserError
+
+    out = tmp_path / "run"
+    simulate(scenario, 3, seed=2, run_fn=standin_model, workers=1, out=out)
+    read_results(out)  # intact: read
+    series = pd.read_parquet(out / "series.parquet")
+    if damage == "no manifest":
+        (out / "manifest.json").unlink()
+        file = out
+    else:
+        if damage == "dropped column":
+            series = series.drop(columns=["employment"])
+        elif damage == "retyped column":
+            series["employment"] = series["employment"].astype(str)
+        else:
+            series["date"] = series["date"].astype(str)
+        series.to_parquet(out / "series.parquet", index=False)
+        file = out / "series.parquet"
+    with pytest.raises(UserError) as e:
+        read_results(out)
+    msg = str(e.value)
+    assert str(file) in msg and "rebuild it" in msg and "gzsim run" in msg, msg
+    if damage != "no manifest":
+        assert ("employment" if damage != "dates as text" else "date") in msg, msg

@@ -359,15 +359,12 @@ def read_results(path: str | Path) -> Result:
     p = Path(path)
     if not p.is_dir():
         raise UserError(f"{p}: not a gzsim results folder (no such folder)")
-    if not (p / "series.parquet").exists():
-        raise UserError(f"{p}: not a gzsim results folder (no series.parquet)")
+    for name in ("series.parquet", "manifest.json"):
+        if not (p / name).exists():
+            raise UserError(f"{p}: not a gzsim results folder (no {name}); {REBUILD}")
     series = read_parquet(p / "series.parquet", what="results series")
-    missing = [c for c in ("replication", "date") if c not in series.columns]
-    if missing:
-        raise UserError(f"{p / 'series.parquet'}: not a gzsim series (no column(s) "
-                        f"{', '.join(missing)})")
-    manifest = read_json(p / "manifest.json", what="results manifest") \
-        if (p / "manifest.json").exists() else {}
+    _check_series(series, p)
+    manifest = read_json(p / "manifest.json", what="results manifest")
     if not isinstance(manifest, dict):
         raise UserError(f"{p / 'manifest.json'}: expected a JSON object, got "
                         f"{type(manifest).__name__}")
@@ -377,6 +374,41 @@ def read_results(path: str | Path) -> Result:
     events = read_parquet(p / "events.parquet", what="event log") \
         if (p / "events.parquet").exists() else None
     return Result(series=series, manifest=manifest, failures=failures, events=events)
+
+
+#: how a damaged results folder is rebuilt (said with every refusal)
+REBUILD = ("rebuild it by rerunning the `gzsim run` that wrote it (its command line is in "
+           "manifest.json, provenance.command_line) into a new --out")
+
+
+def _check_series(series: pd.DataFrame, folder: Path) -> None:
+    """The series has its index columns and types, and every indicator its summary names.
+
+    A column dropped or retyped by hand is refused, naming the file and the column, rather
+    than read as missing data.
+    """
+    file = folder / "series.parquet"
+
+    def refuse(what: str) -> None:
+        raise UserError(f"{file}: {what}; the results folder was changed by hand or damaged: "
+                        f"{REBUILD}")
+
+    missing = [c for c in ("replication", "date") if c not in series.columns]
+    if missing:
+        refuse(f"not a gzsim series (no column(s) {', '.join(missing)})")
+    kinds = {"replication": "iu", "date": "M"}
+    for col in series.columns if len(series) else ():  # (no rows: every replication failed)
+        kind = series[col].dtype.kind
+        if kind not in kinds.get(col, "fiu"):
+            want = {"replication": "integers", "date": "dates"}.get(col, "numbers")
+            refuse(f"column '{col}' holds {series[col].dtype} values, expected {want}")
+    summary = folder / "summary.csv"
+    if summary.exists() and len(series):
+        named = {r["indicator"] for r in read_csv(summary, what="results summary").to_dict(
+            "records") if "indicator" in r}
+        gone = sorted(named - set(series.columns))
+        if gone:
+            refuse(f"no column(s) {', '.join(map(str, gone))}, which summary.csv reports")
 
 
 def _check_manifest(manifest: dict, file: Path) -> None:
