@@ -355,3 +355,42 @@ def test_calibrate_interrupted_at_a_random_moment_then_resumed(sig, calibration_
     assert len(post.particles) == 12 and np.isclose(post.weights.sum(), 1)
     assert post.meta["fingerprint"] == want.meta["fingerprint"]
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+DASK = """
+import functools, sys
+from gzsim.cli.app import user_errors
+from gzsim.experiments import run_sweep
+from gzsim.execution.standin import standin_model
+
+user_errors(lambda: run_sweep(
+    sys.argv[1], sys.argv[2], backend="dask", workers=2, progress=False,
+    run_fn=functools.partial(standin_model, sleep_s=float(sys.argv[3])), batch_size=2))()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_dask_local_cluster_dies_with_its_driver(sig, experiment, tmp_path):
+    """A sweep on a Dask LocalCluster (nanny and worker processes), its workers busy: after
+    SIGINT, SIGTERM or SIGKILL of the driver no nanny or worker survives (Dask's own parent
+    monitor, and gzsim closing the cluster on the way out), and the folder is free at once."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    proc = start(["-c", DASK, str(experiment), str(out), "30"])
+    seen: set[int] = set()
+    deadline = time.monotonic() + 90
+    while len(seen) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        seen |= descendants(proc.pid)  # two worker processes (their nannies run in the
+        time.sleep(0.1)  # driver) and multiprocessing's resource tracker
+    assert len(seen) >= 3, f"the cluster did not start: {seen}"
+    time.sleep(1.0)  # the workers are in the middle of their first runs
+    seen |= descendants(proc.pid)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert proc.returncode == (-sig if sig == signal.SIGKILL else 128 + sig), err
+    assert_no_survivor(seen)
+    store = SweepStore(out)
+    store.lock(None)  # not "another gzsim session is already computing a sweep"
+    store.unlock()

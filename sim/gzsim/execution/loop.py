@@ -168,7 +168,9 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
         else:
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR))
+                # a task's error comes back through its future; the workers' own log would
+                # print a traceback of a lost heartbeat when the driver is interrupted
+                silence_logs=logging.CRITICAL))
             desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
         client = stack.enter_context(distributed.Client(cluster))
         if opts.cluster:
