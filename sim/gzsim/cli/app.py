@@ -236,7 +236,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     reading of a source, its weight, fit and forecast) and figures.
 
     Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
-    rerunning the same command continues from it after an interruption (even SIGKILL).
+    rerunning the same command continues from it after an interruption (even SIGKILL). One
+    session at a time per folder: a second one into a folder in use exits 2 at once.
 
     \b
     Example:
