@@ -359,3 +359,25 @@ def test_calibrate_set_changes_the_base_scenario_not_a_free_parameter(tmp_path, 
     res = cli("calibrate", spec, "--quick", "--set", "attractiveness.nope=1", "--out",
               tmp_path / "q")
     assert res.returncode == 2 and "'attractiveness.nope'" in res.stderr
+
+
+def test_a_second_calibration_into_a_busy_folder_is_refused_at_once(tmp_path):
+    """While a session holds the folder (its lock), another `gzsim calibrate` into it exits 2
+    with a message naming the folder and changes nothing: no second writer of abc.db."""
+    from gzsim.calibration.run import LOCK_NAME, _mark, folder_lock
+
+    spec = small_problem(tmp_path / "spec", population=10, generations=1)
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "gzsim", "calibrate", str(spec), "--out", str(out), "-w", "1",
+           "--overwrite"]
+    with folder_lock(out):  # what a running session holds, with its marker and database
+        _mark(out)
+        (out / "abc.db").write_bytes(b"the first session's database")
+        before = sorted(p.name for p in out.iterdir())
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert res.returncode == 2, res.stderr
+    assert "another gzsim calibrate session is already computing" in res.stderr
+    assert str(out) in res.stderr and "Traceback" not in res.stderr
+    assert (out / "abc.db").read_bytes() == b"the first session's database"  # even --overwrite
+    assert sorted(p.name for p in out.iterdir()) == before and LOCK_NAME in before

@@ -1,4 +1,5 @@
-"""Fault injection: SIGINT, SIGTERM and SIGKILL at random moments of a sweep and of a run.
+"""Fault injection: SIGINT, SIGTERM and SIGKILL at random moments of a sweep, a run, a
+comparison and a calibration.
 
 Each interrupted driver must stop promptly, leave no worker process alive (checked by pid:
 every descendant of the driver seen before the signal), release the sweep's lock, and a rerun
@@ -18,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -101,7 +103,7 @@ def interrupt(proc: subprocess.Popen, sig: int, delay_s: float) -> tuple[set[int
     started = None
     while proc.poll() is None:
         seen |= descendants(proc.pid)
-        begun = "gzsim run" in " ".join(proc.args) or any(  # a sweep says when it begins
+        begun = {"run", "compare"} & set(proc.args) or any(  # the others say when they begin
             ln.startswith(("gzsim: starting", "gzsim: resuming")) for ln in lines)
         if started is None and (sig == signal.SIGKILL or (seen and begun)):
             started = time.monotonic()
@@ -223,3 +225,172 @@ def test_busy_workers_stop_at_once_and_free_the_folder(sig, experiment, tmp_path
     while alive(seen) and time.monotonic() - t0 < 2 * POLL_S:
         time.sleep(0.02)
     assert_no_survivor(seen)
+
+
+def gzsim_compare(out: Path) -> list[str]:
+    return ["-m", "gzsim", "compare", str(SCENARIOS / "policy_tax_incentives.yaml"), "-n", "4",
+            "--seed", "5", "--workers", "2", "-q", "--no-plot", "--out", str(out),
+            "--set", "time.end=2016-12"]
+
+
+@pytest.mark.slow
+def test_compare_interrupted_at_random_moments_then_rerun(tmp_path):
+    """A comparison is written whole or not at all: an interrupted one leaves no folder (nor a
+    temporary one), no worker, and its rerun starts clean and gives the uninterrupted tables."""
+    ref = tmp_path / "ref"
+    t0 = time.monotonic()
+    proc = start(gzsim_compare(ref))
+    _, err = proc.communicate(timeout=180)
+    assert proc.returncode == 0, err
+    duration = time.monotonic() - t0
+    rng = random.Random(11)
+    for sig in SIGNALS:
+        out = tmp_path / f"cmp-{signal.Signals(sig).name}"
+        proc = start(gzsim_compare(out))
+        seen, err = interrupt(proc, sig, rng.uniform(0.0, 0.6 * duration))
+        assert "Traceback" not in err, err
+        if proc.returncode == -sig and sig != signal.SIGKILL:  # at the exit, once written
+            assert (out / "comparison.csv").exists(), err
+        elif sig != signal.SIGKILL and proc.returncode != 0:
+            assert proc.returncode == 128 + sig and "redoes" in err, err
+        assert_no_survivor(seen)
+        if proc.returncode != 0:  # interrupted: the folder is absent, never half written
+            assert not out.exists() or (out / "comparison.csv").exists()
+        proc = start(gzsim_compare(out))
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        for name in ("comparison.csv", "headline.csv"):
+            pd.testing.assert_frame_equal(pd.read_csv(ref / name), pd.read_csv(out / name))
+        assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".gzsim-tmp")]
+
+
+@pytest.fixture(scope="module")
+def calibration_spec(tmp_path_factory) -> Path:
+    """The two-parameter problem of tests/test_calibration.py, its quick budget tiny."""
+    import yaml
+
+    from tests.test_calibration import small_problem
+
+    spec = small_problem(tmp_path_factory.mktemp("cal") / "spec", population=12, generations=3)
+    doc = yaml.safe_load(spec.read_text())
+    doc["quick"] = {**doc["full"], "predictive_draws": 4}
+    spec.write_text(yaml.safe_dump(doc))
+    return spec
+
+
+def gzsim_calibrate(spec: Path, out: Path) -> list[str]:
+    return ["-m", "gzsim", "calibrate", str(spec), "--quick", "--out", str(out), "-w", "2"]
+
+
+@pytest.fixture(scope="module")
+def calibration_reference(calibration_spec, tmp_path_factory) -> tuple[Path, float]:
+    """An uninterrupted calibration and how long it took."""
+    ref = tmp_path_factory.mktemp("cal") / "ref"
+    t0 = time.monotonic()
+    proc = start(gzsim_calibrate(calibration_spec, ref))
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err
+    return ref, time.monotonic() - t0
+
+
+def generations(db: Path) -> list[tuple]:
+    """(t, epsilon, samples) of each generation committed to pyabc's database."""
+    import contextlib
+    import sqlite3
+
+    if not db.exists():
+        return []
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as c:
+            return c.execute("SELECT t, epsilon, nr_samples FROM populations WHERE t >= 0 "
+                             "ORDER BY t").fetchall()
+    except sqlite3.Error:  # killed while the database was being created
+        return []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_calibrate_interrupted_at_a_random_moment_then_resumed(sig, calibration_spec,
+                                                               calibration_reference, tmp_path):
+    """Two interruptions of one calibration folder, then a rerun to the end.
+
+    What holds (pyabc's multi-core sampler is not bit-reproducible, so the final posterior is
+    not compared with an uninterrupted run's): no worker survives; the folder is never locked
+    by the dead session; each rerun says whether it resumes (after how many generations) or
+    starts clean, and a resumed one keeps every generation committed before, unchanged; the
+    final posterior is complete (the budget's particles, weights summing to 1) and of the same
+    problem (fingerprint) as an uninterrupted run's.
+    """
+    from gzsim.io.posterior import read_posterior
+
+    ref, duration = calibration_reference
+    rng = random.Random(int(sig) + 100)
+    out = tmp_path / "out"
+    for attempt in range(3):  # two interruptions, then a rerun to the end
+        before = generations(out / "abc.db")
+        proc = start(gzsim_calibrate(calibration_spec, out))
+        if attempt < 2:
+            seen, err = interrupt(proc, sig, rng.uniform(0.0, 0.8 * duration))
+            assert_no_survivor(seen)
+        else:
+            _, err = proc.communicate(timeout=300)
+            assert proc.returncode == 0, err
+        assert "Traceback" not in err and "already computing" not in err, err
+        if proc.returncode == -sig and sig != signal.SIGKILL:  # at the exit, once written
+            assert (out / "posterior.parquet").exists(), err
+        elif sig != signal.SIGKILL and proc.returncode not in (0, None):
+            assert proc.returncode == 128 + sig and "resum" in err, err
+        said = [ln for ln in err.splitlines() if ln.startswith(("gzsim: resuming",
+                                                                 "gzsim: starting clean"))]
+        if attempt == 2:
+            assert said, err  # a session that got going says which
+        if said and before:  # resumes, says after which generation, keeps what was committed
+            assert said[0] == f"gzsim: resuming {out / 'abc.db'} after generation " \
+                f"{len(before) - 1} ({len(before)} done)", err
+        elif said:
+            assert said[0].startswith("gzsim: starting clean"), err
+        assert generations(out / "abc.db")[:len(before)] == before
+    post, want = read_posterior(out / "posterior.parquet"), read_posterior(
+        ref / "posterior.parquet")
+    assert len(post.particles) == 12 and np.isclose(post.weights.sum(), 1)
+    assert post.meta["fingerprint"] == want.meta["fingerprint"]
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+DASK = """
+import functools, sys
+from gzsim.cli.app import user_errors
+from gzsim.experiments import run_sweep
+from gzsim.execution.standin import standin_model
+
+user_errors(lambda: run_sweep(
+    sys.argv[1], sys.argv[2], backend="dask", workers=2, progress=False,
+    run_fn=functools.partial(standin_model, sleep_s=float(sys.argv[3])), batch_size=2))()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_dask_local_cluster_dies_with_its_driver(sig, experiment, tmp_path):
+    """A sweep on a Dask LocalCluster (nanny and worker processes), its workers busy: after
+    SIGINT, SIGTERM or SIGKILL of the driver no nanny or worker survives (Dask's own parent
+    monitor, and gzsim closing the cluster on the way out), and the folder is free at once."""
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    proc = start(["-c", DASK, str(experiment), str(out), "30"])
+    seen: set[int] = set()
+    deadline = time.monotonic() + 90
+    while len(seen) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        seen |= descendants(proc.pid)  # two worker processes (their nannies run in the
+        time.sleep(0.1)  # driver) and multiprocessing's resource tracker
+    assert len(seen) >= 3, f"the cluster did not start: {seen}"
+    time.sleep(1.0)  # the workers are in the middle of their first runs
+    seen |= descendants(proc.pid)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err, err
+    assert proc.returncode == (-sig if sig == signal.SIGKILL else 128 + sig), err
+    assert_no_survivor(seen)
+    store = SweepStore(out)
+    store.lock(None)  # not "another gzsim session is already computing a sweep"
+    store.unlock()

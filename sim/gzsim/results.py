@@ -9,6 +9,7 @@ import alone is a fifth of the command's 1.5 s target (issue 13).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -22,7 +23,7 @@ import numpy as np
 from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
-from gzsim.io.fileio import atomic_write_bytes, write_parquet_table
+from gzsim.io.fileio import atomic_write_bytes, parquet_appender, write_json, write_parquet_table
 from gzsim.io.outdir import atomic_folder
 from gzsim.io.readers import read_csv, read_json, read_parquet
 
@@ -50,16 +51,32 @@ def summary_rows(matrix: Callable[[str], tuple[str, np.ndarray]], available: lis
     ``matrix(name)`` gives (first month, replication x month array); each year's value per
     replication is :func:`gzsim.aggregate.aggregate`'s annual rule.
     """
-    rows = []
+    return rows_of(annual_values(matrix, available, years, indicators), lo, hi)
+
+
+def annual_values(matrix: Callable[[str], tuple[str, np.ndarray]], available: list[str],
+                  years: list[int], indicators: list[str] | None = None
+                  ) -> dict[tuple[str, int], np.ndarray]:
+    """Each (indicator, year)'s annual value per replication (rows of ``matrix``), in order.
+
+    What the summary needs and all it needs: a streamed run keeps these, not its series.
+    """
+    out = {}
     have = set(available)
     for name in (i for i in (indicators or SUMMARY_INDICATORS) if i in have):
         start, v = matrix(name)
         for year in sorted(set(years) & set(aggregate.years_covered(start, v.shape[1]))):
-            vals = aggregate.aggregate(v, start, "annual", name, year=year)
-            rows.append({"indicator": name, "unit": aggregate.annual_unit(name), "year": int(year),
-                         "median": float(np.median(vals)), "p05": float(np.quantile(vals, lo)),
-                         "p95": float(np.quantile(vals, hi)), "replications": len(vals)})
-    return rows
+            out[name, int(year)] = aggregate.aggregate(v, start, "annual", name, year=year)
+    return out
+
+
+def rows_of(values: dict[tuple[str, int], np.ndarray], lo: float = 0.05,
+            hi: float = 0.95) -> list[dict[str, Any]]:
+    """Summary rows (median, ``lo`` and ``hi`` quantiles) of :func:`annual_values`."""
+    return [{"indicator": name, "unit": aggregate.annual_unit(name), "year": year,
+             "median": float(np.median(vals)), "p05": float(np.quantile(vals, lo)),
+             "p95": float(np.quantile(vals, hi)), "replications": len(vals)}
+            for (name, year), vals in values.items()]
 
 
 def summary_csv(rows: list[dict[str, Any]]) -> bytes:
@@ -147,19 +164,65 @@ def describe_columns(table, scenario: str = ""):
     return pa.Table.from_arrays(table.columns, schema=pa.schema(fields, metadata=meta))
 
 
+class SeriesStream:
+    """A run's series written batch by batch, keeping only what the summary needs.
+
+    Each :meth:`add` (a :class:`Grid` of the next replications, in order) becomes row groups
+    of ``series.parquet`` and its annual values at ``years`` (:func:`annual_values`); the
+    arrays themselves are dropped. So a run's memory does not grow with its replications, and
+    the file and summary equal those :meth:`Result.save` writes for the same replications.
+    """
+
+    def __init__(self, path: Path, scenario: str, dates: np.ndarray, years: list[int]):
+        self.path, self.scenario, self.dates, self.years = Path(path), scenario, dates, years
+        self.values: dict[tuple[str, int], list[np.ndarray]] = {}
+        self.replications = 0
+        self._append: Callable[[Any], None] | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> SeriesStream:
+        self._append = self._stack.enter_context(parquet_appender(self.path))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if exc[0] is None and self.replications == 0:  # every replication failed
+            self._append(annotated_table(Grid(np.zeros(0, np.int64), self.dates, {}),
+                                         self.scenario))
+        self._stack.__exit__(*exc)
+
+    def add(self, grid: Grid) -> None:
+        """Write the next replications (rows in replication order) and keep their summary."""
+        if not len(grid.replications):
+            return
+        self._append(annotated_table(grid, self.scenario))
+        got = annual_values(lambda name: (grid.start, grid.values[name]), list(grid.values),
+                            self.years)
+        for key, vals in got.items():
+            self.values.setdefault(key, []).append(vals)
+        self.replications += len(grid.replications)
+
+    def summary(self) -> list[dict[str, Any]]:
+        """The summary rows of every replication added (as :meth:`Result.summary_rows`)."""
+        return rows_of({k: np.concatenate(v) for k, v in self.values.items()})
+
+
 class Result:
     """Replications of one scenario: the series, the resolved scenario and the manifest.
 
     Built from a ``series`` frame, or (a fresh run) from a :class:`Grid`, in which case the
-    frame is made on first use of ``series``.
+    frame is made on first use of ``series``, or (a run streamed to its folder,
+    ``simulate(..., out=...)``) from the ``folder`` it wrote, whose ``series.parquet`` is read
+    on first use of ``series``; ``summary``: the streamed run's summary rows.
     """
 
     def __init__(self, series: pd.DataFrame | None = None, manifest: dict | None = None,
                  failures: pd.DataFrame | None = None, *, grid: Grid | None = None,
-                 events: pd.DataFrame | None = None):
-        if (series is None) == (grid is None):
-            raise TypeError("Result needs a series frame or a grid (one of them)")
-        self._series, self.grid = series, grid
+                 events: pd.DataFrame | None = None, folder: Path | None = None,
+                 summary: list[dict[str, Any]] | None = None):
+        if sum(x is not None for x in (series, grid, folder)) != 1:
+            raise TypeError("Result needs a series frame, a grid or a folder (one of them)")
+        self._series, self.grid, self.folder = series, grid, folder
+        self._summary = summary
         self.manifest: dict[str, Any] = {} if manifest is None else manifest
         self.failures = failures
         self.events = events  # the entity event log, when the run kept it (``events=True``)
@@ -170,6 +233,8 @@ class Result:
     @property
     def series(self) -> pd.DataFrame:
         """One row per (replication, month), one column per indicator."""
+        if self._series is None and self.grid is None:  # streamed: read back on first use
+            self._series = read_parquet(self.folder / "series.parquet", what="results series")
         if self._series is None:
             # start-up: pandas loads only when needed (the run path avoids it, issue 13)
             import pandas as pd
@@ -178,9 +243,17 @@ class Result:
         return self._series
 
     @property
+    def _fresh(self) -> bool:
+        """The series are the run's arrays (a :class:`Grid`), not yet a frame."""
+        return self._series is None and self.grid is not None
+
+    @property
     def replications(self) -> int:
         """How many replications the series holds."""
-        if self._series is None:
+        if self._summary is not None and self.folder is not None:  # streamed: counted on the way
+            return int(self.manifest["replications"]) - len(
+                self.manifest.get("failed_replications", []))
+        if self._fresh:
             return len(self.grid.replications)
         return int(self._series["replication"].nunique()) if len(self._series) else 0
 
@@ -195,7 +268,7 @@ class Result:
         years = self.manifest.get("scenario", {}).get("time", {}).get("milestone_years")
         if years is not None:
             return list(years)
-        if self._series is None:
+        if self._fresh:
             return aggregate.years_covered(self.grid.start, len(self.grid.dates))
         if self.series.empty:
             return []
@@ -206,19 +279,21 @@ class Result:
 
     def _matrix(self, indicator: str) -> tuple[str, np.ndarray]:
         """(first month, replication x month array) of one indicator."""
-        if self._series is None:
+        if self._fresh:
             return self.grid.start, self.grid.values[indicator]
-        return aggregate.matrix(self._series, indicator)[1:]
+        return aggregate.matrix(self.series, indicator)[1:]
 
     def _indicators(self) -> list[str]:
         """The indicators the series holds (none when every replication failed)."""
-        if self._series is None:
+        if self._fresh:
             return list(self.grid.values) if len(self.grid.replications) else []
-        return [] if self._series.empty else list(self._series.columns)
+        return [] if self.series.empty else list(self.series.columns)
 
     def summary_rows(self, years: list[int] | None = None,
                      indicators: list[str] | None = None) -> list[dict[str, Any]]:
         """:meth:`summary` as rows (no pandas needed for a fresh run)."""
+        if self._summary is not None and years is None and indicators is None:
+            return self._summary
         return summary_rows(self._matrix, self._indicators(), years or self.milestone_years,
                             indicators)
 
@@ -258,18 +333,21 @@ class Result:
         out = Path(out_dir)
         rows = self.summary_rows() if summary is None else summary
         with atomic_folder(out, "run") as tmp:
-            write_parquet_table(annotated_table(self.grid if self._series is None
+            write_parquet_table(annotated_table(self.grid if self._fresh
                                                 else self.series, self.scenario_name),
                                 tmp / "series.parquet")
-            atomic_write_bytes(tmp / "summary.csv", summary_csv(rows))
-            if self.events is not None:
-                self.events.to_parquet(tmp / "events.parquet", index=False)
-            if self.failures is not None and len(self.failures):
-                atomic_write_bytes(tmp / "failures.csv",
-                                   self.failures.to_csv(index=False).encode())
-            atomic_write_bytes(tmp / "manifest.json",
-                               json.dumps(self.manifest, indent=2, default=str).encode())
+            write_extras(self, tmp, rows)
         return out
+
+
+def write_extras(result: Result, folder: Path, summary: list[dict[str, Any]]) -> None:
+    """Everything of a results folder but its series: summary, events, failures, manifest."""
+    atomic_write_bytes(folder / "summary.csv", summary_csv(summary))
+    if result.events is not None:
+        result.events.to_parquet(folder / "events.parquet", index=False)
+    if result.failures is not None and len(result.failures):
+        atomic_write_bytes(folder / "failures.csv", result.failures.to_csv(index=False).encode())
+    write_json(result.manifest, folder / "manifest.json")
 
 
 def read_results(path: str | Path) -> Result:
@@ -281,15 +359,12 @@ def read_results(path: str | Path) -> Result:
     p = Path(path)
     if not p.is_dir():
         raise UserError(f"{p}: not a gzsim results folder (no such folder)")
-    if not (p / "series.parquet").exists():
-        raise UserError(f"{p}: not a gzsim results folder (no series.parquet)")
+    for name in ("series.parquet", "manifest.json"):
+        if not (p / name).exists():
+            raise UserError(f"{p}: not a gzsim results folder (no {name}); {REBUILD}")
     series = read_parquet(p / "series.parquet", what="results series")
-    missing = [c for c in ("replication", "date") if c not in series.columns]
-    if missing:
-        raise UserError(f"{p / 'series.parquet'}: not a gzsim series (no column(s) "
-                        f"{', '.join(missing)})")
-    manifest = read_json(p / "manifest.json", what="results manifest") \
-        if (p / "manifest.json").exists() else {}
+    _check_series(series, p)
+    manifest = read_json(p / "manifest.json", what="results manifest")
     if not isinstance(manifest, dict):
         raise UserError(f"{p / 'manifest.json'}: expected a JSON object, got "
                         f"{type(manifest).__name__}")
@@ -299,6 +374,41 @@ def read_results(path: str | Path) -> Result:
     events = read_parquet(p / "events.parquet", what="event log") \
         if (p / "events.parquet").exists() else None
     return Result(series=series, manifest=manifest, failures=failures, events=events)
+
+
+#: how a damaged results folder is rebuilt (said with every refusal)
+REBUILD = ("rebuild it by rerunning the `gzsim run` that wrote it (its command line is in "
+           "manifest.json, provenance.command_line) into a new --out")
+
+
+def _check_series(series: pd.DataFrame, folder: Path) -> None:
+    """The series has its index columns and types, and every indicator its summary names.
+
+    A column dropped or retyped by hand is refused, naming the file and the column, rather
+    than read as missing data.
+    """
+    file = folder / "series.parquet"
+
+    def refuse(what: str) -> None:
+        raise UserError(f"{file}: {what}; the results folder was changed by hand or damaged: "
+                        f"{REBUILD}")
+
+    missing = [c for c in ("replication", "date") if c not in series.columns]
+    if missing:
+        refuse(f"not a gzsim series (no column(s) {', '.join(missing)})")
+    kinds = {"replication": "iu", "date": "M"}
+    for col in series.columns if len(series) else ():  # (no rows: every replication failed)
+        kind = series[col].dtype.kind
+        if kind not in kinds.get(col, "fiu"):
+            want = {"replication": "integers", "date": "dates"}.get(col, "numbers")
+            refuse(f"column '{col}' holds {series[col].dtype} values, expected {want}")
+    summary = folder / "summary.csv"
+    if summary.exists() and len(series):
+        named = {r["indicator"] for r in read_csv(summary, what="results summary").to_dict(
+            "records") if "indicator" in r}
+        gone = sorted(named - set(series.columns))
+        if gone:
+            refuse(f"no column(s) {', '.join(map(str, gone))}, which summary.csv reports")
 
 
 def _check_manifest(manifest: dict, file: Path) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gzsim import discrepancy
+from gzsim.aggregate import years_covered
 from gzsim.arguments import check_replications, check_seed, check_workers
 from gzsim.errors import AllRunsFailed, UserError
 from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
@@ -16,9 +18,10 @@ from gzsim.execution.failfast import STOP_AFTER, all_failed, check_main_guard, f
 from gzsim.execution.loop import ReplicationOutput
 from gzsim.execution.tasks import RunFn
 from gzsim.io.fileio import library_versions
+from gzsim.io.outdir import atomic_folder
 from gzsim.io.provenance import describe
 from gzsim.model import EVENTS_KEY, ModelRun, month_dates
-from gzsim.results import Grid, Result
+from gzsim.results import Grid, Result, SeriesStream, write_extras
 from gzsim.scenario.loader import check_scenario
 from gzsim.scenario.schema import Scenario
 from gzsim.uncertainty import plan_draws
@@ -47,8 +50,12 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     ``assumptions=`` (a keyword, beside the execution fields): ``sampled`` also draws the
     scenario's assumed parameters from their ranges (:mod:`gzsim.assumptions`; what
     comparisons do), ``fixed`` (default) keeps them.
+    ``out=`` (a keyword, too): stream the replications into this results folder, as
+    :meth:`Result.save` writes it (`gzsim run` does): memory does not grow with
+    ``replications``; the Result reads its series back from the folder on first use.
     """
     assumptions = fields.pop("assumptions", None)
+    out = fields.pop("out", None)
     opts = ExecutionOptions.of(options, **fields)
     check_scenario(scenario)  # a Scenario (not a path), with its cross-field checks
     n = check_replications(scenario.run.replications if replications is None else replications,
@@ -67,6 +74,8 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
         run_fn = plan.run_fn(processes, events)
     elif processes or events:
         run_fn = ModelRun(processes, events)
+    if out is not None:
+        return stream(scenario, n, root, opts, run_fn, plan, Path(out), t0)
     try:
         outputs = collect(scenario, n, root, opts, run_fn)
     except AllRunsFailed as e:
@@ -115,13 +124,130 @@ def stop_early(outputs: dict[int, ReplicationOutput], n: int, name: str) -> bool
     """Raise when every replication failed, or the first few failed the same way."""
     if any(o[2] is None for o in outputs.values()):
         return False
-    errors = [o[2] for o in outputs.values()]
-    same = len({first_line(e) for e in errors}) == 1
-    if len(outputs) == n or (len(outputs) >= min(n, STOP_AFTER) and same):
-        failures = [{"replication": k, "error": outputs[k][2]} for k in sorted(outputs)]
-        raise all_failed(name, failures, n, len(outputs) < n)
+    return check_failures({k: o[2] for k, o in outputs.items()}, n, name)
+
+
+def check_failures(errors: dict[int, str], n: int, name: str) -> bool:
+    """Raise :class:`AllRunsFailed` when every one of ``n`` replications failed, or the first few.
+
+    ``errors``: the failures so far, no replication having succeeded yet; the first few
+    (:data:`STOP_AFTER`) are enough when they failed the same way.
+    """
+    same = len({first_line(e) for e in errors.values()}) == 1
+    if len(errors) == n or (len(errors) >= min(n, STOP_AFTER) and same):
+        failures = [{"replication": k, "error": errors[k]} for k in sorted(errors)]
+        raise all_failed(name, failures, n, len(errors) < n)
     return False
 
+
+#: replications per row group of a streamed ``series.parquet`` (the driver holds this many)
+STREAM_BATCH = 64
+
+
+def stream(scenario: Scenario, n: int, root: int, opts: ExecutionOptions,
+           run_fn: RunFn | None, plan: Any, out: Path, t0: float) -> Result:
+    """:func:`simulate` into the results folder ``out``, streaming (see its ``out``)."""
+    dates = month_dates(scenario)
+    umanifest = plan.manifest() if plan else {"mode": "noise"}
+    adjust = discrepancy_of(scenario, root, umanifest)
+    failures: list[dict] = []
+    logs: list = []
+    summary: list[dict] = []
+    with atomic_folder(out, "run") as tmp:
+        with SeriesStream(tmp / "series.parquet", scenario.name, dates,
+                          milestone_years(scenario, dates)) as series:
+            try:
+                for batch in in_order(run_replications(scenario, n, root, opts, run_fn=run_fn),
+                                      failures, scenario.name, n):
+                    series.add(grid_of(batch, dates, logs, adjust))
+            except AllRunsFailed as e:  # failures are data: the folder records them
+                error = e
+            else:
+                error, summary = None, series.summary()
+        manifest = run_manifest(scenario, root, n, failures, time.perf_counter() - t0,
+                                opts.workers or 1)
+        manifest["uncertainty"] = umanifest
+        result = Result(manifest=manifest, folder=out, summary=summary,
+                        failures=failure_frame(failures),
+                        events=event_table(logs, dates) if logs else None)
+        write_extras(result, tmp, summary)
+    if error is not None:
+        error.result = result
+        raise error
+    return result
+
+
+def in_order(runs: Iterator[ReplicationOutput], failures: list[dict], name: str,
+             n: int) -> Iterator[list[ReplicationOutput]]:
+    """Successful replications in replication order, :data:`STREAM_BATCH` at a time.
+
+    Completed ones wait for those before them (a window of the batches in flight); failed ones
+    go to ``failures``; :class:`AllRunsFailed` as :func:`simulate` raises it.
+    """
+    waiting: dict[int, ReplicationOutput] = {}
+    ready: list[ReplicationOutput] = []
+    errors: dict[int, str] = {}
+    ok, nxt = 0, 0
+    try:
+        for o in runs:
+            waiting[o.replication] = o
+            if o.error is not None:
+                errors[o.replication] = o.error
+            else:
+                ok += 1
+            if not ok:
+                check_failures(errors, n, name)
+            while nxt in waiting:
+                o = waiting.pop(nxt)
+                nxt += 1
+                if o.error is None:
+                    ready.append(o)
+                else:
+                    failures.append({"replication": o.replication, "error": o.error})
+                if len(ready) >= STREAM_BATCH:
+                    yield ready
+                    ready = []
+    except AllRunsFailed:
+        failures[:] = [{"replication": k, "error": errors[k]} for k in sorted(errors)]
+        raise
+    finally:
+        runs.close()
+    if ready:
+        yield ready
+
+
+def grid_of(batch: list[ReplicationOutput], dates: np.ndarray, logs: list, adjust) -> Grid:
+    """A :class:`Grid` of consecutive replications (event logs moved to ``logs``)."""
+    arrays = []
+    for o in batch:
+        a = adjust(o.replication, o.arrays) if adjust else o.arrays
+        if EVENTS_KEY in a:
+            a = dict(a)
+            logs.append((o.replication, a.pop(EVENTS_KEY)))
+        arrays.append(a)
+    return Grid(np.array([o.replication for o in batch], dtype=np.int64), dates,
+                {name: np.array([a[name] for a in arrays], dtype=float) for name in arrays[0]})
+
+
+def discrepancy_of(scenario: Scenario, root: int, manifest: dict):
+    """``fn(replication, arrays)`` adding the model discrepancy of a posterior run, or None.
+
+    (as :func:`with_discrepancy`; recorded in the run's uncertainty ``manifest``)
+    """
+    described = discrepancy.describe(scenario)
+    if manifest.get("mode") != "posterior" or described is None:
+        return None
+    manifest["discrepancy"] = described
+    return lambda k, arrays: discrepancy.apply(scenario, root, k, arrays)
+
+
+def milestone_years(scenario: Scenario, dates: np.ndarray) -> list[int]:
+    """The years a run's summary reports (as :attr:`Result.milestone_years`)."""
+    years = scenario.time.milestone_years
+    if years is not None:
+        return list(years)
+    start = str(dates[0].astype("datetime64[M]")) if len(dates) else "2000-01"
+    return years_covered(start, len(dates))
 
 
 def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float,
@@ -141,7 +267,15 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
     names = list(done[0][1]) if done else []
     grid = Grid(np.array([k for k, _ in done], dtype=np.int64), dates,
                 {name: np.array([a[name] for _, a in done], dtype=float) for name in names})
-    manifest = {
+    return Result(grid=grid, manifest=run_manifest(scenario, root, n, failures, wall_s, workers),
+                  failures=failure_frame(failures),
+                  events=event_table(logs, dates) if logs else None)
+
+
+def run_manifest(scenario: Scenario, root: int, n: int, failures: list[dict], wall_s: float,
+                 workers: int) -> dict:
+    """A run's manifest: resolved scenario, seeds, versions, wall time, failed replications."""
+    return {
         "scenario": scenario.model_dump(mode="json"),
         "root_seed": root,
         "replications": n,
@@ -154,14 +288,16 @@ def assemble(scenario: Scenario, root: int, n: int, outputs: dict, wall_s: float
         "failed_replications": [f["replication"] for f in failures],
         "provenance": describe(scenario),
     }
-    failed = None
-    if failures:
-        # start-up: pandas loads only when needed (the run path avoids it, issue 13)
-        import pandas as pd  # only when something failed: a fresh run needs no pandas
 
-        failed = pd.DataFrame(failures)
-    return Result(grid=grid, manifest=manifest, failures=failed,
-                  events=event_table(logs, dates) if logs else None)
+
+def failure_frame(failures: list[dict]):
+    """The failed replications as a frame (None when none failed)."""
+    if not failures:
+        return None
+    # start-up: pandas loads only when needed (the run path avoids it, issue 13)
+    import pandas as pd  # only when something failed: a fresh run needs no pandas
+
+    return pd.DataFrame(failures)
 
 
 def event_table(logs: list, dates: np.ndarray):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
+from filelock import FileLock, Timeout
 
 from gzsim.analysis.plots import calibration_fit, save_figure
-from gzsim.calibration.abc import run_abc
+from gzsim.calibration.abc import DB_NAME, run_abc
 from gzsim.calibration.backtest_run import backtest_section
 from gzsim.calibration.figures import correlations, prior_posterior
 from gzsim.calibration.predictive import check_table, predictive
@@ -26,18 +28,22 @@ from gzsim.io.yamlio import load_yaml
 from gzsim.scenario.loader import validate_scenario
 
 QUICK_OUT = Path("results") / "calibrate-quick"
+LOCK_NAME = ".calibrate.lock"
 #: what gzsim calibrate writes into its folder (the folder's marker lists them as gzsim's)
 OUTPUT_FILES = ("abc.db", "posterior.parquet", "report.md", "report.csv", "parameters.csv",
                 "readings.csv", "fit.png", "fit.svg", "posterior.png", "posterior.svg",
-                "correlations.png", "correlations.svg", "fitted.yaml")
+                "correlations.png", "correlations.svg", "fitted.yaml", LOCK_NAME)
 
 
 def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, workers: int = 1,
               out_dir: Path | None = None, fitted_path: Path | None = None,
               on_generation: Callable[[dict], None] | None = None,
-              command: str = "gzsim calibrate", progress: bool = False
+              command: str = "gzsim calibrate", progress: bool = False, **flags: bool
               ) -> tuple[CalibrationProblem, Posterior, dict]:
     """Run the calibration of ``spec_path``; write everything into ``out_dir``.
+
+    One session at a time per ``out_dir`` (:func:`folder_lock`); ``overwrite=True`` (a
+    keyword): discard its ``abc.db`` (under the lock) and start again.
 
     ``spec_path`` may be a problem already built (``build_problem(spec, quick, overrides)``:
     a base scenario changed by ``--set``). Default ``out_dir``: the spec's folder for a full
@@ -45,6 +51,9 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
     calibration unless told to).
     """
     t0 = time.perf_counter()
+    overwrite = bool(flags.pop("overwrite", False))
+    if flags:
+        raise TypeError(f"calibrate: unknown keyword(s) {sorted(flags)}")
     problem = spec_path if isinstance(spec_path, CalibrationProblem) else \
         build_problem(spec_path, quick=quick)
     spec_path = problem.spec_path
@@ -55,11 +64,23 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
                                   else out_dir / "fitted.yaml")
     check_fitted_target(fitted_path)  # before hours of sampling, not after
     forecast_views(problem)  # the readings' forecast years lie in the scenario (checked early)
-    problem.screen()
     out_dir.mkdir(parents=True, exist_ok=True)
-    _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
-    abc = run_abc(problem, out_dir, workers=workers, on_generation=on_generation,
-                  progress=progress)
+    with folder_lock(out_dir):
+        problem.screen()
+        _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
+        if overwrite and (out_dir / DB_NAME).exists():
+            (out_dir / DB_NAME).unlink()
+        return _calibrate(problem, out_dir, fitted_path, t0, dict(
+            quick=quick, workers=workers, on_generation=on_generation, command=command,
+            progress=progress))
+
+
+def _calibrate(problem: CalibrationProblem, out_dir: Path, fitted_path: Path, t0: float,
+               how: dict) -> tuple[CalibrationProblem, Posterior, dict]:
+    """The calibration itself, its folder locked: ABC-SMC, posterior, report, fitted values."""
+    quick, workers, command = how["quick"], how["workers"], how["command"]
+    abc = run_abc(problem, out_dir, workers=workers, on_generation=how["on_generation"],
+                  progress=how["progress"])
     meta = _meta(problem, abc, quick)
     post = write_posterior(abc.particles, meta, out_dir / "posterior.parquet")
     ppc = check_table(problem, predictive(problem, post, problem.settings.predictive_draws,
@@ -79,6 +100,28 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
     _mark(out_dir)
     return problem, post, {"params": params, "ppc": ppc, "readings": readings, "run": run,
                            "out_dir": out_dir, "fitted_path": fitted_path}
+
+
+@contextlib.contextmanager
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """One calibration at a time per folder (``OUT/.calibrate.lock``): a second is refused.
+
+    Two sessions writing one ``abc.db`` would interleave generations of two runs; the second
+    stops at once (exit 2) rather than wait for hours. The lock is the kernel's (filelock, as
+    the sweep store's): a session killed even by SIGKILL holds it no longer, once its workers
+    (which exit with their driver, :func:`gzsim.execution.lifecycle.watch_parent`) are gone.
+    """
+    lock = FileLock(out_dir / LOCK_NAME, is_singleton=False)
+    try:
+        lock.acquire(blocking=False)
+    except Timeout:
+        raise OutputError(f"{out_dir}: another gzsim calibrate session is already computing "
+                          f"in this folder (it holds {out_dir / LOCK_NAME}); wait for it to "
+                          "finish, or choose another --out. Nothing was changed.") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _meta(problem: CalibrationProblem, abc, quick: bool) -> dict:

@@ -184,16 +184,15 @@ def run(scenario: Path, replications: int | None, seed: int | None, overrides: t
         refuse_foreign(out, "run", "--out")
     try:
         with progress_bar(f"{sc.name}: replications", n, disable=quiet) as advance:
+            # streamed into OUT as they complete: memory does not grow with -n (issue 25)
             result = simulate(sc, replications=n, seed=seed, workers=workers, progress=advance,
-                              uncertainty=uncertainty, events=events)
+                              uncertainty=uncertainty, events=events, out=out)
     except AllRunsFailed as e:  # failures are data: the folder records them, then exit 1
         if e.result is not None:
-            e.result.save(out, summary=[])
             raise AllRunsFailed(f"{e} The failures are in {out / 'failures.csv'}, with the "
                                 f"manifest in {out / 'manifest.json'}.") from None
         raise
-    summary = result.summary_rows()  # written to summary.csv and printed: computed once
-    result.save(out, summary=summary)
+    summary = result.summary_rows()  # computed on the way, written to summary.csv
     failed = result.manifest.get("failed_replications", [])  # all failed: simulate raised
     print_summary(result, form=form, summary=summary)
 
@@ -237,7 +236,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     reading of a source, its weight, fit and forecast) and figures.
 
     Resumable: pyabc's SQLite history (OUT/abc.db) is committed after every generation, and
-    rerunning the same command continues from it after an interruption (even SIGKILL).
+    rerunning the same command continues from it after an interruption (even SIGKILL). One
+    session at a time per folder: a second one into a folder in use exits 2 at once.
 
     \b
     Example:
@@ -256,8 +256,6 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     out_dir = calibration_targets(spec, quick, out, bool(overrides))
     if fitted is not None:
         check_fitted_target(fitted)  # a user's file (a scenario) is never replaced
-    if overwrite and (out_dir / "abc.db").exists():
-        (out_dir / "abc.db").unlink()
 
     def show(g: dict) -> None:
         if not quiet:
@@ -268,7 +266,8 @@ def calibrate(spec: Path, quick: bool, workers: int | None, out: Path | None,
     built = build_problem(spec, quick=quick, overrides=overrides)
     problem, post, info = run_calibration(built, quick=quick, workers=workers, out_dir=out_dir,
                                           fitted_path=fitted, on_generation=show,
-                                          command=command, progress=not quiet)
+                                          command=command, progress=not quiet,
+                                          overwrite=overwrite)
     params, ppc, run = info["params"], info["ppc"], info["run"]
     click.echo(params[["path", "median", "p05", "p95", "identified"]].to_string(index=False))
     hist = ppc[ppc["fitted"] & (ppc["year"] <= 2015)]

@@ -36,6 +36,11 @@ JOBQUEUE = {"slurm": "SLURMCluster", "pbs": "PBSCluster", "sge": "SGECluster",
 #: how long to wait for a Dask scheduler, and for a batch system's first worker (seconds;
 #: environment: GZSIM_CONNECT_TIMEOUT_S, GZSIM_WORKER_TIMEOUT_S)
 CONNECT_TIMEOUT_S = 10.0
+#: one scenario's replications (:func:`run_replications`): batches in flight per worker slot
+#: (enough to keep every worker busy) and replications per batch at most, so the driver holds
+#: a few dozen replications' arrays whatever their number (a model run takes 0.1-0.5 s)
+REPLICATION_WINDOW = 2
+REPLICATION_BATCH_CAP = 8
 WORKER_TIMEOUT_S = 300.0
 _TRANSIENT = {"KilledWorker", "CommClosedError", "StreamClosedError", "FutureCancelledError",
               "CancelledError", "BrokenProcessPool", "FutureLostError"}
@@ -111,11 +116,11 @@ class SerialExecutor(cf.Executor):
     """Runs each task in this process when it is submitted."""
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[override]
-        """Run ``fn`` now; return its finished future."""
+        """Run ``fn`` now; return its finished future (Ctrl-C and SIGTERM go to the caller)."""
         f: cf.Future = cf.Future()
         try:
             f.set_result(fn(*args, **kwargs))
-        except BaseException as e:
+        except Exception as e:
             f.set_exception(e)
         return f
 
@@ -163,7 +168,9 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
         else:
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR))
+                # a task's error comes back through its future; the workers' own log would
+                # print a traceback of a lost heartbeat when the driver is interrupted
+                silence_logs=logging.CRITICAL))
             desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
         client = stack.enter_context(distributed.Client(cluster))
         if opts.cluster:
@@ -426,7 +433,9 @@ def run_replications(scenario: Scenario, replications: int, root_seed: int,
     """Replications ``0..replications-1`` of one scenario, as they complete (any order).
 
     The short path of ``gzsim run``, ``gzsim.simulate`` and compare: batches of replications
-    go straight to the executor the options name (serial, processes, Dask, any
+    (:data:`REPLICATION_WINDOW` per worker in flight, of at most
+    :data:`REPLICATION_BATCH_CAP`, so a consumer that streams them holds only those) go
+    straight to the executor the options name (serial, processes, Dask, any
     ``concurrent.futures`` executor), without the retries and worker-fault isolation of a
     sweep's loop (:func:`execute`). A replication that raises is recorded with its error; one
     whose worker process died is recorded as lost with that fault. Replication ``k`` uses
@@ -437,22 +446,45 @@ def run_replications(scenario: Scenario, replications: int, root_seed: int,
     n = int(replications)
     job = Job(root_seed=int(root_seed), replications=n, run_fn=run_fn, base_scenario=scenario)
     with executor_for(opts) as (ex, _desc, slots):
-        size = opts.batch_size or batch_size(n, slots)
-        batches = [Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
-                   for lo in range(0, n, size)]
-        futures = {ex.submit(run_batch, job, b, False): b for b in batches}
-        done = 0
+        size = opts.batch_size or batch_size(n, slots, cap=REPLICATION_BATCH_CAP)
+        batches = iter([Batch(list(range(lo, min(lo + size, n))), {}, lo, min(lo + size, n))
+                        for lo in range(0, n, size)])
+        futures: dict[cf.Future, Batch] = {}
+        done = [0]
         try:
-            for fut in cf.as_completed(futures):
-                for r in _batch_results(fut, futures[fut], job):
-                    err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
-                    yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
-                done += len(futures[fut].runs)
-                if callable(opts.progress):
-                    opts.progress(done, n)
+            while _top_up(futures, batches, ex, job, REPLICATION_WINDOW * slots):
+                yield from _finished(futures, job, opts.progress, done, n)
         finally:
             for fut in futures:
                 fut.cancel()
+
+
+def _finished(futures: dict[cf.Future, Batch], job: Job, progress: Any, done: list[int],
+              n: int) -> Iterator[ReplicationOutput]:
+    """The outputs of the batches finished by now (at least one), taken out of ``futures``.
+
+    A generator of its own: when it ends, nothing refers to those futures and their arrays
+    any longer (a streaming consumer's memory stays flat).
+    """
+    finished, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+    for fut in sorted(finished, key=lambda f: futures[f].lo):
+        batch = futures.pop(fut)
+        for r in _batch_results(fut, batch, job):
+            err = f"{r.error}\n{r.traceback}" if r.error and r.traceback else r.error
+            yield ReplicationOutput(r.replication, r.arrays, err, r.wall_time_s)
+        done[0] += len(batch.runs)
+        if callable(progress):
+            progress(done[0], n)
+
+
+def _top_up(futures: dict, batches: Iterator[Batch], ex: Any, job: Job, window: int) -> bool:
+    """Submit batches until ``window`` are in flight; False when none is left to wait for."""
+    while len(futures) < window:
+        b = next(batches, None)
+        if b is None:
+            break
+        futures[ex.submit(run_batch, job, b, False)] = b
+    return bool(futures)
 
 
 def _batch_results(fut: cf.Future, batch: Batch, job: Job) -> list:

@@ -11,7 +11,7 @@ import json
 import os
 import platform
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from typing import Any
 from gzsim import __version__
 
 __all__ = ["atomic_write", "atomic_write_bytes", "library_versions", "write_json",
-           "write_parquet", "write_parquet_stream", "write_parquet_table"]
+           "parquet_appender", "write_parquet", "write_parquet_stream",
+           "write_parquet_table"]
 
 
 def atomic_write(path: Path, write: Callable[[str], Any], exclusive: bool = False) -> None:
@@ -58,8 +59,17 @@ def atomic_write_bytes(path: Path, data: bytes, exclusive: bool = False) -> None
 
 
 def write_json(obj: Any, path: Path) -> None:
-    """JSON, indented, atomically."""
-    atomic_write_bytes(path, json.dumps(obj, indent=2, default=str).encode())
+    """JSON, indented, atomically, written piece by piece.
+
+    The text ``json.dumps`` would make, without all of it in memory (a run's manifest grows
+    with its replications).
+    """
+
+    def w(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, default=str)
+
+    atomic_write(path, w)
 
 
 def write_parquet_table(table: Any, path: Path) -> None:
@@ -81,6 +91,42 @@ def write_parquet_stream(tables: Iterable[Any], schema: Any, path: Path) -> None
                 w.write_table(t)
 
     atomic_write(path, write)
+
+
+@contextlib.contextmanager
+def parquet_appender(path: Path) -> Iterator[Callable[[Any], None]]:
+    """Yield ``append(table)``: tables of one schema (the first's) into one zstd Parquet file.
+
+    Written under a temporary name, fsynced and renamed at a normal exit (never half a file);
+    removed on an exception. Nothing is written if nothing was appended.
+    """
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    writer: list[Any] = []
+
+    def append(table: Any) -> None:
+        if not writer:
+            writer.append(pq.ParquetWriter(tmp, table.schema, compression="zstd"))
+        writer[0].write_table(table)
+
+    try:
+        yield append
+        if writer:
+            writer.pop().close()
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+    finally:
+        for w in writer:
+            with contextlib.suppress(Exception):
+                w.close()
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def write_parquet(df: Any, path: Path) -> None:
