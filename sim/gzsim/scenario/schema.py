@@ -14,7 +14,16 @@ from pydantic import ConfigDict, Field, PrivateAttr, field_validator, model_vali
 from gzsim.scenario.schema_network import Attractiveness, FiscalRoom, Infrastructure, Land
 from gzsim.scenario.schema_people import Poverty, Resettlement, Training
 from gzsim.scenario.sections import validate_sections
-from gzsim.scenario.types import Frozen, Months, NonNeg, Positive, Rate, Share, parse_year_month
+from gzsim.scenario.types import (
+    Frozen,
+    Months,
+    NonNeg,
+    Positive,
+    Rate,
+    Share,
+    YearMonth,
+    parse_year_month,
+)
 
 __all__ = ["Frozen", "Scenario", "parse_year_month"]
 
@@ -31,15 +40,9 @@ class Region(Frozen):
 class TimeSpan(Frozen):
     """Simulated calendar: one SimPy time unit is one month from ``start``."""
 
-    start: str = "2012-01"
-    end: str = "2030-12"
+    start: YearMonth = "2012-01"
+    end: YearMonth = "2030-12"
     milestone_years: list[int] = Field(default_factory=lambda: [2015, 2017, 2020, 2025, 2030])
-
-    @field_validator("start", "end")
-    @classmethod
-    def _ym(cls, v: str) -> str:
-        parse_year_month(v)
-        return v
 
     @model_validator(mode="after")
     def _order(self) -> TimeSpan:
@@ -70,14 +73,8 @@ class Discrepancy(Frozen):
     """
 
     relative_sd_per_sqrt_year: Annotated[dict[str, NonNeg], Field(min_length=1)]
-    after: str  # the last month of the data the model was fitted to (YYYY-MM)
+    after: YearMonth  # the last month of the data the model was fitted to (YYYY-MM)
     source: str = ""  # the backtest it comes from
-
-    @field_validator("after")
-    @classmethod
-    def _ym(cls, v: str) -> str:
-        parse_year_month(v)
-        return v
 
 
 class RunSettings(Frozen):

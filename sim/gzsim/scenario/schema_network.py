@@ -17,6 +17,7 @@ from gzsim.scenario.types import (
     Positive,
     Rate,
     Share,
+    YearMonth,
     parse_year_month,
 )
 
@@ -106,15 +107,9 @@ class Plan(Frozen):
     name: str
     segment_type: SegmentName
     add_km: Positive
-    start: str
-    by: str
+    start: YearMonth
+    by: YearMonth
     reading: str = ""  # how the source's wording was mapped to a segment type
-
-    @field_validator("start", "by")
-    @classmethod
-    def _ym(cls, v: str) -> str:
-        parse_year_month(v)
-        return v
 
     @model_validator(mode="after")
     def _order(self) -> Plan:
@@ -136,16 +131,10 @@ class PipelineWork(Frozen):
     segment_type: SegmentName
     km: Positive  # inside the region (e.g. a line's Guizhou section), as known at the reading
     share_complete: Share  # progress the source reports at ``reading`` (provenance)
-    reading: str  # YYYY-MM of the source's progress report
-    planned_opening: str  # YYYY-MM the source plans it to open (a year read as its December)
+    reading: YearMonth  # YYYY-MM of the source's progress report
+    planned_opening: YearMonth  # YYYY-MM the source plans it to open (a year read as its December)
     source: str = ""
     km_source: str = ""  # where the length comes from (or the assumption and its range)
-
-    @field_validator("reading", "planned_opening")
-    @classmethod
-    def _ym(cls, v: str) -> str:
-        parse_year_month(v)
-        return v
 
     @model_validator(mode="after")
     def _order(self) -> PipelineWork:

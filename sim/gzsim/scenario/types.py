@@ -14,7 +14,15 @@ import re
 import typing
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 MAX_MAGNITUDE = 1e12
 MAX_INT = 2**63 - 1  # a 64-bit integer (seeds, counts)
@@ -91,3 +99,12 @@ def parse_year_month(value: str) -> tuple[int, int]:
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise ValueError(f"expected a month as 'YYYY-MM', got {value!r}")
     return int(m.group(1)), int(m.group(2))
+
+
+def _year_month(value: str) -> str:
+    parse_year_month(value)
+    return value
+
+
+# A month as written in a scenario, "YYYY-MM" (checked, kept as text).
+YearMonth = Annotated[str, AfterValidator(_year_month)]
