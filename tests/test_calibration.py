@@ -381,3 +381,27 @@ def test_a_second_calibration_into_a_busy_folder_is_refused_at_once(tmp_path):
     assert str(out) in res.stderr and "Traceback" not in res.stderr
     assert (out / "abc.db").read_bytes() == b"the first session's database"  # even --overwrite
     assert sorted(p.name for p in out.iterdir()) == before and LOCK_NAME in before
+
+
+def test_the_lock_file_is_listed_as_ours_before_it_exists(tmp_path, monkeypatch):
+    """A session killed right after taking its folder's lock (SIGKILL leaves the lock file) must
+    not leave a file the marker does not call gzsim's: the rerun would refuse the folder instead
+    of resuming. So the marker lists the lock (and abc.db) before the lock file is created."""
+    import gzsim.calibration.run as run_mod
+    from gzsim.io.outdir import check_files, marker
+
+    spec = small_problem(tmp_path / "spec", population=10, generations=1)
+    out = tmp_path / "out"
+    seen = {}
+
+    @contextlib.contextmanager
+    def killed_on_entry(folder):
+        seen["files"] = (marker(folder) or {}).get("files")
+        (folder / run_mod.LOCK_NAME).write_bytes(b"")  # what a killed session leaves
+        raise KeyboardInterrupt  # stands in for SIGKILL at the worst moment
+
+    monkeypatch.setattr(run_mod, "folder_lock", killed_on_entry)
+    with pytest.raises(KeyboardInterrupt):
+        run_mod.calibrate(spec, out_dir=out, fitted_path=out / "fitted.yaml")
+    assert run_mod.LOCK_NAME in seen["files"] and "abc.db" in seen["files"]
+    check_files(out, "calibration", run_mod.OUTPUT_FILES)  # the rerun's check: no refusal

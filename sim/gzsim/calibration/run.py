@@ -65,9 +65,11 @@ def calibrate(spec_path: str | Path | CalibrationProblem, quick: bool = False, w
     check_fitted_target(fitted_path)  # before hours of sampling, not after
     forecast_views(problem)  # the readings' forecast years lie in the scenario (checked early)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # listed before the lock file and abc.db exist: a run killed at any moment leaves only
+    # files the marker calls ours (a rerun resumes instead of refusing a stray lock file)
+    _mark(out_dir)
     with folder_lock(out_dir):
         problem.screen()
-        _mark(out_dir)  # before abc.db exists: a killed run's database stays ours to resume
         if overwrite and (out_dir / DB_NAME).exists():
             (out_dir / DB_NAME).unlink()
         return _calibrate(problem, out_dir, fitted_path, t0, dict(

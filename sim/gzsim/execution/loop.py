@@ -42,6 +42,8 @@ CONNECT_TIMEOUT_S = 10.0
 REPLICATION_WINDOW = 2
 REPLICATION_BATCH_CAP = 8
 WORKER_TIMEOUT_S = 300.0
+#: process pools in a row found broken before a batch could even be sent: give up, say why
+MAX_BROKEN_AT_SUBMIT = 5
 _TRANSIENT = {"KilledWorker", "CommClosedError", "StreamClosedError", "FutureCancelledError",
               "CancelledError", "BrokenProcessPool", "FutureLostError"}
 
@@ -288,22 +290,39 @@ class _Loop:
         self.suspects: deque[Batch] = deque()
         self.pieces: dict[int, tuple[Batch, list]] = {}  # split batches being reassembled
         self.own_pool = False
+        self.broken_at_submit = 0
 
     def submit(self, b: Batch) -> None:
         try:
             self.pending[self.ex.submit(run_batch, self.job, b, b.whole)] = b
         except cf.process.BrokenProcessPool:  # broke since the last wait: rebuild, rerun
             self.suspects.appendleft(b)
+            self.broken_at_submit += 1
+            if self.broken_at_submit > MAX_BROKEN_AT_SUBMIT:
+                raise ExecutionError(
+                    f"the process pool broke {self.broken_at_submit} times in a row before a "
+                    "batch could be sent (its workers die as they start: out of memory, or a "
+                    "start-up error?); results so far are kept") from None
             self.rebuild()
             return
+        self.broken_at_submit = 0
         self.stats["tasks"] = self.stats.get("tasks", 0) + 1
 
     def fill(self, batches: Iterator[Batch]) -> None:
-        while self.suspects and not self.pending:
-            self.submit(self.suspects.popleft())
-        if self.suspects:
-            return
-        while len(self.pending) < self.window:
+        """Top up the window; suspects go first, one at a time.
+
+        A submit can find the pool broken (a batch just sent killed its worker) and move every
+        batch in flight to the suspects: the loop re-checks them before taking new batches, so
+        it never returns with nothing in flight and suspects still waiting.
+        """
+        while True:
+            if self.suspects:
+                if self.pending:
+                    return
+                self.submit(self.suspects.popleft())
+                continue
+            if len(self.pending) >= self.window:
+                return
             b = self.queue.popleft() if self.queue else next(batches, None)
             if b is None:
                 return
