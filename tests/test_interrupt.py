@@ -25,6 +25,7 @@ import pytest
 
 from gzsim.execution.lifecycle import POLL_S, Interrupted, terminating
 from gzsim.execution.loop import ExecutionOptions, dask_client
+from gzsim.experiments import read_sweep
 from gzsim.experiments.store import SweepStore
 from tests.conftest import REPO, SCENARIOS, assert_same_sweep
 
@@ -147,7 +148,9 @@ def test_sweep_interrupted_at_a_random_moment_then_rerun(sig, experiment, refere
         proc = start(["-c", SWEEP, str(experiment), str(out)])
         seen, err = interrupt(proc, sig, rng.uniform(0.0, 0.6 * duration))
         assert "Traceback" not in err, err
-        if sig != signal.SIGKILL and proc.returncode != 0:
+        if proc.returncode == -sig and sig != signal.SIGKILL:  # at the exit, once done
+            assert read_sweep(out).complete, err
+        elif sig != signal.SIGKILL and proc.returncode != 0:
             assert proc.returncode == 128 + sig and "interrupted" in err, err
         assert_no_survivor(seen)
     proc = start(["-c", SWEEP, str(experiment), str(out)])
