@@ -546,3 +546,30 @@ def test_an_interruption_in_pyabcs_database_commit_stays_an_interruption(tmp_pat
     problem = build_problem(small_problem(tmp_path / "spec", population=10, generations=1))
     with pytest.raises(KeyboardInterrupt):
         abc_mod.run_abc(problem, tmp_path / "out")
+
+
+STOPPED_BEFORE_SET_UP = """
+import sys, time
+from gzsim.execution import loop
+from gzsim.execution.lifecycle import stop_pool, terminating
+
+with terminating():  # as every gzsim command's driver
+    pool = loop._process_pool(2)
+    pool._initializer = lambda *args: time.sleep(30)  # the workers are not set up yet
+    pool.submit(int, "1")
+    time.sleep(0.3)
+    stop_pool(pool)  # as an interrupted driver does: SIGTERM to its workers
+print("stopped", file=sys.stderr)
+"""
+
+
+def test_workers_stopped_before_their_set_up_end_quietly():
+    """A worker is forked with its driver's signal handlers; its own (SIGTERM ends it, SIGINT
+    is its driver's business) were set only by its initializer. A driver interrupted while its
+    pool starts stops workers still in that window: each raised the driver's Interrupted and
+    printed its traceback onto the driver's stderr ("Exception in initializer: Traceback").
+    The handlers are now reset at the fork. The workers here never get past that window."""
+    proc = subprocess.run([sys.executable, "-c", STOPPED_BEFORE_SET_UP], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr.endswith("stopped\n"), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
