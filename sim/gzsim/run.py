@@ -53,7 +53,8 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     comparisons do), ``fixed`` (default) keeps them.
     ``out=`` (a keyword, too): stream the replications into this results folder, as
     :meth:`Result.save` writes it (`gzsim run` does): memory does not grow with
-    ``replications``; the Result reads its series back from the folder on first use.
+    ``replications``, event logs included; the Result reads its series and event log back
+    from the folder on first use.
     """
     assumptions = fields.pop("assumptions", None)
     out = fields.pop("out", None)
