@@ -250,3 +250,18 @@ def test_every_replication_failing_writes_no_event_log(scenario, tmp_path):
 
 def _always_fails(scenario, root_seed: int, replication: int) -> dict:
     raise ValueError("the stand-in refuses")
+
+
+def test_a_damaged_event_log_is_refused_on_use_naming_the_file(scenario, tmp_path):
+    """read_results reads events.parquet on first use of ``.events``; a truncated file is then
+    a user error naming it (as the series are refused), never a pyarrow traceback."""
+    from gzsim.errors import UserError
+
+    out = tmp_path / "run"
+    simulate(scenario, 3, seed=2, run_fn=logging_model, workers=1, out=out)
+    data = (out / "events.parquet").read_bytes()
+    (out / "events.parquet").write_bytes(data[: len(data) // 2])
+    back = read_results(out)  # the series are read; the event log not yet
+    with pytest.raises(UserError) as e:
+        back.events  # noqa: B018 - the read is the test
+    assert str(out / "events.parquet") in str(e.value) and "event log" in str(e.value)
