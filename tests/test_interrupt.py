@@ -23,7 +23,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gzsim.execution.lifecycle import POLL_S
+from gzsim.execution.lifecycle import POLL_S, Interrupted, terminating
+from gzsim.execution.loop import ExecutionOptions, dask_client
+from gzsim.experiments import read_sweep
 from gzsim.experiments.store import SweepStore
 from tests.conftest import REPO, SCENARIOS, assert_same_sweep
 
@@ -146,7 +148,9 @@ def test_sweep_interrupted_at_a_random_moment_then_rerun(sig, experiment, refere
         proc = start(["-c", SWEEP, str(experiment), str(out)])
         seen, err = interrupt(proc, sig, rng.uniform(0.0, 0.6 * duration))
         assert "Traceback" not in err, err
-        if sig != signal.SIGKILL and proc.returncode != 0:
+        if proc.returncode == -sig and sig != signal.SIGKILL:  # at the exit, once done
+            assert read_sweep(out).complete, err
+        elif sig != signal.SIGKILL and proc.returncode != 0:
             assert proc.returncode == 128 + sig and "interrupted" in err, err
         assert_no_survivor(seen)
     proc = start(["-c", SWEEP, str(experiment), str(out)])
@@ -394,3 +398,43 @@ def test_a_dask_local_cluster_dies_with_its_driver(sig, experiment, tmp_path):
     store = SweepStore(out)
     store.lock(None)  # not "another gzsim session is already computing a sweep"
     store.unlock()
+
+
+@pytest.mark.parametrize("sig", SIGNALS[:2], ids=lambda s: signal.Signals(s).name)
+def test_a_signal_while_the_dask_cluster_starts_acts_once_it_can_be_closed(sig, monkeypatch):
+    """Ctrl-C or SIGTERM in the middle of a LocalCluster's start-up (a loaded machine takes
+    seconds): distributed does not close a cluster interrupted in its constructor, and its
+    ``atexit`` hook then fails on the half-started workers with a traceback. The signal is
+    held until the cluster and its client exist, then acts, and both are closed. A stand-in
+    cluster receives the signal inside its constructor, every time."""
+    distributed = pytest.importorskip("distributed")
+
+    events: list[str] = []
+
+    class Managed:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            events.append(f"{type(self).__name__} closed")
+
+    class StartingCluster(Managed):
+        def __init__(self, **kw):
+            signal.raise_signal(sig)  # arrives while the workers start
+            events.append("cluster started")
+
+    class StandInClient(Managed):
+        def __init__(self, cluster):
+            events.append("client started")
+
+        def nthreads(self):
+            return {"w0": 1, "w1": 1}
+
+    monkeypatch.setattr(distributed, "LocalCluster", StartingCluster)
+    monkeypatch.setattr(distributed, "Client", StandInClient)
+    with terminating(), pytest.raises(Interrupted if sig == signal.SIGTERM else KeyboardInterrupt):
+        with dask_client(ExecutionOptions(backend="dask", workers=2)):
+            events.append("used")
+    assert events == ["cluster started", "client started", "StandInClient closed",
+                      "StartingCluster closed"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored

@@ -61,6 +61,38 @@ def terminating() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Within: SIGINT and SIGTERM are held, then delivered on leaving (main thread only).
+
+    For starting something that must not be interrupted half-way: a Dask ``LocalCluster``
+    interrupted inside its constructor is neither returned nor closed (distributed catches
+    ``Exception`` there, not ``KeyboardInterrupt``), and its ``atexit`` hook then fails on its
+    half-started workers with a traceback. Held, the signal acts once the cluster exists, and
+    the unwinding closes it. A second signal while one is held acts at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+
+    def hold(signum: int, frame: Any) -> None:
+        held.append(signum)
+        for s, h in old.items():  # the next one is not held
+            signal.signal(s, h)
+
+    for s in old:
+        signal.signal(s, hold)
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+    if held:  # delivered as the caller would have had it (KeyboardInterrupt, Interrupted...)
+        signal.raise_signal(held[0])
+
+
 def watch_parent() -> None:
     """In a worker process: exit (status :data:`ORPHANED`) when its parent process is gone.
 

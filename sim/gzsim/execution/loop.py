@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from gzsim.errors import UserError
-from gzsim.execution.lifecycle import stop_pool
+from gzsim.execution.lifecycle import signals_deferred, stop_pool
 from gzsim.execution.tasks import Batch, Job, RunFn, lost, run_batch, warm
 from gzsim.io.readers import regular_file
 from gzsim.scenario.schema import Scenario
@@ -164,17 +164,19 @@ def dask_client(opts: ExecutionOptions) -> Iterator[tuple[Any, str]]:
             yield client, f"scheduler {client.scheduler.address}"
             return
         n = resolve_workers(opts.workers)
-        if opts.cluster:
-            cluster, desc = _jobqueue(opts.cluster, n), f"{opts.cluster} (dask-jobqueue)"
-            stack.enter_context(cluster)
-        else:
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                # a task's error comes back through its future; the workers' own log would
-                # print a traceback of a lost heartbeat when the driver is interrupted
-                silence_logs=logging.CRITICAL))
-            desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
-        client = stack.enter_context(distributed.Client(cluster))
+        with signals_deferred():  # a Ctrl-C during start-up acts once they can be closed
+            if opts.cluster:
+                cluster, desc = _jobqueue(opts.cluster, n), f"{opts.cluster} (dask-jobqueue)"
+                stack.enter_context(cluster)
+            else:
+                cluster = stack.enter_context(distributed.LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                    # a task's error comes back through its future; the workers' own log
+                    # would print a traceback of a lost heartbeat when the driver is
+                    # interrupted
+                    silence_logs=logging.CRITICAL))
+                desc = f"LocalCluster ({n} worker{'s' if n > 1 else ''})"
+            client = stack.enter_context(distributed.Client(cluster))
         if opts.cluster:
             _first_worker(client, cluster, opts.cluster)
         yield client, desc
