@@ -7,8 +7,11 @@ results, model and their libraries) in a fresh process; the manifest says how ma
 replications ran, on how many workers, and how long the replications themselves took; the CPU
 time of the command's processes (driver and workers) is printed too: on a shared machine it
 moves much less than the wall time, so it tells a slower command from a busier machine.
+``--events`` times `gzsim run SCENARIO --events` in the same rounds (the entity event log on,
+written to ``events.parquet``) and prints its cost over the plain command (issue 21: <= 10 %).
 
-    .venv/bin/python benchmarks/bench_run.py [SCENARIO] [--reps 5] [--write benchmarks/results.md]
+    .venv/bin/python benchmarks/bench_run.py [SCENARIO] [--reps 5] [--events]
+        [--write benchmarks/results.md]
 """
 
 from __future__ import annotations
@@ -57,9 +60,11 @@ def spread(xs: list[float]) -> str:
     return f"{statistics.median(xs):.2f} s [{min(xs):.2f}-{max(xs):.2f}]"
 
 
-def measure(scenario: str, reps: int, folder: Path) -> list[str]:
-    """Interleaved rounds of: bare interpreter, run-path imports, the command itself."""
+def measure(scenario: str, reps: int, folder: Path, events: bool = False) -> list[str]:
+    """Interleaved rounds of: bare interpreter, run-path imports, the command itself (and
+    with ``events`` the command with --events)."""
     bare, imports, runs, inner, cpu = [], [], [], [], []
+    ev_runs, ev_cpu = [], []
     manifest: dict = {}
     for k in range(reps):
         bare.append(wall([sys.executable, "-c", "pass"]))
@@ -68,6 +73,9 @@ def measure(scenario: str, reps: int, folder: Path) -> list[str]:
         runs.append(wall([str(GZSIM), "run", scenario, "--out", str(out), "--quiet"], cpu))
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
         inner.append(float(manifest["wall_time_s"]))
+        if events:
+            ev_runs.append(wall([str(GZSIM), "run", scenario, "--out", str(folder / f"e{k}"),
+                                 "--quiet", "--events"], ev_cpu))
     med = statistics.median(runs)
     return [
         f"- `gzsim run {scenario}` ({manifest['replications']} replications, "
@@ -78,17 +86,23 @@ def measure(scenario: str, reps: int, folder: Path) -> list[str]:
         f"path {spread(imports)}; the replications themselves (manifest `wall_time_s`, pool "
         f"start included) {spread(inner)}; CPU time of the command's processes (driver and "
         f"workers; less sensitive to other jobs than wall time) {spread(cpu)}",
-    ]
+    ] + ([
+        f"- `gzsim run {scenario} --events`, same rounds: wall **{spread(ev_runs)}**, "
+        f"**+{(statistics.median(ev_runs) / med - 1) * 100:.0f} %** over the plain command "
+        f"(target <= 10 %); CPU {spread(ev_cpu)}, "
+        f"+{(statistics.median(ev_cpu) / statistics.median(cpu) - 1) * 100:.0f} %",
+    ] if events else [])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("scenario", nargs="?", default="scenarios/base.yaml")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--events", action="store_true", help="also time the command with --events")
     ap.add_argument("--write", type=Path, default=None, help="append the figures to this file")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        lines = measure(args.scenario, args.reps, Path(tmp))
+        lines = measure(args.scenario, args.reps, Path(tmp), args.events)
     report(lines, args.write, f"Python {platform.python_version()}")
 
 

@@ -13,6 +13,7 @@ import contextlib
 import csv
 import io
 import json
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import numpy as np
 from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
+from gzsim.io.eventfile import event_arrow, read_events
 from gzsim.io.fileio import atomic_write_bytes, parquet_appender, write_json, write_parquet_table
 from gzsim.io.outdir import atomic_folder
 from gzsim.io.readers import read_csv, read_json, read_parquet
@@ -212,12 +214,13 @@ class Result:
     Built from a ``series`` frame, or (a fresh run) from a :class:`Grid`, in which case the
     frame is made on first use of ``series``, or (a run streamed to its folder,
     ``simulate(..., out=...)``) from the ``folder`` it wrote, whose ``series.parquet`` is read
-    on first use of ``series``; ``summary``: the streamed run's summary rows.
+    on first use of ``series``; ``summary``: the streamed run's summary rows. ``events``: the
+    entity event log, as a frame or as the path of its ``events.parquet`` (read on first use).
     """
 
     def __init__(self, series: pd.DataFrame | None = None, manifest: dict | None = None,
                  failures: pd.DataFrame | None = None, *, grid: Grid | None = None,
-                 events: pd.DataFrame | None = None, folder: Path | None = None,
+                 events: pd.DataFrame | Path | None = None, folder: Path | None = None,
                  summary: list[dict[str, Any]] | None = None):
         if sum(x is not None for x in (series, grid, folder)) != 1:
             raise TypeError("Result needs a series frame, a grid or a folder (one of them)")
@@ -225,7 +228,7 @@ class Result:
         self._summary = summary
         self.manifest: dict[str, Any] = {} if manifest is None else manifest
         self.failures = failures
-        self.events = events  # the entity event log, when the run kept it (``events=True``)
+        self._events = events
 
     def __repr__(self) -> str:
         return f"Result({self.scenario_name!r}, {self.replications} replication(s))"
@@ -241,6 +244,21 @@ class Result:
 
             self._series = pd.DataFrame(self.grid.columns())
         return self._series
+
+    @property
+    def events(self) -> pd.DataFrame | None:
+        """The entity event log, when the run kept it (``events=True``, `gzsim run --events`).
+
+        A streamed or read-back run's is read from its ``events.parquet`` on first use (a
+        base replication logs about 11,000 events: the file can outgrow memory).
+        """
+        if isinstance(self._events, Path):
+            self._events = read_events(self._events)
+        return self._events
+
+    @events.setter
+    def events(self, events: pd.DataFrame | Path | None) -> None:
+        self._events = events
 
     @property
     def _fresh(self) -> bool:
@@ -343,8 +361,11 @@ class Result:
 def write_extras(result: Result, folder: Path, summary: list[dict[str, Any]]) -> None:
     """Everything of a results folder but its series: summary, events, failures, manifest."""
     atomic_write_bytes(folder / "summary.csv", summary_csv(summary))
-    if result.events is not None:
-        result.events.to_parquet(folder / "events.parquet", index=False)
+    events = result._events  # a file not yet read is copied, not loaded
+    if isinstance(events, Path):
+        shutil.copyfile(events, folder / "events.parquet")
+    elif events is not None:
+        write_parquet_table(event_arrow(events), folder / "events.parquet")
     if result.failures is not None and len(result.failures):
         atomic_write_bytes(folder / "failures.csv", result.failures.to_csv(index=False).encode())
     write_json(result.manifest, folder / "manifest.json")
@@ -371,8 +392,7 @@ def read_results(path: str | Path) -> Result:
     _check_manifest(manifest, p / "manifest.json")
     failures = read_csv(p / "failures.csv", what="failures table") \
         if (p / "failures.csv").exists() else None
-    events = read_parquet(p / "events.parquet", what="event log") \
-        if (p / "events.parquet").exists() else None
+    events = p / "events.parquet" if (p / "events.parquet").exists() else None  # read on use
     return Result(series=series, manifest=manifest, failures=failures, events=events)
 
 

@@ -17,6 +17,7 @@ from gzsim.execution import ExecutionOptions, resolve_workers, run_replications
 from gzsim.execution.failfast import STOP_AFTER, all_failed, check_main_guard, first_line
 from gzsim.execution.loop import ReplicationOutput
 from gzsim.execution.tasks import RunFn
+from gzsim.io.eventfile import EventStream, event_table
 from gzsim.io.fileio import library_versions
 from gzsim.io.outdir import atomic_folder
 from gzsim.io.provenance import describe
@@ -52,7 +53,8 @@ def simulate(scenario: Scenario, replications: int | None = None, seed: int | No
     comparisons do), ``fixed`` (default) keeps them.
     ``out=`` (a keyword, too): stream the replications into this results folder, as
     :meth:`Result.save` writes it (`gzsim run` does): memory does not grow with
-    ``replications``; the Result reads its series back from the folder on first use.
+    ``replications``, event logs included; the Result reads its series and event log back
+    from the folder on first use.
     """
     assumptions = fields.pop("assumptions", None)
     out = fields.pop("out", None)
@@ -146,20 +148,27 @@ STREAM_BATCH = 64
 
 def stream(scenario: Scenario, n: int, root: int, opts: ExecutionOptions,
            run_fn: RunFn | None, plan: Any, out: Path, t0: float) -> Result:
-    """:func:`simulate` into the results folder ``out``, streaming (see its ``out``)."""
+    """:func:`simulate` into the results folder ``out``, streaming (see its ``out``).
+
+    Series and event logs alike: each batch of :data:`STREAM_BATCH` replications becomes row
+    groups of ``series.parquet`` and ``events.parquet``, then is dropped.
+    """
     dates = month_dates(scenario)
     umanifest = plan.manifest() if plan else {"mode": "noise"}
     adjust = discrepancy_of(scenario, root, umanifest)
     failures: list[dict] = []
-    logs: list = []
     summary: list[dict] = []
     with atomic_folder(out, "run") as tmp:
         with SeriesStream(tmp / "series.parquet", scenario.name, dates,
-                          milestone_years(scenario, dates)) as series:
+                          milestone_years(scenario, dates)) as series, \
+                EventStream(tmp / "events.parquet", dates) as events:
             try:
                 for batch in in_order(run_replications(scenario, n, root, opts, run_fn=run_fn),
                                       failures, scenario.name, n):
-                    series.add(grid_of(batch, dates, logs, adjust))
+                    grid, logs = grid_of(batch, dates, adjust)
+                    series.add(grid)
+                    events.add(logs)
+                    del batch, grid, logs  # gone before the next batch gathers
             except AllRunsFailed as e:  # failures are data: the folder records them
                 error = e
             else:
@@ -168,9 +177,10 @@ def stream(scenario: Scenario, n: int, root: int, opts: ExecutionOptions,
                                 opts.workers or 1)
         manifest["uncertainty"] = umanifest
         result = Result(manifest=manifest, folder=out, summary=summary,
-                        failures=failure_frame(failures),
-                        events=event_table(logs, dates) if logs else None)
+                        failures=failure_frame(failures))
         write_extras(result, tmp, summary)
+    if events.written:  # read back from the folder on first use of ``result.events``
+        result.events = out / "events.parquet"
     if error is not None:
         error.result = result
         raise error
@@ -216,9 +226,10 @@ def in_order(runs: Iterator[ReplicationOutput], failures: list[dict], name: str,
         yield ready
 
 
-def grid_of(batch: list[ReplicationOutput], dates: np.ndarray, logs: list, adjust) -> Grid:
-    """A :class:`Grid` of consecutive replications (event logs moved to ``logs``)."""
-    arrays = []
+def grid_of(batch: list[ReplicationOutput], dates: np.ndarray,
+            adjust) -> tuple[Grid, list[tuple[int, Any]]]:
+    """A :class:`Grid` of consecutive replications, and their event logs (replication, log)."""
+    arrays, logs = [], []
     for o in batch:
         a = adjust(o.replication, o.arrays) if adjust else o.arrays
         if EVENTS_KEY in a:
@@ -226,7 +237,8 @@ def grid_of(batch: list[ReplicationOutput], dates: np.ndarray, logs: list, adjus
             logs.append((o.replication, a.pop(EVENTS_KEY)))
         arrays.append(a)
     return Grid(np.array([o.replication for o in batch], dtype=np.int64), dates,
-                {name: np.array([a[name] for a in arrays], dtype=float) for name in arrays[0]})
+                {name: np.array([a[name] for a in arrays], dtype=float)
+                 for name in arrays[0]}), logs
 
 
 def discrepancy_of(scenario: Scenario, root: int, manifest: dict):
@@ -298,16 +310,3 @@ def failure_frame(failures: list[dict]):
     import pandas as pd  # only when something failed: a fresh run needs no pandas
 
     return pd.DataFrame(failures)
-
-
-def event_table(logs: list, dates: np.ndarray):
-    """The replications' event logs as one frame: replication, time, date, then the rest."""
-    import pandas as pd  # start-up: `gzsim run` without --events imports no pandas
-
-    frame = pd.concat([log.assign(replication=k) for k, log in logs], ignore_index=True)
-    month = np.clip(frame["time"].to_numpy().astype(int), 0, len(dates) - 1)
-    frame.insert(0, "replication", frame.pop("replication").astype(np.int64))
-    frame.insert(2, "date", dates[month])
-    for c in ("kind", "event", "sector", "type"):  # categories that differ across replications
-        frame[c] = frame[c].astype("category")
-    return frame

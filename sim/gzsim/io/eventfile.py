@@ -1,0 +1,120 @@
+"""A run's entity event log as one table, and its file ``events.parquet``, streamed or whole.
+
+Each replication's log (``EventLog.frame``: time, kind, id, event, sector, size_usd_m, type, km)
+becomes rows of one table with the replication and the month's date in front. `gzsim run
+--events` writes it with :class:`EventStream`, a row group per batch of replications in
+replication order, so the driver holds a window of logs, not all of them (a base replication
+logs about 11,000 events: 2,000 replications are 22 million rows). A frame read back has the
+categories an in-memory :func:`event_table` of the same logs has (sorted), whatever the row
+groups' own dictionaries were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from gzsim.io.fileio import parquet_appender
+from gzsim.io.readers import read_parquet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["CATEGORICAL", "EventStream", "event_arrow", "event_schema", "event_table",
+           "read_events"]
+
+#: columns whose values repeat (stored as Parquet dictionaries, read as pandas categories)
+CATEGORICAL = ("kind", "event", "sector", "type")
+
+
+def event_table(logs: list[tuple[int, pd.DataFrame]], dates: np.ndarray) -> pd.DataFrame:
+    """Replications' event logs as one frame: replication, time, date, then the log's columns.
+
+    ``logs``: (replication, its log) in replication order; ``dates``: the month starts
+    (``time`` t falls in month ``int(t)``, clipped to the run).
+    """
+    import pandas as pd  # start-up: `gzsim run` without --events imports no pandas
+
+    frame = pd.concat([log.assign(replication=k) for k, log in logs], ignore_index=True)
+    month = np.clip(frame["time"].to_numpy().astype(int), 0, len(dates) - 1)
+    frame.insert(0, "replication", frame.pop("replication").astype(np.int64))
+    frame.insert(2, "date", dates[month])
+    for c in CATEGORICAL:  # categories that differ across replications
+        frame[c] = frame[c].astype("category")
+    return frame
+
+
+def event_schema():
+    """The one Arrow schema of every row group of a streamed ``events.parquet``.
+
+    Fixed, not taken from the first batch: a batch whose ``type`` is all missing, or one with
+    more than 127 names, must not change a column's type between row groups.
+    """
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
+    import pyarrow as pa
+
+    names = pa.dictionary(pa.int32(), pa.string())
+    return pa.schema([("replication", pa.int64()), ("time", pa.float64()),
+                      ("date", pa.timestamp("us")), ("kind", names), ("id", pa.int64()),
+                      ("event", names), ("sector", names), ("size_usd_m", pa.float64()),
+                      ("type", names), ("km", pa.float64())])
+
+
+def event_arrow(frame: pd.DataFrame):
+    """An event table as a pyarrow table of :func:`event_schema` (what ``events.parquet`` holds).
+
+    A frame with other columns (one a user extended) keeps the types pyarrow infers.
+    """
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
+    import pyarrow as pa
+
+    schema = event_schema()
+    if list(frame.columns) != schema.names:
+        return pa.Table.from_pandas(frame, preserve_index=False)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def read_events(path: Path) -> pd.DataFrame:
+    """An ``events.parquet`` as a frame; categories sorted (as :func:`event_table` makes them).
+
+    A missing, empty or corrupt file is a user error naming it (:func:`read_parquet`).
+    """
+    frame = read_parquet(path, what="event log")
+    for c in CATEGORICAL:
+        if c in frame.columns and frame[c].dtype == "category":
+            frame[c] = frame[c].cat.reorder_categories(sorted(frame[c].cat.categories))
+    return frame
+
+
+class EventStream:
+    """A run's event log written batch by batch into ``path`` (``events.parquet``).
+
+    Each :meth:`add` (the next replications' logs, in replication order) becomes one row group
+    of :func:`event_schema`; the logs are not kept. Nothing is written when nothing was added
+    (a run without the log, or every replication failed); the file appears, whole, at a normal
+    exit only (:func:`gzsim.io.fileio.parquet_appender`).
+    """
+
+    def __init__(self, path: Path, dates: np.ndarray):
+        self.path, self.dates = Path(path), dates
+        self.written = 0  # replications whose logs are in the file
+        self._append: Callable[[Any], None] | None = None
+        self._stack = contextlib.ExitStack()
+
+    def __enter__(self) -> EventStream:
+        self._append = self._stack.enter_context(parquet_appender(self.path))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stack.__exit__(*exc)
+
+    def add(self, logs: list[tuple[int, pd.DataFrame]]) -> None:
+        """Write the next replications' logs ((replication, log) in replication order)."""
+        if not logs:
+            return
+        self._append(event_arrow(event_table(logs, self.dates)))
+        self.written += len(logs)
