@@ -47,8 +47,22 @@ class Interrupted(KeyboardInterrupt):
     signal_number = signal.SIGTERM
 
 
+_received: list[int] = []  # the signals a command (within terminating) has received
+
+
 def _raise_interrupted(signum: int, frame: Any) -> None:
+    _received.append(signum)
     raise Interrupted(f"signal {signal.Signals(signum).name}")
+
+
+def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
+    _received.append(signum)
+    raise KeyboardInterrupt
+
+
+def _interruption(signum: int) -> KeyboardInterrupt:
+    return Interrupted(f"signal {signal.Signals(signum).name}") \
+        if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _forked_by_a_driver() -> None:
@@ -76,17 +90,30 @@ def terminating() -> Iterator[None]:
     wherever the main thread is, also in a ``__del__`` or a weakref callback (SQLAlchemy's,
     under pyabc, run often), whose exceptions it prints as "Exception ignored" and drops; the
     command would then go on to the end. :func:`_redeliver` sends the signal again instead.
+    Nor one that code on the way turned into another error (pyabc's clean-up raising
+    SQLAlchemy's ``PendingRollbackError``; matplotlib's C++ path converter, interrupted,
+    raising ``ValueError: Invalid affine transformation matrix``): an error that ends a
+    command which received SIGINT or SIGTERM is raised as that interruption.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     old = signal.signal(signal.SIGTERM, _raise_interrupted)
+    old_int = signal.getsignal(signal.SIGINT)
+    if old_int is signal.default_int_handler:  # (a caller's own handler is left alone)
+        signal.signal(signal.SIGINT, _raise_keyboard_interrupt)
     old_hook = sys.unraisablehook
     sys.unraisablehook = functools.partial(_redeliver, old_hook)
+    _received.clear()
     try:
         yield
+    except Exception as e:
+        if _received:
+            raise _interruption(_received[0]) from e
+        raise
     finally:
         signal.signal(signal.SIGTERM, old)
+        signal.signal(signal.SIGINT, old_int)
         sys.unraisablehook = old_hook
 
 
