@@ -20,6 +20,7 @@ and the model left loaded (0.1-0.15 s of each `gzsim` command, issue 21).
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import contextlib
 import functools
@@ -128,8 +129,9 @@ def _redeliver(previous: Callable[[Any], None], unraisable: Any) -> None:
         previous(unraisable)
         return
     sig = getattr(unraisable.exc_value, "signal_number", signal.SIGINT)
-    threading.Thread(target=_signal_after, args=(sig, sys._getframe()), daemon=True,
-                     name="gzsim-redeliver-signal").start()
+    # the low-level start: no lock of the threading module's, which the finalizer's code may
+    # hold, nor a wait for the thread (and none kept in threading's count of live threads)
+    _thread.start_new_thread(_signal_after, (sig, sys._getframe()))
 
 
 def _signal_after(sig: int, hook: Any) -> None:
@@ -143,7 +145,8 @@ def _signal_after(sig: int, hook: Any) -> None:
             break
         time.sleep(0.001)
     del hook, frame
-    signal.pthread_kill(main, sig)
+    with contextlib.suppress(OSError):  # the main thread has ended: nothing to interrupt
+        signal.pthread_kill(main, sig)
 
 
 @contextlib.contextmanager
