@@ -24,7 +24,7 @@ import numpy as np
 from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
-from gzsim.io.eventfile import event_arrow, read_events
+from gzsim.io.eventfile import arrow_of_frame, read_events
 from gzsim.io.fileio import (
     arrow_array,
     atomic_write_bytes,
@@ -355,7 +355,7 @@ def write_extras(result: Result, folder: Path, summary: list[dict[str, Any]]) ->
     if isinstance(events, Path):
         shutil.copyfile(events, folder / "events.parquet")
     elif events is not None:
-        write_parquet_table(event_arrow(events), folder / "events.parquet")
+        write_parquet_table(arrow_of_frame(events), folder / "events.parquet")
     if result.failures is not None and len(result.failures):
         atomic_write_bytes(folder / "failures.csv", result.failures.to_csv(index=False).encode())
     write_json(result.manifest, folder / "manifest.json")

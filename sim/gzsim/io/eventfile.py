@@ -25,8 +25,8 @@ from gzsim.io.readers import read_parquet
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CATEGORICAL", "EventStream", "event_arrow", "event_schema", "event_table",
-           "events_arrow", "read_events"]
+__all__ = ["CATEGORICAL", "EventStream", "arrow_of_frame", "arrow_of_logs", "event_schema",
+           "event_table", "read_events"]
 
 #: columns whose values repeat (stored as Parquet dictionaries, read as pandas categories)
 CATEGORICAL = ("kind", "event", "sector", "type")
@@ -36,12 +36,12 @@ def event_table(logs: list[tuple[int, Any]], dates: np.ndarray) -> pd.DataFrame:
     """Replications' event logs as one frame: replication, time, date, then the log's columns.
 
     What :func:`read_events` gives for the file :class:`EventStream` writes from the same logs
-    (:func:`events_arrow`).
+    (:func:`arrow_of_logs`).
     """
-    return _sorted_categories(events_arrow(logs, dates).to_pandas())
+    return _sorted_categories(arrow_of_logs(logs, dates).to_pandas())
 
 
-def events_arrow(logs: list[tuple[int, Any]], dates: np.ndarray):
+def arrow_of_logs(logs: list[tuple[int, Any]], dates: np.ndarray):
     """Replications' event logs as one pyarrow table of :func:`event_schema`, without pandas.
 
     ``logs``: (replication, its :class:`~gzsim.model.eventlog.EventColumns`) in replication
@@ -100,7 +100,7 @@ def event_schema():
                       ("type", names), ("km", pa.float64())])
 
 
-def event_arrow(frame: pd.DataFrame):
+def arrow_of_frame(frame: pd.DataFrame):
     """An event table as a pyarrow table of :func:`event_schema` (what ``events.parquet`` holds).
 
     A frame with other columns (one a user extended) keeps the types pyarrow infers.
@@ -156,5 +156,5 @@ class EventStream:
         """Write the next replications' logs ((replication, log) in replication order)."""
         if not logs:
             return
-        self._append(events_arrow(logs, self.dates))
+        self._append(arrow_of_logs(logs, self.dates))
         self.written += len(logs)

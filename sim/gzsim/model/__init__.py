@@ -47,7 +47,7 @@ def _run(scenario: Scenario, root_seed: int, replication: int,
     return arrays, (d.log.payload() if d.log is not None else None)
 
 
-EVENTS_KEY = "__events__"  # where a run function returns a replication's event log
+EVENTS_KEY = "__events__"  # where a run function returns a replication's event log (EventColumns)
 
 
 @dataclass(frozen=True)
