@@ -9,6 +9,7 @@ gives. The moments are drawn from a seeded generator over the uninterrupted run'
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -438,3 +439,72 @@ def test_a_signal_while_the_dask_cluster_starts_acts_once_it_can_be_closed(sig, 
     assert events == ["cluster started", "client started", "StandInClient closed",
                       "StartingCluster closed"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+
+
+LATE_WORKERS = """
+import os, time
+from gzsim.execution import loop
+
+DRIVER = os.getpid()
+pool = loop._process_pool(2)  # forked workers (this driver has no other thread)
+initializer, initargs = pool._initializer, pool._initargs
+
+
+def after_the_driver_died(*args):
+    while os.getppid() == DRIVER:  # the driver is killed before the worker is set up
+        time.sleep(0.01)
+    initializer(*args)
+
+
+pool._initializer = after_the_driver_died
+pool.submit(int, "1")
+print("forked", flush=True)
+time.sleep(60)
+"""
+
+
+def test_workers_of_a_driver_killed_before_they_are_set_up_exit_too(tmp_path):
+    """A driver killed (SIGKILL) between forking its pool's workers and their initializer (on a
+    loaded machine a forked worker may wait tens of ms to run): the workers were re-parented
+    before their watchdog noted their parent, so a watchdog that waits for the parent to
+    change waits forever, and the worker blocks on its task queue for good (holding any lock
+    file it inherited). The watchdog also checks that the driver, whose pid the pool passes,
+    still exists. The initializer here runs only once its driver is dead, every time."""
+    proc = subprocess.Popen([sys.executable, "-c", LATE_WORKERS], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "forked\n", proc.stderr.read()
+    seen: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(seen) < 2 and time.monotonic() < deadline:
+        seen |= descendants(proc.pid)
+        time.sleep(0.02)
+    assert len(seen) == 2, seen
+    proc.kill()  # reaped only once its pipes close: the workers must not wait for that
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.communicate(timeout=10 * POLL_S + 2)
+    assert_no_survivor(seen)
+    proc.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("sig", SIGNALS[:2], ids=lambda s: signal.Signals(s).name)
+def test_an_interruption_that_lands_in_a_finalizer_still_interrupts(sig, capsys):
+    """Python runs a signal's handler wherever the main thread is, also in a ``__del__`` or a
+    weakref callback (SQLAlchemy's, under pyabc, run all the time), and drops what it raises
+    there after printing "Exception ignored ... Traceback ... KeyboardInterrupt": the
+    calibration then ran to its end (test_calibrate_interrupted_at_a_random_moment_then_resumed,
+    SIGINT, 1 run in 2 under load). Within a command the signal is delivered again. A
+    finalizer receives the signal here, every time."""
+
+    class Finalized:
+        def __del__(self):
+            signal.raise_signal(sig)  # its handler runs inside the finalizer
+
+    went_on = []
+    with pytest.raises(Interrupted if sig == signal.SIGTERM else KeyboardInterrupt), \
+            terminating():
+        Finalized()  # collected at once
+        for _ in range(300):  # the command goes on: it must be interrupted
+            time.sleep(0.01)
+        went_on.append(True)
+    assert not went_on
+    assert "Exception ignored" not in capsys.readouterr().err

@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import gc
+import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 #: how often a worker checks that its driver is alive (seconds): the longest an orphan lives
@@ -50,15 +53,53 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
 
 @contextlib.contextmanager
 def terminating() -> Iterator[None]:
-    """Within: SIGTERM raises :class:`Interrupted` in the main thread (elsewhere: no change)."""
+    """Within: SIGTERM raises :class:`Interrupted` in the main thread (elsewhere: no change).
+
+    And an interruption that lands in a finalizer is not lost: Python runs a signal's handler
+    wherever the main thread is, also in a ``__del__`` or a weakref callback (SQLAlchemy's,
+    under pyabc, run often), whose exceptions it prints as "Exception ignored" and drops; the
+    command would then go on to the end. :func:`_redeliver` sends the signal again instead.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     old = signal.signal(signal.SIGTERM, _raise_interrupted)
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = functools.partial(_redeliver, old_hook)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, old)
+        sys.unraisablehook = old_hook
+
+
+def _redeliver(previous: Callable[[Any], None], unraisable: Any) -> None:
+    """``sys.unraisablehook``: an interruption a finalizer swallowed is signalled again.
+
+    To the main thread (so a blocking call there is interrupted too), from another thread, once
+    the main thread has left this hook (raised in here, it would be dropped again). Anything
+    else goes to the ``previous`` hook.
+    """
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        previous(unraisable)
+        return
+    sig = getattr(unraisable.exc_value, "signal_number", signal.SIGINT)
+    threading.Thread(target=_signal_after, args=(sig, sys._getframe()), daemon=True,
+                     name="gzsim-redeliver-signal").start()
+
+
+def _signal_after(sig: int, hook: Any) -> None:
+    """Send ``sig`` to the main thread once the frame ``hook`` is off its stack."""
+    main = threading.main_thread().ident
+    while True:
+        frame = sys._current_frames().get(main)
+        while frame is not None and frame is not hook:
+            frame = frame.f_back
+        if frame is None:
+            break
+        time.sleep(0.001)
+    del hook, frame
+    signal.pthread_kill(main, sig)
 
 
 @contextlib.contextmanager
@@ -96,6 +137,12 @@ def signals_deferred() -> Iterator[None]:
 def watch_parent() -> None:
     """In a worker process: exit (status :data:`ORPHANED`) when its parent process is gone.
 
+    Gone: the worker was re-parented, or the process that started it (multiprocessing's
+    ``parent_process()``, whose pipe closes when it dies, even before it is reaped) has
+    exited. The second catches a driver killed between the worker's fork and this call (a
+    forked worker may wait tens of ms to run on a loaded machine): the worker is then
+    re-parented already, its parent "now" never changes, and it would wait for tasks forever.
+
     Idempotent per process; Ctrl-C in a terminal reaches the whole process group, so the
     worker also ignores SIGINT: its driver decides when it stops, with SIGTERM, which ends a
     worker at once (the driver's own SIGTERM handler, inherited through fork, is dropped).
@@ -108,14 +155,22 @@ def watch_parent() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the driver's (inherited by fork)
-    threading.Thread(target=_poll, args=(parent,), name="gzsim-parent-watchdog",
+    starter = multiprocessing.parent_process()
+    if _orphaned(parent, starter):
+        os._exit(ORPHANED)
+    threading.Thread(target=_poll, args=(parent, starter), name="gzsim-parent-watchdog",
                      daemon=True).start()
 
 
-def _poll(parent: int) -> None:
+def _orphaned(parent: int, starter: Any) -> bool:
+    """Re-parented since the watch began, or the starting process has exited."""
+    return os.getppid() != parent or (starter is not None and not starter.is_alive())
+
+
+def _poll(parent: int, starter: Any) -> None:
     while True:
         time.sleep(POLL_S)
-        if os.getppid() != parent:  # re-parented: the driver (or fork server) died
+        if _orphaned(parent, starter):  # the driver (or fork server) died
             os._exit(ORPHANED)
 
 

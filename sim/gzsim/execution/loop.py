@@ -472,12 +472,52 @@ def run_replications(scenario: Scenario, replications: int, root_seed: int,
                         for lo in range(0, n, size)])
         futures: dict[cf.Future, Batch] = {}
         done = [0]
+        pool = _ShortPathPool(ex, slots)
         try:
-            while _top_up(futures, batches, ex, job, REPLICATION_WINDOW * slots):
+            while _top_up(futures, batches, pool, job, REPLICATION_WINDOW * slots):
                 yield from _finished(futures, job, opts.progress, done, n)
+        except BaseException:  # interrupted, an error, or the consumer stopped early
+            pool.close(abort=True)
+            raise
         finally:
             for fut in futures:
                 fut.cancel()
+        pool.close()
+
+
+class _ShortPathPool:
+    """The short path's executor; a process pool a worker's death broke is replaced.
+
+    The batches in flight when it broke are recorded as lost (no retry on the short path);
+    those not sent yet go to a new pool, as they would have to a sound one (before, the next
+    submit raised ``BrokenProcessPool`` out of the run, and every replication done was lost).
+    """
+
+    def __init__(self, ex: Any, slots: int):
+        self.ex, self.slots, self.made = ex, slots, []
+
+    def submit(self, job: Job, b: Batch) -> cf.Future:
+        for _ in range(MAX_BROKEN_AT_SUBMIT + 1):
+            try:
+                return self.ex.submit(run_batch, job, b, False)
+            except cf.process.BrokenProcessPool:
+                if not isinstance(self.ex, cf.ProcessPoolExecutor):
+                    raise
+                stop_pool(self.ex, grace_s=0.0)  # its surviving workers (see _Loop.rebuild)
+                self.ex = _process_pool(self.slots)
+                self.made.append(self.ex)
+        raise ExecutionError(
+            f"the process pool broke {MAX_BROKEN_AT_SUBMIT + 1} times in a row before a batch "
+            "could be sent (its workers die as they start: out of memory, or a start-up "
+            "error?)") from None
+
+    def close(self, abort: bool = False) -> None:
+        """Stop the pools made here (the first is its ``executor_for``'s)."""
+        for p in self.made:
+            if abort:
+                stop_pool(p)
+            else:
+                p.shutdown(wait=True, cancel_futures=True)
 
 
 def _finished(futures: dict[cf.Future, Batch], job: Job, progress: Any, done: list[int],
@@ -498,13 +538,14 @@ def _finished(futures: dict[cf.Future, Batch], job: Job, progress: Any, done: li
             progress(done[0], n)
 
 
-def _top_up(futures: dict, batches: Iterator[Batch], ex: Any, job: Job, window: int) -> bool:
+def _top_up(futures: dict, batches: Iterator[Batch], pool: _ShortPathPool, job: Job,
+            window: int) -> bool:
     """Submit batches until ``window`` are in flight; False when none is left to wait for."""
     while len(futures) < window:
         b = next(batches, None)
         if b is None:
             break
-        futures[ex.submit(run_batch, job, b, False)] = b
+        futures[pool.submit(job, b)] = b
     return bool(futures)
 
 
