@@ -19,6 +19,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -508,3 +509,67 @@ def test_an_interruption_that_lands_in_a_finalizer_still_interrupts(sig, capsys)
         went_on.append(True)
     assert not went_on
     assert "Exception ignored" not in capsys.readouterr().err
+
+
+def test_an_interruption_in_pyabcs_database_commit_stays_an_interruption(tmp_path,
+                                                                         monkeypatch):
+    """Ctrl-C in the middle of a generation's commit to abc.db: SQLAlchemy rolls the session
+    back, pyabc's clean-up (``ABCSMC.run`` closes its history in a ``finally``) then raises
+    PendingRollbackError, and the interruption used to end in that traceback (exit 1; seen in
+    test_calibrate_interrupted_at_a_random_moment_then_resumed[SIGINT] under load). A
+    stand-in ABCSMC, wrapped in pyabc's own clean-up, is interrupted in its commit every time."""
+    pytest.importorskip("pyabc")
+    from pyabc.inference.smc import run_cleanup
+
+    import gzsim.calibration.abc as abc_mod
+    from gzsim.calibration.problem import build_problem
+    from tests.test_calibration import small_problem
+
+    class PendingRollbackError(Exception):
+        pass
+
+    class History:
+        def done(self, end_time=None):
+            raise PendingRollbackError("This Session's transaction has been rolled back")
+
+    class InterruptedInACommit:
+        history, sampler = History(), SimpleNamespace(stop=lambda: None)
+
+        def new(self, *args, **kwargs):
+            pass
+
+        @run_cleanup
+        def run(self, **kwargs):
+            raise KeyboardInterrupt  # while the generation is being committed
+
+    monkeypatch.setattr(abc_mod, "_make_abc", lambda problem, workers: InterruptedInACommit())
+    problem = build_problem(small_problem(tmp_path / "spec", population=10, generations=1))
+    with pytest.raises(KeyboardInterrupt):
+        abc_mod.run_abc(problem, tmp_path / "out")
+
+
+STOPPED_BEFORE_SET_UP = """
+import sys, time
+from gzsim.execution import loop
+from gzsim.execution.lifecycle import stop_pool, terminating
+
+with terminating():  # as every gzsim command's driver
+    pool = loop._process_pool(2)
+    pool._initializer = lambda *args: time.sleep(30)  # the workers are not set up yet
+    pool.submit(int, "1")
+    time.sleep(0.3)
+    stop_pool(pool)  # as an interrupted driver does: SIGTERM to its workers
+print("stopped", file=sys.stderr)
+"""
+
+
+def test_workers_stopped_before_their_set_up_end_quietly():
+    """A worker is forked with its driver's signal handlers; its own (SIGTERM ends it, SIGINT
+    is its driver's business) were set only by its initializer. A driver interrupted while its
+    pool starts stops workers still in that window: each raised the driver's Interrupted and
+    printed its traceback onto the driver's stderr ("Exception in initializer: Traceback").
+    The handlers are now reset at the fork. The workers here never get past that window."""
+    proc = subprocess.run([sys.executable, "-c", STOPPED_BEFORE_SET_UP], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stderr.endswith("stopped\n"), proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr

@@ -18,7 +18,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -151,11 +151,32 @@ def run_abc(problem: CalibrationProblem, out_dir: Path, workers: int = 1,
     t0 = time.perf_counter()
     remaining = max(0, s.max_generations - done)
     if remaining:
-        abc.run(minimum_epsilon=s.minimum_epsilon, max_nr_populations=remaining,
-                min_acceptance_rate=s.min_acceptance_rate,
-                max_walltime=_dt.timedelta(minutes=s.max_walltime_minutes))
+        with interruption_kept():
+            abc.run(minimum_epsilon=s.minimum_epsilon, max_nr_populations=remaining,
+                    min_acceptance_rate=s.min_acceptance_rate,
+                    max_walltime=_dt.timedelta(minutes=s.max_walltime_minutes))
     return collect(abc.history, db_path, time.perf_counter() - t0, resumed_from, fp, problem,
                    on_generation)
+
+
+@contextlib.contextmanager
+def interruption_kept() -> Iterator[None]:
+    """An interruption stays one when pyabc's clean-up fails on it.
+
+    ``ABCSMC.run`` closes its history in a ``finally``: a Ctrl-C (or SIGTERM) in the middle of
+    a generation's database commit leaves SQLAlchemy's session rolled back, that clean-up
+    then raises ``PendingRollbackError``, and the interruption became a traceback (exit 1).
+    The generation was not committed; those before it were, and a rerun resumes after them.
+    """
+    try:
+        yield
+    except Exception as e:
+        cause: BaseException | None = e
+        while cause is not None and not isinstance(cause, KeyboardInterrupt):
+            cause = cause.__context__
+        if cause is None:
+            raise
+        raise cause from None
 
 
 def _resume(abc, db_path: Path, url: str, fp: str) -> int | None:

@@ -51,6 +51,23 @@ def _raise_interrupted(signum: int, frame: Any) -> None:
     raise Interrupted(f"signal {signal.Signals(signum).name}")
 
 
+def _forked_by_a_driver() -> None:
+    """In a process forked within :func:`terminating` (a worker): not the driver's handlers.
+
+    From the fork, before any of the worker's own code: :func:`watch_parent` does the same,
+    but only once the worker is set up, and a worker stopped before that (a driver interrupted
+    as its pool starts) raised the driver's ``Interrupted`` and printed its traceback.
+    """
+    if signal.getsignal(signal.SIGTERM) is _raise_interrupted:
+        with contextlib.suppress(ValueError):  # not the main thread: nothing to undo
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forked_by_a_driver)
+
+
 @contextlib.contextmanager
 def terminating() -> Iterator[None]:
     """Within: SIGTERM raises :class:`Interrupted` in the main thread (elsewhere: no change).
