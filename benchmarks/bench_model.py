@@ -64,7 +64,7 @@ def bare_simpy(n_events: int = BARE_EVENTS, n_procs: int = 50) -> float:
 
 def replication(sc, k: int, events: bool) -> tuple[float, int, float]:
     """CPU time of one replication, the rows its event log holds, and the time to make the
-    log's table (what `gzsim run --events` also pays, in the worker)."""
+    log's columns (EventLog.payload: what `gzsim run --events` also pays, in the worker)."""
     t0 = time.process_time()
     d = District(sc, 0, k, events=events)
     d.run()
@@ -72,7 +72,7 @@ def replication(sc, k: int, events: bool) -> tuple[float, int, float]:
     if d.log is None:
         return t, 0, 0.0
     t0 = time.process_time()
-    d.log.frame()
+    d.log.payload()
     return t, len(d.log), time.process_time() - t0
 
 
@@ -107,7 +107,7 @@ def main() -> None:
         f"included) vs bare {med(bare) / BARE_EVENTS * 1e6:.1f} us",
         f"- **event log on: {med(on) * 1000:.1f} ms, +{(med(on) / med(off) - 1) * 100:.0f} %** "
         f"(target <= 10 %); fastest of each +{(min(on) / min(off) - 1) * 100:.0f} %; making "
-        f"its table (pandas) {med(table) * 1000:.1f} ms more",
+        f"its columns (EventLog.payload, what a worker sends) {med(table) * 1000:.1f} ms more",
     ]
     report(lines, args.write, f"Python {platform.python_version()}, SimPy {simpy.__version__}")
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import shutil
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -46,3 +48,20 @@ def test_a_batch_system_that_cannot_submit_names_its_command():
     with pytest.raises(ExecutionError, match="'qsub' is not installed"), \
             dask_client(ExecutionOptions(cluster="pbs", workers=1)):
         pass
+
+
+def test_loading_dask_jobqueue_keeps_ctrl_c_an_interruption():
+    """dask-jobqueue's runner module, on import, makes SIGINT call ``sys.exit()``: a Ctrl-C
+    during a ``--cluster`` sweep would end gzsim silently with exit status 0, and every
+    SIGINT test run after it in the same process would see that handler. gzsim puts the
+    handler back after loading it (a fresh process, so the import really runs here)."""
+    pytest.importorskip("dask_jobqueue")
+    code = ("import signal\n"
+            "from gzsim.execution.loop import ExecutionError, _jobqueue\n"
+            "try:\n    _jobqueue('pbs', 1)\nexcept ExecutionError:\n    pass\n"
+            "import sys; assert 'dask_jobqueue.runner' in sys.modules\n"
+            "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "True"

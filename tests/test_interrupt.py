@@ -402,6 +402,19 @@ def test_a_dask_local_cluster_dies_with_its_driver(sig, experiment, tmp_path):
     store.unlock()
 
 
+@pytest.fixture
+def python_signal_handlers():
+    """SIGINT and SIGTERM as a fresh Python process has them, for the in-process tests below
+    (whatever an earlier test or a library imported by it left; restored afterwards)."""
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for s, h in old.items():
+        signal.signal(s, h)
+
+
+@pytest.mark.usefixtures("python_signal_handlers")
 @pytest.mark.parametrize("sig", SIGNALS[:2], ids=lambda s: signal.Signals(s).name)
 def test_a_signal_while_the_dask_cluster_starts_acts_once_it_can_be_closed(sig, monkeypatch):
     """Ctrl-C or SIGTERM in the middle of a LocalCluster's start-up (a loaded machine takes
@@ -487,6 +500,7 @@ def test_workers_of_a_driver_killed_before_they_are_set_up_exit_too(tmp_path):
     proc.communicate(timeout=30)
 
 
+@pytest.mark.usefixtures("python_signal_handlers")
 @pytest.mark.parametrize("sig", SIGNALS[:2], ids=lambda s: signal.Signals(s).name)
 def test_an_interruption_that_lands_in_a_finalizer_still_interrupts(sig, capsys):
     """Python runs a signal's handler wherever the main thread is, also in a ``__del__`` or a

@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from gzsim.cli.report import progress_bar
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,18 +33,22 @@ HEAVY = ("pandas", "matplotlib", "scipy.stats", "scipy.optimize", "scipy.interpo
          "gzsim.experiments", "gzsim.calibration", "gzsim.explore", "gzsim.ema")
 
 
-def test_gzsim_run_imports_no_heavy_module(tmp_path):
+@pytest.mark.parametrize("events", [False, True])
+def test_gzsim_run_imports_no_heavy_module(tmp_path, events):
     """`gzsim run` summarises and writes its arrays without pandas (~0.3 s of imports), draws
     posterior parameters without the calibration package (the reader is in gzsim.io), and
     imports nothing else it does not use (HEAVY); its imports are frozen out of the garbage
-    collector and its exit skips the collections of module teardown."""
+    collector and its exit skips the collections of module teardown. With --events too: the
+    model (here in the driver: one worker) logs, and the driver writes events.parquet, without
+    pandas."""
     import json
     import subprocess
     import sys
 
+    flag = ", '--events'" if events else ""
     code = ("import gc, json, sys\nfrom gzsim.cli import main\nfrozen = gc.get_freeze_count()\n"
             "main(['run', 'scenarios/base.yaml', '-n', '2', '-w', '1', '-q', '--out', "
-            f"{str(tmp_path / 'out')!r}], standalone_mode=False)\n"
+            f"{str(tmp_path / 'out')!r}{flag}], standalone_mode=False)\n"
             "from gzsim.execution import lifecycle\n"
             f"print(json.dumps({{'loaded': [m for m in {HEAVY!r} if m in sys.modules], "
             "'frozen': frozen, 'exit_frozen': lifecycle._exit_frozen}))\n")
@@ -52,6 +58,7 @@ def test_gzsim_run_imports_no_heavy_module(tmp_path):
     assert got["loaded"] == []
     assert got["frozen"] > 10_000 and got["exit_frozen"]
     assert (tmp_path / "out" / "series.parquet").is_file()
+    assert (tmp_path / "out" / "events.parquet").is_file() == events
 
 
 def test_fresh_result_matches_its_frame(base_scenario, tmp_path):

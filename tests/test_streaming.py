@@ -66,7 +66,7 @@ def logging_model(scenario, root_seed: int, replication: int, *, fail_every: int
         log.add(float(rng.uniform(0, scenario.time.n_months)), ["project", "lot"][i % 2], i,
                 "signed" if i % 3 else f"event_{replication % 4}",
                 None if i % 2 else f"sector_{replication % 3}", float(i), None, 0.5 * i)
-    out[EVENTS_KEY] = log.frame()
+    out[EVENTS_KEY] = log.payload()
     if probe:
         LOGS_PEAK[0] = max(LOGS_PEAK[0], LOGS_ALIVE[0])
         LOGS_ALIVE[0] += 1

@@ -24,8 +24,14 @@ import numpy as np
 from gzsim import aggregate
 from gzsim.errors import UserError
 from gzsim.indicators import INDICATORS
-from gzsim.io.eventfile import event_arrow, read_events
-from gzsim.io.fileio import atomic_write_bytes, parquet_appender, write_json, write_parquet_table
+from gzsim.io.eventfile import arrow_of_frame, read_events
+from gzsim.io.fileio import (
+    arrow_array,
+    atomic_write_bytes,
+    parquet_appender,
+    write_json,
+    write_parquet_table,
+)
 from gzsim.io.outdir import atomic_folder
 from gzsim.io.readers import read_csv, read_json, read_parquet
 
@@ -118,26 +124,10 @@ def annotated_table(frame: pd.DataFrame | Grid, scenario: str = ""):
 
     if isinstance(frame, Grid):
         cols = frame.columns()
-        table = pa.Table.from_arrays([_arrow(v) for v in cols.values()], names=list(cols))
+        table = pa.Table.from_arrays([arrow_array(v) for v in cols.values()], names=list(cols))
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     return describe_columns(table, scenario)
-
-
-def _arrow(v: np.ndarray):
-    """A pyarrow array over a NumPy array's memory, as ``pa.array`` makes it.
-
-    (``pa.array`` would import pandas only to ask whether ``v`` is a pandas object.)
-    """
-    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
-    import pyarrow as pa
-
-    v = np.ascontiguousarray(v)
-    if v.dtype.kind == "M":
-        unit = np.datetime_data(v.dtype)[0]
-        return pa.Array.from_buffers(pa.timestamp(unit), len(v),
-                                     [None, pa.py_buffer(v.view("int64"))])
-    return pa.Array.from_buffers(pa.from_numpy_dtype(v.dtype), len(v), [None, pa.py_buffer(v)])
 
 
 def describe_columns(table, scenario: str = ""):
@@ -365,7 +355,7 @@ def write_extras(result: Result, folder: Path, summary: list[dict[str, Any]]) ->
     if isinstance(events, Path):
         shutil.copyfile(events, folder / "events.parquet")
     elif events is not None:
-        write_parquet_table(event_arrow(events), folder / "events.parquet")
+        write_parquet_table(arrow_of_frame(events), folder / "events.parquet")
     if result.failures is not None and len(result.failures):
         atomic_write_bytes(folder / "failures.csv", result.failures.to_csv(index=False).encode())
     write_json(result.manifest, folder / "manifest.json")

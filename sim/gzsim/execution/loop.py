@@ -18,6 +18,7 @@ import math
 import multiprocessing
 import os
 import shutil
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -224,12 +225,16 @@ def _first_worker(client: Any, cluster: Any, name: str) -> None:
 
 
 def _jobqueue(name: str, workers: int) -> Any:
+    sigint = signal.getsignal(signal.SIGINT)
     try:
         # start-up, and gzsim[cluster] is an optional extra: loaded on use
         import dask_jobqueue
     except ImportError:
         raise ExecutionError("--cluster needs dask-jobqueue: pip install 'gzsim[cluster]'") \
             from None
+    finally:  # its runner module makes Ctrl-C a silent sys.exit() (exit 0) on import: undone
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, sigint)
     command = getattr(getattr(dask_jobqueue, JOBQUEUE[name]).job_cls, "submit_command", "")
     if command and shutil.which(command.split()[0]) is None:
         raise ExecutionError(f"--cluster {name}: the batch system's submit command "

@@ -1,7 +1,8 @@
 """A run's entity event log as one table, and its file ``events.parquet``, streamed or whole.
 
-Each replication's log (``EventLog.frame``: time, kind, id, event, sector, size_usd_m, type, km)
-becomes rows of one table with the replication and the month's date in front. `gzsim run
+Each replication's log (``EventLog.payload``: time, kind, id, event, sector, size_usd_m, type,
+km as NumPy columns) becomes rows of one table with the replication and the month's date in
+front, built as Arrow without pandas (a worker and `gzsim run`'s driver import none). `gzsim run
 --events` writes it with :class:`EventStream`, a row group per batch of replications in
 replication order, so the driver holds a window of logs, not all of them (a base replication
 logs about 11,000 events: 2,000 replications are 22 million rows). A frame read back has the
@@ -18,34 +19,69 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from gzsim.io.fileio import parquet_appender
+from gzsim.io.fileio import arrow_array, parquet_appender
 from gzsim.io.readers import read_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["CATEGORICAL", "EventStream", "event_arrow", "event_schema", "event_table",
-           "read_events"]
+__all__ = ["CATEGORICAL", "EventStream", "arrow_of_frame", "arrow_of_logs", "event_schema",
+           "event_table", "read_events"]
 
 #: columns whose values repeat (stored as Parquet dictionaries, read as pandas categories)
 CATEGORICAL = ("kind", "event", "sector", "type")
 
 
-def event_table(logs: list[tuple[int, pd.DataFrame]], dates: np.ndarray) -> pd.DataFrame:
+def event_table(logs: list[tuple[int, Any]], dates: np.ndarray) -> pd.DataFrame:
     """Replications' event logs as one frame: replication, time, date, then the log's columns.
 
-    ``logs``: (replication, its log) in replication order; ``dates``: the month starts
-    (``time`` t falls in month ``int(t)``, clipped to the run).
+    What :func:`read_events` gives for the file :class:`EventStream` writes from the same logs
+    (:func:`arrow_of_logs`).
     """
-    import pandas as pd  # start-up: `gzsim run` without --events imports no pandas
+    return _sorted_categories(arrow_of_logs(logs, dates).to_pandas())
 
-    frame = pd.concat([log.assign(replication=k) for k, log in logs], ignore_index=True)
-    month = np.clip(frame["time"].to_numpy().astype(int), 0, len(dates) - 1)
-    frame.insert(0, "replication", frame.pop("replication").astype(np.int64))
-    frame.insert(2, "date", dates[month])
-    for c in CATEGORICAL:  # categories that differ across replications
-        frame[c] = frame[c].astype("category")
-    return frame
+
+def arrow_of_logs(logs: list[tuple[int, Any]], dates: np.ndarray):
+    """Replications' event logs as one pyarrow table of :func:`event_schema`, without pandas.
+
+    ``logs``: (replication, its :class:`~gzsim.model.eventlog.EventColumns`) in replication
+    order; ``dates``: the month starts (``time`` t falls in month ``int(t)``, clipped to the
+    run). Missing sizes and lengths are nulls; names are dictionaries of the sorted names.
+    """
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
+    import pyarrow as pa
+
+    values = [log.values for _, log in logs]
+    sizes = np.array([len(v["time"]) for v in values], dtype=np.int64)
+    time = np.concatenate([v["time"] for v in values]).astype(float)
+    month = np.clip(time.astype(int), 0, len(dates) - 1)
+    columns = {"replication": arrow_array(np.repeat(np.array([k for k, _ in logs], np.int64),
+                                                    sizes)),
+               "time": arrow_array(time), "date": arrow_array(dates[month])}
+    for name in event_schema().names[3:]:
+        if name in CATEGORICAL:
+            columns[name] = _names(logs, name)
+        else:
+            v = np.concatenate([x[name] for x in values])
+            columns[name] = arrow_array(v, valid=~np.isnan(v) if v.dtype.kind == "f" else None)
+    return pa.Table.from_arrays(list(columns.values()), schema=event_schema())
+
+
+def _names(logs: list[tuple[int, Any]], name: str):
+    """One name column of the logs as a dictionary array over the sorted names of them all."""
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
+    import pyarrow as pa
+
+    names = sorted(set().union(*(log.categories[name] for _, log in logs)))
+    index = {n: i for i, n in enumerate(names)}
+    codes = np.concatenate([  # each log's codes into the union (-1, none, stays -1)
+        np.append(np.array([index[n] for n in log.categories[name]], np.int32), -1)[
+            log.values[name].astype(np.int32)] for _, log in logs])
+    text = [n.encode() for n in names]
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in text])]).astype(np.int32)
+    dictionary = pa.Array.from_buffers(pa.string(), len(names), [
+        None, pa.py_buffer(offsets), pa.py_buffer(b"".join(text))])
+    return pa.DictionaryArray.from_arrays(arrow_array(codes, valid=codes >= 0), dictionary)
 
 
 def event_schema():
@@ -64,7 +100,7 @@ def event_schema():
                       ("type", names), ("km", pa.float64())])
 
 
-def event_arrow(frame: pd.DataFrame):
+def arrow_of_frame(frame: pd.DataFrame):
     """An event table as a pyarrow table of :func:`event_schema` (what ``events.parquet`` holds).
 
     A frame with other columns (one a user extended) keeps the types pyarrow infers.
@@ -83,7 +119,11 @@ def read_events(path: Path) -> pd.DataFrame:
 
     A missing, empty or corrupt file is a user error naming it (:func:`read_parquet`).
     """
-    frame = read_parquet(path, what="event log")
+    return _sorted_categories(read_parquet(path, what="event log"))
+
+
+def _sorted_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its name columns' categories sorted (row groups' dictionaries differ)."""
     for c in CATEGORICAL:
         if c in frame.columns and frame[c].dtype == "category":
             frame[c] = frame[c].cat.reorder_categories(sorted(frame[c].cat.categories))
@@ -116,5 +156,5 @@ class EventStream:
         """Write the next replications' logs ((replication, log) in replication order)."""
         if not logs:
             return
-        self._append(event_arrow(event_table(logs, self.dates)))
+        self._append(arrow_of_logs(logs, self.dates))
         self.written += len(logs)

@@ -16,9 +16,11 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from gzsim import __version__
 
-__all__ = ["atomic_write", "atomic_write_bytes", "library_versions", "write_json",
+__all__ = ["arrow_array", "atomic_write", "atomic_write_bytes", "library_versions", "write_json",
            "parquet_appender", "write_parquet", "write_parquet_stream",
            "write_parquet_table"]
 
@@ -127,6 +129,26 @@ def parquet_appender(path: Path) -> Iterator[Callable[[Any], None]]:
                 w.close()
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def arrow_array(v: np.ndarray, valid: np.ndarray | None = None):
+    """A pyarrow array over a NumPy array's memory, as ``pa.array`` makes it.
+
+    ``valid``: where the values are present (elsewhere: null). (``pa.array`` would import
+    pandas only to ask whether ``v`` is a pandas object: the run path imports no pandas.)
+    """
+    # start-up: pyarrow loads only when needed (the run path avoids it, issue 13)
+    import pyarrow as pa
+
+    v = np.ascontiguousarray(v)
+    kind = pa.from_numpy_dtype(v.dtype)
+    if v.dtype.kind == "M":
+        kind, v = pa.timestamp(np.datetime_data(v.dtype)[0]), v.view("int64")
+    nulls, bitmap = 0, None
+    if valid is not None and not valid.all():
+        nulls = int(len(v) - valid.sum())
+        bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(kind, len(v), [bitmap, pa.py_buffer(v)], null_count=nulls)
 
 
 def write_parquet(df: Any, path: Path) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from gzsim.model import invariants
 from gzsim.model.district import District
+from gzsim.model.eventlog import EventColumns
 from gzsim.model.process import Process
 from gzsim.scenario.schema import Scenario, parse_year_month
 
@@ -31,14 +32,22 @@ def simulate_with_events(scenario: Scenario, root_seed: int, replication: int,
                          processes: Iterable[type[Process]] = (), events: bool = True
                          ) -> tuple[dict[str, np.ndarray], pd.DataFrame | None]:
     """One replication's arrays and, when ``events``, its entity event log (a DataFrame)."""
+    arrays, log = _run(scenario, root_seed, replication, processes, events)
+    return arrays, (log.frame() if log is not None else None)
+
+
+def _run(scenario: Scenario, root_seed: int, replication: int,
+         processes: Iterable[type[Process]], events: bool
+         ) -> tuple[dict[str, np.ndarray], EventColumns | None]:
+    """One replication's arrays and, when ``events``, its event log's columns."""
     d = District(scenario, root_seed, replication, processes=processes, events=events)
     arrays = d.run()
     if invariants.enabled():
         invariants.check(arrays, scenario, d.classes)
-    return arrays, (d.log.frame() if d.log is not None else None)
+    return arrays, (d.log.payload() if d.log is not None else None)
 
 
-EVENTS_KEY = "__events__"  # where a run function returns a replication's event log
+EVENTS_KEY = "__events__"  # where a run function returns a replication's event log (EventColumns)
 
 
 @dataclass(frozen=True)
@@ -46,7 +55,7 @@ class ModelRun:
     """A picklable model function for the execution layer (``run_fn``).
 
     The model with outside ``processes`` and, when ``events``, each replication's event log
-    under ``EVENTS_KEY``.
+    under ``EVENTS_KEY`` (:class:`~gzsim.model.eventlog.EventColumns`: no pandas in a worker).
     """
 
     processes: tuple[type[Process], ...] = ()
@@ -57,7 +66,7 @@ class ModelRun:
         if not self.events:
             return simulate_one(  # a module global: looked up at call time (tests replace it)
                 scenario, root_seed, replication, self.processes)
-        arrays, log = simulate_with_events(scenario, root_seed, replication, self.processes)
+        arrays, log = _run(scenario, root_seed, replication, self.processes, True)
         out: dict[str, Any] = dict(arrays)
         if log is not None:
             out[EVENTS_KEY] = log
