@@ -589,6 +589,7 @@ def test_workers_stopped_before_their_set_up_end_quietly():
     assert "Traceback" not in proc.stderr, proc.stderr
 
 
+@pytest.mark.usefixtures("python_signal_handlers")
 @pytest.mark.parametrize("sig", SIGNALS[:2], ids=lambda s: signal.Signals(s).name)
 def test_an_interruption_turned_into_another_error_stays_an_interruption(sig):
     """C code interrupted by a signal may report another error and drop the interruption:
