@@ -610,3 +610,27 @@ def test_an_interruption_turned_into_another_error_stays_an_interruption(sig):
         drawing()
     with pytest.raises(ValueError), terminating():  # the next command, no signal: the error
         raise ValueError("Invalid affine transformation matrix")
+
+
+def test_a_database_killed_before_its_first_population_is_started_clean(tmp_path):
+    """SIGKILL inside pyabc's ABCSMC.new(): abc.db holds the run but not even its
+    pre-calibration population, so pyabc's History.max_t is None; the rerun refused the folder
+    as a 'damaged pyabc database' (exit 2; test_calibrate_interrupted_at_a_random_moment_then_
+    resumed[SIGKILL], once in the merged branch's run). It holds nothing to keep: the rerun
+    starts clean. The population rows are removed here, as the kill left them."""
+    pytest.importorskip("pyabc")
+    import sqlite3
+
+    import gzsim.calibration.abc as abc_mod
+    from gzsim.calibration.problem import build_problem
+    from tests.test_calibration import small_problem
+
+    problem = build_problem(small_problem(tmp_path / "spec", population=10, generations=1))
+    db = tmp_path / "abc.db"
+    url, fp = f"sqlite:///{db}", abc_mod.fingerprint(problem)
+    abc_mod._make_abc(problem, 1).new(url, problem.observed, meta_info={"fingerprint": fp})
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        c.execute("DELETE FROM populations")
+        c.commit()
+    assert abc_mod._resume(abc_mod._make_abc(problem, 1), db, url, fp) is None
+    assert not db.exists()  # removed: the run starts clean

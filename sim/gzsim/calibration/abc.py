@@ -207,7 +207,8 @@ def _resume(abc, db_path: Path, url: str, fp: str) -> int | None:
                 if meta.get("fingerprint") != fp:
                     raise UserError(f"{db_path} holds a calibration of a different problem "
                                     f"(fingerprint {meta.get('fingerprint')} != {fp}); {hint}")
-                done = hist.n_populations if hist.max_t >= 0 else 0
+                max_t = hist.max_t  # None: killed inside abc.new(), no population yet
+                done = max_t + 1 if max_t is not None and max_t >= 0 else 0
         except UserError:
             raise
         except Exception as e:  # noqa: BLE001 - sqlalchemy/pyabc errors of a damaged history
