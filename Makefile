@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast test-cluster test-browser setup lint bench docs clean
+.PHONY: run test test-fast test-faults test-cluster test-browser setup lint bench docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,12 @@ FAST_TESTS := tests/test_scenario_errors.py tests/test_scenario_constants.py \
 	tests/test_cli_run.py tests/test_house_rules.py tests/test_readme.py
 
 test: setup
-	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slurm and not browser"
+	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slurm and not browser and not faults"
+
+# Fault injection into whole commands (SIGINT, SIGTERM, SIGKILL at random moments of a
+# comparison, a calibration and a Dask sweep, then reruns): ~2 minutes on two cores; CI runs it.
+test-faults: setup
+	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "faults and not slurm and not browser"
 
 test-fast: setup
 	GZSIM_SLURM=0 $(BIN)/python -m pytest -q -m "not slow and not slurm" $(FAST_TESTS)

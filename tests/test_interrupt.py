@@ -239,6 +239,7 @@ def gzsim_compare(out: Path) -> list[str]:
             "--set", "time.end=2016-12"]
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 def test_compare_interrupted_at_random_moments_then_rerun(tmp_path):
     """A comparison is written whole or not at all: an interrupted one leaves no folder (nor a
@@ -314,6 +315,7 @@ def generations(db: Path) -> list[tuple]:
         return []
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_calibrate_interrupted_at_a_random_moment_then_resumed(sig, calibration_spec,
@@ -375,6 +377,7 @@ user_errors(lambda: run_sweep(
 """
 
 
+@pytest.mark.faults
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_dask_local_cluster_dies_with_its_driver(sig, experiment, tmp_path):
