@@ -152,8 +152,8 @@ class EventStream:
     def __exit__(self, *exc: Any) -> None:
         self._stack.__exit__(*exc)
 
-    def add(self, logs: list[tuple[int, pd.DataFrame]]) -> None:
-        """Write the next replications' logs ((replication, log) in replication order)."""
+    def add(self, logs: list[tuple[int, Any]]) -> None:
+        """Write the next replications' logs ((replication, its ``EventColumns``), in order)."""
         if not logs:
             return
         self._append(arrow_of_logs(logs, self.dates))
